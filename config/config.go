@@ -1,0 +1,445 @@
+// Package config loads perch's TOML configuration: profiles (one per place
+// the user sits: outputs, server, sessions) and servers. Every error names
+// the file, the line and the key, and wraps ErrInvalid.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/perchdesk/perch/xrandr"
+)
+
+// ErrInvalid marks a configuration the user must fix.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Error is a configuration error at a place in a file.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // dotted key path, "" when none
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Is makes every *Error match ErrInvalid.
+func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+// Auto is the profile name that picks a profile by the connected monitors.
+const Auto = "auto"
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	Path     string
+	Default  string              // profile for `perch up` without argument; may be "auto"
+	Profiles map[string]*Profile // by name
+	Order    []string            // profile names in file order
+	Servers  map[string]*Server
+}
+
+// Profile is one place: its layout and, optionally, its server and sessions.
+type Profile struct {
+	Name     string
+	Line     int
+	Match    []string // output names or EDID fingerprints that must be connected for auto
+	Outputs  []Output
+	Server   string
+	Displays []int
+	Sessions []Session
+	Forwards []Forward
+	Before   []string
+	After    []string
+}
+
+// Output is one output of a profile, as written.
+type Output struct {
+	Name    string
+	Line    int
+	Mode    string
+	Primary bool
+	RightOf string
+	LeftOf  string
+	Above   string
+	Below   string
+	Pos     string
+	Rotate  string
+	Force   bool
+}
+
+// Session is a named remote command.
+type Session struct {
+	Name    string
+	Command string
+}
+
+// Forward is a local port reaching a service beside the server.
+type Forward struct {
+	Listen string
+	To     string
+}
+
+// Server is one SSH server.
+type Server struct {
+	Name       string
+	SSH        string // [user@]host[:port]
+	SSHConfig  string // "" = ~/.ssh/config then /etc/ssh/ssh_config
+	Keepalive  time.Duration
+	KnownHosts string // strict | accept-new
+}
+
+// Default values.
+const (
+	DefaultKeepalive = 5 * time.Second
+)
+
+// DefaultPath is $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml,
+// else ~/.config/perch/config.toml.
+func DefaultPath() string {
+	if p := os.Getenv("PERCH_CONFIG"); p != "" {
+		return p
+	}
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "perch", "config.toml")
+}
+
+// ErrNoFile is returned (wrapped, with ErrInvalid) when the file does not exist.
+var ErrNoFile = errors.New("no configuration file")
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s does not exist; copy assets/config.example.toml there, "+
+				"or run `perch layout save NAME` to start one from the current layout: %w", ErrNoFile, path, ErrInvalid)
+		}
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+type rawConfig struct {
+	Default string                `toml:"default"`
+	Profile map[string]rawProfile `toml:"profile"`
+	Server  map[string]rawServer  `toml:"server"`
+}
+
+type rawProfile struct {
+	Match    []string     `toml:"match"`
+	Output   []rawOutput  `toml:"output"`
+	Server   string       `toml:"server"`
+	Displays []int        `toml:"displays"`
+	Session  []rawSession `toml:"session"`
+	Forward  []rawForward `toml:"forward"`
+	Before   []string     `toml:"before"`
+	After    []string     `toml:"after"`
+}
+
+type rawOutput struct {
+	Name    string `toml:"name"`
+	Mode    string `toml:"mode"`
+	Primary bool   `toml:"primary"`
+	RightOf string `toml:"right-of"`
+	LeftOf  string `toml:"left-of"`
+	Above   string `toml:"above"`
+	Below   string `toml:"below"`
+	Pos     string `toml:"pos"`
+	Rotate  string `toml:"rotate"`
+	Force   bool   `toml:"force"`
+}
+
+type rawSession struct {
+	Name    string `toml:"name"`
+	Command string `toml:"command"`
+}
+
+type rawForward struct {
+	Listen string `toml:"listen"`
+	To     string `toml:"to"`
+}
+
+type rawServer struct {
+	SSH        string `toml:"ssh"`
+	SSHConfig  string `toml:"ssh_config"`
+	Keepalive  string `toml:"keepalive"`
+	KnownHosts string `toml:"known_hosts"`
+	X11        string `toml:"x11"`
+}
+
+// Parse validates configuration text; path is used in messages.
+func Parse(path string, data []byte) (*Config, error) {
+	ix := indexLines(string(data))
+	errAt := func(key, format string, args ...any) error {
+		return &Error{File: path, Line: ix.line(key), Key: stripIndices(key), Msg: fmt.Sprintf(format, args...)}
+	}
+	var raw rawConfig
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			msg := pe.Message
+			if msg == "" {
+				msg = pe.Error()
+			}
+			return nil, &Error{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: msg}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0].String()
+		return nil, errAt(k, "unknown key %q%s", und[0][len(und[0])-1], hint(k))
+	}
+
+	c := &Config{Path: path, Default: raw.Default, Profiles: map[string]*Profile{}, Servers: map[string]*Server{}}
+
+	for _, name := range sortedKeys(raw.Server) {
+		rs := raw.Server[name]
+		key := "server." + name
+		s := &Server{Name: name, SSH: rs.SSH, SSHConfig: rs.SSHConfig, KnownHosts: rs.KnownHosts, Keepalive: DefaultKeepalive}
+		if rs.SSH == "" {
+			return nil, errAt(key, "ssh is required: the server's [user@]host[:port]")
+		}
+		if strings.ContainsAny(rs.SSH, " \t'\"$`;|&") {
+			return nil, errAt(key+".ssh", "%q is not [user@]host[:port]", rs.SSH)
+		}
+		if rs.Keepalive != "" {
+			d, err := time.ParseDuration(rs.Keepalive)
+			if err != nil || d <= 0 {
+				return nil, errAt(key+".keepalive", "%q is not a positive duration such as \"2s\"", rs.Keepalive)
+			}
+			s.Keepalive = d
+		}
+		switch rs.KnownHosts {
+		case "":
+			s.KnownHosts = "strict"
+		case "strict", "accept-new":
+		default:
+			return nil, errAt(key+".known_hosts", "%q: want \"strict\" or \"accept-new\"", rs.KnownHosts)
+		}
+		switch rs.X11 {
+		case "", "trusted":
+		case "untrusted":
+			return nil, errAt(key+".x11", "untrusted X11 forwarding (ssh -X) is not supported yet; remove the key for trusted forwarding as with ssh -Y")
+		default:
+			return nil, errAt(key+".x11", "%q: want \"trusted\"", rs.X11)
+		}
+		c.Servers[name] = s
+	}
+
+	names := sortedKeys(raw.Profile)
+	sort.SliceStable(names, func(i, j int) bool { return ix.line("profile."+names[i]) < ix.line("profile."+names[j]) })
+	for _, name := range names {
+		rp := raw.Profile[name]
+		key := "profile." + name
+		if name == Auto {
+			return nil, errAt(key, "%q is reserved: it means pick the profile by the connected monitors", Auto)
+		}
+		p := &Profile{
+			Name: name, Line: ix.line(key), Match: rp.Match, Server: rp.Server,
+			Displays: rp.Displays, Before: rp.Before, After: rp.After,
+		}
+		if len(rp.Output) == 0 {
+			return nil, errAt(key, "the profile lists no output; add at least one [[%s.output]] with a name", key)
+		}
+		listed := map[string]bool{}
+		primaries := 0
+		for i, ro := range rp.Output {
+			ok := fmt.Sprintf("%s.output[%d]", key, i)
+			if ro.Name == "" {
+				return nil, errAt(ok, "name is required: the output's name as `perch outputs` shows it")
+			}
+			if listed[ro.Name] {
+				return nil, errAt(ok+".name", "output %s is listed twice", ro.Name)
+			}
+			listed[ro.Name] = true
+		}
+		for i, ro := range rp.Output {
+			ok := fmt.Sprintf("%s.output[%d]", key, i)
+			if _, err := xrandr.ParseMode(ro.Mode); err != nil {
+				return nil, errAt(ok+".mode", "%v", err)
+			}
+			if _, err := xrandr.ParseRotation(ro.Rotate); err != nil {
+				return nil, errAt(ok+".rotate", "%v", err)
+			}
+			var rel []string
+			for _, r := range []struct{ k, v string }{{"right-of", ro.RightOf}, {"left-of", ro.LeftOf}, {"above", ro.Above}, {"below", ro.Below}, {"pos", ro.Pos}} {
+				if r.v == "" {
+					continue
+				}
+				rel = append(rel, r.k)
+				if r.k == "pos" {
+					if _, err := xrandr.ParsePos(r.v); err != nil {
+						return nil, errAt(ok+".pos", "%v", err)
+					}
+				} else if !listed[r.v] {
+					return nil, errAt(ok+"."+r.k, "output %s is not in this profile, so it will be off; place %s relative to an output the profile lists (%s)",
+						r.v, ro.Name, strings.Join(outputNames(rp.Output), ", "))
+				}
+			}
+			if len(rel) > 1 {
+				return nil, errAt(ok+"."+rel[1], "output %s has both %s and %s; give one placement", ro.Name, rel[0], rel[1])
+			}
+			if ro.Primary {
+				primaries++
+				if primaries > 1 {
+					return nil, errAt(ok+".primary", "more than one output of the profile is primary")
+				}
+			}
+			p.Outputs = append(p.Outputs, Output{
+				Name: ro.Name, Line: ix.line(ok), Mode: ro.Mode, Primary: ro.Primary, RightOf: ro.RightOf,
+				LeftOf: ro.LeftOf, Above: ro.Above, Below: ro.Below, Pos: ro.Pos, Rotate: ro.Rotate, Force: ro.Force,
+			})
+		}
+		for i, m := range rp.Match {
+			if strings.TrimSpace(m) == "" {
+				return nil, errAt(key+".match", "entry %d is empty", i+1)
+			}
+		}
+		if rp.Server != "" {
+			if _, ok := c.Servers[rp.Server]; !ok {
+				return nil, errAt(key+".server", "no [server.%s] table (servers: %s)", rp.Server, orNone(sortedKeys(raw.Server)))
+			}
+		}
+		if (len(rp.Displays) > 0 || len(rp.Session) > 0 || len(rp.Forward) > 0) && rp.Server == "" {
+			return nil, errAt(key, "the profile has sessions or forwards but no server = \"NAME\"")
+		}
+		seen := map[string]bool{}
+		for _, d := range rp.Displays {
+			if d < 0 || d > 65535 {
+				return nil, errAt(key+".displays", "display %d is out of range (0 to 65535)", d)
+			}
+			n := ":" + strconv.Itoa(d)
+			if seen[n] {
+				return nil, errAt(key+".displays", "display %d is listed twice", d)
+			}
+			seen[n] = true
+		}
+		for i, rs := range rp.Session {
+			sk := fmt.Sprintf("%s.session[%d]", key, i)
+			switch {
+			case rs.Name == "":
+				return nil, errAt(sk, "name is required")
+			case strings.HasPrefix(rs.Name, ":"):
+				return nil, errAt(sk+".name", "%q: names starting with ':' are kept for displays", rs.Name)
+			case seen[rs.Name]:
+				return nil, errAt(sk+".name", "session %q is defined twice", rs.Name)
+			case strings.TrimSpace(rs.Command) == "":
+				return nil, errAt(sk+".command", "command is required")
+			}
+			seen[rs.Name] = true
+			p.Sessions = append(p.Sessions, Session{Name: rs.Name, Command: rs.Command})
+		}
+		for i, rf := range rp.Forward {
+			fk := fmt.Sprintf("%s.forward[%d]", key, i)
+			if _, _, err := net.SplitHostPort(rf.Listen); err != nil || rf.Listen == "" {
+				return nil, errAt(fk+".listen", "%q is not host:port", rf.Listen)
+			}
+			if _, _, err := net.SplitHostPort(rf.To); err != nil || rf.To == "" {
+				return nil, errAt(fk+".to", "%q is not host:port", rf.To)
+			}
+			p.Forwards = append(p.Forwards, Forward{Listen: rf.Listen, To: rf.To})
+		}
+		c.Profiles[name] = p
+		c.Order = append(c.Order, name)
+	}
+	if c.Default != "" && c.Default != Auto {
+		if _, ok := c.Profiles[c.Default]; !ok {
+			return nil, errAt("default", "no profile %q (profiles: %s, or %q)", c.Default, orNone(c.Order), Auto)
+		}
+	}
+	return c, nil
+}
+
+// Profile returns the named profile, with an error listing the known ones.
+func (c *Config) Profile(name string) (*Profile, error) {
+	p, ok := c.Profiles[name]
+	if !ok {
+		return nil, &Error{File: c.Path, Msg: fmt.Sprintf("no profile %q (profiles: %s)", name, orNone(c.Order))}
+	}
+	return p, nil
+}
+
+// Layout turns the profile's outputs into the layout the planner takes. The
+// values were validated by Parse.
+func (p *Profile) Layout() xrandr.Layout {
+	var l xrandr.Layout
+	for _, o := range p.Outputs {
+		rot, _ := xrandr.ParseRotation(o.Rotate)
+		sp := xrandr.OutputSpec{
+			Name: o.Name, Mode: o.Mode, Primary: o.Primary, Rotate: rot,
+			RightOf: o.RightOf, LeftOf: o.LeftOf, Above: o.Above, Below: o.Below, Force: o.Force,
+		}
+		if o.Pos != "" {
+			pt, _ := xrandr.ParsePos(o.Pos)
+			sp.Pos = &pt
+		}
+		l.Outputs = append(l.Outputs, sp)
+	}
+	return l
+}
+
+func outputNames(outs []rawOutput) []string {
+	var n []string
+	for _, o := range outs {
+		n = append(n, o.Name)
+	}
+	return n
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// hint suggests the right spelling for common mistakes.
+func hint(key string) string {
+	last := key[strings.LastIndex(key, ".")+1:]
+	known := map[string]string{
+		"rightof": "right-of", "right_of": "right-of", "leftof": "left-of", "left_of": "left-of",
+		"rotation": "rotate", "position": "pos", "resolution": "mode", "output": "[[...output]]",
+		"profiles": "profile", "servers": "server", "display": "displays", "sshconfig": "ssh_config",
+		"knownhosts": "known_hosts", "known-hosts": "known_hosts", "ssh-config": "ssh_config",
+	}
+	if k, ok := known[strings.ToLower(last)]; ok {
+		return fmt.Sprintf(" (did you mean %q?)", k)
+	}
+	return ""
+}

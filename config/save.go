@@ -1,0 +1,152 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func tomlKey(s string) string {
+	if bareKey.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// RenderProfile writes a profile's layout part as TOML.
+func RenderProfile(p *Profile) string {
+	var b strings.Builder
+	key := "profile." + tomlKey(p.Name)
+	fmt.Fprintf(&b, "[%s]\n", key)
+	if len(p.Match) > 0 {
+		q := make([]string, len(p.Match))
+		for i, m := range p.Match {
+			q[i] = strconv.Quote(m)
+		}
+		fmt.Fprintf(&b, "match = [%s]\n", strings.Join(q, ", "))
+	}
+	for _, o := range p.Outputs {
+		fmt.Fprintf(&b, "[[%s.output]]\n", key)
+		fmt.Fprintf(&b, "name = %q\n", o.Name)
+		if o.Mode != "" {
+			fmt.Fprintf(&b, "mode = %q\n", o.Mode)
+		}
+		for _, kv := range [][2]string{{"pos", o.Pos}, {"right-of", o.RightOf}, {"left-of", o.LeftOf}, {"above", o.Above}, {"below", o.Below}, {"rotate", o.Rotate}} {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, "%s = %q\n", kv[0], kv[1])
+			}
+		}
+		if o.Primary {
+			b.WriteString("primary = true\n")
+		}
+		if o.Force {
+			b.WriteString("force = true\n")
+		}
+	}
+	return b.String()
+}
+
+// SaveProfile adds profile p to the configuration file at path, leaving the
+// rest of the file as it was, comments included. A profile of the same name
+// is an error unless force, which replaces its tables. The file is created
+// if missing; the result is validated before it is written (atomically).
+func SaveProfile(path string, p *Profile, force bool) error {
+	if p.Name == "" || p.Name == Auto {
+		return &Error{File: path, Msg: fmt.Sprintf("cannot save a profile named %q", p.Name)}
+	}
+	if len(p.Outputs) == 0 {
+		return fmt.Errorf("no output is on: there is no layout to save")
+	}
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	text := string(old)
+	if len(old) > 0 {
+		if _, err := Parse(path, old); err != nil {
+			return fmt.Errorf("the configuration must be valid before a profile is saved into it: %w", err)
+		}
+		ix := indexLines(text)
+		rows := strings.Split(text, "\n")
+		prefix := "profile." + p.Name
+		var blocks [][2]int // [first line, last line], 1-based, inclusive
+		for i, h := range ix.headers {
+			if h.path != prefix && !strings.HasPrefix(h.path, prefix+".") {
+				continue
+			}
+			end := ix.total
+			if i+1 < len(ix.headers) {
+				end = ix.headers[i+1].line - 1
+			}
+			// Comments and blank lines just before the next table are its own.
+			for end > h.line && end <= len(rows) {
+				r := strings.TrimSpace(rows[end-1])
+				if r != "" && r[0] != '#' {
+					break
+				}
+				end--
+			}
+			blocks = append(blocks, [2]int{h.line, end})
+		}
+		if len(blocks) > 0 && !force {
+			return &Error{File: path, Line: blocks[0][0], Key: prefix,
+				Msg: fmt.Sprintf("profile %s already exists; pass --force to replace it", p.Name)}
+		}
+		if len(blocks) > 0 {
+			drop := map[int]bool{}
+			for _, bl := range blocks {
+				for l := bl[0]; l <= bl[1]; l++ {
+					drop[l-1] = true
+				}
+			}
+			var kept []string
+			for i, r := range rows {
+				if !drop[i] {
+					kept = append(kept, r)
+				}
+			}
+			text = strings.Join(kept, "\n")
+		}
+	}
+	text = strings.TrimRight(text, "\n")
+	if text != "" {
+		text += "\n\n"
+	}
+	text += RenderProfile(p)
+	if _, err := Parse(path, []byte(text)); err != nil {
+		return fmt.Errorf("the saved profile would not load (a bug in perch; the file is unchanged): %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create the configuration directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.toml")
+	if err != nil {
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(text); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	return nil
+}

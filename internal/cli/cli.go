@@ -1,0 +1,223 @@
+// Package cli is perch's command line: it parses arguments, runs one
+// command and maps every error to an exit code in one place (0 done, 1
+// failed at run time, 2 bad usage, configuration or layout).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/xrandr"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1
+	ExitInvalid = 2
+)
+
+// usageError is bad usage of the command line: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// env is what a command runs with; tests replace its parts.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// Main runs perch with the arguments after the program name and returns
+// the exit code.
+func Main(args []string) int {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return e.run(ctx, args)
+}
+
+const usageText = `perch puts a remote desktop back together on a thin client.
+
+Usage:
+  perch outputs [--json]                         list outputs, modes and EDID fingerprints
+  perch layout apply [--dry-run] [--json] PROFILE  arrange the outputs as a profile says
+  perch layout save [--force] NAME               save the current layout as a profile
+  perch check                                    validate the configuration
+  perch version
+
+Global flags (before or after the command):
+  --config FILE   configuration file (default $PERCH_CONFIG, else
+                  $XDG_CONFIG_HOME/perch/config.toml)
+  --display DPY   X display (default $DISPLAY)
+
+Exit codes: 0 done, 1 failed at run time, 2 bad usage, configuration or layout
+(nothing was applied).
+`
+
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "dev"
+
+func (e *env) run(ctx context.Context, args []string) int {
+	err := e.dispatch(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	fmt.Fprintln(e.stderr, "perch: "+err.Error())
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue), errors.Is(err, config.ErrInvalid), errors.Is(err, xrandr.ErrLayout):
+		return ExitInvalid
+	}
+	return ExitFailed
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	config  string
+	display string
+}
+
+func (g *globals) add(fs *flag.FlagSet) {
+	fs.StringVar(&g.config, "config", "", "configuration file")
+	fs.StringVar(&g.display, "display", "", "X display")
+}
+
+func (e *env) configPath(g *globals) string {
+	if g.config != "" {
+		return g.config
+	}
+	if p := e.getenv("PERCH_CONFIG"); p != "" {
+		return p
+	}
+	return config.DefaultPath()
+}
+
+func (e *env) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usageText)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(e.stdout, usageText)
+		return nil
+	case "version", "--version":
+		fmt.Fprintln(e.stdout, "perch "+Version)
+		return nil
+	case "outputs":
+		return e.cmdOutputs(rest)
+	case "layout":
+		if len(rest) == 0 {
+			return usagef("layout needs a subcommand: apply or save")
+		}
+		switch rest[0] {
+		case "apply":
+			return e.cmdLayoutApply(rest[1:])
+		case "save":
+			return e.cmdLayoutSave(rest[1:])
+		}
+		return usagef("unknown layout subcommand %q (want apply or save)", rest[0])
+	case "check":
+		return e.cmdCheck(rest)
+	}
+	return usagef("unknown command %q; run `perch help`", cmd)
+}
+
+// parse parses flags that may stand before or after the positional
+// arguments; "--" ends the flags.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			return nil, usagef("unknown flag %s", a)
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		if i+1 >= len(args) {
+			return nil, usagef("flag %s needs a value", a)
+		}
+		i++
+		flags = append(flags, args[i])
+	}
+	if err := fs.Parse(flags); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usagef("%v", err)
+	}
+	return pos, nil
+}
+
+func (e *env) loadConfig(g *globals) (*config.Config, error) {
+	return config.Load(e.configPath(g))
+}
+
+func (e *env) dial(g *globals) (*xrandr.Conn, error) {
+	d := g.display
+	if d == "" {
+		d = e.getenv("DISPLAY")
+	}
+	if d == "" {
+		return nil, fmt.Errorf("no X display: set DISPLAY or pass --display")
+	}
+	return xrandr.Dial(d)
+}
+
+func (e *env) cmdCheck(args []string) error {
+	var g globals
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	g.add(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("check takes no arguments")
+	}
+	c, err := e.loadConfig(&g)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: ok (%d profiles: %s; %d servers)\n", c.Path, len(c.Order), strings.Join(c.Order, ", "), len(c.Servers))
+	return nil
+}
