@@ -100,14 +100,47 @@ func (c *Conn) drainEvents() {
 	}
 }
 
-// State reads the screen's current configuration.
-func (c *Conn) State() (*State, error) {
+// State reads the screen's current configuration as the server last knew
+// it, without probing the hardware: cheap, for use after perch's own
+// changes.
+func (c *Conn) State() (*State, error) { return c.read(false) }
+
+// Probe asks the server to probe its outputs (as xrandr does; on real
+// hardware this reads every monitor's EDID) and reads the configuration:
+// use it when monitors may have come or gone.
+func (c *Conn) Probe() (*State, error) { return c.read(true) }
+
+// resources is the part of the two screen-resources replies we use.
+type resources struct {
+	Timestamp, ConfigTimestamp xproto.Timestamp
+	Crtcs                      []randr.Crtc
+	Outputs                    []randr.Output
+	Modes                      []randr.ModeInfo
+	Names                      []byte
+}
+
+func (c *Conn) resources(probe bool) (*resources, error) {
+	if probe {
+		r, err := randr.GetScreenResources(c.x, c.root).Reply()
+		if err != nil {
+			return nil, err
+		}
+		return &resources{r.Timestamp, r.ConfigTimestamp, r.Crtcs, r.Outputs, r.Modes, r.Names}, nil
+	}
+	r, err := randr.GetScreenResourcesCurrent(c.x, c.root).Reply()
+	if err != nil {
+		return nil, err
+	}
+	return &resources{r.Timestamp, r.ConfigTimestamp, r.Crtcs, r.Outputs, r.Modes, r.Names}, nil
+}
+
+func (c *Conn) read(probe bool) (*State, error) {
 	x := c.x
 	rng, err := randr.GetScreenSizeRange(x, c.root).Reply()
 	if err != nil {
 		return nil, fmt.Errorf("read the screen size range: %w", err)
 	}
-	res, err := randr.GetScreenResourcesCurrent(x, c.root).Reply()
+	res, err := c.resources(probe)
 	if err != nil {
 		return nil, fmt.Errorf("read the screen resources: %w", err)
 	}

@@ -356,9 +356,14 @@ func pickMode(st *State, o *Output, s string) (Mode, *NewMode, error) {
 		return Mode{}, nil, refuse(o.Name, "cannot make mode %s: %v", s, err)
 	}
 	m := modeFromModeline(ml)
+	// CVT may round the width (1366 becomes 1368): a mode made earlier is
+	// found by its CVT name.
 	for i := range st.Modes {
 		if st.Modes[i].Name == m.Name {
 			m = st.Modes[i]
+			if slices.Contains(o.Modes, m.ID) {
+				return m, nil, nil
+			}
 			return m, &NewMode{Output: o.ID, OutputName: o.Name, Mode: m}, nil
 		}
 	}

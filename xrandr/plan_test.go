@@ -114,14 +114,14 @@ func TestPlanPlacement(t *testing.T) {
 		},
 		{
 			name: "a screen mode the output lacks is added", st: deskState,
-			layout:   []OutputSpec{{Name: "eDP1", Mode: "1600x1200"}},
-			w:        1600, h: 1200, want: []placed{{"eDP1", 0, 0, 1600, 1200, RotateNormal, m1200}},
+			layout: []OutputSpec{{Name: "eDP1", Mode: "1600x1200"}},
+			w:      1600, h: 1200, want: []placed{{"eDP1", 0, 0, 1600, 1200, RotateNormal, m1200}},
 			newModes: []string{"eDP1 1600x1200 false"},
 		},
 		{
 			name: "an unknown mode is created from CVT", st: deskState,
-			layout:   []OutputSpec{{Name: "eDP1", Mode: "1280x720"}},
-			w:        1280, h: 720, want: []placed{{"eDP1", 0, 0, 1280, 720, RotateNormal, 0}},
+			layout: []OutputSpec{{Name: "eDP1", Mode: "1280x720"}},
+			w:      1280, h: 720, want: []placed{{"eDP1", 0, 0, 1280, 720, RotateNormal, 0}},
 			newModes: []string{"eDP1 1280x720_60.00 true"},
 		},
 		{

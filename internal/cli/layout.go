@@ -29,7 +29,7 @@ func (e *env) cmdOutputs(args []string) error {
 		return err
 	}
 	defer c.Close()
-	st, err := c.State()
+	st, err := c.Probe()
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (d *Display) ConnectOutput(name string) error {
 		return err
 	}
 	defer c.Close()
-	st, err := c.State()
+	st, err := c.Probe()
 	if err != nil {
 		return err
 	}
@@ -82,6 +82,13 @@ func (d *Display) ConnectOutput(name string) error {
 	}
 	if err := randr.DeleteOutputModeChecked(c.X(), randr.Output(o.ID), randr.Mode(small.ID)).Check(); err != nil {
 		return fmt.Errorf("remove mode %s: %w", small.Name, err)
+	}
+	// The server notices the new connection state when it probes.
+	if st, err = c.Probe(); err != nil {
+		return err
+	}
+	if o, _ := st.Output(name); !o.Connected {
+		return fmt.Errorf("output %s still reports %s", name, o.Connection)
 	}
 	return nil
 }
