@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,6 +48,8 @@ func (e *Error) Error() string {
 
 // Is makes every *Error match ErrInvalid.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
+
+var decodeErr = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 
 // Auto is the profile name that picks a profile by the connected monitors.
 const Auto = "auto"
@@ -203,12 +206,23 @@ func Parse(path string, data []byte) (*Config, error) {
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
 		var pe toml.ParseError
-		if errors.As(err, &pe) {
+		if ppe := (*toml.ParseError)(nil); errors.As(err, &ppe) {
+			pe = *ppe
+		}
+		if pe.Message != "" || errors.As(err, &pe) {
 			msg := pe.Message
 			if msg == "" {
 				msg = pe.Error()
 			}
 			return nil, &Error{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: msg}
+		}
+		// Type mismatches come as "toml: line N (last key "k"): msg".
+		if m := decodeErr.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if line == 0 {
+				line = ix.line(m[2])
+			}
+			return nil, &Error{File: path, Line: line, Key: m[2], Msg: m[3]}
 		}
 		return nil, &Error{File: path, Msg: err.Error()}
 	}

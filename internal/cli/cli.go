@@ -146,6 +146,10 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 	return usagef("unknown command %q; run `perch help`", cmd)
 }
 
+func newFlagSet(name string) *flag.FlagSet {
+	return flag.NewFlagSet(name, flag.ContinueOnError)
+}
+
 // parse parses flags that may stand before or after the positional
 // arguments; "--" ends the flags.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -205,7 +209,7 @@ func (e *env) dial(g *globals) (*xrandr.Conn, error) {
 
 func (e *env) cmdCheck(args []string) error {
 	var g globals
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs := newFlagSet("check")
 	g.add(fs)
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +13,7 @@ import (
 func (e *env) cmdOutputs(args []string) error {
 	var g globals
 	var asJSON bool
-	fs := flag.NewFlagSet("outputs", flag.ContinueOnError)
+	fs := newFlagSet("outputs")
 	g.add(fs)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -194,7 +193,7 @@ func printPlan(w io.Writer, v PlanView) {
 func (e *env) cmdLayoutApply(args []string) error {
 	var g globals
 	var dry, asJSON bool
-	fs := flag.NewFlagSet("layout apply", flag.ContinueOnError)
+	fs := newFlagSet("layout apply")
 	g.add(fs)
 	fs.BoolVar(&dry, "dry-run", false, "print the plan, change nothing")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -255,7 +254,7 @@ func (e *env) cmdLayoutApply(args []string) error {
 func (e *env) cmdLayoutSave(args []string) error {
 	var g globals
 	var force bool
-	fs := flag.NewFlagSet("layout save", flag.ContinueOnError)
+	fs := newFlagSet("layout save")
 	g.add(fs)
 	fs.BoolVar(&force, "force", false, "replace a profile of the same name")
 	pos, err := parse(fs, args)

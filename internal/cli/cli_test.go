@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/xrandr"
+)
+
+var bed *testbed.Display
+
+func TestMain(m *testing.M) {
+	var err error
+	bed, err = testbed.StartXorg(testbed.XorgOptions{Connected: 3})
+	if err != nil {
+		testbed.Unavailable("Xorg with the dummy driver", err)
+		bed = nil
+	} else {
+		bed.Setenv()
+	}
+	code := m.Run()
+	if bed != nil {
+		bed.Close()
+	}
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// perch runs the command line in-process with the given environment.
+func perch(t *testing.T, vars map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	code := e.run(context.Background(), args)
+	return result{code, out.String(), errb.String()}
+}
+
+func needX(t *testing.T) map[string]string {
+	t.Helper()
+	if bed == nil {
+		t.Skip("!!! no Xorg dummy server (see the message above): skipping a real-X test")
+	}
+	return map[string]string{"DISPLAY": bed.Name}
+}
+
+const twoScreens = `# my desk
+default = "desk"
+
+[profile.desk]
+match = ["DUMMY0", "DUMMY1"]
+[[profile.desk.output]]
+name = "DUMMY0"
+mode = "1024x768@60"
+primary = true
+[[profile.desk.output]]
+name = "DUMMY1"
+mode = "1112x700"
+right-of = "DUMMY0"
+
+[profile.one]
+[[profile.one.output]]
+name = "DUMMY0"
+mode = "1024x768@60"
+primary = true
+
+[profile.rotated]
+[[profile.rotated.output]]
+name = "DUMMY0"
+mode = "1024x768@60"
+[[profile.rotated.output]]
+name = "DUMMY1"
+mode = "800x600"
+right-of = "DUMMY0"
+rotate = "left"
+`
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func currentLayout(t *testing.T) string {
+	t.Helper()
+	c, err := bed.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, o := range st.View().Outputs {
+		if o.On {
+			parts = append(parts, o.Name+" "+o.Mode+"+"+strconv.Itoa(o.X)+"+"+strconv.Itoa(o.Y)+" "+o.Rotation)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func TestOutputs(t *testing.T) {
+	vars := needX(t)
+	r := perch(t, vars, "outputs", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var v xrandr.ScreenView
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, r.stdout)
+	}
+	if len(v.Outputs) != 16 || v.Outputs[0].Name != "DUMMY0" || v.Outputs[0].Connection != "connected" ||
+		v.Outputs[9].Connection != "disconnected" || len(v.Outputs[0].Modes) == 0 {
+		t.Errorf("outputs: %+v", v.Outputs[:2])
+	}
+	r = perch(t, vars, "outputs")
+	if r.code != 0 || !strings.Contains(r.stdout, "DUMMY0 connected") || !strings.Contains(r.stdout, "DUMMY9 disconnected off") {
+		t.Errorf("table (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestLayoutApplyDryRunThenApply(t *testing.T) {
+	vars := needX(t)
+	cfg := writeConfig(t, twoScreens)
+	if r := perch(t, vars, "layout", "apply", "one", "--config", cfg); r.code != 0 {
+		t.Fatalf("apply one: %d %s", r.code, r.stderr)
+	}
+	before := currentLayout(t)
+
+	// Flags after the profile; the config from PERCH_CONFIG.
+	vars["PERCH_CONFIG"] = cfg
+	r := perch(t, vars, "layout", "apply", "desk", "--dry-run")
+	if r.code != 0 {
+		t.Fatalf("dry run: exit %d %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"profile desk: screen 2136x768", "DUMMY1     1112x700_60.00@59.79 at 1024,0 rotated normal",
+		"create (CVT) and add mode 1112x700_60.00 to DUMMY1", `xrandr --newmode "1112x700_60.00" 62.25 1112 1160 1272 1432 700 703 713 727 -hsync +vsync`,
+		"xrandr --addmode DUMMY1 1112x700_60.00",
+		"--output DUMMY1 --mode 1112x700_60.00 --rate 59.79 --pos 1024x0 --rotate normal"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := currentLayout(t); got != before {
+		t.Errorf("dry run changed the screen: %s → %s", before, got)
+	}
+	r = perch(t, vars, "layout", "apply", "--dry-run", "--json", "desk")
+	var pv PlanView
+	if err := json.Unmarshal([]byte(r.stdout), &pv); err != nil || pv.Width != 2136 || len(pv.Outputs) != 2 || pv.Unchanged {
+		t.Errorf("dry run JSON (%v): %s", err, r.stdout)
+	}
+
+	r = perch(t, vars, "layout", "apply", "desk")
+	if r.code != 0 || !strings.Contains(r.stdout, "applied profile desk") {
+		t.Fatalf("apply: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := currentLayout(t), "DUMMY0 1024x768+0+0 normal; DUMMY1 1112x700+1024+0 normal"; got != want {
+		t.Errorf("layout %q, want %q", got, want)
+	}
+	r = perch(t, vars, "layout", "apply", "desk")
+	if r.code != 0 || !strings.Contains(r.stdout, "already on screen: nothing changed") {
+		t.Errorf("second apply: exit %d %s", r.code, r.stdout)
+	}
+}
+
+func TestExitCodesAndMessages(t *testing.T) {
+	vars := needX(t)
+	cfg := writeConfig(t, twoScreens)
+	if r := perch(t, vars, "layout", "apply", "one", "--config", cfg); r.code != 0 {
+		t.Fatalf("apply one: %d %s", r.code, r.stderr)
+	}
+	before := currentLayout(t)
+	bad := writeConfig(t, "[profile.x]\n[[profile.x.output]]\nname = \"DUMMY0\"\nrotate = \"sideways\"\n")
+	tests := []struct {
+		name string
+		args []string
+		vars map[string]string
+		code int
+		want string
+	}{
+		{"no command", nil, vars, 2, "no command given"},
+		{"unknown command", []string{"frobnicate"}, vars, 2, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"outputs", "--jsn"}, vars, 2, "unknown flag --jsn"},
+		{"missing profile argument", []string{"layout", "apply", "--config", cfg}, vars, 2, "layout apply needs one PROFILE"},
+		{"unknown profile", []string{"layout", "apply", "attic", "--config", cfg}, vars, 2, `no profile "attic" (profiles: desk, one, rotated)`},
+		{"bad config names file and line", []string{"layout", "apply", "x", "--config", bad}, vars, 2, bad + ":4: profile.x.output.rotate: unknown rotation \"sideways\""},
+		{"missing config", []string{"layout", "apply", "x", "--config", "/nonexistent/perch.toml"}, vars, 2, "/nonexistent/perch.toml does not exist"},
+		{"rotation refused by the server", []string{"layout", "apply", "rotated", "--config", cfg}, vars, 2,
+			"profile rotated (" + cfg + ":21): output DUMMY1: rotation left is not supported by its CRTC (it supports: normal)"},
+		{"no display", []string{"outputs"}, map[string]string{}, 1, "no X display: set DISPLAY or pass --display"},
+		{"dead display", []string{"outputs", "--display", ":4711"}, map[string]string{}, 1, "connect to X display :4711"},
+		{"check bad", []string{"check", "--config", bad}, vars, 2, ":4: profile.x.output.rotate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := perch(t, tt.vars, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+			if got := currentLayout(t); got != before {
+				t.Errorf("the screen changed: %s → %s", before, got)
+			}
+		})
+	}
+	r := perch(t, vars, "check", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "ok (3 profiles: desk, one, rotated; 0 servers)") {
+		t.Errorf("check: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestLayoutSaveRoundTrip(t *testing.T) {
+	vars := needX(t)
+	cfg := writeConfig(t, twoScreens)
+	vars["PERCH_CONFIG"] = cfg
+	// Arrange something no profile describes: DUMMY1 below DUMMY2.
+	tmp := writeConfig(t, `[profile.odd]
+[[profile.odd.output]]
+name = "DUMMY2"
+mode = "1280x1024@60"
+[[profile.odd.output]]
+name = "DUMMY1"
+mode = "800x600@60"
+below = "DUMMY2"
+primary = true
+`)
+	if r := perch(t, vars, "layout", "apply", "odd", "--config", tmp); r.code != 0 {
+		t.Fatalf("apply odd: %s", r.stderr)
+	}
+	odd := currentLayout(t)
+	r := perch(t, vars, "layout", "save", "kitchen")
+	if r.code != 0 || !strings.Contains(r.stdout, "saved the current layout as profile kitchen in "+cfg) {
+		t.Fatalf("save: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	b, _ := os.ReadFile(cfg)
+	if !strings.HasPrefix(string(b), twoScreens) || !strings.Contains(string(b), "[profile.kitchen]") {
+		t.Errorf("config after save:\n%s", b)
+	}
+	if r := perch(t, vars, "layout", "save", "kitchen"); r.code != 2 || !strings.Contains(r.stderr, "already exists; pass --force") {
+		t.Errorf("second save: %d %s", r.code, r.stderr)
+	}
+	if r := perch(t, vars, "layout", "apply", "one"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if r := perch(t, vars, "layout", "apply", "kitchen"); r.code != 0 {
+		t.Fatalf("apply kitchen: %s", r.stderr)
+	}
+	if got := currentLayout(t); got != odd {
+		t.Errorf("round trip: %q, want %q", got, odd)
+	}
+}
+
+func TestParseInterspersedFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--dry-run", "desk", "--json"},
+		{"desk", "--json", "--dry-run"},
+		{"--json=true", "--dry-run", "desk"},
+	} {
+		var g globals
+		var dry, js bool
+		fs := newFlagSet("t")
+		g.add(fs)
+		fs.BoolVar(&dry, "dry-run", false, "")
+		fs.BoolVar(&js, "json", false, "")
+		pos, err := parse(fs, args)
+		if err != nil || len(pos) != 1 || pos[0] != "desk" || !dry || !js {
+			t.Errorf("%q: pos %q dry %v json %v err %v", args, pos, dry, js, err)
+		}
+	}
+	var g globals
+	fs := newFlagSet("t")
+	g.add(fs)
+	pos, err := parse(fs, []string{"srv", "--config", "c.toml", "--", "ls", "--config"})
+	if err != nil || strings.Join(pos, " ") != "srv ls --config" || g.config != "c.toml" {
+		t.Errorf("with --: %q %q %v", pos, g.config, err)
+	}
+	if _, err := parse(newFlagSet("t"), []string{"--config"}); err == nil {
+		t.Error("unknown flag accepted")
+	}
+}
