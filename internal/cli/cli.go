@@ -58,6 +58,7 @@ Usage:
   perch layout apply [--dry-run] [--json] PROFILE  arrange the outputs as a profile says
   perch layout save [--force] NAME               save the current layout as a profile
   perch check                                    validate the configuration
+  perch demo [--for DURATION]                    run perch in a self-contained sandbox
   perch version
 
 Global flags (before or after the command):
@@ -142,6 +143,8 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return usagef("unknown layout subcommand %q (want apply or save)", rest[0])
 	case "check":
 		return e.cmdCheck(rest)
+	case "demo":
+		return e.cmdDemo(ctx, rest)
 	}
 	return usagef("unknown command %q; run `perch help`", cmd)
 }

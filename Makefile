@@ -1,0 +1,45 @@
+# perch: see README.md. `make demo` and `make test` do all the set-up on a
+# fresh Debian machine (as root, or with sudo).
+
+GO        ?= go
+BIN       := bin
+FUZZTIME  ?= 10s
+# Packages whose tests do not need cgo/Fyne.
+PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
+
+.PHONY: all deps build test vet unit fuzz demo bench clean
+
+all: build
+
+deps:
+	scripts/deps.sh
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/perch ./cmd/perch
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
+
+# Every test, on the real Xorg dummy, sshd and xpra (CI=true: nothing may skip).
+test: deps vet build
+	$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) fuzz
+
+unit:
+	$(GO) test -count=1 -short ./...
+
+# A short run of every fuzz target (seeds live in testdata/fuzz).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/xauth
+	$(GO) test -run '^$$' -fuzz '^FuzzX11Setup$$' -fuzztime $(FUZZTIME) ./sessions
+
+demo: deps build
+	scripts/demo.sh
+
+bench: deps build
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages perch's build, tests, demo and benchmarks need,
+# with apt-get, when they are missing. Safe to run again.
+set -euo pipefail
+
+packages=(
+  # the X servers perch is tested against, and the tools compared with
+  xserver-xorg-core xserver-xorg-video-dummy xvfb x11-xserver-utils x11-apps x11-utils xauth xcvt
+  # the remote side: OpenSSH and xpra; autossh for the reconnect benchmark
+  openssh-server openssh-client xpra autossh
+  # the tray tests: a session bus and gdbus
+  dbus dbus-x11 libglib2.0-bin
+  # network faults and process checks
+  iproute2 procps psmisc
+  # Fyne (cgo, GLFW) for perch-tray
+  gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # benchmarks
+  hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
