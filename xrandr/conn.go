@@ -136,19 +136,23 @@ func (c *Conn) resources(probe bool) (*resources, error) {
 
 func (c *Conn) read(probe bool) (*State, error) {
 	x := c.x
-	rng, err := randr.GetScreenSizeRange(x, c.root).Reply()
-	if err != nil {
-		return nil, fmt.Errorf("read the screen size range: %w", err)
-	}
+	// Requests go out together; replies are read in order.
+	rngC := randr.GetScreenSizeRange(x, c.root)
+	geoC := xproto.GetGeometry(x, xproto.Drawable(c.root))
+	primC := randr.GetOutputPrimary(x, c.root)
 	res, err := c.resources(probe)
 	if err != nil {
 		return nil, fmt.Errorf("read the screen resources: %w", err)
 	}
-	geo, err := xproto.GetGeometry(x, xproto.Drawable(c.root)).Reply()
+	rng, err := rngC.Reply()
+	if err != nil {
+		return nil, fmt.Errorf("read the screen size range: %w", err)
+	}
+	geo, err := geoC.Reply()
 	if err != nil {
 		return nil, fmt.Errorf("read the root window size: %w", err)
 	}
-	prim, err := randr.GetOutputPrimary(x, c.root).Reply()
+	prim, err := primC.Reply()
 	if err != nil {
 		return nil, fmt.Errorf("read the primary output: %w", err)
 	}
@@ -200,6 +204,13 @@ func (c *Conn) read(probe bool) (*State, error) {
 		}
 		st.Crtcs = append(st.Crtcs, cr)
 	}
+	// EDIDs: every first chunk requested at once, one round trip in all.
+	var edidCookies []randr.GetOutputPropertyCookie
+	if c.edid != 0 {
+		for _, id := range res.Outputs {
+			edidCookies = append(edidCookies, randr.GetOutputProperty(x, id, c.edid, xproto.AtomInteger, 0, 256, false, false))
+		}
+	}
 	for i, id := range res.Outputs {
 		oi, err := outCookies[i].Reply()
 		if err != nil {
@@ -219,7 +230,10 @@ func (c *Conn) read(probe bool) (*State, error) {
 		for _, m := range oi.Modes {
 			o.Modes = append(o.Modes, ModeID(m))
 		}
-		edid, err := c.readEDID(id)
+		var edid []byte
+		if edidCookies != nil {
+			edid, err = c.readEDID(id, edidCookies[i])
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read the EDID of output %s: %w", o.Name, err)
 		}
@@ -239,14 +253,13 @@ func connectionName(c byte) string {
 	return "unknown"
 }
 
-// readEDID returns the output's EDID property, nil when it has none.
-func (c *Conn) readEDID(o randr.Output) ([]byte, error) {
-	if c.edid == 0 {
-		return nil, nil
-	}
+// readEDID returns the output's EDID property (nil when it has none),
+// given the cookie of its first 1 KiB.
+func (c *Conn) readEDID(o randr.Output, first randr.GetOutputPropertyCookie) ([]byte, error) {
 	var data []byte
+	cookie := first
 	for off := uint32(0); ; {
-		r, err := randr.GetOutputProperty(c.x, o, c.edid, xproto.AtomInteger, off, 256, false, false).Reply()
+		r, err := cookie.Reply()
 		if err != nil {
 			return nil, err
 		}
@@ -258,6 +271,7 @@ func (c *Conn) readEDID(o randr.Output) ([]byte, error) {
 			return data, nil
 		}
 		off += uint32(len(r.Data)) / 4
+		cookie = randr.GetOutputProperty(c.x, o, c.edid, xproto.AtomInteger, off, 256, false, false)
 	}
 }
 

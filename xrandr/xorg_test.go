@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jezek/xgb/randr"
+	"github.com/jezek/xgb/xproto"
+
 	"github.com/perchdesk/perch/internal/testbed"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -339,5 +342,113 @@ func TestXorgEvents(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("event channel not closed after cancel")
 		}
+	}
+}
+
+var benchLayouts = [2][]xrandr.OutputSpec{
+	{{Name: "DUMMY0", Mode: "1280x1024@60", Primary: true}, {Name: "DUMMY1", Mode: "1024x768@60", RightOf: "DUMMY0"}},
+	{{Name: "DUMMY0", Mode: "1024x768@60", Primary: true}, {Name: "DUMMY1", Mode: "1280x1024@60", LeftOf: "DUMMY0"}},
+}
+
+// BenchmarkApplyAlternating reads the state, plans and applies two layouts
+// in turn on the real Xorg dummy: one full layout change per op.
+func BenchmarkApplyAlternating(b *testing.B) {
+	if bed == nil {
+		b.Skip("!!! no Xorg dummy server")
+	}
+	c, err := bed.Dial()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	c.Requests = 0
+	for i := 0; b.Loop(); i++ {
+		st, err := c.State()
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := xrandr.MakePlan(st, xrandr.Layout{Outputs: benchLayouts[i%2]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := xrandr.Apply(c, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(c.Requests)/float64(b.N), "requests/op")
+}
+
+// BenchmarkApplyUnchanged applies the layout already on screen: it must
+// send no request at all.
+func BenchmarkApplyUnchanged(b *testing.B) {
+	if bed == nil {
+		b.Skip("!!! no Xorg dummy server")
+	}
+	c, err := bed.Dial()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	apply := func() {
+		st, err := c.State()
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := xrandr.MakePlan(st, xrandr.Layout{Outputs: benchLayouts[0]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := xrandr.Apply(c, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	apply()
+	c.Requests = 0
+	for b.Loop() {
+		apply()
+	}
+	b.ReportMetric(float64(c.Requests)/float64(b.N), "requests/op")
+	if c.Requests != 0 {
+		b.Errorf("%d requests sent re-applying the same layout", c.Requests)
+	}
+}
+
+// TestXorgEDIDFingerprint gives DUMMY2 an EDID property (as a monitor's
+// driver would) and reads its fingerprint back, through `perch outputs`'s
+// path; outputs without EDID have none.
+func TestXorgEDIDFingerprint(t *testing.T) {
+	c := dial(t)
+	edid := make([]byte, 256) // a base block and one extension
+	copy(edid, []byte{0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0})
+	for i := 8; i < len(edid); i++ {
+		edid[i] = byte(i * 7)
+	}
+	atom, err := xproto.InternAtom(c.X(), false, 4, "EDID").Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := state(t, c)
+	o, _ := st.Output("DUMMY2")
+	// Longer than one 1 KiB read, to exercise the continuation.
+	big := append(append([]byte{}, edid...), make([]byte, 1024)...)
+	err = randr.ChangeOutputPropertyChecked(c.X(), randr.Output(o.ID), atom.Atom, xproto.AtomInteger, 8,
+		xproto.PropModeReplace, uint32(len(big)), big).Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { randr.DeleteOutputProperty(c.X(), randr.Output(o.ID), atom.Atom) })
+	st = state(t, c)
+	o, _ = st.Output("DUMMY2")
+	if o.Fingerprint != xrandr.Fingerprint(big) || len(o.Fingerprint) != 16 {
+		t.Errorf("fingerprint %q, want %q", o.Fingerprint, xrandr.Fingerprint(big))
+	}
+	if d0, _ := st.Output("DUMMY0"); d0.Fingerprint != "" {
+		t.Errorf("DUMMY0 has no EDID but fingerprint %q", d0.Fingerprint)
+	}
+	if got := st.Connected(); !strings.Contains(strings.Join(got, " "), o.Fingerprint) {
+		t.Errorf("connected ids %q lack the fingerprint", got)
+	}
+	if xrandr.Fingerprint(big) == xrandr.Fingerprint(edid) {
+		t.Error("different EDIDs share a fingerprint")
 	}
 }

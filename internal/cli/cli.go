@@ -120,7 +120,27 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		fmt.Fprint(e.stderr, usageText)
 		return usagef("no command given")
 	}
+	// Global flags may also stand before the command: move them after it.
+	var lead []string
+	for len(args) > 1 && (args[0] == "--config" || args[0] == "--display" || args[0] == "-config" || args[0] == "-display") {
+		lead = append(lead, args[0], args[1])
+		args = args[2:]
+	}
+	for len(args) > 0 && (strings.HasPrefix(args[0], "--config=") || strings.HasPrefix(args[0], "--display=")) {
+		lead = append(lead, args[0])
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return usagef("no command given")
+	}
 	cmd, rest := args[0], args[1:]
+	if len(lead) > 0 {
+		if cmd == "layout" && len(rest) > 0 {
+			rest = append(append([]string{rest[0]}, lead...), rest[1:]...)
+		} else {
+			rest = append(lead, rest...)
+		}
+	}
 	switch cmd {
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usageText)

@@ -292,3 +292,19 @@ func TestParseInterspersedFlags(t *testing.T) {
 		t.Error("unknown flag accepted")
 	}
 }
+
+func TestGlobalFlagsBeforeCommand(t *testing.T) {
+	cfg := writeConfig(t, twoScreens)
+	r := perch(t, nil, "--config", cfg, "check")
+	if r.code != 0 || !strings.Contains(r.stdout, cfg+": ok") {
+		t.Errorf("--config before check: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = perch(t, nil, "--config="+cfg, "layout", "apply", "--display", ":4711", "desk")
+	if r.code != 1 || !strings.Contains(r.stderr, "connect to X display :4711") {
+		t.Errorf("--config= before layout apply: %d %s", r.code, r.stderr)
+	}
+	r = perch(t, nil, "--config", cfg)
+	if r.code != 2 || !strings.Contains(r.stderr, "no command given") {
+		t.Errorf("flags alone: %d %s", r.code, r.stderr)
+	}
+}
