@@ -10,7 +10,6 @@ import (
 	"testing/iotest"
 )
 
-const mitCookie = "MIT-MAGIC-COOKIE-1"
 
 var (
 	fakeCookie = []byte("FAKEfakeFAKEfake")

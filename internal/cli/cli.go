@@ -58,6 +58,9 @@ Usage:
   perch layout apply [--dry-run] [--json] PROFILE  arrange the outputs as a profile says
   perch layout save [--force] NAME               save the current layout as a profile
   perch check                                    validate the configuration
+  perch up [PROFILE]                             apply the layout, connect, supervise the sessions
+                                                 until SIGINT/SIGTERM
+  perch exec SERVER -- COMMAND [ARG...]          run one command with X11 forwarding, as ssh -Y
   perch demo [--for DURATION]                    run perch in a self-contained sandbox
   perch version
 
@@ -67,7 +70,8 @@ Global flags (before or after the command):
   --display DPY   X display (default $DISPLAY)
 
 Exit codes: 0 done, 1 failed at run time, 2 bad usage, configuration or layout
-(nothing was applied).
+(nothing was applied). perch exec returns the remote command's status, or 255
+when it could not run (as ssh does).
 `
 
 // Version is set at build time with -ldflags "-X ...cli.Version=...".
@@ -80,6 +84,10 @@ func (e *env) run(ctx context.Context, args []string) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
+	}
+	var es exitStatus
+	if errors.As(err, &es) {
+		return int(es)
 	}
 	fmt.Fprintln(e.stderr, "perch: "+err.Error())
 	return exitCode(err)
@@ -165,6 +173,10 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return e.cmdCheck(rest)
 	case "demo":
 		return e.cmdDemo(ctx, rest)
+	case "exec":
+		return e.cmdExec(ctx, rest)
+	case "up":
+		return e.cmdUp(ctx, rest)
 	}
 	return usagef("unknown command %q; run `perch help`", cmd)
 }

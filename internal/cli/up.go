@@ -1,0 +1,275 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/xrandr"
+)
+
+// logFlags are the logging flags of the long-running commands.
+type logFlags struct {
+	format  string
+	verbose bool
+}
+
+func (l *logFlags) add(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&l.verbose, "v", false, "debug logging")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if l.verbose {
+		opts.Level = slog.LevelDebug
+	}
+	switch l.format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", l.format)
+}
+
+// serverTarget resolves a configured server through ssh_config.
+func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Target, sessions.DialOptions, error) {
+	srv, ok := cfg.Servers[name]
+	if !ok {
+		var names []string
+		for n := range cfg.Servers {
+			names = append(names, n)
+		}
+		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
+			Msg: fmt.Sprintf("no server %q (servers: %s)", name, strings.Join(sortStrings(names), ", "))}
+	}
+	var files []string
+	if srv.SSHConfig != "" {
+		files = []string{expandHome(srv.SSHConfig)}
+	}
+	t, err := sessions.Resolve(srv.SSH, files)
+	if err != nil {
+		return nil, nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
+	}
+	policy := srv.KnownHosts
+	if t.StrictHostKeyChecking == "accept-new" {
+		policy = "accept-new"
+	}
+	return srv, t, sessions.DialOptions{Policy: policy}, nil
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		home, _ := os.UserHomeDir()
+		return filepath.Join(home, p[1:])
+	}
+	return p
+}
+
+func sortStrings(s []string) []string {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+// exitStatus is a command's own exit status to pass through (perch exec).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func (e *env) cmdExec(ctx context.Context, args []string) error {
+	var g globals
+	var lf logFlags
+	var noX11 bool
+	fs := newFlagSet("exec")
+	g.add(fs)
+	lf.add(fs)
+	fs.BoolVar(&noX11, "no-x11", false, "no X11 forwarding")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 {
+		return usagef("exec needs SERVER -- COMMAND [ARG...]")
+	}
+	log, err := lf.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(&g)
+	if err != nil {
+		return err
+	}
+	_, t, dopts, err := serverTarget(cfg, pos[0])
+	if err != nil {
+		return err
+	}
+	o := sessions.ExecOptions{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Log: log}
+	if !noX11 {
+		display := g.display
+		if display == "" {
+			display = e.getenv("DISPLAY")
+		}
+		if display != "" {
+			if o.X11, err = sessions.LocalX11(display); err != nil {
+				return err
+			}
+		}
+	}
+	// As ssh(1): the words of the command are joined with spaces.
+	code, err := sessions.Exec(ctx, t, dopts, strings.Join(pos[1:], " "), o)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "perch: exec on %s: %v\n", pos[0], err)
+		return exitStatus(code)
+	}
+	if code != 0 {
+		return exitStatus(code)
+	}
+	return nil
+}
+
+func (e *env) cmdUp(ctx context.Context, args []string) error {
+	var g globals
+	var lf logFlags
+	fs := newFlagSet("up")
+	g.add(fs)
+	lf.add(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usagef("up takes at most one PROFILE")
+	}
+	log, err := lf.logger(e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(&g)
+	if err != nil {
+		return err
+	}
+	name := cfg.Default
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	if name == "" {
+		return usagef("up needs a PROFILE (or default = \"NAME\" in %s)", cfg.Path)
+	}
+	if name == config.Auto {
+		return usagef("profile auto (pick by monitors) is not available yet; name a profile")
+	}
+	prof, err := cfg.Profile(name)
+	if err != nil {
+		return err
+	}
+	var link *sessions.Link
+	if prof.Server != "" {
+		_, t, dopts, err := serverTarget(cfg, prof.Server)
+		if err != nil {
+			return err
+		}
+		srv := cfg.Servers[prof.Server]
+		display := g.display
+		if display == "" {
+			display = e.getenv("DISPLAY")
+		}
+		x11, err := sessions.LocalX11(display)
+		if err != nil {
+			return err
+		}
+		link = sessions.New(sessions.Options{Server: prof.Server, Target: t, Dial: dopts, Keepalive: srv.Keepalive, X11: x11, Log: log})
+		link.SetSessions(profileSpecs(prof))
+		var fw []sessions.ForwardSpec
+		for _, f := range prof.Forwards {
+			fw = append(fw, sessions.ForwardSpec{Listen: f.Listen, To: f.To})
+		}
+		link.SetForwards(fw)
+	}
+
+	// The layout first: the sessions' windows land on the arranged screens.
+	c, err := e.dial(&g)
+	if err != nil {
+		return err
+	}
+	st, err := c.Probe()
+	if err != nil {
+		c.Close()
+		return err
+	}
+	plan, err := xrandr.MakePlan(st, prof.Layout())
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
+	}
+	err = xrandr.Apply(c, plan)
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("apply profile %s: %w", prof.Name, err)
+	}
+	log.Info("layout applied", "profile", prof.Name, "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
+	if link == nil {
+		log.Info("the profile has no server: nothing to supervise")
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		logChanges(ctx, link, log)
+	}()
+	err = link.Run(ctx)
+	<-done
+	if err != nil {
+		return err
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// profileSpecs lists a profile's sessions: its displays, then its commands.
+func profileSpecs(p *config.Profile) []sessions.Spec {
+	var specs []sessions.Spec
+	for _, d := range p.Displays {
+		specs = append(specs, sessions.DisplaySpec(d))
+	}
+	for _, s := range p.Sessions {
+		specs = append(specs, sessions.Spec{Name: s.Name, Command: s.Command})
+	}
+	return specs
+}
+
+// logChanges logs each change of link or session state until ctx ends.
+func logChanges(ctx context.Context, l *sessions.Link, log *slog.Logger) {
+	last := map[string]string{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.Changes():
+		}
+		st := l.Status()
+		if last["link"] != st.Link.State {
+			last["link"] = st.Link.State
+			log.Info("link", "state", st.Link.State, "err", st.Link.LastError)
+		}
+		for _, s := range st.Sessions {
+			if last[s.Name] != s.State {
+				last[s.Name] = s.State
+				log.Info("session", "name", s.Name, "state", s.State, "restarts", s.Restarts, "err", s.LastError)
+			}
+		}
+	}
+}

@@ -1,0 +1,637 @@
+package testbed
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostAlias is the Host entry of every SSHD's ssh_config.
+const HostAlias = "perch-test"
+
+// sshdMarkerVar is set in the environment of the listening sshd and, through
+// SetEnv, of every remote session, so that Stop and Close find the session
+// processes even after they have been orphaned (for example after a test
+// killed the connection's sshd processes).
+const sshdMarkerVar = "PERCH_TESTBED_SSHD"
+
+// SSHD is an OpenSSH sshd on 127.0.0.1 with throwaway keys.
+//
+// Remote sessions run with HOME=Home (a directory inside Dir), so that
+// client defaults written there (see WriteXpraClientDefaults) apply only to
+// the test bed and the machine's real home directory is never touched.
+// This is done with sshd_config's SetEnv: OpenSSH applies the admin's
+// SetEnv after it has set HOME from the password database, so SetEnv wins
+// (verified with OpenSSH 9.2 by TestSSHD). The remote command still runs
+// through the user's shell as usual, so exit statuses, stdin/stdout,
+// signals and the forwarded DISPLAY pass through untouched, which a
+// ForceCommand wrapper would have had to re-create.
+type SSHD struct {
+	Addr        string        // "127.0.0.1:PORT"
+	Port        int           // the listening port
+	Dir         string        // private directory holding everything below
+	User        string        // the login user (the current user)
+	HostKey     ssh.PublicKey // the server's ed25519 host key
+	HostKeyFile string        // its private key file
+	UserKey     string        // unencrypted ed25519 private key (OpenSSH format) that may log in; UserKey+".pub" exists
+	KnownHosts  string        // known_hosts file with "[127.0.0.1]:PORT <hostkey>"
+	SSHConfig   string        // ssh_config file with a Host HostAlias entry
+	HostAlias   string        // "perch-test"
+	Home        string        // HOME of the remote sessions
+	Log         string        // sshd's log (LogLevel VERBOSE)
+
+	sshd   string // absolute path of the sshd binary
+	config string // sshd_config
+	marker string // sshdMarkerVar=Dir
+
+	mu         sync.Mutex
+	cmd        *exec.Cmd
+	done       chan struct{}
+	closed     bool
+	socketsRef bool // holds a reference on the shared xpra socket directory
+}
+
+// StartSSHD starts an sshd on a free port of 127.0.0.1 with fresh host and
+// user keys, and returns once it accepts connections.
+func StartSSHD() (*SSHD, error) {
+	sshd, err := findBinary("/usr/sbin/sshd", "sshd")
+	if err != nil {
+		return nil, fmt.Errorf("the OpenSSH server is not installed (package openssh-server): %w", err)
+	}
+	if sshd, err = filepath.Abs(sshd); err != nil {
+		return nil, err
+	}
+	if _, err := findBinary("ssh"); err != nil {
+		return nil, fmt.Errorf("the OpenSSH client is not installed (package openssh-client): %w", err)
+	}
+	if os.Geteuid() == 0 {
+		// sshd refuses to start without its privilege separation directory.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			return nil, fmt.Errorf("create sshd's privilege separation directory: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "perch-sshd-")
+	if err != nil {
+		return nil, fmt.Errorf("create the sshd directory: %w", err)
+	}
+	s := &SSHD{Dir: dir, HostAlias: HostAlias, sshd: sshd, marker: sshdMarkerVar + "=" + dir}
+	if err := s.setup(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// Another process may take the free port before sshd binds it: retry
+	// with a new one a few times.
+	for attempt := 0; ; attempt++ {
+		err = s.Start()
+		if err == nil {
+			return s, nil
+		}
+		if attempt == 4 || !errors.Is(err, errPortTaken) {
+			s.Close()
+			return nil, err
+		}
+		if err := s.choosePort(); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+}
+
+var errPortTaken = errors.New("the port is taken")
+
+// setup creates the keys, the home directory and the first configuration.
+func (s *SSHD) setup() error {
+	u, err := currentUser()
+	if err != nil {
+		return err
+	}
+	s.User = u
+	s.Home = filepath.Join(s.Dir, "home")
+	s.Log = filepath.Join(s.Dir, "sshd.log")
+	s.HostKeyFile = filepath.Join(s.Dir, "ssh_host_ed25519_key")
+	s.UserKey = filepath.Join(s.Dir, "id_ed25519")
+	s.KnownHosts = filepath.Join(s.Dir, "known_hosts")
+	s.SSHConfig = filepath.Join(s.Dir, "ssh_config")
+	s.config = filepath.Join(s.Dir, "sshd_config")
+	if err := os.Mkdir(s.Home, 0o700); err != nil {
+		return fmt.Errorf("create the sessions' home directory: %w", err)
+	}
+	if s.HostKey, err = writeKey(s.HostKeyFile, "perch test host"); err != nil {
+		return fmt.Errorf("create the sshd host key: %w", err)
+	}
+	userPub, err := writeKey(s.UserKey, "perch test user")
+	if err != nil {
+		return fmt.Errorf("create the user key: %w", err)
+	}
+	authorized := filepath.Join(s.Dir, "authorized_keys")
+	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(userPub), 0o600); err != nil {
+		return fmt.Errorf("write authorized_keys: %w", err)
+	}
+	return s.choosePort()
+}
+
+// currentUser returns the login name of the current user.
+func currentUser() (string, error) {
+	// os/user would need cgo for some setups; the passwd file is enough.
+	b, err := os.ReadFile("/etc/passwd")
+	if err == nil {
+		uid := strconv.Itoa(os.Getuid())
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) > 2 && f[2] == uid {
+				return f[0], nil
+			}
+		}
+	}
+	for _, v := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(v); u != "" {
+			return u, nil
+		}
+	}
+	return "", fmt.Errorf("cannot tell the name of user %d for the ssh login", os.Getuid())
+}
+
+// writeKey writes a new ed25519 private key in OpenSSH format to path and
+// its public key to path+".pub".
+func writeKey(path, comment string) (ssh.PublicKey, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, comment)
+	if err != nil {
+		return nil, err
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub))) + " " + comment + "\n"
+	if err := os.WriteFile(path+".pub", []byte(line), 0o644); err != nil {
+		return nil, err
+	}
+	return sshPub, nil
+}
+
+// choosePort picks a free port and writes every file that names it.
+func (s *SSHD) choosePort() error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("find a free port for sshd: %w", err)
+	}
+	s.Port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+	if err := os.WriteFile(s.config, []byte(s.sshdConfig()), 0o600); err != nil {
+		return fmt.Errorf("write sshd_config: %w", err)
+	}
+	kh := knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, s.HostKey) + "\n"
+	if err := os.WriteFile(s.KnownHosts, []byte(kh), 0o600); err != nil {
+		return fmt.Errorf("write known_hosts: %w", err)
+	}
+	if err := os.WriteFile(s.SSHConfig, []byte(s.sshConfig()), 0o600); err != nil {
+		return fmt.Errorf("write ssh_config: %w", err)
+	}
+	return nil
+}
+
+// sshdConfig returns the server's sshd_config.
+func (s *SSHD) sshdConfig() string {
+	q := strconv.Quote
+	return fmt.Sprintf(`# sshd_config of perch's test bed
+ListenAddress 127.0.0.1:%d
+AddressFamily inet
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+PermitUserEnvironment no
+StrictModes no
+UsePAM no
+# Forwarded displays start at localhost:200, far above the displays the
+# xpra servers and the X servers of the test bed use.
+X11Forwarding yes
+X11UseLocalhost yes
+X11DisplayOffset 200
+XAuthLocation /usr/bin/xauth
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+MaxSessions 30
+MaxStartups 50
+ClientAliveInterval 0
+PrintMotd no
+PrintLastLog no
+# SetEnv comes after sshd has set HOME from the password database, so the
+# sessions' HOME is the test bed's own. xpra 3.1 never reads ~/.xpra for
+# root, so XPRA_USER_CONF_DIRS names the client defaults explicitly.
+SetEnv %s %s %s
+`, s.Port, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
+		q("HOME="+s.Home), q("XPRA_USER_CONF_DIRS="+filepath.Join(s.Home, ".xpra")), q(s.marker))
+}
+
+// sshConfig returns the OpenSSH client configuration for HostAlias.
+func (s *SSHD) sshConfig() string {
+	q := strconv.Quote
+	return fmt.Sprintf(`# ssh_config of perch's test bed
+Host %s
+  HostName 127.0.0.1
+  Port %d
+  User %s
+  IdentityFile %s
+  IdentitiesOnly yes
+  UserKnownHostsFile %s
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  CheckHostIP no
+  UpdateHostKeys no
+  BatchMode yes
+  PasswordAuthentication no
+  KbdInteractiveAuthentication no
+  ForwardAgent no
+  ControlMaster no
+  ControlPath none
+  ConnectTimeout 10
+  LogLevel ERROR
+`, s.HostAlias, s.Port, s.User, q(s.UserKey), q(s.KnownHosts))
+}
+
+// SSHArgs returns the arguments that point the OpenSSH client at this
+// server's configuration: `ssh $(SSHArgs) perch-test cmd` works.
+func (s *SSHD) SSHArgs() []string { return []string{"-F", s.SSHConfig} }
+
+// Start starts sshd on s.Port (again, after Stop) and returns once it
+// accepts connections. It does nothing if sshd runs.
+func (s *SSHD) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("the test sshd is closed")
+	}
+	if s.cmd != nil {
+		select {
+		case <-s.done:
+			s.cmd = nil // it died: start it again
+		default:
+			return nil
+		}
+	}
+	logf, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open the sshd log: %w", err)
+	}
+	defer logf.Close()
+	start, _ := logf.Seek(0, 2)
+	cmd := exec.Command(s.sshd, "-D", "-e", "-f", s.config)
+	cmd.Env = append(minimalEnv(), s.marker)
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start sshd: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+
+	want := fmt.Sprintf("Server listening on 127.0.0.1 port %d.", s.Port)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		log := logSince(s.Log, start)
+		if strings.Contains(log, want) {
+			return nil
+		}
+		select {
+		case <-done:
+			s.cmd = nil
+			if strings.Contains(log, "Address already in use") || strings.Contains(log, "Cannot bind any address") {
+				return fmt.Errorf("sshd cannot listen on %s: %w", s.Addr, errPortTaken)
+			}
+			return fmt.Errorf("sshd exited at start (%v): %s", cmd.ProcessState, tail(s.Log))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stopLocked()
+			return fmt.Errorf("sshd did not listen on %s within 15s: %s", s.Addr, tail(s.Log))
+		}
+	}
+}
+
+// logSince returns what a log file gained after offset.
+func logSince(path string, offset int64) string {
+	b, _ := os.ReadFile(path)
+	if int64(len(b)) < offset {
+		return string(b)
+	}
+	return string(b[offset:])
+}
+
+// minimalEnv returns the environment for a server the test bed starts:
+// PATH, locale and TMPDIR, nothing of the test's display or session.
+func minimalEnv() []string {
+	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	for _, k := range []string{"LANG", "LC_ALL", "TZ", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// Stop makes the server go away as if its machine died: it kills the
+// listener, so that the port refuses connections, its per-connection
+// processes, so that clients lose their links, and every process the
+// sessions started. Start starts it again on the same port.
+func (s *SSHD) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopLocked()
+}
+
+func (s *SSHD) stopLocked() error {
+	var pid int
+	if s.cmd != nil {
+		pid = s.cmd.Process.Pid
+	}
+	err := killAll(pid, s.marker)
+	if s.cmd != nil {
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			if err == nil {
+				err = fmt.Errorf("sshd (pid %d) did not exit within 5s of SIGKILL", pid)
+			}
+		}
+		s.cmd = nil
+	}
+	return err
+}
+
+// Close stops sshd and every session process it started and removes Dir.
+// It may be called more than once.
+func (s *SSHD) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	err := s.stopLocked()
+	if s.socketsRef {
+		releaseXpraSocketDir()
+		s.socketsRef = false
+	}
+	if rerr := os.RemoveAll(s.Dir); err == nil && rerr != nil {
+		err = fmt.Errorf("remove the sshd directory: %w", rerr)
+	}
+	return err
+}
+
+// ConnectionPIDs returns the server-side sshd processes that serve client
+// connections, parents first: the per-connection children of the listener
+// ("sshd: USER [priv]") and, for users other than root, their
+// privilege-separated children ("sshd: USER@notty"), which hold the
+// network socket. (OpenSSH serves a root login from the per-connection
+// child itself.) Killing all of them with SIGKILL drops the links at once.
+// The sessions' commands are not among them: they outlive a killed
+// connection until Stop or Close.
+func (s *SSHD) ConnectionPIDs() ([]int, error) {
+	s.mu.Lock()
+	var listener int
+	if s.cmd != nil {
+		listener = s.cmd.Process.Pid
+	}
+	s.mu.Unlock()
+	if listener == 0 {
+		return nil, errors.New("the test sshd is not running")
+	}
+	procs, err := processTable()
+	if err != nil {
+		return nil, err
+	}
+	exe, _ := filepath.EvalSymlinks(s.sshd)
+	var pids []int
+	for _, p := range descendants(procs, listener) {
+		if e, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); err == nil && (e == s.sshd || e == exe) {
+			pids = append(pids, p)
+		}
+	}
+	return pids, nil
+}
+
+// proc is one line of the process table.
+type proc struct {
+	pid, ppid int
+	state     byte
+}
+
+// processTable reads every process's parent from /proc.
+func processTable() (map[int]proc, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("read the process table: %w", err)
+	}
+	procs := make(map[int]proc, len(ents))
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // it exited
+		}
+		// "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) {
+			continue
+		}
+		f := strings.Fields(string(b[i+2:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		procs[pid] = proc{pid: pid, ppid: ppid, state: f[0][0]}
+	}
+	return procs, nil
+}
+
+// descendants returns every live descendant of pid, parents before
+// children.
+func descendants(procs map[int]proc, pid int) []int {
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	for _, c := range children {
+		sort.Ints(c)
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			if procs[c].state != 'Z' {
+				out = append(out, c)
+			}
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// markedPIDs returns the processes whose environment holds marker.
+func markedPIDs(marker string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	self := os.Getpid()
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil {
+			continue
+		}
+		for _, kv := range strings.Split(string(b), "\x00") {
+			if kv == marker {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+// killAll kills root and all its descendants with SIGKILL and then every
+// process whose environment holds marker (which catches processes that were
+// orphaned before). The tree is frozen with SIGSTOP first, so that nothing
+// in it can fork behind the kill. It returns once nothing is left, or an
+// error after 5 seconds.
+func killAll(root int, marker string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	if root > 0 {
+		_ = syscall.Kill(root, syscall.SIGSTOP)
+		stopped := map[int]bool{}
+		for time.Now().Before(deadline) {
+			procs, err := processTable()
+			if err != nil {
+				return err
+			}
+			fresh := 0
+			for _, p := range descendants(procs, root) {
+				if !stopped[p] {
+					_ = syscall.Kill(p, syscall.SIGSTOP)
+					stopped[p] = true
+					fresh++
+				}
+			}
+			if fresh == 0 {
+				break
+			}
+		}
+		_ = syscall.Kill(root, syscall.SIGKILL)
+		var pids []int
+		for p := range stopped {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+			pids = append(pids, p)
+		}
+		if left := waitGone(pids, time.Until(deadline)); len(left) > 0 {
+			return fmt.Errorf("processes %v of the test sshd survive SIGKILL", left)
+		}
+	}
+	for {
+		pids := markedPIDs(marker)
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v of the test sshd survive SIGKILL", pids)
+		}
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitGone waits up to timeout until none of pids runs any more (exited or
+// a zombie) and returns those that still run. Orphaned zombies vanish only
+// when init reaps them, which here takes up to a second.
+func waitGone(pids []int, timeout time.Duration) []int {
+	deadline := time.Now().Add(timeout)
+	for {
+		var alive []int
+		for _, p := range pids {
+			if state := procState(p); state != 0 && state != 'Z' && state != 'X' {
+				alive = append(alive, p)
+			}
+		}
+		if len(alive) == 0 || time.Now().After(deadline) {
+			return alive
+		}
+		pids = alive
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// procState returns the state letter of pid ('R', 'S', 'Z'...), or 0 if
+// there is no such process.
+func procState(pid int) byte {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
+}
+
+// ProcessCount returns the number of running processes whose full command
+// line (arguments joined by spaces) contains pattern, e.g.
+// "xpra attach :10".
+func ProcessCount(pattern string) (int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("read the process table: %w", err)
+	}
+	n := 0
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || len(b) == 0 {
+			continue // exited, a zombie or a kernel thread
+		}
+		cmdline := strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
+		if strings.Contains(cmdline, pattern) {
+			n++
+		}
+	}
+	return n, nil
+}

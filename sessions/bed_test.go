@@ -1,0 +1,288 @@
+package sessions
+
+// The package's shared test bed: one OpenSSH sshd, four xpra servers
+// running xeyes, and an Xvfb standing for the thin client's display. It is
+// started on first use and stopped by TestMain.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/perchdesk/perch/internal/testbed"
+)
+
+type testBed struct {
+	local *testbed.Display // the thin client's display
+	sshd  *testbed.SSHD
+	xpras []*testbed.Xpra
+	probe string // the x11probe binary
+	dir   string
+}
+
+var (
+	bedOnce sync.Once
+	bed     *testBed
+	bedErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bed != nil {
+		bed.close()
+	}
+	os.Exit(code)
+}
+
+func (b *testBed) close() {
+	for _, x := range b.xpras {
+		x.Close()
+	}
+	if b.sshd != nil {
+		b.sshd.Close()
+	}
+	if b.local != nil {
+		b.local.Close()
+	}
+	os.RemoveAll(b.dir)
+}
+
+// needBed returns the shared bed, starting it on first use. Outside CI a
+// missing server skips loudly; in CI it fails.
+func needBed(t *testing.T) *testBed {
+	t.Helper()
+	bedOnce.Do(func() {
+		b := &testBed{}
+		bedErr = b.start()
+		if bedErr != nil {
+			b.close()
+			testbed.Unavailable("sshd, xpra and Xvfb", bedErr)
+			return
+		}
+		bed = b
+	})
+	if bedErr != nil {
+		if testbed.InCI() {
+			t.Fatalf("test bed: %v", bedErr)
+		}
+		t.Skipf("!!! SKIPPED: the sshd/xpra/Xvfb test bed cannot start here: %v", bedErr)
+	}
+	return bed
+}
+
+func (b *testBed) start() error {
+	var err error
+	if b.dir, err = os.MkdirTemp("", "perch-sessions-"); err != nil {
+		return err
+	}
+	b.probe = filepath.Join(b.dir, "x11probe")
+	if out, err := exec.Command("go", "build", "-o", b.probe, "./testdata/x11probe").CombinedOutput(); err != nil {
+		return fmt.Errorf("build x11probe: %v\n%s", err, out)
+	}
+	if b.local, err = testbed.StartXvfb("1920x1080x24"); err != nil {
+		return err
+	}
+	b.local.Setenv()
+	if b.sshd, err = testbed.StartSSHD(); err != nil {
+		return err
+	}
+	if err = b.sshd.WriteXpraClientDefaults(); err != nil {
+		return err
+	}
+	next := 20
+	for range 4 {
+		d := testbed.FreeDisplay(next)
+		x, err := testbed.StartXpra(d, "xeyes")
+		if err != nil {
+			return err
+		}
+		b.xpras = append(b.xpras, x)
+		next = d + 1
+	}
+	return nil
+}
+
+func (b *testBed) target(t *testing.T) *Target {
+	t.Helper()
+	tg, err := Resolve(b.sshd.HostAlias, []string{b.sshd.SSHConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+func (b *testBed) displays() []int {
+	var d []int
+	for _, x := range b.xpras {
+		d = append(d, x.Display)
+	}
+	return d
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// newLink makes a link to the bed's sshd with fast keepalives.
+func (b *testBed) newLink(t *testing.T, specs []Spec, opts func(*Options)) *Link {
+	t.Helper()
+	x11, err := LocalX11(b.local.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{
+		Server: "bed", Target: b.target(t), Dial: DialOptions{Policy: "strict"},
+		Keepalive: 400 * time.Millisecond, KeepaliveMax: 3, X11: x11, Log: testLogger(t),
+		StopTimeout: 2 * time.Second,
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	l := New(o)
+	l.SetSessions(specs)
+	return l
+}
+
+// run starts l.Run in the background; the returned stop cancels it and
+// waits for it to return.
+func run(t *testing.T, l *Link) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("Run did not return within 20s of its context ending")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// waitFor polls cond (cheaply, every 50 ms) until it holds or the timeout
+// passes; it reports the last status on failure.
+func waitFor(t *testing.T, l *Link, timeout time.Duration, what string, cond func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st := l.Status()
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s; status: %+v", timeout, what, st)
+		}
+		select {
+		case <-l.Changes():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func allAttached(st Status) bool {
+	if st.Link.State != LinkUp || len(st.Sessions) == 0 {
+		return false
+	}
+	for _, s := range st.Sessions {
+		if s.State != StateAttached {
+			return false
+		}
+	}
+	return true
+}
+
+// windowTitles lists the names of the windows on the local display (the
+// root's children and grandchildren, as window managers reparent).
+func windowTitles(t *testing.T, d *testbed.Display) []string {
+	t.Helper()
+	c, err := d.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	x := c.X()
+	root := xproto.Setup(x).DefaultScreen(x).Root
+	var names []string
+	var walk func(w xproto.Window, depth int)
+	walk = func(w xproto.Window, depth int) {
+		tree, err := xproto.QueryTree(x, w).Reply()
+		if err != nil {
+			return
+		}
+		for _, ch := range tree.Children {
+			p, err := xproto.GetProperty(x, false, ch, xproto.AtomWmName, xproto.GetPropertyTypeAny, 0, 256).Reply()
+			if err == nil && len(p.Value) > 0 {
+				names = append(names, string(p.Value))
+			}
+			if depth < 2 {
+				walk(ch, depth+1)
+			}
+		}
+	}
+	walk(root, 0)
+	return names
+}
+
+func countTitles(names []string, sub string) int {
+	n := 0
+	for _, s := range names {
+		if strings.Contains(s, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+// remoteAttaches counts `xpra attach :N` processes on the server.
+func remoteAttaches(t *testing.T, d int) int {
+	t.Helper()
+	n, err := testbed.ProcessCount(fmt.Sprintf("xpra attach :%d", d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitRemote waits until every display has exactly want `xpra attach`.
+func waitRemote(t *testing.T, displays []int, want int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var counts []int
+		ok := true
+		for _, d := range displays {
+			n := remoteAttaches(t, d)
+			counts = append(counts, n)
+			ok = ok && n == want
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("xpra attach per display %v = %v after %s, want %d each", displays, counts, timeout, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

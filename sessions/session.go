@@ -1,0 +1,249 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// healthyRun is how long a session must stay attached for its backoff to
+// start again from the beginning.
+const healthyRun = time.Minute
+
+// session supervises one remote command on the link's connection: start,
+// watch, restart with backoff. Its status lives under the link's mutex.
+type session struct {
+	l      *Link
+	spec   Spec
+	status SessionStatus
+	kick   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// set under l.mu while a run is going on
+	execAt     time.Time
+	attachedAt time.Time
+}
+
+func newSession(l *Link, sp Spec) *session {
+	return &session{
+		l: l, spec: sp, kick: make(chan struct{}, 1), done: make(chan struct{}),
+		status: SessionStatus{Name: sp.Name, Command: sp.Command, State: StateStarting, Since: time.Now()},
+	}
+}
+
+func (s *session) set(state string, lastErr string) {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	if s.status.State != state {
+		s.status.Since = time.Now()
+	}
+	s.status.State = state
+	if lastErr != "" {
+		s.status.LastError = lastErr
+	}
+	s.l.notifyLocked()
+}
+
+// run is the session's supervisor goroutine; it ends when ctx ends.
+func (s *session) run(ctx context.Context) {
+	defer close(s.done)
+	defer s.set(StateStopped, "")
+	log := s.l.log.With("session", s.spec.Name)
+	bo := NewBackoff()
+	for {
+		conn := s.l.waitConn(ctx, func(reason string) { s.set(StateFailed, "the link failed: "+reason) })
+		if conn == nil {
+			return
+		}
+		attached, linkLost, err := s.runOnce(ctx, conn)
+		if ctx.Err() != nil {
+			return
+		}
+		s.l.mu.Lock()
+		s.status.Restarts++
+		s.l.mu.Unlock()
+		if linkLost {
+			log.Info("session lost with the link; restarting when it is back")
+			s.set(StateStarting, "")
+			continue
+		}
+		if attached >= healthyRun {
+			bo.Reset()
+		}
+		d := bo.Next()
+		msg := err.Error()
+		log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
+		s.set(StateExited, msg)
+		s.set(StateBackoff, "")
+		if !sleep(ctx, d, s.kick) {
+			return
+		}
+	}
+}
+
+// onX11 is called by the X11 forwarder for each connection carrying this
+// session's cookie: the first one means attached.
+func (s *session) onX11() {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	if s.status.State == StateStarting && !s.execAt.IsZero() {
+		s.status.State = StateAttached
+		s.status.Since = time.Now()
+		s.attachedAt = time.Now()
+		s.status.Timings.FirstX11 = Duration(time.Since(s.execAt))
+		s.status.LastError = ""
+		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
+		s.l.notifyLocked()
+	}
+}
+
+// runOnce runs the command once. It returns how long it stayed attached,
+// whether it ended because the link was lost, and why it ended.
+func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
+	s.set(StateStarting, "")
+	start := time.Now()
+	sess, err := conn.client.NewSession()
+	if err != nil {
+		select {
+		case <-conn.dead:
+			return 0, true, err
+		default:
+		}
+		return 0, false, fmt.Errorf("open a session channel: %w", err)
+	}
+	defer sess.Close()
+	out := &tail{}
+	sess.Stdout, sess.Stderr = out, out
+	if conn.x11 != nil {
+		release, err := conn.x11.request(sess, s.spec.Name, s.onX11)
+		if err != nil {
+			return 0, false, err
+		}
+		defer release()
+		s.l.x11Ready(conn)
+	}
+	if err := sess.Start(s.spec.Command); err != nil {
+		return 0, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
+	}
+	s.l.mu.Lock()
+	s.execAt = time.Now()
+	s.attachedAt = time.Time{}
+	s.status.Timings.Start = Duration(time.Since(start))
+	s.l.mu.Unlock()
+	defer func() {
+		s.l.mu.Lock()
+		if !s.attachedAt.IsZero() {
+			attached = time.Since(s.attachedAt)
+		}
+		s.execAt = time.Time{}
+		s.l.mu.Unlock()
+	}()
+
+	wait := make(chan error, 1)
+	go func() { wait <- sess.Wait() }()
+	ended := func() error {
+		// SIGTERM lets the remote command leave cleanly (xpra detaches);
+		// closing the channel is the backstop.
+		_ = sess.Signal(ssh.SIGTERM)
+		select {
+		case err := <-wait:
+			return err
+		case <-time.After(s.l.opts.StopTimeout):
+		}
+		sess.Close()
+		select {
+		case err := <-wait:
+			return err
+		case <-time.After(2 * time.Second):
+			return errors.New("the remote command did not end")
+		}
+	}
+	select {
+	case err := <-wait:
+		return 0, false, exitReason(err, out.lastLines())
+	case <-ctx.Done():
+		ended()
+		return 0, false, ctx.Err()
+	case <-s.kick:
+		ended()
+		return 0, false, errors.New("restart requested")
+	case <-conn.dead:
+		sess.Close()
+		select {
+		case <-wait:
+		case <-time.After(2 * time.Second):
+		}
+		return 0, true, errors.New("link lost")
+	}
+}
+
+// exitReason words a command's end with its last output lines, which is
+// where xpra says why it cannot attach.
+func exitReason(err error, output string) error {
+	var ee *ssh.ExitError
+	var missing *ssh.ExitMissingError
+	var status string
+	switch {
+	case err == nil:
+		status = "exited with status 0"
+	case errors.As(err, &ee):
+		if ee.Signal() != "" {
+			status = "killed by signal " + ee.Signal()
+		} else {
+			status = fmt.Sprintf("exited with status %d", ee.ExitStatus())
+		}
+	case errors.As(err, &missing):
+		status = "ended without an exit status (connection lost?)"
+	default:
+		status = err.Error()
+	}
+	if output != "" {
+		return fmt.Errorf("%s: %s", status, output)
+	}
+	return errors.New(status)
+}
+
+// tail keeps the last bytes a command wrote (stdout and stderr together).
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailMax = 4096
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > tailMax {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailMax:]...)
+	}
+	return len(p), nil
+}
+
+// lastLines returns the last (up to 3) non-empty lines, joined, at most
+// 400 characters.
+func (t *tail) lastLines() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var lines []string
+	for _, l := range strings.Split(string(t.buf), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > 3 {
+		lines = lines[len(lines)-3:]
+	}
+	s := strings.Join(lines, " | ")
+	if len(s) > 400 {
+		s = "…" + s[len(s)-400:]
+	}
+	return s
+}

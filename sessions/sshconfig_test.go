@@ -1,0 +1,515 @@
+package sessions
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	sshconfig "github.com/kevinburke/ssh_config"
+)
+
+// sshHome makes a fresh $HOME with an empty ~/.ssh and returns it.
+func sshHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.Mkdir(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// writeFile writes content to dir/name and returns the path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func localUser(t *testing.T) string {
+	t.Helper()
+	u, err := currentUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestResolveKeys(t *testing.T) {
+	home := sshHome(t)
+	me := localUser(t)
+	kh := filepath.Join(home, ".ssh", "known_hosts")
+	cases := []struct {
+		name   string
+		target string
+		files  []string // contents; each becomes a file
+		want   Target
+	}{
+		{
+			name:   "all keys",
+			target: "srv",
+			files: []string{`
+# a comment
+Host srv
+  HostName 10.0.0.5
+  Port 2200
+  User bob
+  IdentityFile ~/.ssh/k1
+  IdentityFile %d/k2-%h-%p-%r-%n-%%
+  IdentitiesOnly yes
+  UserKnownHostsFile ~/kh1 "/tmp/kh 2"
+  StrictHostKeyChecking accept-new
+  ServerAliveInterval 1m30s
+  ServerAliveCountMax 5
+  ConnectTimeout 7
+  ProxyJump jump@j:2022,k
+`},
+			want: Target{Alias: "srv", HostName: "10.0.0.5", Port: 2200, User: "bob",
+				IdentityFiles:  []string{home + "/.ssh/k1", home + "/k2-10.0.0.5-2200-bob-srv-%"},
+				IdentitiesOnly: true, KnownHostsFiles: []string{home + "/kh1", "/tmp/kh 2"},
+				StrictHostKeyChecking: "accept-new", ServerAliveInterval: 90 * time.Second,
+				ServerAliveCountMax: 5, ConnectTimeout: 7 * time.Second, ProxyJump: "jump@j:2022,k"},
+		},
+		{
+			name:   "nothing configured",
+			target: "srv",
+			files:  []string{"Host other\n  Port 1\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 22, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "first value wins across Host blocks",
+			target: "srv",
+			files:  []string{"Host srv\n  Port 1\nHost *\n  Port 2\n  User x\nHost srv\n  User y\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 1, User: "x",
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "Host * first wins too",
+			target: "srv",
+			files:  []string{"Host *\n  Port 2\nHost srv\n  Port 1\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 2, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "first value wins across files, IdentityFile accumulates",
+			target: "srv",
+			files: []string{
+				"Host srv\n  Port 10\n  IdentityFile /k/a\n",
+				"Host *\n  Port 20\n  User sys\n  IdentityFile /k/b\n  IdentityFile /k/a\n",
+			},
+			want: Target{Alias: "srv", HostName: "srv", Port: 10, User: "sys",
+				IdentityFiles:   []string{"/k/a", "/k/b"},
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "target user and port override",
+			target: "alice@srv:2222",
+			files:  []string{"Host srv\n  User bob\n  Port 2200\n  IdentityFile /k/%r@%h:%p\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 2222, User: "alice",
+				IdentityFiles:   []string{"/k/alice@srv:2222"},
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "negated pattern",
+			target: "srv",
+			files:  []string{"Host * !srv\n  Port 1\nHost s*\n  Port 3\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 3, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "? is exactly one character, patterns ignore case",
+			target: "SRV",
+			files:  []string{"Host s?v?\n  Port 1\nHost S?V\n  Port 2\n"},
+			want: Target{Alias: "SRV", HostName: "SRV", Port: 2, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "keywords ignore case, = and tabs separate",
+			target: "srv",
+			files:  []string{"HOST=srv\n\tHOSTNAME=%h.example.com\n\tport = 2201\n\tidentitiesonly\tno # trailing comment\n"},
+			want: Target{Alias: "srv", HostName: "srv.example.com", Port: 2201, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "Match all is Host *",
+			target: "srv",
+			files:  []string{"Host other\n  Port 1\nMatch all\n  Port 4\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 4, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "none values",
+			target: "srv",
+			files:  []string{"Host srv\n  ProxyJump none\n  UserKnownHostsFile none\n  IdentityFile none\n  ConnectTimeout none\nHost *\n  ProxyJump j\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 22, User: me, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "ProxyCommand none before ProxyJump disables it",
+			target: "srv",
+			files:  []string{"Host srv\n  ProxyCommand none\n  ProxyJump j\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 22, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "StrictHostKeyChecking spellings",
+			target: "srv",
+			files:  []string{"Host srv\n  StrictHostKeyChecking off\n  ServerAliveCountMax 0\n  ServerAliveInterval 15\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 22, User: me, StrictHostKeyChecking: "no",
+				KnownHostsFiles: []string{kh}, ServerAliveInterval: 15 * time.Second},
+		},
+		{
+			name:   "IPv6",
+			target: "me@[::1]:2222",
+			files:  []string{"Host ::1\n  User nobody\n  Port 1\n"},
+			want: Target{Alias: "::1", HostName: "::1", Port: 2222, User: "me",
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+		{
+			name:   "IgnoreUnknown",
+			target: "srv",
+			files:  []string{"IgnoreUnknown UseKeychain,Perch*\nHost srv\n  UseKeychain yes\n  PerchThing 1\n  Port 5\n"},
+			want: Target{Alias: "srv", HostName: "srv", Port: 5, User: me,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var files []string
+			for i, c := range tc.files {
+				files = append(files, writeFile(t, dir, "config"+strconv.Itoa(i), c))
+			}
+			got, err := Resolve(tc.target, files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.configFiles, files) {
+				t.Errorf("configFiles = %v, want %v", got.configFiles, files)
+			}
+			got.configFiles = nil
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("Resolve(%q):\n got  %+v\n want %+v", tc.target, *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestResolveDefaults(t *testing.T) {
+	home := sshHome(t)
+	ssh := filepath.Join(home, ".ssh")
+	writeFile(t, ssh, "id_rsa", "x")
+	writeFile(t, ssh, "id_ed25519", "x")
+	writeFile(t, ssh, "known_hosts2", "")
+	// ~/.ssh/config is read by default; the system file may say anything,
+	// so only what the user file sets (first value wins) is checked.
+	writeFile(t, ssh, "config", "Host srv\n  HostName 192.0.2.1\n  Port 2022\n  User u\n  ServerAliveCountMax 7\n  ConnectTimeout 9\n  StrictHostKeyChecking yes\n  IdentitiesOnly no\n  ServerAliveInterval 3\n  ProxyJump none\n")
+	got, err := Resolve("srv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HostName != "192.0.2.1" || got.Port != 2022 || got.User != "u" || got.ServerAliveCountMax != 7 {
+		t.Errorf("~/.ssh/config not applied: %+v", got)
+	}
+	if got.Addr() != "192.0.2.1:2022" {
+		t.Errorf("Addr = %q", got.Addr())
+	}
+	wantIDs := []string{filepath.Join(ssh, "id_ed25519"), filepath.Join(ssh, "id_rsa")}
+	if !reflect.DeepEqual(got.IdentityFiles, wantIDs) {
+		t.Errorf("IdentityFiles = %v, want the existing defaults %v", got.IdentityFiles, wantIDs)
+	}
+	wantKH := []string{filepath.Join(ssh, "known_hosts"), filepath.Join(ssh, "known_hosts2")}
+	if !reflect.DeepEqual(got.KnownHostsFiles, wantKH) {
+		t.Errorf("KnownHostsFiles = %v, want %v", got.KnownHostsFiles, wantKH)
+	}
+	want := []string{filepath.Join(ssh, "config"), "/etc/ssh/ssh_config"}
+	if !reflect.DeepEqual(got.configFiles, want) {
+		t.Errorf("configFiles = %v, want %v", got.configFiles, want)
+	}
+
+	// Missing files are skipped.
+	if _, err := Resolve("srv", []string{filepath.Join(home, "nope")}); err != nil {
+		t.Errorf("a missing file: %v", err)
+	}
+}
+
+func TestResolveInclude(t *testing.T) {
+	home := sshHome(t)
+	writeFile(t, home, ".ssh/conf.d/a.conf", "Port 11\nHost srv\n  User fromA\n")
+	writeFile(t, home, ".ssh/conf.d/b.conf", "User fromB\nIdentityFile /k/b\n")
+	writeFile(t, home, "abs.conf", "Host *\n  ConnectTimeout 4\n")
+	cfg := writeFile(t, home, "main", `
+Host srv
+  IdentityFile /k/main1
+  Include conf.d/*.conf
+  IdentityFile /k/main2
+Host other
+  Include ~/abs.conf
+Host *
+  Include `+filepath.Join(home, "abs.conf")+` ~/missing/*.conf
+`)
+	got, err := Resolve("srv", []string{cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a.conf: Port 11 (its leading lines apply inside "Host srv"), then
+	// its own "Host srv" gives User fromA before b.conf's User fromB.
+	if got.Port != 11 || got.User != "fromA" || got.ConnectTimeout != 4*time.Second {
+		t.Errorf("got Port %d User %q ConnectTimeout %v, want 11 fromA 4s", got.Port, got.User, got.ConnectTimeout)
+	}
+	if want := []string{"/k/main1", "/k/b", "/k/main2"}; !reflect.DeepEqual(got.IdentityFiles, want) {
+		t.Errorf("IdentityFiles = %v, want %v (file order through Include)", got.IdentityFiles, want)
+	}
+	// An Include in a block that does not match is not applied.
+	got, err = Resolve("third", []string{cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Port != 22 || got.ConnectTimeout != 4*time.Second {
+		t.Errorf("third: Port %d ConnectTimeout %v, want 22 4s", got.Port, got.ConnectTimeout)
+	}
+}
+
+func TestResolveHostileTargets(t *testing.T) {
+	sshHome(t)
+	for _, target := range []string{
+		"", "a b", "a\tb", "a\nb", "a;b", "a&b", "a|b", "$(id)", "`id`", "a>b", "a<b", "'a'", `"a"`,
+		"-oProxyCommand=x", "-host", "me@-host", "-me@host", "host:", "host:0", "host:65536", "host:-1",
+		"host:+22", "host:x", "user@", "@host", "a@b@c", "[::1", "[::1]x", "[1.2.3.4]:22", "[host]:22",
+		"::zz", "*", "h?st", "~root", "!host", "a,b", "host.", ".host", "ho%st", "a\x00b", "a\\b", "{a,b}",
+		"ssh://", "me@host:22:22", "..",
+	} {
+		if got, err := Resolve(target, []string{}); err == nil {
+			t.Errorf("Resolve(%q) = %+v, want an error", target, got)
+		} else if target != "" && !strings.Contains(err.Error(), strconv.Quote(target)) {
+			t.Errorf("Resolve(%q): error %q does not quote the target", target, err)
+		}
+	}
+	for target, want := range map[string]string{
+		"h":                   "h:22",
+		"me@host-1.example":   "host-1.example:22",
+		"host_2:2222":         "host_2:2222",
+		"[fe80::1]:22":        "[fe80::1]:22",
+		"2001:db8::1":         "[2001:db8::1]:22",
+		"ssh://me@srv:5":      "srv:5",
+		"first.last@10.0.0.1": "10.0.0.1:22",
+	} {
+		got, err := Resolve(target, []string{})
+		if err != nil {
+			t.Errorf("Resolve(%q): %v", target, err)
+			continue
+		}
+		if got.Addr() != want {
+			t.Errorf("Resolve(%q).Addr() = %q, want %q", target, got.Addr(), want)
+		}
+	}
+}
+
+func TestResolveBadFiles(t *testing.T) {
+	home := sshHome(t)
+	writeFile(t, home, "inc/bad.conf", "Host *\n  Port 1\n\n  Match exec \"true\"\n")
+	cases := []struct {
+		name, content string
+		line          int
+		want          string
+	}{
+		{"Match exec", "Host srv\n  Port 1\nMatch exec \"test -f /x\"\n  Port 2\n", 3, "Match blocks are not supported by perch; use Host blocks"},
+		{"Match host", "Host a\n  Port 1\n\nMatch host srv\n  Port 2\n", 4, "Match blocks are not supported by perch; use Host blocks"},
+		{"Match originalhost", "Match originalhost srv\n", 1, "Match blocks are not supported"},
+		{"Match all with more", "Match all user x\n", 1, "Match blocks are not supported"},
+		{"Match alone", "Match\n", 1, "Match has no value"},
+		{"unknown keyword", "Host srv\n  Hostnmae x\n", 2, `unknown keyword "Hostnmae"`},
+		{"unknown keyword in another block", "Host other\n  Prot 22\n", 2, `unknown keyword "Prot"`},
+		{"missing value", "Host srv\n  Port\n", 2, "Port has no value"},
+		{"missing value after =", "Host srv\n  User =\n", 2, "User has no value"},
+		{"missing keyword", "Host srv\n  = x\n", 2, "missing keyword"},
+		{"bad port", "Host srv\n  Port 22x\n", 2, `bad port "22x"`},
+		{"port range", "Host srv\n  Port 70000\n", 2, `bad port "70000"`},
+		{"two values", "Host srv\n  HostName a b\n", 2, "HostName takes one value, not 2"},
+		{"bad yes/no", "Host srv\n  IdentitiesOnly maybe\n", 2, `bad value "maybe"`},
+		{"bad strict", "Host srv\n  StrictHostKeyChecking sometimes\n", 2, `bad value "sometimes"`},
+		{"bad time", "Host srv\n  ConnectTimeout 5x\n", 2, `bad time "5x"`},
+		{"bad time 2", "Host srv\n  ServerAliveInterval -5\n", 2, `bad time "-5"`},
+		{"bad count", "Host srv\n  ServerAliveCountMax -1\n", 2, `bad count "-1"`},
+		{"ProxyCommand", "Host srv\n  ProxyCommand ssh -W %h:%p j\n", 2, "ProxyCommand is not supported by perch; use ProxyJump"},
+		{"bad ProxyJump", "Host srv\n  ProxyJump j;rm\n", 2, "ProxyJump"},
+		{"unterminated quote", "Host srv\n  IdentityFile \"/a b\n", 2, "unterminated quote"},
+		{"unknown token", "Host srv\n  IdentityFile /k/%Z\n", 2, "unknown or unsupported token %Z"},
+		{"lone percent", "Host srv\n  UserKnownHostsFile /k/%\n", 2, "lone '%'"},
+		{"bad HostName", "Host srv\n  HostName $(id)\n", 2, "HostName \"$(id)\" is not a host name"},
+		{"bad User", "Host srv\n  User a;b\n", 2, "User \"a;b\" is not a user name"},
+		{"empty Host pattern", "Host !\n", 1, "empty Host pattern"},
+		{"bad Include", "Include " + home + "/inc/*.conf\n", 4, "Match blocks are not supported"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := writeFile(t, t.TempDir(), "config", tc.content)
+			_, err := Resolve("srv", []string{f})
+			if err == nil {
+				t.Fatalf("no error for %q", tc.content)
+			}
+			file := f
+			if tc.name == "bad Include" {
+				file = filepath.Join(home, "inc", "bad.conf")
+			}
+			prefix := file + ": line " + strconv.Itoa(tc.line) + ": "
+			if !strings.HasPrefix(err.Error(), prefix) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q\nwant prefix %q and %q", err, prefix, tc.want)
+			}
+		})
+	}
+
+	// A directory where a file should be.
+	if _, err := Resolve("srv", []string{home}); err == nil || !strings.Contains(err.Error(), home) {
+		t.Errorf("a directory as config: error %v, want one naming %s", err, home)
+	}
+	// The second file's error is reported even if the first sets everything.
+	good := writeFile(t, home, "good", "Port 1\n")
+	bad := writeFile(t, home, "bad", "Prot 1\n")
+	if _, err := Resolve("srv", []string{good, bad}); err == nil || !strings.HasPrefix(err.Error(), bad+": line 1:") {
+		t.Errorf("error %v, want one for %s line 1", err, bad)
+	}
+}
+
+// TestSSHConfigLibrary pins down what kevinburke/ssh_config v1.6.0 does
+// with the lines perch refuses itself, so that an upgrade that changes it
+// is noticed. Its errors are "(LINE, COL): message".
+func TestSSHConfigLibrary(t *testing.T) {
+	for content, want := range map[string]string{
+		"Host a\n  Port 22\nMatch exec \"true\"\n":  "(3, 7): ssh_config: Match Exec is not supported",
+		"Host a\nMatch user x\n":                    `(2, 7): ssh_config: unsupported Match criterion "user"`,
+		"Match originalhost x\n":                    `(1, 7): ssh_config: unsupported Match criterion "originalhost"`,
+		"Host a\n  Port 22\nMatch host x\n Port 1\n": "", // silently read as "Host x"
+		"Host a\n  Port\n":                          "", // no value: accepted
+		"Host a\n  Portt 1\n":                       "", // unknown keyword: accepted
+	} {
+		_, err := sshconfig.DecodeBytes([]byte(content))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("DecodeBytes(%q) error = %q, want %q", content, got, want)
+		}
+	}
+	// perch turns the library's position into "line N".
+	if got := libraryError(errors.New("(3, 7): ssh_config: Match Exec is not supported")).Error(); got != "line 3: ssh_config: Match Exec is not supported" {
+		t.Errorf("libraryError = %q", got)
+	}
+}
+
+func TestParseSSHDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"0": 0, "15": 15 * time.Second, "15s": 15 * time.Second, "5m": 5 * time.Minute, "5M": 5 * time.Minute,
+		"1h30m": 90 * time.Minute, "1h30": time.Hour + 30*time.Second, "2d": 48 * time.Hour, "1w": 7 * 24 * time.Hour,
+		"none": 0,
+	} {
+		got, err := parseSSHDuration(in)
+		if err != nil || got != want {
+			t.Errorf("parseSSHDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "1.5", "5x", "m", "1h 2m", "99999999999", "1y"} {
+		if got, err := parseSSHDuration(in); err == nil {
+			t.Errorf("parseSSHDuration(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestSplitConfigLine(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                              nil,
+		"   # comment":                  nil,
+		"Port 22":                       {"Port", "22"},
+		"Port=22":                       {"Port", "22"},
+		"  Port  =  22  ":               {"Port", "22"},
+		"Host a b\tc":                   {"Host", "a", "b", "c"},
+		`IdentityFile "/a b/c"`:         {"IdentityFile", "/a b/c"},
+		`UserKnownHostsFile '/a b' "c"`: {"UserKnownHostsFile", "/a b", "c"},
+		`IdentityFile /a\ b`:            {"IdentityFile", "/a b"},
+		"User x # comment":              {"User", "x"},
+		"User x#y":                      {"User", "x#y"},
+		"Port":                          {"Port"},
+	} {
+		key, args, err := splitConfigLine(in)
+		var got []string
+		if key != "" {
+			got = append([]string{key}, args...)
+		}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("splitConfigLine(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestResolveLikeSSH compares Resolve with `ssh -G` on configurations
+// that exercise precedence.
+func TestResolveLikeSSH(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("ssh is not installed")
+	}
+	sshHome(t)
+	configs := []string{
+		"Host srv\n  Port 1\nHost *\n  Port 2\n  User x\nHost srv\n  User y\n  ConnectTimeout 3\n",
+		"Host * !srv\n  Port 1\nHost s*\n  Port 3\n  ServerAliveInterval 1m\n  ServerAliveCountMax 9\n",
+		"Host srv\n  HostName %h.example.com\n  StrictHostKeyChecking accept-new\n  ProxyJump a@b:3,c\nHost *\n  ProxyJump none\n  IdentitiesOnly yes\n",
+		"Host srv\n  ProxyCommand none\n  ProxyJump j\n  Port 7\n",
+		"Match all\n  User m\nHost srv\n  User n\n",
+	}
+	for i, c := range configs {
+		f := writeFile(t, t.TempDir(), "config", c)
+		for _, target := range []string{"srv", "other"} {
+			out, err := exec.Command("ssh", "-F", f, "-G", target).Output()
+			if err != nil {
+				t.Fatalf("ssh -G: %v", err)
+			}
+			g := map[string]string{}
+			for _, line := range strings.Split(string(out), "\n") {
+				k, v, _ := strings.Cut(line, " ")
+				if _, ok := g[k]; !ok {
+					g[k] = v
+				}
+			}
+			got, err := Resolve(target, []string{f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secs := func(d time.Duration) string { return strconv.Itoa(int(d / time.Second)) }
+			strict := map[string]string{"": "false", "yes": "true", "no": "false", "ask": "ask", "accept-new": "accept-new"}
+			if g["stricthostkeychecking"] == "ask" {
+				strict[""] = "ask" // ssh's default when unset
+			}
+			only := map[bool]string{true: "yes", false: "no"}
+			ct := secs(got.ConnectTimeout)
+			if ct == "0" {
+				ct = "none"
+			}
+			pj := got.ProxyJump
+			for k, v := range map[string]string{
+				"hostname": got.HostName, "port": strconv.Itoa(got.Port), "user": got.User,
+				"connecttimeout": ct, "serveraliveinterval": secs(got.ServerAliveInterval),
+				"serveralivecountmax": strconv.Itoa(got.ServerAliveCountMax), "identitiesonly": only[got.IdentitiesOnly],
+				"stricthostkeychecking": strict[got.StrictHostKeyChecking],
+			} {
+				if g[k] != v {
+					t.Errorf("config %d, %s: %s = %q, ssh -G says %q", i, target, k, v, g[k])
+				}
+			}
+			if g["proxyjump"] != pj && !(pj == "" && g["proxyjump"] == "") {
+				t.Errorf("config %d, %s: proxyjump = %q, ssh -G says %q", i, target, pj, g["proxyjump"])
+			}
+		}
+	}
+}
