@@ -127,7 +127,18 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 	}
 	name := t.String()
 	addr := t.Addr()
-	hostKeyCB, algos, err := HostKeys(t, o.Policy, o.HostKeyPrompt)
+	prompt := o.HostKeyPrompt
+	if prompt != nil {
+		// An answer that comes after Dial was cancelled changes nothing.
+		prompt = func(host string, key ssh.PublicKey) (bool, bool, error) {
+			accept, remember, err := o.HostKeyPrompt(host, key)
+			if ctx.Err() != nil {
+				return false, false, ctx.Err()
+			}
+			return accept, remember, err
+		}
+	}
+	hostKeyCB, algos, err := HostKeys(t, o.Policy, prompt)
 	if err != nil {
 		return nil, tm, fmt.Errorf("connect to %s: %w", name, err)
 	}

@@ -407,15 +407,15 @@ func TestDialAgent(t *testing.T) {
 	// IdentitiesOnly with another key: the user key in the agent is not
 	// offered, so the server refuses; the error says what was offered.
 	tg.IdentityFiles = []string{other, "/nonexistent/id_test"}
-	_, _, err = Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
-	if err == nil {
-		t.Fatal("IdentitiesOnly offered the agent's other keys")
-	}
 	otherPub, err := ssh.NewPublicKey(otherPriv.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	otherFP := ssh.FingerprintSHA256(otherPub)
+	_, _, err = Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
+	if err == nil {
+		t.Fatal("IdentitiesOnly offered the agent's other keys")
+	}
 	for _, want := range []string{
 		`the server refused authentication as "` + s.User + `"`,
 		"ssh-agent key " + otherFP,
@@ -600,10 +600,9 @@ func TestDialPrompts(t *testing.T) {
 	}
 	client.Close()
 
-	// Cancelling returns at once, even while a person is being asked.
-	release := make(chan struct{})
-	asked := make(chan struct{})
-	defer close(release)
+	// Cancelling returns at once, even while a person is being asked, and
+	// the answer that comes later is not acted upon.
+	release, asked, answered := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-asked
@@ -611,6 +610,7 @@ func TestDialPrompts(t *testing.T) {
 	}()
 	start := time.Now()
 	_, _, err = Dial(ctx, tg, DialOptions{HostKeyPrompt: func(string, ssh.PublicKey) (bool, bool, error) {
+		defer close(answered)
 		close(asked)
 		<-release
 		return true, true, nil
@@ -618,7 +618,11 @@ func TestDialPrompts(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second || !errors.Is(err, context.Canceled) {
 		t.Errorf("cancel during a prompt: %v after %v", err, took)
 	}
+	close(release)
+	<-answered
+	// The callback would write right after the answer; give it the time.
+	time.Sleep(200 * time.Millisecond)
 	if _, err := os.Stat(tg.KnownHostsFiles[0]); !os.IsNotExist(err) {
-		t.Error("known_hosts written")
+		t.Error("known_hosts written after the dial was cancelled")
 	}
 }

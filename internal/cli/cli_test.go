@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 		bed.Setenv()
 	}
 	code := m.Run()
+	stopRemote()
 	if bed != nil {
 		bed.Close()
 	}

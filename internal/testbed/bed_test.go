@@ -19,7 +19,7 @@ import (
 func need(t *testing.T, bins ...string) {
 	t.Helper()
 	for _, b := range bins {
-		if _, err := findBinary(b); err != nil {
+		if _, err := findBinary(b, "/usr/sbin/"+b); err != nil {
 			if InCI() {
 				t.Fatalf("CI=true but %v", err)
 			}
@@ -79,8 +79,9 @@ func exitCode(err error) int {
 }
 
 func TestSSHD(t *testing.T) {
+	t0 := time.Now()
 	s := startSSHD(t)
-	t.Logf("sshd on %s, home %s", s.Addr, s.Home)
+	t.Logf("StartSSHD took %v: %s, home %s", time.Since(t0), s.Addr, s.Home)
 
 	// StrictHostKeyChecking yes with the bed's known_hosts: the host key
 	// is verified, not learnt.
@@ -113,9 +114,11 @@ func TestSSHD(t *testing.T) {
 		t.Errorf("ssh accepted a host key missing from known_hosts: %s", out)
 	}
 
+	t0 = time.Now()
 	if err := s.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
+	t.Logf("Stop took %v", time.Since(t0))
 	if c, err := net.DialTimeout("tcp", s.Addr, 2*time.Second); err == nil {
 		c.Close()
 		t.Fatalf("%s accepts connections after Stop", s.Addr)
@@ -123,9 +126,11 @@ func TestSSHD(t *testing.T) {
 	if out, err := runSSH(s, "", s.HostAlias, "true"); err == nil {
 		t.Fatalf("ssh succeeded after Stop: %s", out)
 	}
+	t0 = time.Now()
 	if err := s.Start(); err != nil {
 		t.Fatalf("Start after Stop: %v", err)
 	}
+	t.Logf("Start took %v", time.Since(t0))
 	if out, err := runSSH(s, "", s.HostAlias, "echo again"); err != nil || out != "again\n" {
 		t.Fatalf("ssh after Start: %v: %q", err, out)
 	}
@@ -177,10 +182,16 @@ func TestSSHDConnectionPIDs(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("ssh did not exit within 15s of killing its connection's sshd processes")
 	}
-	// The orphaned remote `sleep 30` is still there, and Close (checked
-	// by startSSHD's cleanup) must kill it.
-	if n := len(markedPIDs(s.marker)); n == 0 {
-		t.Log("the remote session died with its connection")
+	// The remote `sleep 30` outlives its connection (no pty, no SIGHUP);
+	// Close must find and kill it all the same.
+	if len(markedPIDs(s.marker)) == 0 {
+		t.Error("the remote sleep died with its connection; expected it orphaned")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if pids := markedPIDs(s.marker); len(pids) > 0 {
+		t.Fatalf("session processes %v survive Close", pids)
 	}
 }
 

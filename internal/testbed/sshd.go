@@ -71,13 +71,13 @@ type SSHD struct {
 func StartSSHD() (*SSHD, error) {
 	sshd, err := findBinary("/usr/sbin/sshd", "sshd")
 	if err != nil {
-		return nil, fmt.Errorf("the OpenSSH server is not installed (package openssh-server): %w", err)
+		return nil, errors.New("the OpenSSH server is not installed (package openssh-server)")
 	}
 	if sshd, err = filepath.Abs(sshd); err != nil {
 		return nil, err
 	}
 	if _, err := findBinary("ssh"); err != nil {
-		return nil, fmt.Errorf("the OpenSSH client is not installed (package openssh-client): %w", err)
+		return nil, errors.New("the OpenSSH client is not installed (package openssh-client)")
 	}
 	if os.Geteuid() == 0 {
 		// sshd refuses to start without its privilege separation directory.
@@ -324,6 +324,7 @@ func (s *SSHD) Start() error {
 		select {
 		case <-done:
 			s.cmd = nil
+			log = logSince(s.Log, start)
 			if strings.Contains(log, "Address already in use") || strings.Contains(log, "Cannot bind any address") {
 				return fmt.Errorf("sshd cannot listen on %s: %w", s.Addr, errPortTaken)
 			}
@@ -443,6 +444,7 @@ func (s *SSHD) ConnectionPIDs() ([]int, error) {
 type proc struct {
 	pid, ppid int
 	state     byte
+	start     string // start time in clock ticks after boot: tells a reused pid
 }
 
 // processTable reads every process's parent from /proc.
@@ -467,13 +469,27 @@ func processTable() (map[int]proc, error) {
 			continue
 		}
 		f := strings.Fields(string(b[i+2:]))
-		if len(f) < 2 {
+		if len(f) < 20 {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
-		procs[pid] = proc{pid: pid, ppid: ppid, state: f[0][0]}
+		procs[pid] = proc{pid: pid, ppid: ppid, state: f[0][0], start: f[19]}
 	}
 	return procs, nil
+}
+
+// killSnapshot sends SIGKILL to the processes of an earlier process table
+// that still run, skipping pids that now belong to another process.
+func killSnapshot(procs map[int]proc, pids []int) {
+	now, err := processTable()
+	if err != nil {
+		return
+	}
+	for _, p := range pids {
+		if q, ok := now[p]; ok && q.start == procs[p].start {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
 }
 
 // descendants returns every live descendant of pid, parents before

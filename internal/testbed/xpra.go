@@ -44,19 +44,20 @@ import (
 //     which the client cannot paint; StartXpra checks for both.
 //   - speaker/microphone "off" still probe the sound system in a
 //     subprocess, "no" disables audio entirely.
-//   - GTK starts a session bus with dbus-launch --autolaunch when
-//     DBUS_SESSION_BUS_ADDRESS is unset, and that bus outlives the server:
-//     the servers get an address that cannot connect instead.
+//   - With DBUS_SESSION_BUS_ADDRESS unset, a session bus client in the
+//     server's session autolaunches a bus (dbus-launch --autolaunch) that
+//     outlived `xpra stop` in our runs: the servers get an address that
+//     cannot connect instead.
 
 // Xpra is an xpra server running `xpra start :N` with a small X app.
 type Xpra struct {
-	Display   int    // N
-	Name      string // ":N"
-	Child     string // the command xpra starts in the session, e.g. "xeyes"
-	Dir       string // private directory: configuration, log, HOME and XDG_RUNTIME_DIR of the server
-	SocketDir string // the directory holding the server's socket
-	Log       string // the server's output
-	Started   time.Duration
+	Display   int           // N
+	Name      string        // ":N"
+	Child     string        // the command xpra starts in the session, e.g. "xeyes"
+	Dir       string        // private directory: configuration, log, HOME and XDG_RUNTIME_DIR of the server
+	SocketDir string        // the directory holding the server's socket
+	Log       string        // the server's output
+	Started   time.Duration // how long the last start took until the server was ready
 
 	xpra string
 	env  []string
@@ -112,10 +113,10 @@ server-idle-timeout = 0
 func StartXpra(display int, child string) (*Xpra, error) {
 	xpra, err := findBinary("xpra")
 	if err != nil {
-		return nil, fmt.Errorf("xpra is not installed: %w", err)
+		return nil, err
 	}
 	if _, err := findBinary("Xvfb"); err != nil {
-		return nil, fmt.Errorf("xpra needs Xvfb, which is not installed (package xvfb): %w", err)
+		return nil, fmt.Errorf("xpra needs Xvfb: %w", err)
 	}
 	if err := checkXpraPython(xpra); err != nil {
 		return nil, err
@@ -253,10 +254,7 @@ func (x *Xpra) start() error {
 
 // socketPath returns where xpra 3.1 creates the server's socket.
 func (x *Xpra) socketPath() string {
-	host, _ := os.Hostname()
-	if h := os.Getenv("XPRA_SOCKET_HOSTNAME"); h != "" {
-		host = h
-	}
+	host, _ := os.Hostname() // the server's environment has no XPRA_SOCKET_HOSTNAME
 	return filepath.Join(x.SocketDir, fmt.Sprintf("%s-%d", host, x.Display))
 }
 
@@ -347,9 +345,8 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 		return nil
 	}
 	pid := cmd.Process.Pid
-	// The Xvfb and the session run in the server's process group unless
-	// they moved themselves: remember the whole tree before the server
-	// dies and its children are orphaned.
+	// xpra starts its Xvfb in a session of its own: remember the whole
+	// tree before the server dies and its children are orphaned.
 	procs, _ := processTable()
 	tree := descendants(procs, pid)
 	var err error
@@ -361,11 +358,13 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 			err = fmt.Errorf("xpra server %s did not stop within %v: %s", x.Name, grace, tail(x.Log))
 		}
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	_ = syscall.Kill(pid, syscall.SIGKILL)
-	for _, p := range tree {
-		_ = syscall.Kill(p, syscall.SIGKILL)
+	select {
+	case <-done: // the pid and the process group may be reused already
+	default:
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
+	killSnapshot(procs, tree)
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -377,19 +376,6 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 		err = fmt.Errorf("processes %v of xpra server %s survive SIGKILL", left, x.Name)
 	}
 	return err
-}
-
-// Info runs `xpra info :N` with the server's configuration and returns its
-// output: a check, costing one python start, that a client could attach.
-func (x *Xpra) Info(ctx context.Context) (string, error) {
-	cmd := exec.CommandContext(ctx, x.xpra, "info", x.Name)
-	cmd.Env = x.env
-	cmd.Dir = x.Dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("xpra info %s: %w: %s", x.Name, err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
 }
 
 // FreeDisplay returns the first display number ≥ from with neither an X
