@@ -8,6 +8,9 @@ packages=(
   xserver-xorg-core xserver-xorg-video-dummy xvfb x11-xserver-utils x11-apps x11-utils xauth xcvt
   # the remote side: OpenSSH and xpra; autossh for the reconnect benchmark
   openssh-server openssh-client xpra autossh
+  # xpra only recommends these, but without them a server drops every client
+  # (no PIL) and a client cannot draw (no gi-cairo)
+  python3-pil python3-gi-cairo
   # the tray tests: a session bus and gdbus
   dbus dbus-x11 libglib2.0-bin
   # network faults and process checks

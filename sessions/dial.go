@@ -26,12 +26,12 @@ const DefaultDialTimeout = 15 * time.Second
 
 // DialOptions tunes Dial.
 type DialOptions struct {
-	Policy        string                                                                // known_hosts policy, "strict" | "accept-new" (see HostKeys)
-	Passphrase    func(keyFile string) ([]byte, error)                                  // asks a person for an encrypted key's passphrase; nil: headless
+	Policy        string                                                                  // known_hosts policy, "strict" | "accept-new" (see HostKeys)
+	Passphrase    func(keyFile string) ([]byte, error)                                    // asks a person for an encrypted key's passphrase; nil: headless
 	HostKeyPrompt func(host string, key ssh.PublicKey) (accept, remember bool, err error) // nil: refuse unknown keys
-	AgentSocket   string                                                                // default $SSH_AUTH_SOCK; "" and unset: no agent
-	Timeout       time.Duration                                                         // overrides ConnectTimeout when > 0; default 15s when neither is set
-	NetDialer     func(ctx context.Context, network, addr string) (net.Conn, error)     // default net.Dialer; tests use it to go through a fault proxy
+	AgentSocket   string                                                                  // default $SSH_AUTH_SOCK; "" and unset: no agent
+	Timeout       time.Duration                                                           // overrides ConnectTimeout when > 0; default 15s when neither is set
+	NetDialer     func(ctx context.Context, network, addr string) (net.Conn, error)       // default net.Dialer; tests use it to go through a fault proxy
 }
 
 // DialTimings are the phases of a connection. TCP runs from the start of
@@ -62,7 +62,7 @@ type DialTimings struct{ TCP, Handshake, Auth, Total time.Duration }
 // session, channel or request on the returned client.
 func Dial(ctx context.Context, t *Target, o DialOptions) (*ssh.Client, DialTimings, error) {
 	start := time.Now()
-	keys := &keyCache{passphrase: o.Passphrase, ids: map[string]*identity{}}
+	keys := &keyCache{passphrase: o.Passphrase, ids: map[string]*identityFile{}}
 	var jumps []*ssh.Client
 	closeJumps := func() {
 		for i := len(jumps) - 1; i >= 0; i-- {
@@ -107,8 +107,8 @@ func Dial(ctx context.Context, t *Target, o DialOptions) (*ssh.Client, DialTimin
 	return client, tm, nil
 }
 
-// handshake is what the key exchange goroutine hands back.
-type handshake struct {
+// handshakeResult is what the key exchange goroutine hands back.
+type handshakeResult struct {
 	conn  ssh.Conn
 	chans <-chan ssh.NewChannel
 	reqs  <-chan *ssh.Request
@@ -172,7 +172,7 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 		return nil, tm, fmt.Errorf("connect to %s: %w", name, err)
 	}
 
-	wd := newWatchdog(deadline, conn)
+	wd := newDialWatchdog(deadline, conn)
 	stopCtx := context.AfterFunc(ctx, func() { conn.Close() })
 	as := &authState{keys: keys, t: t, o: o, wd: wd}
 	var hostKeyAt time.Time
@@ -192,12 +192,12 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 	// The key exchange runs in its own goroutine so that a cancelled ctx
 	// returns at once even while a person is being asked something; the
 	// goroutine ends when the handshake does (the connection is closed).
-	done := make(chan handshake, 1)
+	done := make(chan handshakeResult, 1)
 	go func() {
 		c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-		done <- handshake{c, chans, reqs, err}
+		done <- handshakeResult{c, chans, reqs, err}
 	}()
-	var hs handshake
+	var hs handshakeResult
 	select {
 	case hs = <-done:
 	case <-ctx.Done():
@@ -249,13 +249,12 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 		}
 		return nil, tm, fmt.Errorf("connect to %s: %s: %w", name, phase, hs.err)
 	}
-	_ = conn.SetDeadline(time.Time{})
 	return ssh.NewClient(hs.conn, hs.chans, hs.reqs), tm, nil
 }
 
-// watchdog closes a connection when its deadline passes; pause stops the
+// dialWatchdog closes a connection when its deadline passes; pause stops the
 // clock while a person is being asked something.
-type watchdog struct {
+type dialWatchdog struct {
 	mu       sync.Mutex
 	timer    *time.Timer
 	deadline time.Time
@@ -266,15 +265,15 @@ type watchdog struct {
 	closers  []io.Closer
 }
 
-func newWatchdog(deadline time.Time, c io.Closer) *watchdog {
-	wd := &watchdog{deadline: deadline, closers: []io.Closer{c}}
+func newDialWatchdog(deadline time.Time, c io.Closer) *dialWatchdog {
+	wd := &dialWatchdog{deadline: deadline, closers: []io.Closer{c}}
 	wd.mu.Lock()
 	wd.timer = time.AfterFunc(time.Until(deadline), wd.fire)
 	wd.mu.Unlock()
 	return wd
 }
 
-func (wd *watchdog) fire() {
+func (wd *dialWatchdog) fire() {
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
 	if wd.stopped || wd.fired {
@@ -287,7 +286,7 @@ func (wd *watchdog) fire() {
 }
 
 // add closes c with the connection.
-func (wd *watchdog) add(c io.Closer) {
+func (wd *dialWatchdog) add(c io.Closer) {
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
 	if wd.fired {
@@ -298,7 +297,7 @@ func (wd *watchdog) add(c io.Closer) {
 }
 
 // pause stops the clock until the returned function is called.
-func (wd *watchdog) pause() (resume func()) {
+func (wd *dialWatchdog) pause() (resume func()) {
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
 	wd.paused++
@@ -317,7 +316,7 @@ func (wd *watchdog) pause() (resume func()) {
 }
 
 // stop ends the watch and reports whether the deadline had passed.
-func (wd *watchdog) stop() (fired bool) {
+func (wd *dialWatchdog) stop() (fired bool) {
 	wd.mu.Lock()
 	defer wd.mu.Unlock()
 	wd.timer.Stop()
@@ -325,8 +324,8 @@ func (wd *watchdog) stop() (fired bool) {
 	return wd.fired
 }
 
-// identity is an identity file as loaded once per Dial.
-type identity struct {
+// identityFile is an identity file as loaded once per Dial.
+type identityFile struct {
 	path      string
 	pub       ssh.PublicKey // nil if unknown (encrypted, no .pub)
 	signer    ssh.Signer    // nil until decrypted
@@ -343,16 +342,16 @@ type identity struct {
 type keyCache struct {
 	passphrase func(keyFile string) ([]byte, error)
 	mu         sync.Mutex
-	ids        map[string]*identity
+	ids        map[string]*identityFile
 }
 
-func (kc *keyCache) load(path string) *identity {
+func (kc *keyCache) load(path string) *identityFile {
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
 	if id, ok := kc.ids[path]; ok {
 		return id
 	}
-	id := &identity{path: path}
+	id := &identityFile{path: path}
 	kc.ids[path] = id
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -384,7 +383,7 @@ func (kc *keyCache) load(path string) *identity {
 }
 
 // decrypt asks for id's passphrase (once) and decrypts it.
-func (kc *keyCache) decrypt(id *identity, wd *watchdog) (ssh.Signer, error) {
+func (kc *keyCache) decrypt(id *identityFile, wd *dialWatchdog) (ssh.Signer, error) {
 	id.once.Do(func() {
 		resume := wd.pause()
 		pass, err := kc.passphrase(id.path)
@@ -415,7 +414,7 @@ type authState struct {
 	keys *keyCache
 	t    *Target
 	o    DialOptions
-	wd   *watchdog
+	wd   *dialWatchdog
 
 	mu      sync.Mutex
 	agent   net.Conn
@@ -428,7 +427,7 @@ type authState struct {
 func (as *authState) signers() ([]ssh.Signer, error) {
 	as.mu.Lock()
 	defer as.mu.Unlock()
-	var ids []*identity
+	var ids []*identityFile
 	for _, p := range as.t.IdentityFiles {
 		id := as.keys.load(p)
 		if id.skip != "" {
@@ -493,7 +492,7 @@ func (as *authState) signers() ([]ssh.Signer, error) {
 	return out, nil
 }
 
-func matchesIdentity(blob string, ids []*identity) bool {
+func matchesIdentity(blob string, ids []*identityFile) bool {
 	for _, id := range ids {
 		if id.pub != nil && string(id.pub.Marshal()) == blob {
 			return true
@@ -526,11 +525,11 @@ func (as *authState) close() {
 	}
 }
 
-// promptSigner is an encrypted identity offered by its public key; its
+// promptSigner is an encrypted identity file offered by its public key; its
 // passphrase is asked for when the server accepted the key and a
 // signature is needed.
 type promptSigner struct {
-	id *identity
+	id *identityFile
 	as *authState
 }
 

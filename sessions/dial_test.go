@@ -53,8 +53,8 @@ func testSSHD(t *testing.T) *testbed.SSHD {
 	return s
 }
 
-// testTarget resolves the test bed's Host entry.
-func testTarget(t *testing.T, s *testbed.SSHD) *Target {
+// bedTarget resolves the test bed's Host entry.
+func bedTarget(t *testing.T, s *testbed.SSHD) *Target {
 	t.Helper()
 	tg, err := Resolve(s.HostAlias, []string{s.SSHConfig})
 	if err != nil {
@@ -73,8 +73,8 @@ func sshdLog(t *testing.T, s *testbed.SSHD) string {
 	return string(b)
 }
 
-// userKey returns the test bed user's private key.
-func userKey(t *testing.T, s *testbed.SSHD) ed25519.PrivateKey {
+// bedUserKey returns the test bed user's private key.
+func bedUserKey(t *testing.T, s *testbed.SSHD) ed25519.PrivateKey {
 	t.Helper()
 	b, err := os.ReadFile(s.UserKey)
 	if err != nil {
@@ -95,7 +95,7 @@ func writeEncryptedKey(t *testing.T, priv ed25519.PrivateKey, passphrase string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return writeFile(t, t.TempDir(), "id_enc", string(pem.EncodeToMemory(block)))
+	return writeConfFile(t, t.TempDir(), "id_enc", string(pem.EncodeToMemory(block)))
 }
 
 // writeNewKey writes a fresh unencrypted ed25519 key and returns its path and
@@ -110,7 +110,7 @@ func writeNewKey(t *testing.T) (string, ed25519.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return writeFile(t, t.TempDir(), "id_other", string(pem.EncodeToMemory(block))), priv
+	return writeConfFile(t, t.TempDir(), "id_other", string(pem.EncodeToMemory(block))), priv
 }
 
 // countingAgent is an in-process ssh-agent that counts its requests.
@@ -134,9 +134,9 @@ func (a *countingAgent) SignWithFlags(key ssh.PublicKey, data []byte, flags agen
 	return a.ExtendedAgent.SignWithFlags(key, data, flags)
 }
 
-// startAgent serves an agent holding keys on a socket in a temporary
+// startTestAgent serves an agent holding keys on a socket in a temporary
 // directory, until the test ends.
-func startAgent(t *testing.T, keys ...ed25519.PrivateKey) (string, *countingAgent) {
+func startTestAgent(t *testing.T, keys ...ed25519.PrivateKey) (string, *countingAgent) {
 	t.Helper()
 	ring := agent.NewKeyring()
 	for _, k := range keys {
@@ -183,8 +183,8 @@ func startAgent(t *testing.T, keys ...ed25519.PrivateKey) (string, *countingAgen
 	return sock, a
 }
 
-// silentListener accepts TCP connections and never says anything.
-func silentListener(t *testing.T) int {
+// startSilentListener accepts TCP connections and never says anything.
+func startSilentListener(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -220,7 +220,7 @@ func silentListener(t *testing.T) int {
 
 func TestDialSSHD(t *testing.T) {
 	s := testSSHD(t)
-	tg := testTarget(t, s)
+	tg := bedTarget(t, s)
 	if tg.HostName != "127.0.0.1" || tg.Port != s.Port || tg.User != s.User || !tg.IdentitiesOnly ||
 		len(tg.IdentityFiles) != 1 || tg.IdentityFiles[0] != s.UserKey || tg.KnownHostsFiles[0] != s.KnownHosts ||
 		tg.StrictHostKeyChecking != "yes" || tg.ConnectTimeout != 10*time.Second {
@@ -252,13 +252,13 @@ func TestDialSSHD(t *testing.T) {
 
 func TestDialChangedHostKey(t *testing.T) {
 	s := testSSHD(t)
-	tg := testTarget(t, s)
-	sock, ag := startAgent(t, userKey(t, s))
-	kh := writeFile(t, t.TempDir(), "known_hosts", "# the server, before it was reinstalled\n"+
+	tg := bedTarget(t, s)
+	sock, ag := startTestAgent(t, bedUserKey(t, s))
+	kh := writeConfFile(t, t.TempDir(), "known_hosts", "# the server, before it was reinstalled\n"+
 		knownhosts.Line([]string{s.Addr}, newEd25519Key(t))+"\n")
 	tg.KnownHostsFiles = []string{kh}
 	_, _, err := Dial(context.Background(), tg, DialOptions{AgentSocket: sock, Policy: PolicyAcceptNew})
-	hk := hostKeyError(t, err, HostKeyChanged)
+	hk := wantHostKeyError(t, err, HostKeyChanged)
 	if hk.File != kh || hk.Line != 2 || hk.Host != "[127.0.0.1]:"+strconv.Itoa(s.Port) || hk.Fingerprint != ssh.FingerprintSHA256(s.HostKey) {
 		t.Errorf("got %+v", hk)
 	}
@@ -277,11 +277,11 @@ func TestDialChangedHostKey(t *testing.T) {
 
 func TestDialUnknownHostKey(t *testing.T) {
 	s := testSSHD(t)
-	tg := testTarget(t, s)
+	tg := bedTarget(t, s)
 	kh := filepath.Join(t.TempDir(), "ssh", "known_hosts")
 	tg.KnownHostsFiles = []string{kh}
 	_, _, err := Dial(context.Background(), tg, DialOptions{Policy: PolicyStrict})
-	hostKeyError(t, err, HostKeyUnknown)
+	wantHostKeyError(t, err, HostKeyUnknown)
 	if _, err := os.Stat(kh); !os.IsNotExist(err) {
 		t.Fatal("strict wrote known_hosts")
 	}
@@ -307,8 +307,8 @@ func TestDialUnknownHostKey(t *testing.T) {
 
 func TestDialEncryptedKey(t *testing.T) {
 	s := testSSHD(t)
-	tg := testTarget(t, s)
-	enc := writeEncryptedKey(t, userKey(t, s), "secret")
+	tg := bedTarget(t, s)
+	enc := writeEncryptedKey(t, bedUserKey(t, s), "secret")
 	tg.IdentityFiles = []string{enc}
 
 	_, _, err := Dial(context.Background(), tg, DialOptions{})
@@ -353,7 +353,7 @@ func TestDialEncryptedKey(t *testing.T) {
 	// Through a jump host the key is asked for once per Dial, not per hop.
 	calls = 0
 	tg.ProxyJump = s.HostAlias
-	tg.configFiles = []string{writeFile(t, t.TempDir(), "config", "Host "+s.HostAlias+"\n  HostName 127.0.0.1\n  Port "+
+	tg.configFiles = []string{writeConfFile(t, t.TempDir(), "config", "Host "+s.HostAlias+"\n  HostName 127.0.0.1\n  Port "+
 		strconv.Itoa(s.Port)+"\n  IdentityFile "+enc+"\n  UserKnownHostsFile "+s.KnownHosts+"\n")}
 	client, _, err = Dial(context.Background(), tg, DialOptions{Passphrase: func(string) ([]byte, error) {
 		calls++
@@ -371,9 +371,9 @@ func TestDialEncryptedKey(t *testing.T) {
 func TestDialAgent(t *testing.T) {
 	s := testSSHD(t)
 	other, otherPriv := writeNewKey(t)
-	sock, ag := startAgent(t, otherPriv, userKey(t, s))
+	sock, ag := startTestAgent(t, otherPriv, bedUserKey(t, s))
 
-	tg := testTarget(t, s)
+	tg := bedTarget(t, s)
 	tg.IdentityFiles, tg.IdentitiesOnly = nil, false
 	client, _, err := Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
 	if err != nil {
@@ -397,7 +397,7 @@ func TestDialAgent(t *testing.T) {
 	// here the encrypted copy of the user key, which then needs no
 	// passphrase since the agent holds it.
 	tg.IdentitiesOnly = true
-	tg.IdentityFiles = []string{writeEncryptedKey(t, userKey(t, s), "secret")}
+	tg.IdentityFiles = []string{writeEncryptedKey(t, bedUserKey(t, s), "secret")}
 	client, _, err = Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
 	if err != nil {
 		t.Fatalf("IdentitiesOnly with the key in the agent: %v", err)
@@ -441,17 +441,17 @@ func TestDialAgent(t *testing.T) {
 
 func TestDialProxyJump(t *testing.T) {
 	s := testSSHD(t)
-	tg := testTarget(t, s)
+	tg := bedTarget(t, s)
 	tg.ProxyJump = s.HostAlias
 	var mu sync.Mutex
-	var raw []*closeWatch
+	var raw []*closeWatchConn
 	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		w := &closeWatch{Conn: c, closed: make(chan struct{})}
+		w := &closeWatchConn{Conn: c, closed: make(chan struct{})}
 		mu.Lock()
 		raw = append(raw, w)
 		mu.Unlock()
@@ -490,15 +490,15 @@ func TestDialProxyJump(t *testing.T) {
 	}
 
 	// A jump host that refuses: the error says so.
-	tg.ProxyJump = "127.0.0.1:" + strconv.Itoa(silentListenerClosed(t))
+	tg.ProxyJump = "127.0.0.1:" + strconv.Itoa(closedPort(t))
 	_, _, err = Dial(context.Background(), tg, DialOptions{})
 	if err == nil || !strings.Contains(err.Error(), "through jump host") {
 		t.Errorf("refusing jump host: %v", err)
 	}
 }
 
-// silentListenerClosed returns a port nothing listens on.
-func silentListenerClosed(t *testing.T) int {
+// closedPort returns a port nothing listens on.
+func closedPort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -508,21 +508,21 @@ func silentListenerClosed(t *testing.T) int {
 	return port
 }
 
-// closeWatch reports when a connection is closed.
-type closeWatch struct {
+// closeWatchConn reports when a connection is closed.
+type closeWatchConn struct {
 	net.Conn
 	once   sync.Once
 	closed chan struct{}
 }
 
-func (c *closeWatch) Close() error {
+func (c *closeWatchConn) Close() error {
 	c.once.Do(func() { close(c.closed) })
 	return c.Conn.Close()
 }
 
 func TestDialTimeout(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
-	port := silentListener(t)
+	port := startSilentListener(t)
 	tg, err := Resolve("me@127.0.0.1:"+strconv.Itoa(port), []string{})
 	if err != nil {
 		t.Fatal(err)
@@ -562,7 +562,7 @@ func TestDialTimeout(t *testing.T) {
 
 func TestDialCancel(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
-	port := silentListener(t)
+	port := startSilentListener(t)
 	tg, err := Resolve("me@127.0.0.1:"+strconv.Itoa(port), []string{})
 	if err != nil {
 		t.Fatal(err)
@@ -586,7 +586,7 @@ func TestDialCancel(t *testing.T) {
 
 func TestDialPrompts(t *testing.T) {
 	s := testSSHD(t)
-	tg := testTarget(t, s)
+	tg := bedTarget(t, s)
 	tg.KnownHostsFiles = []string{filepath.Join(t.TempDir(), "known_hosts")}
 
 	// A person's time does not count against the timeout.

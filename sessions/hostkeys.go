@@ -105,12 +105,12 @@ func HostKeys(t *Target, policy string, prompt func(host string, key ssh.PublicK
 		writeTo = t.KnownHostsFiles[0]
 	}
 
-	cb := func(_ string, remote net.Addr, key ssh.PublicKey) error {
-		if remote == nil {
-			remote = &net.TCPAddr{IP: net.IPv4zero}
+	cb := func(_ string, testRemoteAddr net.Addr, key ssh.PublicKey) error {
+		if testRemoteAddr == nil {
+			testRemoteAddr = &net.TCPAddr{IP: net.IPv4zero}
 		}
 		if db != nil {
-			err := db(addr, remote, key)
+			err := db(addr, testRemoteAddr, key)
 			if err == nil {
 				return nil
 			}

@@ -45,19 +45,19 @@ func newECDSAKey(t *testing.T) ssh.PublicKey {
 	return k
 }
 
-var remote = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
+var testRemoteAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
 
-// check runs a HostKeys callback as the ssh package would.
-func check(t *testing.T, target *Target, policy string, prompt func(string, ssh.PublicKey) (bool, bool, error), key ssh.PublicKey) error {
+// checkHostKey runs a HostKeys callback as the ssh package would.
+func checkHostKey(t *testing.T, target *Target, policy string, prompt func(string, ssh.PublicKey) (bool, bool, error), key ssh.PublicKey) error {
 	t.Helper()
 	cb, _, err := HostKeys(target, policy, prompt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cb(target.Addr(), remote, key)
+	return cb(target.Addr(), testRemoteAddr, key)
 }
 
-func hostKeyError(t *testing.T, err error, kind string) *HostKeyError {
+func wantHostKeyError(t *testing.T, err error, kind string) *HostKeyError {
 	t.Helper()
 	var hk *HostKeyError
 	if !errors.As(err, &hk) {
@@ -73,7 +73,7 @@ func TestHostKeysKnown(t *testing.T) {
 	dir := t.TempDir()
 	edKey, ecKey, other := newEd25519Key(t), newECDSAKey(t), newEd25519Key(t)
 	hashed := knownhosts.HashHostname("[10.0.0.9]:2222")
-	file1 := writeFile(t, dir, "known_hosts", strings.Join([]string{
+	file1 := writeConfFile(t, dir, "known_hosts", strings.Join([]string{
 		"# comment",
 		knownhosts.Line([]string{"plain.example"}, edKey),
 		knownhosts.Line([]string{"[127.0.0.1]:2222"}, edKey),
@@ -83,7 +83,7 @@ func TestHostKeysKnown(t *testing.T) {
 		knownhosts.Line([]string{"multi.example"}, ecKey),
 		"",
 	}, "\n"))
-	file2 := writeFile(t, dir, "known_hosts2", "\n"+knownhosts.Line([]string{"[second.example]:2200"}, ecKey)+"\n")
+	file2 := writeConfFile(t, dir, "known_hosts2", "\n"+knownhosts.Line([]string{"[second.example]:2200"}, ecKey)+"\n")
 	contents := map[string]string{}
 	for _, f := range []string{file1, file2} {
 		b, _ := os.ReadFile(f)
@@ -110,7 +110,7 @@ func TestHostKeysKnown(t *testing.T) {
 		{"second.example", 2200, ecKey},
 	} {
 		for _, policy := range []string{"", PolicyStrict, PolicyAcceptNew} {
-			if err := check(t, target(tc.host, tc.port), policy, never, tc.key); err != nil {
+			if err := checkHostKey(t, target(tc.host, tc.port), policy, never, tc.key); err != nil {
 				t.Errorf("%s:%d (%s): %v", tc.host, tc.port, policy, err)
 			}
 		}
@@ -136,8 +136,8 @@ func TestHostKeysKnown(t *testing.T) {
 		{"second.example", 2200, edKey, file2, 2, "[second.example]:2200"},
 	} {
 		for _, policy := range []string{PolicyStrict, PolicyAcceptNew} {
-			err := check(t, target(tc.host, tc.port), policy, never, tc.key)
-			hk := hostKeyError(t, err, HostKeyChanged)
+			err := checkHostKey(t, target(tc.host, tc.port), policy, never, tc.key)
+			hk := wantHostKeyError(t, err, HostKeyChanged)
 			if hk.File != tc.file || hk.Line != tc.line || hk.Host != tc.name || hk.Fingerprint != ssh.FingerprintSHA256(tc.key) {
 				t.Errorf("%s:%d: got %+v, want %s:%d", tc.host, tc.port, hk, tc.file, tc.line)
 			}
@@ -184,7 +184,7 @@ func TestHostKeysRSAAlgorithms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := writeFile(t, t.TempDir(), "kh", knownhosts.Line([]string{"h"}, rsaKey)+"\n"+knownhosts.Line([]string{"h"}, newEd25519Key(t))+"\n")
+	f := writeConfFile(t, t.TempDir(), "kh", knownhosts.Line([]string{"h"}, rsaKey)+"\n"+knownhosts.Line([]string{"h"}, newEd25519Key(t))+"\n")
 	_, algos, err := HostKeys(&Target{HostName: "h", Port: 22, KnownHostsFiles: []string{f}}, "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +202,8 @@ func TestHostKeysUnknown(t *testing.T) {
 	target := &Target{HostName: "127.0.0.1", Port: 2222, KnownHostsFiles: []string{kh, filepath.Join(dir, "other")}}
 
 	// strict without a prompt: refused, nothing written.
-	err := check(t, target, PolicyStrict, nil, key)
-	hk := hostKeyError(t, err, HostKeyUnknown)
+	err := checkHostKey(t, target, PolicyStrict, nil, key)
+	hk := wantHostKeyError(t, err, HostKeyUnknown)
 	if hk.File != kh || hk.Host != "[127.0.0.1]:2222" {
 		t.Errorf("got %+v", hk)
 	}
@@ -226,26 +226,26 @@ func TestHostKeysUnknown(t *testing.T) {
 			return accept, remember, nil
 		}
 	}
-	hostKeyError(t, check(t, target, PolicyStrict, answer(false, true), key), HostKeyUnknown)
-	if err := check(t, target, PolicyStrict, answer(true, false), key); err != nil {
+	wantHostKeyError(t, checkHostKey(t, target, PolicyStrict, answer(false, true), key), HostKeyUnknown)
+	if err := checkHostKey(t, target, PolicyStrict, answer(true, false), key); err != nil {
 		t.Fatalf("accept once: %v", err)
 	}
 	if _, err := os.Stat(kh); !os.IsNotExist(err) {
 		t.Fatal("accept once wrote known_hosts")
 	}
-	if err := check(t, target, "", func(string, ssh.PublicKey) (bool, bool, error) {
+	if err := checkHostKey(t, target, "", func(string, ssh.PublicKey) (bool, bool, error) {
 		return false, false, errors.New("no display")
 	}, key); err == nil || !strings.Contains(err.Error(), "no display") {
 		t.Errorf("prompt error: %v", err)
 	}
-	if err := check(t, target, PolicyStrict, answer(true, true), key); err != nil {
+	if err := checkHostKey(t, target, PolicyStrict, answer(true, true), key); err != nil {
 		t.Fatalf("remember: %v", err)
 	}
 	if calls != 3 {
 		t.Errorf("prompt called %d times, want 3", calls)
 	}
 	// Remembered: known now, in the first file, 0600 in a 0700 directory.
-	if err := check(t, target, PolicyStrict, nil, key); err != nil {
+	if err := checkHostKey(t, target, PolicyStrict, nil, key); err != nil {
 		t.Fatalf("after remember: %v", err)
 	}
 	b, err := os.ReadFile(kh)
@@ -263,16 +263,16 @@ func TestHostKeysUnknown(t *testing.T) {
 	}
 
 	// accept-new: recorded (after a line without a newline), then known.
-	kh2 := writeFile(t, dir, "kh2", "# no newline at the end")
+	kh2 := writeConfFile(t, dir, "kh2", "# no newline at the end")
 	t2 := &Target{HostName: "srv.example", Port: 22, KnownHostsFiles: []string{kh2}}
 	key2 := newECDSAKey(t)
-	if err := check(t, t2, PolicyAcceptNew, answer(false, false), key2); err != nil {
+	if err := checkHostKey(t, t2, PolicyAcceptNew, answer(false, false), key2); err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}
 	if calls != 3 {
 		t.Error("accept-new prompted")
 	}
-	if err := check(t, t2, PolicyStrict, nil, key2); err != nil {
+	if err := checkHostKey(t, t2, PolicyStrict, nil, key2); err != nil {
 		t.Fatalf("second call after accept-new: %v", err)
 	}
 	b, _ = os.ReadFile(kh2)
@@ -280,20 +280,20 @@ func TestHostKeysUnknown(t *testing.T) {
 		t.Errorf("known_hosts = %q, want %q", b, want)
 	}
 	// A different key for it now is a change, even with accept-new.
-	hostKeyError(t, check(t, t2, PolicyAcceptNew, nil, newECDSAKey(t)), HostKeyChanged)
+	wantHostKeyError(t, checkHostKey(t, t2, PolicyAcceptNew, nil, newECDSAKey(t)), HostKeyChanged)
 
 	// ssh_config's StrictHostKeyChecking accept-new is the default policy.
 	t3 := &Target{HostName: "third.example", Port: 22, KnownHostsFiles: []string{kh2}, StrictHostKeyChecking: "accept-new"}
-	if err := check(t, t3, "", nil, key2); err != nil {
+	if err := checkHostKey(t, t3, "", nil, key2); err != nil {
 		t.Errorf("StrictHostKeyChecking accept-new: %v", err)
 	}
 	t3.HostName, t3.StrictHostKeyChecking = "fourth.example", "yes"
-	hostKeyError(t, check(t, t3, "", nil, key2), HostKeyUnknown)
+	wantHostKeyError(t, checkHostKey(t, t3, "", nil, key2), HostKeyUnknown)
 
 	// No known_hosts file at all: every key is unknown; none to write to.
 	t4 := &Target{HostName: "h", Port: 22}
-	hostKeyError(t, check(t, t4, PolicyStrict, nil, key), HostKeyUnknown)
-	if err := check(t, t4, PolicyAcceptNew, nil, key); err == nil {
+	wantHostKeyError(t, checkHostKey(t, t4, PolicyStrict, nil, key), HostKeyUnknown)
+	if err := checkHostKey(t, t4, PolicyAcceptNew, nil, key); err == nil {
 		t.Error("accept-new with UserKnownHostsFile none accepted")
 	}
 
@@ -304,20 +304,20 @@ func TestHostKeysUnknown(t *testing.T) {
 
 func TestHostKeysRevoked(t *testing.T) {
 	key := newEd25519Key(t)
-	f := writeFile(t, t.TempDir(), "kh", knownhosts.Line([]string{"h"}, newEd25519Key(t))+"\n"+
+	f := writeConfFile(t, t.TempDir(), "kh", knownhosts.Line([]string{"h"}, newEd25519Key(t))+"\n"+
 		"@revoked * "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))+"\n")
 	target := &Target{HostName: "h", Port: 22, KnownHostsFiles: []string{f}}
 	for _, policy := range []string{PolicyStrict, PolicyAcceptNew} {
-		err := check(t, target, policy, func(string, ssh.PublicKey) (bool, bool, error) {
+		err := checkHostKey(t, target, policy, func(string, ssh.PublicKey) (bool, bool, error) {
 			t.Fatal("prompted for a revoked key")
 			return true, true, nil
 		}, key)
-		hk := hostKeyError(t, err, HostKeyRevoked)
+		hk := wantHostKeyError(t, err, HostKeyRevoked)
 		if hk.File != f || hk.Line != 2 || !strings.Contains(err.Error(), "revoked") {
 			t.Errorf("got %+v: %v", hk, err)
 		}
 	}
 	// Revoked for a host with no other key too.
 	target.HostName = "elsewhere"
-	hostKeyError(t, check(t, target, PolicyAcceptNew, nil, key), HostKeyRevoked)
+	wantHostKeyError(t, checkHostKey(t, target, PolicyAcceptNew, nil, key), HostKeyRevoked)
 }

@@ -16,6 +16,7 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func Resolve(target string, files []string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	home, err := homeDir()
+	home, err := sshHomeDir()
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func Resolve(target string, files []string) (*Target, error) {
 			loaded = append(loaded, f)
 		}
 	}
-	var set []setting
+	var set []configSetting
 	for _, f := range loaded {
 		set = f.active(strings.ToLower(spec.host), set)
 	}
@@ -176,7 +177,7 @@ func parseSpec(s string) (targetSpec, error) {
 		}
 	}
 	if port != "" {
-		n, err := parsePort(port)
+		n, err := parseSSHPort(port)
 		if err != nil {
 			return spec, fmt.Errorf("server %q: %w", orig, err)
 		}
@@ -185,7 +186,7 @@ func parseSpec(s string) (targetSpec, error) {
 	return spec, nil
 }
 
-func parsePort(s string) (int, error) {
+func parseSSHPort(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 65535 || s[0] == '+' {
 		return 0, fmt.Errorf("bad port %q (want a number from 1 to 65535)", s)
@@ -193,15 +194,15 @@ func parsePort(s string) (int, error) {
 	return n, nil
 }
 
-// setting is one keyword line that applies to the alias being resolved.
-type setting struct {
+// configSetting is one keyword line that applies to the alias being resolved.
+type configSetting struct {
 	key  string // lower case
 	args []string
 	file string
 	line int
 }
 
-func (s setting) errorf(format string, a ...any) error {
+func (s configSetting) errorf(format string, a ...any) error {
 	return fmt.Errorf("%s: line %d: %s", s.file, s.line, fmt.Sprintf(format, a...))
 }
 
@@ -209,7 +210,7 @@ func (s setting) errorf(format string, a ...any) error {
 type configFile struct {
 	name     string
 	cfg      *sshconfig.Config
-	lines    map[int]setting       // every keyword line, by line number
+	lines    map[int]configSetting // every keyword line, by line number
 	includes map[int][]*configFile // the files an Include line read, by line number
 	patterns [][]string            // each Host (or "Match all") line's patterns, in order
 }
@@ -240,7 +241,7 @@ func (r *resolver) load(name string, system bool, depth int) (*configFile, error
 		}
 		return nil, fmt.Errorf("read ssh config: %w", err)
 	}
-	f := &configFile{name: name, lines: map[int]setting{}, includes: map[int][]*configFile{}}
+	f := &configFile{name: name, lines: map[int]configSetting{}, includes: map[int][]*configFile{}}
 	raw := bytes.Split(data, []byte("\n"))
 	for i, b := range raw {
 		n := i + 1
@@ -251,8 +252,8 @@ func (r *resolver) load(name string, system bool, depth int) (*configFile, error
 		if key == "" {
 			continue
 		}
-		s := setting{key: strings.ToLower(key), args: args, file: name, line: n}
-		if err := r.check(s, key); err != nil {
+		s := configSetting{key: strings.ToLower(key), args: args, file: name, line: n}
+		if err := r.checkLine(s, key); err != nil {
 			return nil, err
 		}
 		f.lines[n] = s
@@ -272,7 +273,7 @@ func (r *resolver) load(name string, system bool, depth int) (*configFile, error
 				return nil, s.errorf("Include nested more than %d deep (does a file include itself?)", maxIncludeDepth)
 			}
 			for _, pattern := range args {
-				path := expandTilde(pattern, r.home)
+				path := expandSSHTilde(pattern, r.home)
 				if !filepath.IsAbs(path) {
 					if system {
 						path = filepath.Join("/etc/ssh", path)
@@ -324,12 +325,12 @@ func libraryError(err error) error {
 	return err
 }
 
-// check validates one line as ssh(1) would, and refuses what perch cannot
+// checkLine validates one line as ssh(1) would, and refuses what perch cannot
 // honour.
-func (r *resolver) check(s setting, key string) error {
+func (r *resolver) checkLine(s configSetting, key string) error {
 	if _, ok := sshKeywords[s.key]; !ok {
 		for _, p := range r.ignoreUnknown {
-			if matchPattern(strings.ToLower(p), s.key) {
+			if sshMatchPattern(strings.ToLower(p), s.key) {
 				return nil
 			}
 		}
@@ -362,13 +363,13 @@ func (r *resolver) check(s setting, key string) error {
 		}
 	case "port":
 		if err = one(); err == nil {
-			_, err = parsePort(s.args[0])
+			_, err = parseSSHPort(s.args[0])
 		}
 	case "hostname", "user", "identityfile":
 		err = one()
 	case "identitiesonly":
 		if err = one(); err == nil {
-			_, err = parseYesNo(s.args[0])
+			_, err = parseSSHYesNo(s.args[0])
 		}
 	case "stricthostkeychecking":
 		if err = one(); err == nil {
@@ -452,7 +453,7 @@ func splitConfigLine(line string) (key string, args []string, err error) {
 
 // active appends, in file order, the settings that apply to alias (lower
 // case), descending into Include directives inside active blocks.
-func (f *configFile) active(alias string, out []setting) []setting {
+func (f *configFile) active(alias string, out []configSetting) []configSetting {
 	for i, h := range f.cfg.Hosts {
 		// The first block is the library's implicit "Host *".
 		if i > 0 && !hostMatches(f.patterns[i-1], alias) {
@@ -489,7 +490,7 @@ func hostMatches(patterns []string, alias string) bool {
 	for _, p := range patterns {
 		ps := strings.ToLower(p)
 		neg := strings.HasPrefix(ps, "!")
-		if matchPattern(strings.TrimPrefix(ps, "!"), alias) {
+		if sshMatchPattern(strings.TrimPrefix(ps, "!"), alias) {
 			if neg {
 				return false
 			}
@@ -499,9 +500,9 @@ func hostMatches(patterns []string, alias string) bool {
 	return found
 }
 
-// matchPattern is ssh's match_pattern: '*' matches any run of characters
+// sshMatchPattern is ssh's match_pattern: '*' matches any run of characters
 // and '?' exactly one.
-func matchPattern(pattern, s string) bool {
+func sshMatchPattern(pattern, s string) bool {
 	for len(pattern) > 0 {
 		switch pattern[0] {
 		case '*':
@@ -510,7 +511,7 @@ func matchPattern(pattern, s string) bool {
 				return true
 			}
 			for i := 0; i <= len(s); i++ {
-				if matchPattern(pattern, s[i:]) {
+				if sshMatchPattern(pattern, s[i:]) {
 					return true
 				}
 			}
@@ -530,9 +531,9 @@ func matchPattern(pattern, s string) bool {
 }
 
 // buildTarget applies the first obtained value of each keyword.
-func buildTarget(spec targetSpec, set []setting, home string) (*Target, error) {
-	first := map[string]setting{}
-	var idents []setting
+func buildTarget(spec targetSpec, set []configSetting, home string) (*Target, error) {
+	first := map[string]configSetting{}
+	var idents []configSetting
 	for _, s := range set {
 		if s.key == "identityfile" {
 			idents = append(idents, s)
@@ -556,9 +557,9 @@ func buildTarget(spec targetSpec, set []setting, home string) (*Target, error) {
 	if spec.port != 0 {
 		t.Port = spec.port
 	} else if s, ok := first["port"]; ok {
-		t.Port, _ = parsePort(s.args[0])
+		t.Port, _ = parseSSHPort(s.args[0])
 	}
-	local, err := currentUser()
+	local, err := localUserName()
 	if err != nil {
 		return nil, err
 	}
@@ -574,7 +575,7 @@ func buildTarget(spec targetSpec, set []setting, home string) (*Target, error) {
 		t.User = local
 	}
 	if s, ok := first["identitiesonly"]; ok {
-		t.IdentitiesOnly, _ = parseYesNo(s.args[0])
+		t.IdentitiesOnly, _ = parseSSHYesNo(s.args[0])
 	}
 	if s, ok := first["stricthostkeychecking"]; ok {
 		t.StrictHostKeyChecking, _ = parseStrict(s.args[0])
@@ -612,8 +613,8 @@ func buildTarget(spec targetSpec, set []setting, home string) (*Target, error) {
 		sum := sha1.Sum([]byte(hn + t.HostName + strconv.Itoa(t.Port) + t.User))
 		tokens['C'] = hex.EncodeToString(sum[:])
 	}
-	expandPath := func(s setting, arg string) (string, error) {
-		p, err := expandTokens(expandTilde(arg, home), tokens)
+	expandPath := func(s configSetting, arg string) (string, error) {
+		p, err := expandTokens(expandSSHTilde(arg, home), tokens)
 		if err != nil {
 			return "", s.errorf("%s: %v", s.key, err)
 		}
@@ -629,7 +630,7 @@ func buildTarget(spec targetSpec, set []setting, home string) (*Target, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !containsString(t.IdentityFiles, p) {
+		if !slices.Contains(t.IdentityFiles, p) {
 			t.IdentityFiles = append(t.IdentityFiles, p)
 		}
 	}
@@ -653,23 +654,14 @@ func buildTarget(spec targetSpec, set []setting, home string) (*Target, error) {
 		}
 	} else {
 		t.KnownHostsFiles = []string{filepath.Join(home, ".ssh", "known_hosts")}
-		if p := filepath.Join(home, ".ssh", "known_hosts2"); fileExists(p) {
+		if p := filepath.Join(home, ".ssh", "known_hosts2"); sshFileExists(p) {
 			t.KnownHostsFiles = append(t.KnownHostsFiles, p)
 		}
 	}
 	return t, nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func fileExists(p string) bool {
+func sshFileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
@@ -703,9 +695,9 @@ func expandTokens(s string, tokens map[byte]string) (string, error) {
 	return b.String(), nil
 }
 
-// expandTilde expands a leading "~" or "~/" to home and "~user/" to that
+// expandSSHTilde expands a leading "~" or "~/" to home and "~user/" to that
 // user's home directory.
-func expandTilde(p, home string) string {
+func expandSSHTilde(p, home string) string {
 	if !strings.HasPrefix(p, "~") {
 		return p
 	}
@@ -724,7 +716,7 @@ func expandTilde(p, home string) string {
 	return filepath.Join(dir, rest)
 }
 
-func homeDir() (string, error) {
+func sshHomeDir() (string, error) {
 	if h, err := os.UserHomeDir(); err == nil && h != "" {
 		return h, nil
 	}
@@ -735,7 +727,7 @@ func homeDir() (string, error) {
 	return u.HomeDir, nil
 }
 
-func currentUser() (string, error) {
+func localUserName() (string, error) {
 	if u, err := osuser.Current(); err == nil && u.Username != "" {
 		return u.Username, nil
 	}
@@ -747,7 +739,7 @@ func currentUser() (string, error) {
 	return "", errors.New("cannot find the local user name: set $USER")
 }
 
-func parseYesNo(s string) (bool, error) {
+func parseSSHYesNo(s string) (bool, error) {
 	switch strings.ToLower(s) {
 	case "yes", "true":
 		return true, nil

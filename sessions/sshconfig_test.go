@@ -14,8 +14,8 @@ import (
 	sshconfig "github.com/kevinburke/ssh_config"
 )
 
-// sshHome makes a fresh $HOME with an empty ~/.ssh and returns it.
-func sshHome(t *testing.T) string {
+// freshSSHHome makes a fresh $HOME with an empty ~/.ssh and returns it.
+func freshSSHHome(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)
@@ -25,8 +25,8 @@ func sshHome(t *testing.T) string {
 	return home
 }
 
-// writeFile writes content to dir/name and returns the path.
-func writeFile(t *testing.T, dir, name, content string) string {
+// writeConfFile writes content to dir/name and returns the path.
+func writeConfFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
@@ -40,7 +40,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 
 func localUser(t *testing.T) string {
 	t.Helper()
-	u, err := currentUser()
+	u, err := localUserName()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func localUser(t *testing.T) string {
 }
 
 func TestResolveKeys(t *testing.T) {
-	home := sshHome(t)
+	home := freshSSHHome(t)
 	me := localUser(t)
 	kh := filepath.Join(home, ".ssh", "known_hosts")
 	cases := []struct {
@@ -154,7 +154,7 @@ Host srv
 			name:   "none values",
 			target: "srv",
 			files:  []string{"Host srv\n  ProxyJump none\n  UserKnownHostsFile none\n  IdentityFile none\n  ConnectTimeout none\nHost *\n  ProxyJump j\n"},
-			want: Target{Alias: "srv", HostName: "srv", Port: 22, User: me, ServerAliveCountMax: 3},
+			want:   Target{Alias: "srv", HostName: "srv", Port: 22, User: me, ServerAliveCountMax: 3},
 		},
 		{
 			name:   "ProxyCommand none before ProxyJump disables it",
@@ -190,7 +190,7 @@ Host srv
 			dir := t.TempDir()
 			var files []string
 			for i, c := range tc.files {
-				files = append(files, writeFile(t, dir, "config"+strconv.Itoa(i), c))
+				files = append(files, writeConfFile(t, dir, "config"+strconv.Itoa(i), c))
 			}
 			got, err := Resolve(tc.target, files)
 			if err != nil {
@@ -208,14 +208,14 @@ Host srv
 }
 
 func TestResolveDefaults(t *testing.T) {
-	home := sshHome(t)
+	home := freshSSHHome(t)
 	ssh := filepath.Join(home, ".ssh")
-	writeFile(t, ssh, "id_rsa", "x")
-	writeFile(t, ssh, "id_ed25519", "x")
-	writeFile(t, ssh, "known_hosts2", "")
+	writeConfFile(t, ssh, "id_rsa", "x")
+	writeConfFile(t, ssh, "id_ed25519", "x")
+	writeConfFile(t, ssh, "known_hosts2", "")
 	// ~/.ssh/config is read by default; the system file may say anything,
 	// so only what the user file sets (first value wins) is checked.
-	writeFile(t, ssh, "config", "Host srv\n  HostName 192.0.2.1\n  Port 2022\n  User u\n  ServerAliveCountMax 7\n  ConnectTimeout 9\n  StrictHostKeyChecking yes\n  IdentitiesOnly no\n  ServerAliveInterval 3\n  ProxyJump none\n")
+	writeConfFile(t, ssh, "config", "Host srv\n  HostName 192.0.2.1\n  Port 2022\n  User u\n  ServerAliveCountMax 7\n  ConnectTimeout 9\n  StrictHostKeyChecking yes\n  IdentitiesOnly no\n  ServerAliveInterval 3\n  ProxyJump none\n")
 	got, err := Resolve("srv", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -246,11 +246,11 @@ func TestResolveDefaults(t *testing.T) {
 }
 
 func TestResolveInclude(t *testing.T) {
-	home := sshHome(t)
-	writeFile(t, home, ".ssh/conf.d/a.conf", "Port 11\nHost srv\n  User fromA\n")
-	writeFile(t, home, ".ssh/conf.d/b.conf", "User fromB\nIdentityFile /k/b\n")
-	writeFile(t, home, "abs.conf", "Host *\n  ConnectTimeout 4\n")
-	cfg := writeFile(t, home, "main", `
+	home := freshSSHHome(t)
+	writeConfFile(t, home, ".ssh/conf.d/a.conf", "Port 11\nHost srv\n  User fromA\n")
+	writeConfFile(t, home, ".ssh/conf.d/b.conf", "User fromB\nIdentityFile /k/b\n")
+	writeConfFile(t, home, "abs.conf", "Host *\n  ConnectTimeout 4\n")
+	cfg := writeConfFile(t, home, "main", `
 Host srv
   IdentityFile /k/main1
   Include conf.d/*.conf
@@ -283,7 +283,7 @@ Host *
 }
 
 func TestResolveHostileTargets(t *testing.T) {
-	sshHome(t)
+	freshSSHHome(t)
 	for _, target := range []string{
 		"", "a b", "a\tb", "a\nb", "a;b", "a&b", "a|b", "$(id)", "`id`", "a>b", "a<b", "'a'", `"a"`,
 		"-oProxyCommand=x", "-host", "me@-host", "-me@host", "host:", "host:0", "host:65536", "host:-1",
@@ -318,8 +318,8 @@ func TestResolveHostileTargets(t *testing.T) {
 }
 
 func TestResolveBadFiles(t *testing.T) {
-	home := sshHome(t)
-	writeFile(t, home, "inc/bad.conf", "Host *\n  Port 1\n\n  Match exec \"true\"\n")
+	home := freshSSHHome(t)
+	writeConfFile(t, home, "inc/bad.conf", "Host *\n  Port 1\n\n  Match exec \"true\"\n")
 	cases := []struct {
 		name, content string
 		line          int
@@ -355,7 +355,7 @@ func TestResolveBadFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := writeFile(t, t.TempDir(), "config", tc.content)
+			f := writeConfFile(t, t.TempDir(), "config", tc.content)
 			_, err := Resolve("srv", []string{f})
 			if err == nil {
 				t.Fatalf("no error for %q", tc.content)
@@ -376,8 +376,8 @@ func TestResolveBadFiles(t *testing.T) {
 		t.Errorf("a directory as config: error %v, want one naming %s", err, home)
 	}
 	// The second file's error is reported even if the first sets everything.
-	good := writeFile(t, home, "good", "Port 1\n")
-	bad := writeFile(t, home, "bad", "Prot 1\n")
+	good := writeConfFile(t, home, "good", "Port 1\n")
+	bad := writeConfFile(t, home, "bad", "Prot 1\n")
 	if _, err := Resolve("srv", []string{good, bad}); err == nil || !strings.HasPrefix(err.Error(), bad+": line 1:") {
 		t.Errorf("error %v, want one for %s line 1", err, bad)
 	}
@@ -388,12 +388,12 @@ func TestResolveBadFiles(t *testing.T) {
 // is noticed. Its errors are "(LINE, COL): message".
 func TestSSHConfigLibrary(t *testing.T) {
 	for content, want := range map[string]string{
-		"Host a\n  Port 22\nMatch exec \"true\"\n":  "(3, 7): ssh_config: Match Exec is not supported",
-		"Host a\nMatch user x\n":                    `(2, 7): ssh_config: unsupported Match criterion "user"`,
-		"Match originalhost x\n":                    `(1, 7): ssh_config: unsupported Match criterion "originalhost"`,
+		"Host a\n  Port 22\nMatch exec \"true\"\n":   "(3, 7): ssh_config: Match Exec is not supported",
+		"Host a\nMatch user x\n":                     `(2, 7): ssh_config: unsupported Match criterion "user"`,
+		"Match originalhost x\n":                     `(1, 7): ssh_config: unsupported Match criterion "originalhost"`,
 		"Host a\n  Port 22\nMatch host x\n Port 1\n": "", // silently read as "Host x"
-		"Host a\n  Port\n":                          "", // no value: accepted
-		"Host a\n  Portt 1\n":                       "", // unknown keyword: accepted
+		"Host a\n  Port\n":                           "", // no value: accepted
+		"Host a\n  Portt 1\n":                        "", // unknown keyword: accepted
 	} {
 		_, err := sshconfig.DecodeBytes([]byte(content))
 		got := ""
@@ -460,7 +460,7 @@ func TestResolveLikeSSH(t *testing.T) {
 	if _, err := exec.LookPath("ssh"); err != nil {
 		t.Skip("ssh is not installed")
 	}
-	sshHome(t)
+	freshSSHHome(t)
 	configs := []string{
 		"Host srv\n  Port 1\nHost *\n  Port 2\n  User x\nHost srv\n  User y\n  ConnectTimeout 3\n",
 		"Host * !srv\n  Port 1\nHost s*\n  Port 3\n  ServerAliveInterval 1m\n  ServerAliveCountMax 9\n",
@@ -469,7 +469,7 @@ func TestResolveLikeSSH(t *testing.T) {
 		"Match all\n  User m\nHost srv\n  User n\n",
 	}
 	for i, c := range configs {
-		f := writeFile(t, t.TempDir(), "config", c)
+		f := writeConfFile(t, t.TempDir(), "config", c)
 		for _, target := range []string{"srv", "other"} {
 			out, err := exec.Command("ssh", "-F", f, "-G", target).Output()
 			if err != nil {

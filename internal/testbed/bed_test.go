@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -68,6 +69,24 @@ func runSSH(s *SSHD, stdin string, args ...string) (string, error) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.String(), err
+}
+
+// syncBuffer collects a running command's output for reading at any time.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func exitCode(err error) int {
@@ -139,7 +158,7 @@ func TestSSHD(t *testing.T) {
 func TestSSHDConnectionPIDs(t *testing.T) {
 	s := startSSHD(t)
 	cmd := exec.Command("ssh", append(s.SSHArgs(), s.HostAlias, "sleep 30")...)
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -239,22 +258,13 @@ func TestXpraAttachOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// ssh -Y reads the cookie with `xauth list unix:M`, which does not
-	// match the wildcard entry of the Xvfb's XAUTHORITY: give it one for
-	// the display.
-	xauthority := s.Dir + "/local-Xauthority"
-	if out, err := exec.Command("xauth", "-f", xauthority, "add", fmt.Sprintf("unix:%d", xvfb.Num),
-		"MIT-MAGIC-COOKIE-1", fmt.Sprintf("%x", xvfb.Cookie)).CombinedOutput(); err != nil {
-		t.Fatalf("xauth add: %v: %s", err, out)
-	}
-
 	// The remote command does not spell "xpra attach :N" itself, so that
 	// the local ssh process does not count in ProcessCount.
 	pattern := "xpra attach " + x.Name
 	t1 := time.Now()
 	ssh := exec.Command("ssh", append(s.SSHArgs(), "-Y", s.HostAlias, "D="+x.Name+"; exec xpra attach $D")...)
-	ssh.Env = append(os.Environ(), "DISPLAY="+xvfb.Name, "XAUTHORITY="+xauthority)
-	var out bytes.Buffer
+	ssh.Env = append(os.Environ(), xvfb.Env()...)
+	var out syncBuffer
 	ssh.Stdout, ssh.Stderr = &out, &out
 	if err := ssh.Start(); err != nil {
 		t.Fatal(err)
@@ -322,9 +332,6 @@ func TestXpraAttachOverSSH(t *testing.T) {
 		t.Fatalf("Restart: %v", err)
 	}
 	t.Logf("Restart took %v", time.Since(t4))
-	if os.Getenv("PERCH_TESTBED_DEBUG") != "" {
-		t.Log(tail(x.Log))
-	}
 	if !dialable(x.socketPath()) {
 		t.Fatal("the restarted xpra server does not accept connections")
 	}

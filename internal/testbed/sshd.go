@@ -131,6 +131,11 @@ func (s *SSHD) setup() error {
 	if err := os.Mkdir(s.Home, 0o700); err != nil {
 		return fmt.Errorf("create the sessions' home directory: %w", err)
 	}
+	// sshd's xauth writes the forwarded display's cookie here; an empty
+	// file spares every first X11 session a "does not exist" message.
+	if err := os.WriteFile(filepath.Join(s.Home, ".Xauthority"), nil, 0o600); err != nil {
+		return fmt.Errorf("create the sessions' XAUTHORITY: %w", err)
+	}
 	if s.HostKey, err = writeKey(s.HostKeyFile, "perch test host"); err != nil {
 		return fmt.Errorf("create the sshd host key: %w", err)
 	}

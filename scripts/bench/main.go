@@ -20,11 +20,13 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 40, "runs of each side per comparison")
+	n := flag.Int("n", 40, "runs of each side per layout comparison")
+	rn := flag.Int("remote-runs", 5, "runs of each side per X11 tunnel and cold start comparison")
+	only := flag.String("only", "", "run only this comparison: layout, x11, cold")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
 	flag.Parse()
-	if err := run(*n, *out, *perch); err != nil {
+	if err := run(*n, *rn, *only, *out, *perch); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -47,7 +49,7 @@ func (s *stats) median() time.Duration {
 
 func (s *stats) min() time.Duration { return slices.Min(s.samples) }
 
-func run(n int, out, perch string) error {
+func run(n, rn int, only, out, perch string) error {
 	perchAbs, err := filepath.Abs(perch)
 	if err != nil {
 		return err
@@ -56,13 +58,32 @@ func run(n int, out, perch string) error {
 		return fmt.Errorf("%s is missing: run `make build` first", perch)
 	}
 	var report strings.Builder
-	fmt.Fprintf(&report, "# Benchmarks\n\nWritten by `make bench` (`go run ./scripts/bench -n %d`) on %s, %s/%s, %d CPUs.\n"+
+	fmt.Fprintf(&report, "# Benchmarks\n\nWritten by `make bench` (`go run ./scripts/bench -n %d -remote-runs %d`) on %s, %s/%s, %d CPUs.\n"+
 		"Every comparison alternates perch and the anchor in one run on the same test bed; ratios are\n"+
 		"anchor ÷ perch of the medians, so above 1.00 means perch is faster.\n\n",
-		n, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+		n, rn, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 
-	if err := benchLayout(&report, n, perchAbs); err != nil {
-		return fmt.Errorf("layout: %w", err)
+	if only == "" || only == "layout" {
+		if err := benchLayout(&report, n, perchAbs); err != nil {
+			return fmt.Errorf("layout: %w", err)
+		}
+	}
+	if only == "" || only == "x11" || only == "cold" {
+		b, err := startRemote(4)
+		if err != nil {
+			return fmt.Errorf("start sshd and xpra: %w", err)
+		}
+		defer b.close()
+		if only != "cold" {
+			if err := benchX11(&report, b, perchAbs, rn); err != nil {
+				return fmt.Errorf("x11: %w", err)
+			}
+		}
+		if only != "x11" {
+			if err := benchColdStart(&report, b, perchAbs, rn); err != nil {
+				return fmt.Errorf("cold start: %w", err)
+			}
+		}
 	}
 	if err := os.WriteFile(out, []byte(report.String()), 0o644); err != nil {
 		return err

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/perchdesk/perch/internal/testbed"
+)
+
+// remoteBed is sshd, xpra servers and the local display for the session
+// comparisons.
+type remoteBed struct {
+	local *testbed.Display
+	sshd  *testbed.SSHD
+	xpras []*testbed.Xpra
+	dir   string
+	cfg   string // perch configuration
+	env   []string
+}
+
+func startRemote(displays int) (*remoteBed, error) {
+	b := &remoteBed{}
+	var err error
+	if b.dir, err = os.MkdirTemp("", "perch-bench-remote-"); err != nil {
+		return nil, err
+	}
+	if b.local, err = testbed.StartXvfb("1920x1080x24"); err != nil {
+		return nil, err
+	}
+	if b.sshd, err = testbed.StartSSHD(); err != nil {
+		b.close()
+		return nil, err
+	}
+	if err = b.sshd.WriteXpraClientDefaults(); err != nil {
+		b.close()
+		return nil, err
+	}
+	next := 40
+	var ds []string
+	for range displays {
+		d := testbed.FreeDisplay(next)
+		x, err := testbed.StartXpra(d, "xeyes")
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		b.xpras = append(b.xpras, x)
+		ds = append(ds, strconv.Itoa(d))
+		next = d + 1
+	}
+	b.cfg = filepath.Join(b.dir, "config.toml")
+	conf := fmt.Sprintf(`[server.bed]
+ssh = %q
+ssh_config = %q
+keepalive = "2s"
+
+[profile.desk]
+server = "bed"
+displays = [%s]
+[[profile.desk.output]]
+name = "screen"
+`, b.sshd.HostAlias, b.sshd.SSHConfig, strings.Join(ds, ", "))
+	if err := os.WriteFile(b.cfg, []byte(conf), 0o600); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.env = append(os.Environ(), b.local.Env()...)
+	return b, nil
+}
+
+func (b *remoteBed) close() {
+	for _, x := range b.xpras {
+		x.Close()
+	}
+	if b.sshd != nil {
+		b.sshd.Close()
+	}
+	if b.local != nil {
+		b.local.Close()
+	}
+	os.RemoveAll(b.dir)
+}
+
+var x11perfRate = regexp.MustCompile(`\(\s*([0-9.]+)/sec\)`)
+
+// x11perf runs x11perf through a tunnel and returns its best rate (/sec).
+func (b *remoteBed) x11perf(tunnel []string, test string) (float64, error) {
+	args := append(append([]string{}, tunnel[1:]...), "x11perf", "-repeat", "2", "-time", "2", test)
+	cmd := exec.Command(tunnel[0], args...)
+	cmd.Env = b.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	best := 0.0
+	for _, m := range x11perfRate.FindAllStringSubmatch(string(out), -1) {
+		r, _ := strconv.ParseFloat(m[1], 64)
+		best = max(best, r)
+	}
+	if best == 0 {
+		return 0, fmt.Errorf("no rate in x11perf's output:\n%s", out)
+	}
+	return best, nil
+}
+
+// benchX11 compares perch exec with OpenSSH ssh -Y as X11 tunnels.
+func benchX11(w *strings.Builder, b *remoteBed, perch string, runs int) error {
+	perchT := []string{perch, "--config", b.cfg, "exec", "bed", "--"}
+	sshT := []string{"ssh", "-F", b.sshd.SSHConfig, "-Y", b.sshd.HostAlias}
+	fmt.Fprintf(w, "## X11 tunnel: `perch exec` vs OpenSSH `ssh -Y`\n\n")
+	fmt.Fprintf(w, "x11perf run on the server (loopback sshd) against the local Xvfb through each tunnel, `-repeat 2 -time 2`,\n"+
+		"%d alternating runs each; the figure is the median of each run's best rate. Ratio perch ÷ ssh (above 1.00: perch faster).\n\n", runs)
+	fmt.Fprintf(w, "| test | perch | ssh -Y | ratio |\n|---|---|---|---|\n")
+	for _, test := range []string{"-putimage500", "-getimage10"} {
+		var p, s []float64
+		for range runs {
+			r, err := b.x11perf(perchT, test)
+			if err != nil {
+				return err
+			}
+			p = append(p, r)
+			r, err = b.x11perf(sshT, test)
+			if err != nil {
+				return err
+			}
+			s = append(s, r)
+		}
+		mp, ms := medianF(p), medianF(s)
+		fmt.Fprintf(w, "| `%s` | %.1f/s | %.1f/s | %.2f |\n", test, mp, ms, mp/ms)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+func medianF(v []float64) float64 {
+	c := append([]float64(nil), v...)
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j] < c[j-1]; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+	return c[len(c)/2]
+}
+
+// windows counts top-level windows named like the remote app.
+func (b *remoteBed) windows(name string) int {
+	c, err := b.local.Dial()
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	x := c.X()
+	root := xproto.Setup(x).DefaultScreen(x).Root
+	tree, err := xproto.QueryTree(x, root).Reply()
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, ch := range tree.Children {
+		p, err := xproto.GetProperty(x, false, ch, xproto.AtomWmName, xproto.GetPropertyTypeAny, 0, 256).Reply()
+		if err == nil && strings.Contains(string(p.Value), name) {
+			n++
+		}
+	}
+	return n
+}
+
+func (b *remoteBed) waitWindows(want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for b.windows("xeyes") != want {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d xeyes windows after %s, want %d", b.windows("xeyes"), timeout, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+func (b *remoteBed) waitNoAttach(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := testbed.ProcessCount("xpra attach :")
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d xpra attach still running", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// coldStart starts cmd and returns the time until every window is on
+// screen; then it stops cmd with SIGTERM and waits for the server side to
+// be clean.
+func (b *remoteBed) coldStart(args []string) (time.Duration, error) {
+	if err := b.waitWindows(0, 30*time.Second); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = b.env
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	err := b.waitWindows(len(b.xpras), 60*time.Second)
+	d := time.Since(start)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", strings.Join(args, " "), err)
+	}
+	if err := b.waitNoAttach(30 * time.Second); err != nil {
+		return 0, err
+	}
+	return d, nil
+}
+
+// benchColdStart compares `perch up` with the original script's way.
+func benchColdStart(w *strings.Builder, b *remoteBed, perch string, runs int) error {
+	var attach []string
+	for _, x := range b.xpras {
+		attach = append(attach, fmt.Sprintf("xpra attach :%d &", x.Display))
+	}
+	script := strings.Join(attach, " ") + " wait"
+	perchCmd := []string{perch, "--config", b.cfg, "--display", b.local.Name, "up", "desk"}
+	sshCmd := []string{"ssh", "-F", b.sshd.SSHConfig, "-Y", b.sshd.HostAlias, script}
+	var p, s stats
+	for range runs {
+		d, err := b.coldStart(perchCmd)
+		if err != nil {
+			return err
+		}
+		p.add(d)
+		d, err = b.coldStart(sshCmd)
+		if err != nil {
+			return err
+		}
+		s.add(d)
+	}
+	fmt.Fprintf(w, "## Cold start to every window on screen: `perch up` vs the original way\n\n")
+	fmt.Fprintf(w, "%d xpra displays running xeyes; from starting the process to %d xeyes windows mapped on the local\n"+
+		"Xvfb; %d alternating runs each. The original way: `ssh -Y server '%s'`.\n\n", len(b.xpras), len(b.xpras), runs, script)
+	fmt.Fprintf(w, "| | perch up | ssh -Y + xpra attach & | ratio ssh/perch |\n|---|---|---|---|\n")
+	fmt.Fprintf(w, "| median | %s | %s | %.2f |\n", ms(p.median()), ms(s.median()), float64(s.median())/float64(p.median()))
+	fmt.Fprintf(w, "| best | %s | %s | %.2f |\n\n", ms(p.min()), ms(s.min()), float64(s.min())/float64(p.min()))
+	return nil
+}
