@@ -41,6 +41,7 @@ type HostKeyError struct {
 	Key         ssh.PublicKey // the key the server presented
 }
 
+// Error words the refusal as OpenSSH would, with the fix.
 func (e *HostKeyError) Error() string {
 	switch e.Kind {
 	case HostKeyChanged:

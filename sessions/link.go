@@ -83,6 +83,10 @@ type Link struct {
 
 	changes chan struct{}
 	kick    chan struct{}
+	// startGate lets one session at a time start its command with X11
+	// forwarding: sshd runs xauth for each, and concurrent xauth runs on
+	// one ~/.Xauthority collide on its lock and sleep 2 s.
+	startGate chan struct{}
 }
 
 // New makes a link; nothing happens until Run.
@@ -118,6 +122,8 @@ func New(o Options) *Link {
 		connCh:  make(chan struct{}),
 		changes: make(chan struct{}, 1),
 		kick:    make(chan struct{}, 1),
+
+		startGate: make(chan struct{}, 1),
 	}
 }
 

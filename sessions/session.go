@@ -28,7 +28,12 @@ type session struct {
 	// set under l.mu while a run is going on
 	execAt     time.Time
 	attachedAt time.Time
+	openGate   func()
 }
+
+// gateHold is how long after its exec a starting session keeps the start
+// gate: long enough for sshd's xauth to finish.
+const gateHold = 80 * time.Millisecond
 
 func newSession(l *Link, sp Spec) *session {
 	return &session{
@@ -92,6 +97,9 @@ func (s *session) run(ctx context.Context) {
 func (s *session) onX11() {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
+	if s.openGate != nil {
+		go s.openGate()
+	}
 	if s.status.State == StateStarting && !s.execAt.IsZero() {
 		s.status.State = StateAttached
 		s.status.Since = time.Now()
@@ -107,6 +115,22 @@ func (s *session) onX11() {
 // whether it ended because the link was lost, and why it ended.
 func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
 	s.set(StateStarting, "")
+	// One session starts at a time (see Link.startGate); the gate opens
+	// gateHold after the command started (sshd's xauth takes a few ms), or
+	// as soon as its first X11 connection proves xauth is done.
+	select {
+	case s.l.startGate <- struct{}{}:
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	case <-conn.dead:
+		return 0, true, errors.New("link lost")
+	}
+	var once sync.Once
+	open := func() { once.Do(func() { <-s.l.startGate }) }
+	defer open()
+	s.l.mu.Lock()
+	s.openGate = open
+	s.l.mu.Unlock()
 	start := time.Now()
 	sess, err := conn.client.NewSession()
 	if err != nil {
@@ -131,6 +155,8 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	if err := sess.Start(s.spec.Command); err != nil {
 		return 0, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
 	}
+	gate := time.AfterFunc(gateHold, open)
+	defer gate.Stop()
 	s.l.mu.Lock()
 	s.execAt = time.Now()
 	s.attachedAt = time.Time{}

@@ -67,7 +67,7 @@ func (t *Target) String() string {
 //
 // Files are read strictly: a line ssh(1) would refuse (an unknown keyword,
 // a bad value) or that perch cannot honour (Match blocks other than
-// "Match all", ProxyCommand, unknown %-tokens) is an error naming the file
+// "Match all" and "Match final all", ProxyCommand, unknown %-tokens) is an error naming the file
 // and the line. Differences from ssh(1): ~ is the $HOME of this process,
 // Host patterns match case-insensitively, and HostKeyAlias,
 // CanonicalizeHostname and GlobalKnownHostsFile are not honoured.
@@ -94,10 +94,11 @@ func Resolve(target string, files []string) (*Target, error) {
 			loaded = append(loaded, f)
 		}
 	}
-	var set []configSetting
+	var set, final []configSetting
 	for _, f := range loaded {
-		set = f.active(strings.ToLower(spec.host), set)
+		f.active(strings.ToLower(spec.host), false, &set, &final)
 	}
+	set = append(set, final...)
 	t, err := buildTarget(spec, set, home)
 	if err != nil {
 		return nil, err
@@ -212,7 +213,8 @@ type configFile struct {
 	cfg      *sshconfig.Config
 	lines    map[int]configSetting // every keyword line, by line number
 	includes map[int][]*configFile // the files an Include line read, by line number
-	patterns [][]string            // each Host (or "Match all") line's patterns, in order
+	patterns [][]string            // each Host (or Match) line's patterns, in order
+	final    []bool                // whether that block is "Match final" (or canonical)
 }
 
 // includeKey replaces the keyword of Include lines before the library sees
@@ -260,8 +262,12 @@ func (r *resolver) load(name string, system bool, depth int) (*configFile, error
 		switch s.key {
 		case "host":
 			f.patterns = append(f.patterns, args)
+			f.final = append(f.final, false)
 		case "match":
 			f.patterns = append(f.patterns, []string{"*"})
+			f.final = append(f.final, !strings.EqualFold(strings.Join(args, " "), "all"))
+			// The library knows "Match all" only.
+			raw[i] = []byte("Match all")
 		}
 		if s.key == "ignoreunknown" {
 			for _, a := range args {
@@ -334,7 +340,7 @@ func (r *resolver) checkLine(s configSetting, key string) error {
 				return nil
 			}
 		}
-		return s.errorf("unknown keyword %q (ssh refuses it too; to keep it for another program, add \"IgnoreUnknown %s\" above it)", key, key)
+		return s.errorf("unknown keyword %q (ssh refuses unknown keywords too; if it is meant for another program, add \"IgnoreUnknown %s\" before it)", key, key)
 	}
 	if len(s.args) == 0 {
 		return s.errorf("%s has no value", key)
@@ -348,8 +354,10 @@ func (r *resolver) checkLine(s configSetting, key string) error {
 	var err error
 	switch s.key {
 	case "match":
-		if len(s.args) != 1 || !strings.EqualFold(s.args[0], "all") {
-			return s.errorf("Match blocks are not supported by perch; use Host blocks")
+		switch strings.ToLower(strings.Join(s.args, " ")) {
+		case "all", "final", "final all", "canonical", "canonical all":
+		default:
+			return s.errorf("Match blocks are not supported by perch; use Host blocks (only \"Match all\" and \"Match final all\" are)")
 		}
 	case "host":
 		for _, p := range s.args {
@@ -452,12 +460,24 @@ func splitConfigLine(line string) (key string, args []string, err error) {
 }
 
 // active appends, in file order, the settings that apply to alias (lower
-// case), descending into Include directives inside active blocks.
-func (f *configFile) active(alias string, out []configSetting) []configSetting {
+// case), descending into Include directives inside active blocks. Settings
+// in "Match final" (or "Match canonical") blocks go to final instead: ssh
+// reads them in a second pass, after every other setting. Without
+// CanonicalizeHostname (which perch does not honour) that pass is the only
+// difference such blocks make.
+func (f *configFile) active(alias string, inFinal bool, first, final *[]configSetting) {
 	for i, h := range f.cfg.Hosts {
+		blockFinal := inFinal
 		// The first block is the library's implicit "Host *".
-		if i > 0 && !hostMatches(f.patterns[i-1], alias) {
-			continue
+		if i > 0 {
+			if !hostMatches(f.patterns[i-1], alias) {
+				continue
+			}
+			blockFinal = inFinal || f.final[i-1]
+		}
+		out := first
+		if blockFinal {
+			out = final
 		}
 		for _, node := range h.Nodes {
 			kv, ok := node.(*sshconfig.KV)
@@ -468,7 +488,7 @@ func (f *configFile) active(alias string, out []configSetting) []configSetting {
 			if strings.EqualFold(kv.Key, includeKey) {
 				if incs, ok := f.includes[n]; ok || f.lines[n].key == "include" {
 					for _, inc := range incs {
-						out = inc.active(alias, out)
+						inc.active(alias, blockFinal, first, final)
 					}
 					continue
 				}
@@ -477,10 +497,9 @@ func (f *configFile) active(alias string, out []configSetting) []configSetting {
 			if !ok || s.key == "host" || s.key == "match" || s.key == "include" {
 				continue
 			}
-			out = append(out, s)
+			*out = append(*out, s)
 		}
 	}
-	return out
 }
 
 // hostMatches applies a Host line's patterns as ssh(1) does: a matching

@@ -151,6 +151,16 @@ Host srv
 				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 3},
 		},
 		{
+			name:   "Match final all comes after everything else",
+			target: "srv",
+			files: []string{
+				"Match final all\n  Port 9\n  User f\nHost srv\n  Port 1\n",
+				"Host *\n  User sys\n  ConnectTimeout 2\nMatch canonical\n  ConnectTimeout 8\n  ServerAliveCountMax 6\n",
+			},
+			want: Target{Alias: "srv", HostName: "srv", Port: 1, User: "sys", ConnectTimeout: 2 * time.Second,
+				KnownHostsFiles: []string{kh}, ServerAliveCountMax: 6},
+		},
+		{
 			name:   "none values",
 			target: "srv",
 			files:  []string{"Host srv\n  ProxyJump none\n  UserKnownHostsFile none\n  IdentityFile none\n  ConnectTimeout none\nHost *\n  ProxyJump j\n"},
@@ -330,6 +340,7 @@ func TestResolveBadFiles(t *testing.T) {
 		{"Match originalhost", "Match originalhost srv\n", 1, "Match blocks are not supported"},
 		{"Match all with more", "Match all user x\n", 1, "Match blocks are not supported"},
 		{"Match alone", "Match\n", 1, "Match has no value"},
+		{"Match final with criteria", "Match final host srv\n", 1, "Match blocks are not supported"},
 		{"unknown keyword", "Host srv\n  Hostnmae x\n", 2, `unknown keyword "Hostnmae"`},
 		{"unknown keyword in another block", "Host other\n  Prot 22\n", 2, `unknown keyword "Prot"`},
 		{"missing value", "Host srv\n  Port\n", 2, "Port has no value"},
@@ -391,6 +402,7 @@ func TestSSHConfigLibrary(t *testing.T) {
 		"Host a\n  Port 22\nMatch exec \"true\"\n":   "(3, 7): ssh_config: Match Exec is not supported",
 		"Host a\nMatch user x\n":                     `(2, 7): ssh_config: unsupported Match criterion "user"`,
 		"Match originalhost x\n":                     `(1, 7): ssh_config: unsupported Match criterion "originalhost"`,
+		"Match final all\n":                          `(1, 7): ssh_config: unsupported Match criterion "final"`,
 		"Host a\n  Port 22\nMatch host x\n Port 1\n": "", // silently read as "Host x"
 		"Host a\n  Port\n":                           "", // no value: accepted
 		"Host a\n  Portt 1\n":                        "", // unknown keyword: accepted
@@ -410,7 +422,7 @@ func TestSSHConfigLibrary(t *testing.T) {
 	}
 }
 
-func TestParseSSHDuration(t *testing.T) {
+func TestSSHConfigDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"0": 0, "15": 15 * time.Second, "15s": 15 * time.Second, "5m": 5 * time.Minute, "5M": 5 * time.Minute,
 		"1h30m": 90 * time.Minute, "1h30": time.Hour + 30*time.Second, "2d": 48 * time.Hour, "1w": 7 * 24 * time.Hour,
@@ -428,7 +440,7 @@ func TestParseSSHDuration(t *testing.T) {
 	}
 }
 
-func TestSplitConfigLine(t *testing.T) {
+func TestSSHConfigSplitLine(t *testing.T) {
 	for in, want := range map[string][]string{
 		"":                              nil,
 		"   # comment":                  nil,
@@ -467,6 +479,7 @@ func TestResolveLikeSSH(t *testing.T) {
 		"Host srv\n  HostName %h.example.com\n  StrictHostKeyChecking accept-new\n  ProxyJump a@b:3,c\nHost *\n  ProxyJump none\n  IdentitiesOnly yes\n",
 		"Host srv\n  ProxyCommand none\n  ProxyJump j\n  Port 7\n",
 		"Match all\n  User m\nHost srv\n  User n\n",
+		"Match final all\n  Port 9\n  User f\nHost srv\n  Port 1\nMatch canonical all\n  ConnectTimeout 8\nMatch final\n  ServerAliveCountMax 4\nHost *\n  ServerAliveCountMax 5\n",
 	}
 	for i, c := range configs {
 		f := writeConfFile(t, t.TempDir(), "config", c)

@@ -10,7 +10,6 @@ import (
 	"testing/iotest"
 )
 
-
 var (
 	fakeCookie = []byte("FAKEfakeFAKEfake")
 	realCookie = []byte("REALrealREALreal")

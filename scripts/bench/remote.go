@@ -216,6 +216,9 @@ func (b *remoteBed) coldStart(args []string) (time.Duration, error) {
 	cmd.Env = b.env
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
+	if os.Getenv("BENCH_DEBUG") != "" {
+		cmd.Stderr = os.Stderr
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
