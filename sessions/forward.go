@@ -2,9 +2,11 @@ package sessions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,47 +19,120 @@ type forward struct {
 	ln     net.Listener
 	status ForwardStatus
 
+	cancel context.CancelFunc // set while it serves
+	done   chan struct{}      // closed when serve returned
+
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 }
 
-// SetForwards sets the forwards; it must be called before Run.
-func (l *Link) SetForwards(specs []ForwardSpec) {
+// SetForwards makes the forwards those of specs, at any time: forwards
+// with the same spec keep listening untouched, the others close or open.
+// An error names each forward that cannot listen; the others still work.
+func (l *Link) SetForwards(specs []ForwardSpec) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.forwards = nil
-	for _, sp := range specs {
-		l.forwards = append(l.forwards, &forward{l: l, spec: sp, conns: map[net.Conn]struct{}{},
-			status: ForwardStatus{Listen: sp.Listen, To: sp.To}})
+	var keep, stop, added []*forward
+	for _, f := range l.forwards {
+		if slices.Contains(specs, f.spec) {
+			keep = append(keep, f)
+		} else {
+			stop = append(stop, f)
+		}
 	}
+	for _, sp := range specs {
+		if !slices.ContainsFunc(keep, func(f *forward) bool { return f.spec == sp }) {
+			added = append(added, &forward{l: l, spec: sp, conns: map[net.Conn]struct{}{}, done: make(chan struct{}),
+				status: ForwardStatus{Listen: sp.Listen, To: sp.To}})
+		}
+	}
+	running := l.runCtx != nil
+	l.mu.Unlock()
+	for _, f := range stop {
+		f.stop()
+	}
+	var errs []error
+	for _, f := range added {
+		if running {
+			if err := f.listen(); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			l.mu.Lock()
+			l.startForwardLocked(f)
+			l.mu.Unlock()
+		}
+		keep = append(keep, f)
+	}
+	slices.SortStableFunc(keep, func(a, b *forward) int {
+		return slices.Index(specs, a.spec) - slices.Index(specs, b.spec)
+	})
+	l.mu.Lock()
+	l.forwards = keep
+	l.notifyLocked()
+	l.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+func (f *forward) listen() error {
+	ln, err := net.Listen("tcp", f.spec.Listen)
+	if err != nil {
+		return fmt.Errorf("forward %s → %s: %w", f.spec.Listen, f.spec.To, err)
+	}
+	f.l.mu.Lock()
+	f.ln = ln
+	f.status.Listen = ln.Addr().String()
+	f.l.mu.Unlock()
+	return nil
+}
+
+// stop closes the listener and every connection, and waits.
+func (f *forward) stop() {
+	f.l.mu.Lock()
+	cancel := f.cancel
+	f.l.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-f.done
+		return
+	}
+	if f.ln != nil {
+		f.ln.Close()
+	}
+}
+
+func (l *Link) startForwardLocked(f *forward) {
+	ctx, cancel := context.WithCancel(l.runCtx)
+	f.cancel = cancel
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer close(f.done)
+		f.serve(ctx)
+	}()
 }
 
 // listen opens every forward's listener; on failure none stays open.
 func (l *Link) listen() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, f := range l.forwards {
-		ln, err := net.Listen("tcp", f.spec.Listen)
-		if err != nil {
-			for _, g := range l.forwards[:i] {
+	fs := slices.Clone(l.forwards)
+	l.mu.Unlock()
+	for i, f := range fs {
+		if err := f.listen(); err != nil {
+			for _, g := range fs[:i] {
 				g.ln.Close()
 			}
-			return fmt.Errorf("forward %s → %s: %w", f.spec.Listen, f.spec.To, err)
+			return err
 		}
-		f.ln = ln
-		f.status.Listen = ln.Addr().String()
 	}
 	return nil
 }
 
 func (l *Link) closeForwards() {
 	l.mu.Lock()
-	fs := l.forwards
+	fs := slices.Clone(l.forwards)
 	l.mu.Unlock()
 	for _, f := range fs {
-		if f.ln != nil {
-			f.ln.Close()
-		}
+		f.stop()
 	}
 }
 

@@ -284,11 +284,7 @@ func (l *Link) Run(ctx context.Context) error {
 		l.startSessionLocked(s)
 	}
 	for _, f := range l.forwards {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			f.serve(runCtx)
-		}()
+		l.startForwardLocked(f)
 	}
 	l.mu.Unlock()
 
@@ -335,9 +331,12 @@ func (l *Link) Run(ctx context.Context) error {
 			bo.Next()
 		}
 	}
+	l.closeForwards()
 	cancelRun()
 	l.wg.Wait()
-	l.closeForwards()
+	l.mu.Lock()
+	l.runCtx = nil
+	l.mu.Unlock()
 	l.setState(LinkStopped, nil)
 	return nil
 }

@@ -84,8 +84,7 @@ func (s *session) run(ctx context.Context) {
 		d := bo.Next()
 		msg := err.Error()
 		log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
-		s.set(StateExited, msg)
-		s.set(StateBackoff, "")
+		s.set(StateBackoff, msg)
 		if !sleep(ctx, d, s.kick) {
 			return
 		}

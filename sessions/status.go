@@ -18,7 +18,6 @@ const (
 const (
 	StateStarting = "starting" // the remote command is starting (or waits for the link)
 	StateAttached = "attached" // it opened its first X11 connection through perch
-	StateExited   = "exited"   // it ended; a restart follows
 	StateBackoff  = "backoff"  // waiting before the restart
 	StateFailed   = "failed"   // cannot start (the link failed for good)
 	StateStopped  = "stopped"

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -58,8 +59,13 @@ Usage:
   perch layout apply [--dry-run] [--json] PROFILE  arrange the outputs as a profile says
   perch layout save [--force] NAME               save the current layout as a profile
   perch check                                    validate the configuration
-  perch up [PROFILE]                             apply the layout, connect, supervise the sessions
-                                                 until SIGINT/SIGTERM
+  perch up [PROFILE|auto] [--socket PATH]        the agent: apply the layout, connect, supervise the
+                                                 sessions; SIGHUP reloads; SIGINT/SIGTERM stop it
+  perch status [--json]                          the running agent: profile, link, layout, sessions
+  perch switch PROFILE|auto                      switch the running agent's profile
+  perch reconnect [SESSION]                      reconnect the link, or restart one session
+  perch reload                                   re-read the configuration (as SIGHUP)
+  perch down                                     stop the running agent
   perch exec SERVER -- COMMAND [ARG...]          run one command with X11 forwarding, as ssh -Y
   perch demo [--for DURATION]                    run perch in a self-contained sandbox
   perch version
@@ -95,8 +101,9 @@ func (e *env) run(ctx context.Context, args []string) int {
 
 func exitCode(err error) int {
 	var ue *usageError
+	var aue *agent.UserError
 	switch {
-	case errors.As(err, &ue), errors.Is(err, config.ErrInvalid), errors.Is(err, xrandr.ErrLayout):
+	case errors.As(err, &ue), errors.As(err, &aue), errors.Is(err, config.ErrInvalid), errors.Is(err, xrandr.ErrLayout):
 		return ExitInvalid
 	}
 	return ExitFailed
@@ -177,6 +184,16 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return e.cmdExec(ctx, rest)
 	case "up":
 		return e.cmdUp(ctx, rest)
+	case "status":
+		return e.cmdStatus(ctx, rest)
+	case "switch":
+		return e.cmdSwitch(ctx, rest)
+	case "reconnect":
+		return e.cmdReconnect(ctx, rest)
+	case "reload":
+		return e.cmdReload(ctx, rest)
+	case "down":
+		return e.cmdDown(ctx, rest)
 	}
 	return usagef("unknown command %q; run `perch help`", cmd)
 }

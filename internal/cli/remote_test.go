@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -132,7 +134,8 @@ func TestUpThenSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- e.run(ctx, []string{"up", "--log-format", "json"}) }()
+	sock := filepath.Join(t.TempDir(), "control.sock")
+	go func() { done <- e.run(ctx, []string{"up", "--log-format", "json", "--socket", sock}) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(errb.String(), `"msg":"session attached"`) {
 		if time.Now().After(deadline) {
@@ -172,24 +175,23 @@ func TestUpThenSignal(t *testing.T) {
 func TestUpRefusals(t *testing.T) {
 	needX(t)
 	cfg := writeConfig(t, twoScreens)
+	sock := filepath.Join(t.TempDir(), "control.sock")
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"up", "attic"}, 2, `no profile "attic"`},
-		{[]string{"up", "auto"}, 2, "profile auto (pick by monitors) is not available yet"},
 		{[]string{"up", "rotated"}, 2, "rotation left is not supported"},
 		{[]string{"up", "desk", "--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
+		{[]string{"up", "desk", "one"}, 2, "up takes at most one PROFILE"},
 	} {
-		r := perch(t, map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}, tc.args...)
+		r := perch(t, map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}, append(tc.args, "--socket", sock)...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%q: %d %q; want %d %q", tc.args, r.code, r.stderr, tc.code, tc.want)
 		}
-	}
-	// A profile without a server applies its layout and returns.
-	r := perch(t, map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}, "up", "one")
-	if r.code != 0 || !strings.Contains(r.stderr, "nothing to supervise") {
-		t.Errorf("up one: %d %q", r.code, r.stderr)
+		if _, err := os.Stat(sock); err == nil {
+			t.Errorf("%q left the socket behind", tc.args)
+		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
-	"github.com/perchdesk/perch/xrandr"
 )
 
 // logFlags are the logging flags of the long-running commands.
@@ -53,19 +52,25 @@ func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Ta
 		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
 			Msg: fmt.Sprintf("no server %q (servers: %s)", name, strings.Join(sortStrings(names), ", "))}
 	}
+	t, dopts, err := resolveServer(name, srv)
+	return srv, t, dopts, err
+}
+
+// resolveServer resolves one server's ssh target.
+func resolveServer(name string, srv *config.Server) (*sessions.Target, sessions.DialOptions, error) {
 	var files []string
 	if srv.SSHConfig != "" {
 		files = []string{expandHome(srv.SSHConfig)}
 	}
 	t, err := sessions.Resolve(srv.SSH, files)
 	if err != nil {
-		return nil, nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
+		return nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
 	}
 	policy := srv.KnownHosts
 	if t.StrictHostKeyChecking == "accept-new" {
 		policy = "accept-new"
 	}
-	return srv, t, sessions.DialOptions{Policy: policy}, nil
+	return t, sessions.DialOptions{Policy: policy}, nil
 }
 
 func expandHome(p string) string {
@@ -139,137 +144,4 @@ func (e *env) cmdExec(ctx context.Context, args []string) error {
 		return exitStatus(code)
 	}
 	return nil
-}
-
-func (e *env) cmdUp(ctx context.Context, args []string) error {
-	var g globals
-	var lf logFlags
-	fs := newFlagSet("up")
-	g.add(fs)
-	lf.add(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return usagef("up takes at most one PROFILE")
-	}
-	log, err := lf.logger(e.stderr)
-	if err != nil {
-		return err
-	}
-	cfg, err := e.loadConfig(&g)
-	if err != nil {
-		return err
-	}
-	name := cfg.Default
-	if len(pos) == 1 {
-		name = pos[0]
-	}
-	if name == "" {
-		return usagef("up needs a PROFILE (or default = \"NAME\" in %s)", cfg.Path)
-	}
-	if name == config.Auto {
-		return usagef("profile auto (pick by monitors) is not available yet; name a profile")
-	}
-	prof, err := cfg.Profile(name)
-	if err != nil {
-		return err
-	}
-	var link *sessions.Link
-	if prof.Server != "" {
-		_, t, dopts, err := serverTarget(cfg, prof.Server)
-		if err != nil {
-			return err
-		}
-		srv := cfg.Servers[prof.Server]
-		display := g.display
-		if display == "" {
-			display = e.getenv("DISPLAY")
-		}
-		x11, err := sessions.LocalX11(display)
-		if err != nil {
-			return err
-		}
-		link = sessions.New(sessions.Options{Server: prof.Server, Target: t, Dial: dopts, Keepalive: srv.Keepalive, X11: x11, Log: log})
-		link.SetSessions(profileSpecs(prof))
-		var fw []sessions.ForwardSpec
-		for _, f := range prof.Forwards {
-			fw = append(fw, sessions.ForwardSpec{Listen: f.Listen, To: f.To})
-		}
-		link.SetForwards(fw)
-	}
-
-	// The layout first: the sessions' windows land on the arranged screens.
-	c, err := e.dial(&g)
-	if err != nil {
-		return err
-	}
-	st, err := c.Probe()
-	if err != nil {
-		c.Close()
-		return err
-	}
-	plan, err := xrandr.MakePlan(st, prof.Layout())
-	if err != nil {
-		c.Close()
-		return fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
-	}
-	err = xrandr.Apply(c, plan)
-	c.Close()
-	if err != nil {
-		return fmt.Errorf("apply profile %s: %w", prof.Name, err)
-	}
-	log.Info("layout applied", "profile", prof.Name, "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
-	if link == nil {
-		log.Info("the profile has no server: nothing to supervise")
-		return nil
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		logChanges(ctx, link, log)
-	}()
-	err = link.Run(ctx)
-	<-done
-	if err != nil {
-		return err
-	}
-	log.Info("stopped cleanly")
-	return nil
-}
-
-// profileSpecs lists a profile's sessions: its displays, then its commands.
-func profileSpecs(p *config.Profile) []sessions.Spec {
-	var specs []sessions.Spec
-	for _, d := range p.Displays {
-		specs = append(specs, sessions.DisplaySpec(d))
-	}
-	for _, s := range p.Sessions {
-		specs = append(specs, sessions.Spec{Name: s.Name, Command: s.Command})
-	}
-	return specs
-}
-
-// logChanges logs each change of link or session state until ctx ends.
-func logChanges(ctx context.Context, l *sessions.Link, log *slog.Logger) {
-	last := map[string]string{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-l.Changes():
-		}
-		st := l.Status()
-		if last["link"] != st.Link.State {
-			last["link"] = st.Link.State
-			log.Info("link", "state", st.Link.State, "err", st.Link.LastError)
-		}
-		for _, s := range st.Sessions {
-			if last[s.Name] != s.State {
-				last[s.Name] = s.State
-				log.Info("session", "name", s.Name, "state", s.State, "restarts", s.Restarts, "err", s.LastError)
-			}
-		}
-	}
 }

@@ -1,0 +1,225 @@
+// Package control is the agent's control socket: HTTP with JSON on a Unix
+// socket private to its user (directory 0700, socket 0600, and every
+// connection's peer UID checked with SO_PEERCRED), and the client that
+// `perch status/switch/reconnect/down/reload` and the tray use.
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/xrandr"
+)
+
+// DefaultPath is $XDG_RUNTIME_DIR/perch/control.sock, else
+// /tmp/perch-$UID/control.sock.
+func DefaultPath(getenv func(string) string) string {
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "perch", "control.sock")
+	}
+	return filepath.Join(os.TempDir(), "perch-"+strconv.Itoa(os.Getuid()), "control.sock")
+}
+
+// API is what the socket serves; *agent.Agent implements it.
+type API interface {
+	Status() agent.Status
+	Switch(ctx context.Context, profile string) error
+	Reconnect(ctx context.Context, session string) error
+	Reload(ctx context.Context) error
+}
+
+// HeldError says another agent holds the socket.
+type HeldError struct {
+	Path string
+	PID  int
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("another perch agent (pid %d) holds %s; stop it with `perch down`, or pass --socket PATH", e.PID, e.Path)
+}
+
+// Listen makes the socket's directory (0700, owned by this user), refuses
+// when a live agent answers on path, removes a stale socket file, and
+// listens with mode 0600. Connections from another UID are refused.
+func Listen(path string, log *slog.Logger) (net.Listener, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
+		return nil, fmt.Errorf("control socket: %s is not a directory of this user", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("control socket: make %s private: %w", dir, err)
+		}
+	}
+	if _, err := os.Lstat(path); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s, err := (&Client{Path: path}).Status(ctx)
+		cancel()
+		if err == nil {
+			return nil, &HeldError{Path: path, PID: s.PID}
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("control socket: remove the stale %s: %w", path, err)
+		}
+	}
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(true)
+	return &peerListener{Listener: ln, uid: os.Getuid(), log: log}, nil
+}
+
+// peerListener refuses connections whose peer is another user.
+type peerListener struct {
+	net.Listener
+	uid int
+	log *slog.Logger
+}
+
+func (l *peerListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		uid, err := PeerUID(c)
+		if err == nil && uid == l.uid {
+			return c, nil
+		}
+		l.log.Warn("control socket: connection refused", "peer_uid", uid, "err", err)
+		c.Close()
+	}
+}
+
+// PeerUID returns the UID of a Unix socket connection's peer.
+func PeerUID(c net.Conn) (int, error) {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return -1, errors.New("not a unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	var cred *syscall.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	}); err != nil {
+		return -1, err
+	}
+	if cerr != nil {
+		return -1, cerr
+	}
+	return int(cred.Uid), nil
+}
+
+// ErrorBody is the JSON of a failed request.
+type ErrorBody struct {
+	Error string `json:"error"`
+	// Invalid is true when the request itself was wrong (exit code 2).
+	Invalid bool `json:"invalid"`
+}
+
+// Handler serves api; down is called for `perch down`.
+func Handler(api API, down func()) http.Handler {
+	mux := http.NewServeMux()
+	writeErr := func(w http.ResponseWriter, err error) {
+		var ue *agent.UserError
+		invalid := errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, xrandr.ErrLayout)
+		code := http.StatusInternalServerError
+		if invalid {
+			code = http.StatusBadRequest
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(ErrorBody{Error: err.Error(), Invalid: invalid})
+	}
+	ok := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(api.Status())
+	}
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { ok(w) })
+	mux.HandleFunc("POST /v1/switch", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Profile string `json:"profile"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Profile == "" {
+			writeErr(w, &agent.UserError{Msg: "switch needs a profile"})
+			return
+		}
+		if err := api.Switch(r.Context(), req.Profile); err != nil {
+			writeErr(w, err)
+			return
+		}
+		ok(w)
+	})
+	mux.HandleFunc("POST /v1/reconnect", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Session string `json:"session"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		if err := api.Reconnect(r.Context(), req.Session); err != nil {
+			writeErr(w, err)
+			return
+		}
+		ok(w)
+	})
+	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
+		if err := api.Reload(r.Context()); err != nil {
+			writeErr(w, err)
+			return
+		}
+		ok(w)
+	})
+	mux.HandleFunc("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {
+		ok(w)
+		down()
+	})
+	return mux
+}
+
+// Serve serves api on ln until ctx ends; then it closes ln (removing the
+// socket file) and waits for the requests in flight, at most 5 s.
+func Serve(ctx context.Context, ln net.Listener, api API, down func()) error {
+	srv := &http.Server{Handler: Handler(api, down), ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	<-errc
+	return nil
+}
