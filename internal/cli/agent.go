@@ -199,7 +199,9 @@ func (e *env) cmdStatus(ctx context.Context, args []string) error {
 	var asJSON bool
 	c, _, err := e.client(args, "status", 0, func(fs interface {
 		BoolVar(*bool, string, bool, string)
-	}) { fs.BoolVar(&asJSON, "json", false, "print JSON") })
+	}) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
 	if err != nil {
 		return err
 	}
