@@ -1,0 +1,453 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/xrandr"
+)
+
+// fakeDisplay is a screen whose connected outputs the test sets, which
+// records the layouts applied and sends events on demand.
+type fakeDisplay struct {
+	mu        sync.Mutex
+	connected []string
+	applied   []string // output names of each applied layout, joined
+	refuse    string   // output name whose layout is refused
+	events    chan xrandr.Event
+}
+
+func newFakeDisplay(connected ...string) *fakeDisplay {
+	return &fakeDisplay{connected: connected, events: make(chan xrandr.Event, 16)}
+}
+
+func (d *fakeDisplay) state() *xrandr.State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := &xrandr.State{Width: 100, Height: 100}
+	for i, n := range []string{"HDMI1", "HDMI2", "eDP1", "DP1"} {
+		st.Outputs = append(st.Outputs, xrandr.Output{ID: xrandr.OutputID(i + 1), Name: n, Connected: slices.Contains(d.connected, n)})
+	}
+	return st
+}
+
+func (d *fakeDisplay) Probe() (*xrandr.State, error)   { return d.state(), nil }
+func (d *fakeDisplay) Current() (*xrandr.State, error) { return d.state(), nil }
+
+func (d *fakeDisplay) Apply(l xrandr.Layout) (*xrandr.Plan, error) {
+	var names []string
+	for _, o := range l.Outputs {
+		if o.Name == d.refuse {
+			return nil, &xrandr.LayoutError{Output: o.Name, Msg: "refused by the test"}
+		}
+		names = append(names, o.Name)
+	}
+	d.mu.Lock()
+	d.applied = append(d.applied, strings.Join(names, "+"))
+	d.mu.Unlock()
+	return &xrandr.Plan{Before: &xrandr.State{}, Width: 1}, nil
+}
+
+func (d *fakeDisplay) Watch(ctx context.Context) (<-chan xrandr.Event, error) { return d.events, nil }
+
+// plug changes the connected outputs and sends an event burst.
+func (d *fakeDisplay) plug(connected ...string) {
+	d.mu.Lock()
+	d.connected = connected
+	d.mu.Unlock()
+	for range 3 {
+		d.events <- xrandr.Event{Kind: xrandr.OutputChanged}
+	}
+}
+
+func (d *fakeDisplay) appliedLayouts() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.applied)
+}
+
+// fakeLink records what the agent asks of it.
+type fakeLink struct {
+	server   string
+	mu       sync.Mutex
+	specs    []sessions.Spec
+	forwards []sessions.ForwardSpec
+	running  bool
+	stopped  bool
+	changes  chan struct{}
+}
+
+func (l *fakeLink) Run(ctx context.Context) error {
+	l.mu.Lock()
+	l.running = true
+	l.mu.Unlock()
+	<-ctx.Done()
+	l.mu.Lock()
+	l.running, l.stopped = false, true
+	l.mu.Unlock()
+	return nil
+}
+func (l *fakeLink) SetSessions(s []sessions.Spec) { l.mu.Lock(); l.specs = s; l.mu.Unlock() }
+func (l *fakeLink) SetForwards(f []sessions.ForwardSpec) error {
+	l.mu.Lock()
+	l.forwards = f
+	l.mu.Unlock()
+	return nil
+}
+func (l *fakeLink) Status() sessions.Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := sessions.Status{Link: sessions.LinkStatus{Server: l.server, State: sessions.LinkUp}}
+	for _, s := range l.specs {
+		st.Sessions = append(st.Sessions, sessions.SessionStatus{Name: s.Name, Command: s.Command, State: sessions.StateAttached})
+	}
+	return st
+}
+func (l *fakeLink) Changes() <-chan struct{}         { return l.changes }
+func (l *fakeLink) Reconnect()                       {}
+func (l *fakeLink) RestartSession(name string) error { return nil }
+
+type linkLog struct {
+	mu    sync.Mutex
+	links []*fakeLink
+}
+
+func (ll *linkLog) factory(name string, srv *config.Server) (Link, error) {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	l := &fakeLink{server: name, changes: make(chan struct{})}
+	ll.links = append(ll.links, l)
+	return l, nil
+}
+
+func (ll *linkLog) all() []*fakeLink {
+	ll.mu.Lock()
+	defer ll.mu.Unlock()
+	return slices.Clone(ll.links)
+}
+
+const testConfig = `
+[server.quiet]
+ssh = "me@quiet"
+[server.loud]
+ssh = "me@loud"
+
+[profile.desk]
+match = ["HDMI1", "HDMI2"]
+server = "quiet"
+displays = [10, 11]
+[[profile.desk.output]]
+name = "HDMI1"
+[[profile.desk.output]]
+name = "HDMI2"
+right-of = "HDMI1"
+
+[profile.deskmail]
+server = "quiet"
+displays = [10, 12]
+[[profile.deskmail.output]]
+name = "HDMI1"
+
+[profile.sofa]
+match = ["eDP1"]
+server = "quiet"
+displays = [10]
+[[profile.sofa.output]]
+name = "eDP1"
+
+[profile.lab]
+server = "loud"
+displays = [20]
+[[profile.lab.output]]
+name = "HDMI1"
+
+[profile.local]
+[[profile.local.output]]
+name = "eDP1"
+`
+
+func loadConfig(t *testing.T, text string) *config.Config {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type harness struct {
+	a     *Agent
+	d     *fakeDisplay
+	links *linkLog
+	stop  func()
+	err   chan error
+}
+
+func start(t *testing.T, cfg *config.Config, d *fakeDisplay, initial string) *harness {
+	t.Helper()
+	h := &harness{d: d, links: &linkLog{}, err: make(chan error, 1)}
+	h.a = New(Options{Config: cfg, Display: d, NewLink: h.links.factory, Debounce: 20 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { h.err <- h.a.Run(ctx, initial) }()
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-h.err:
+			case <-time.After(5 * time.Second):
+				t.Error("Run did not return")
+			}
+		})
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+// wait polls the agent's status until cond holds (bounded).
+func (h *harness) wait(t *testing.T, what string, cond func(Status) bool) Status {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := h.a.Status()
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %+v", what, st)
+		}
+		select {
+		case <-h.a.Changes():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func sessionNames(st Status) string {
+	var n []string
+	for _, s := range st.Sessions {
+		n = append(n, s.Name)
+	}
+	return strings.Join(n, ",")
+}
+
+func TestPick(t *testing.T) {
+	cfg := loadConfig(t, testConfig+`
+[profile.tie]
+match = ["eDP1"]
+[[profile.tie.output]]
+name = "eDP1"
+`)
+	for _, tc := range []struct {
+		connected []string
+		want      string
+		err       string
+	}{
+		{[]string{"HDMI1", "HDMI2", "eDP1"}, "desk", ""}, // desk (2) beats the sofa/tie (1)
+		{[]string{"HDMI1", "HDMI2"}, "desk", ""},
+		{[]string{"HDMI1"}, "", "no profile's match list is satisfied by the connected outputs (HDMI1)"},
+		{[]string{"eDP1"}, "", "profiles sofa and tie match the connected outputs (eDP1) equally (1 entries each)"},
+	} {
+		got, err := Pick(cfg, newFakeDisplay(tc.connected...).state())
+		if got != tc.want || (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%v: %q %v; want %q %q", tc.connected, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestSwitchKeepsWhatIsShared(t *testing.T) {
+	h := start(t, loadConfig(t, testConfig), newFakeDisplay("HDMI1", "HDMI2", "eDP1"), "desk")
+	st := h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Link != nil })
+	if sessionNames(st) != ":10,:11" || st.Mode != ModeManual {
+		t.Errorf("desk: %s %s", sessionNames(st), st.Mode)
+	}
+	ctx := context.Background()
+	if err := h.a.Switch(ctx, "deskmail"); err != nil {
+		t.Fatal(err)
+	}
+	st = h.a.Status()
+	links := h.links.all()
+	if len(links) != 1 || sessionNames(st) != ":10,:12" || st.Profile != "deskmail" {
+		t.Errorf("same server: %d links, sessions %s, profile %s", len(links), sessionNames(st), st.Profile)
+	}
+	// Another server: the link is replaced.
+	if err := h.a.Switch(ctx, "lab"); err != nil {
+		t.Fatal(err)
+	}
+	links = h.links.all()
+	if len(links) != 2 || !links[0].stopped || links[1].server != "loud" {
+		t.Errorf("other server: %d links, first stopped %v", len(links), links[0].stopped)
+	}
+	// No server: no link.
+	if err := h.a.Switch(ctx, "local"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.a.Status(); st.Link != nil || len(st.Sessions) != 0 {
+		t.Errorf("local profile still has a link: %+v", st)
+	}
+	if got := h.d.appliedLayouts(); !slices.Equal(got, []string{"HDMI1+HDMI2", "HDMI1", "HDMI1", "eDP1"}) {
+		t.Errorf("layouts applied %q", got)
+	}
+	// Unknown profile: refused as user error, nothing changes.
+	err := h.a.Switch(ctx, "attic")
+	if !errors.Is(err, config.ErrInvalid) || h.a.Status().Profile != "local" {
+		t.Errorf("unknown profile: %v", err)
+	}
+	h.stop()
+	for _, l := range h.links.all() {
+		if !l.stopped {
+			t.Errorf("link %s not stopped", l.server)
+		}
+	}
+}
+
+func TestRefusedLayoutChangesNothing(t *testing.T) {
+	d := newFakeDisplay("HDMI1", "HDMI2", "eDP1")
+	h := start(t, loadConfig(t, testConfig), d, "desk")
+	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	d.refuse = "eDP1"
+	err := h.a.Switch(context.Background(), "sofa")
+	if !errors.Is(err, xrandr.ErrLayout) {
+		t.Fatalf("error %v", err)
+	}
+	st := h.a.Status()
+	if st.Profile != "desk" || sessionNames(st) != ":10,:11" || !strings.Contains(st.LastError, "refused by the test") {
+		t.Errorf("after a refused layout: %s %s %q", st.Profile, sessionNames(st), st.LastError)
+	}
+}
+
+func TestHooks(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "order")
+	cfg := loadConfig(t, testConfig+`
+[profile.hooked]
+before = ["echo before >> `+marker+`"]
+after = ["echo after >> `+marker+`"]
+[[profile.hooked.output]]
+name = "eDP1"
+
+[profile.broken]
+before = ["echo about to fail; exit 3"]
+after = ["echo never >> `+marker+`"]
+[[profile.broken.output]]
+name = "HDMI1"
+`)
+	d := newFakeDisplay("HDMI1", "eDP1")
+	h := start(t, cfg, d, "hooked")
+	h.wait(t, "hooked", func(s Status) bool { return s.Profile == "hooked" })
+	err := h.a.Switch(context.Background(), "broken")
+	if err == nil || !strings.Contains(err.Error(), `before hook "echo about to fail; exit 3" failed (exit status 3): about to fail`) {
+		t.Errorf("broken hook: %v", err)
+	}
+	b, _ := os.ReadFile(marker)
+	if string(b) != "before\nafter\n" {
+		t.Errorf("hooks ran: %q", b)
+	}
+	if got := d.appliedLayouts(); !slices.Equal(got, []string{"eDP1"}) || h.a.Status().Profile != "hooked" {
+		t.Errorf("a failed before hook still switched: %q %s", got, h.a.Status().Profile)
+	}
+}
+
+func TestAuto(t *testing.T) {
+	d := newFakeDisplay("eDP1")
+	h := start(t, loadConfig(t, testConfig), d, "auto")
+	st := h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
+	if st.Mode != ModeAuto {
+		t.Errorf("mode %s", st.Mode)
+	}
+	// Docking: the most specific match wins.
+	d.plug("HDMI1", "HDMI2", "eDP1")
+	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	n := len(d.appliedLayouts())
+	// Events that change nothing connected (as perch's own apply causes)
+	// do not switch or re-apply.
+	d.plug("HDMI1", "HDMI2", "eDP1")
+	time.Sleep(100 * time.Millisecond)
+	if got := len(d.appliedLayouts()); got != n {
+		t.Errorf("an unchanged set of outputs re-applied: %d → %d", n, got)
+	}
+	// A manual switch overrides auto...
+	if err := h.a.Switch(context.Background(), "deskmail"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.a.Status(); st.Mode != ModeManual || st.Profile != "deskmail" {
+		t.Errorf("after a manual switch: %s %s", st.Profile, st.Mode)
+	}
+	// ...until the connected outputs change.
+	d.plug("eDP1")
+	st = h.wait(t, "back to auto: sofa", func(s Status) bool { return s.Profile == "sofa" })
+	if st.Mode != ModeAuto {
+		t.Errorf("mode %s after the monitors changed", st.Mode)
+	}
+	// Nothing matches: the current profile stays, the error is shown.
+	d.plug("DP1")
+	st = h.wait(t, "an auto error", func(s Status) bool { return strings.Contains(s.LastError, "no profile's match list") })
+	if st.Profile != "sofa" {
+		t.Errorf("profile %s after no match", st.Profile)
+	}
+	// Only one link was ever made: all these profiles share the server.
+	if n := len(h.links.all()); n != 1 {
+		t.Errorf("%d links made", n)
+	}
+}
+
+func TestReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(testConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, cfg, newFakeDisplay("HDMI1", "HDMI2"), "desk")
+	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	// A broken file: reported, the profile stays.
+	if err := os.WriteFile(path, []byte("[profile.desk\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = h.a.Reload(context.Background())
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "still running profile desk") {
+		t.Errorf("broken reload: %v", err)
+	}
+	if st := h.a.Status(); st.Profile != "desk" || sessionNames(st) != ":10,:11" {
+		t.Errorf("after a broken reload: %+v", st)
+	}
+	// A fixed file with desk's displays changed: applied, the link stays.
+	if err := os.WriteFile(path, []byte(strings.Replace(testConfig, "displays = [10, 11]", "displays = [10, 11, 13]", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.a.Status(); sessionNames(st) != ":10,:11,:13" || len(h.links.all()) != 1 || st.LastError != "" {
+		t.Errorf("after reload: %s, %d links, %q", sessionNames(st), len(h.links.all()), st.LastError)
+	}
+	// The server's settings changed: a new link.
+	if err := os.WriteFile(path, []byte(strings.Replace(testConfig, `ssh = "me@quiet"`, `ssh = "me@quiet"`+"\nkeepalive = \"9s\"", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.a.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if links := h.links.all(); len(links) != 2 || !links[0].stopped {
+		t.Errorf("server settings changed: %d links", len(links))
+	}
+}
