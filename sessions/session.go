@@ -143,15 +143,17 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	defer sess.Close()
 	out := &tail{}
 	sess.Stdout, sess.Stderr = out, out
+	release := func() {}
 	if conn.x11 != nil {
-		release, err := conn.x11.request(sess, s.spec.Name, s.onX11)
+		rel, err := conn.x11.request(sess, s.spec.Name, s.onX11)
 		if err != nil {
 			return 0, false, err
 		}
+		release = rel
 		defer release()
 		s.l.x11Ready(conn)
 	}
-	if err := sess.Start(s.spec.Command); err != nil {
+	if err := sess.Start(remoteCommand(s.spec.Command)); err != nil {
 		return 0, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
 	}
 	gate := time.AfterFunc(gateHold, open)
@@ -181,6 +183,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 			return err
 		case <-time.After(s.l.opts.StopTimeout):
 		}
+		release() // its X clients lose their display
 		sess.Close()
 		select {
 		case err := <-wait:
@@ -271,4 +274,18 @@ func (t *tail) lastLines() string {
 		s = "…" + s[len(s)-400:]
 	}
 	return s
+}
+
+// remoteCommand prefixes a simple command with exec, so that the shell sshd
+// starts it with is replaced by it and the SIGTERM of a clean stop reaches
+// the command itself (sshd signals the shell's pid; without a pty nothing
+// else ends an orphaned command). Commands using shell syntax are left as
+// written: they can say exec themselves.
+func remoteCommand(cmd string) string {
+	c := strings.TrimSpace(cmd)
+	first, _, _ := strings.Cut(c, " ")
+	if c == "" || first == "exec" || strings.Contains(first, "=") || strings.ContainsAny(c, ";&|<>()$`\\\n\"'*?[]{}~#") {
+		return cmd
+	}
+	return "exec " + c
 }

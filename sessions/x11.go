@@ -96,7 +96,9 @@ func (l *X11Local) dial(ctx context.Context) (net.Conn, error) {
 type x11Owner struct {
 	name      string
 	fake      []byte
-	onConnect func() // called for each accepted X11 connection
+	onConnect func()                 // called for each accepted X11 connection
+	conns     map[io.Closer]struct{} // its open X11 connections, under the forwarder's mu
+	released  bool
 }
 
 // x11Forwarder serves the "x11" channels of one SSH connection, as
@@ -152,10 +154,14 @@ func (f *x11Forwarder) request(sess *ssh.Session, name string, onConnect func())
 	if _, err := rand.Read(fake); err != nil {
 		return nil, err
 	}
-	o := &x11Owner{name: name, fake: fake, onConnect: onConnect}
+	o := &x11Owner{name: name, fake: fake, onConnect: onConnect, conns: map[io.Closer]struct{}{}}
 	f.mu.Lock()
 	f.owners = append(f.owners, o)
 	f.mu.Unlock()
+	// release unregisters the cookie and closes the session's X11
+	// connections: its X clients lose their display and end, even where
+	// sshd cannot signal them (it signals only with privilege separation,
+	// so not for root logins).
 	release = func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -164,6 +170,10 @@ func (f *x11Forwarder) request(sess *ssh.Session, name string, onConnect func())
 				f.owners = append(f.owners[:i], f.owners[i+1:]...)
 				break
 			}
+		}
+		o.released = true
+		for c := range o.conns {
+			c.Close()
 		}
 	}
 	screen := uint32(f.local.parsed.Screen)
@@ -269,6 +279,20 @@ func (f *x11Forwarder) handle(nc ssh.NewChannel) {
 		log.Warn("X11 connection rejected because of wrong authentication", "err", err)
 		return
 	}
+	f.mu.Lock()
+	if owner.released {
+		f.mu.Unlock()
+		return
+	}
+	owner.conns[ch] = struct{}{}
+	owner.conns[xconn] = struct{}{}
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(owner.conns, ch)
+		delete(owner.conns, xconn)
+		f.mu.Unlock()
+	}()
 	log.Debug("X11 connection accepted", "session", owner.name)
 	if owner.onConnect != nil {
 		owner.onConnect()
