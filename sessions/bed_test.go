@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jezek/xgb/xproto"
-
 	"github.com/perchdesk/perch/internal/testbed"
 )
 
@@ -213,35 +211,13 @@ func allAttached(st Status) bool {
 	return true
 }
 
-// windowTitles lists the names of the windows on the local display (the
-// root's children and grandchildren, as window managers reparent).
+// windowTitles lists the names of the windows on the local display.
 func windowTitles(t *testing.T, d *testbed.Display) []string {
 	t.Helper()
-	c, err := d.Dial()
+	names, err := d.WindowNames()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	x := c.X()
-	root := xproto.Setup(x).DefaultScreen(x).Root
-	var names []string
-	var walk func(w xproto.Window, depth int)
-	walk = func(w xproto.Window, depth int) {
-		tree, err := xproto.QueryTree(x, w).Reply()
-		if err != nil {
-			return
-		}
-		for _, ch := range tree.Children {
-			p, err := xproto.GetProperty(x, false, ch, xproto.AtomWmName, xproto.GetPropertyTypeAny, 0, 256).Reply()
-			if err == nil && len(p.Value) > 0 {
-				names = append(names, string(p.Value))
-			}
-			if depth < 2 {
-				walk(ch, depth+1)
-			}
-		}
-	}
-	walk(root, 0)
 	return names
 }
 

@@ -2,22 +2,36 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/control"
 	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/xshot"
 )
 
 // demoConfig is the sandbox's configuration: a desk with two screens side
-// by side (the dummy driver cannot rotate) and the first screen alone.
+// by side (the dummy driver cannot rotate) and two remote displays.
 const demoConfig = `# perch demo configuration (written by perch demo)
 default = "desk"
 
+[server.demo]
+ssh = %q
+ssh_config = %q
+keepalive = "2s"
+
 [profile.desk]
 match = ["DUMMY0", "DUMMY1"]
+server = "demo"
+displays = [%d, %d]
 [[profile.desk.output]]
 name = "DUMMY0"
 mode = "1280x1024"
@@ -29,16 +43,27 @@ right-of = "DUMMY0"
 
 [profile.sofa]
 match = ["DUMMY0"]
+server = "demo"
+displays = [%d]
 [[profile.sofa.output]]
 name = "DUMMY0"
 mode = "1024x768"
 primary = true
 `
 
+// cmdDemo runs perch's main job in a sandbox it makes itself: a virtual
+// display with two monitors (Xorg, dummy driver), a loopback sshd with
+// throwaway keys and two xpra servers with small X apps. It prints the
+// status as the sessions attach, writes a screenshot if asked, runs until
+// Ctrl-C or --for, then cleans everything up.
 func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	fs := newFlagSet("demo")
 	var keep time.Duration
-	fs.DurationVar(&keep, "for", 0, "keep the sandbox running this long before cleaning up")
+	var shot string
+	var lf logFlags
+	lf.add(fs)
+	fs.DurationVar(&keep, "for", 0, "run this long, then clean up (default: until Ctrl-C)")
+	fs.StringVar(&shot, "shot", "", "write a PNG screenshot of the arranged display here")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -46,45 +71,178 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("demo takes no arguments")
 	}
-	fmt.Fprintln(e.stdout, "demo: starting a virtual display (Xorg, dummy driver) with two monitors ...")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if lf.verbose {
+		if log, err = lf.logger(e.stderr); err != nil {
+			return err
+		}
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(e.stdout, "demo: "+format+"\n", a...) }
+
+	say("starting a virtual display with two monitors (Xorg, dummy driver) ...")
 	x, err := testbed.StartXorg(testbed.XorgOptions{Connected: 2})
 	if err != nil {
 		return fmt.Errorf("start the demo display (run `make deps` first): %w", err)
 	}
 	defer x.Close()
 	x.Setenv()
+	say("starting a loopback sshd with throwaway keys ...")
+	sshd, err := testbed.StartSSHD()
+	if err != nil {
+		return fmt.Errorf("start the demo sshd (run `make deps` first): %w", err)
+	}
+	defer sshd.Close()
+	if err := sshd.WriteXpraClientDefaults(); err != nil {
+		return err
+	}
+	var displays []int
+	// One window on each monitor: xpra maps them where the apps ask.
+	for i, app := range []string{"xeyes -geometry 400x300+1500+200", "xclock -update 1 -geometry 300x300+200+200"} {
+		n := testbed.FreeDisplay(60 + i)
+		say("starting xpra server :%d with %s ...", n, app)
+		xp, err := testbed.StartXpra(n, app)
+		if err != nil {
+			return fmt.Errorf("start the demo xpra server: %w", err)
+		}
+		defer xp.Close()
+		displays = append(displays, n)
+	}
 	dir, err := os.MkdirTemp("", "perch-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte(demoConfig), 0o600); err != nil {
+	cfgPath := filepath.Join(dir, "config.toml")
+	text := fmt.Sprintf(demoConfig, sshd.HostAlias, sshd.SSHConfig, displays[0], displays[1], displays[0])
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		return err
 	}
-	vars := map[string]string{"DISPLAY": x.Name, "PERCH_CONFIG": cfg}
-	sub := &env{stdin: e.stdin, stdout: e.stdout, stderr: e.stderr, getenv: func(k string) string { return vars[k] }}
-	steps := [][]string{
-		{"outputs"},
-		{"layout", "apply", "--dry-run", "desk"},
-		{"layout", "apply", "desk"},
-		{"layout", "apply", "desk"},
-		{"outputs"},
-		{"layout", "apply", "sofa"},
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
 	}
-	for _, s := range steps {
-		fmt.Fprintf(e.stdout, "\n$ DISPLAY=%s perch --config %s %s\n", x.Name, cfg, strings.Join(s, " "))
-		if err := sub.dispatch(ctx, s); err != nil {
-			return err
-		}
+	xd, err := agent.NewXDisplay(x.Name)
+	if err != nil {
+		return err
 	}
+	defer xd.Close()
+	sock := filepath.Join(dir, "control.sock")
+	ln, err := control.Listen(sock, log)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: linkFactory(x.Name, log), Log: log})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = control.Serve(ctx, ln, a, cancel)
+	}()
+	say("running the agent on profile desk (config %s)", cfgPath)
+	say("while it runs, try: perch status --socket %s", sock)
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(ctx, "desk") }()
+
+	start := time.Now()
+	var deadline <-chan time.Time
 	if keep > 0 {
-		fmt.Fprintf(e.stdout, "\ndemo: display %s stays up for %s (Ctrl-C ends it)\n", x.Name, keep)
+		deadline = time.After(keep)
+	}
+	shotDone := shot == ""
+	attached := false
+	last := ""
+	for {
 		select {
-		case <-ctx.Done():
-		case <-time.After(keep):
+		case err := <-runErr:
+			cancel()
+			<-served
+			if err != nil {
+				return err
+			}
+			say("stopped; cleaning up")
+			return nil
+		case <-deadline:
+			say("%s passed; stopping", keep)
+			cancel()
+			deadline = nil
+			continue
+		case <-a.Changes():
+		case <-time.After(500 * time.Millisecond):
+		}
+		st := a.Status()
+		line := demoLine(st)
+		if line != last {
+			fmt.Fprintf(e.stdout, "  %6.2fs  %s\n", time.Since(start).Seconds(), line)
+			last = line
+		}
+		if !attached && allAttached(st) {
+			attached = true
+			say("every session attached after %.2fs", time.Since(start).Seconds())
+		}
+		if attached && !shotDone && windowsDrawn(x, len(displays)) {
+			shotDone = true
+			if err := takeShot(x, shot); err != nil {
+				say("screenshot failed: %v", err)
+			} else {
+				say("screenshot of the arranged display written to %s", shot)
+			}
 		}
 	}
-	fmt.Fprintln(e.stdout, "\ndemo: done; the sandbox is cleaned up")
-	return nil
+}
+
+func allAttached(st agent.Status) bool {
+	if st.Link == nil || st.Link.State != "up" || len(st.Sessions) == 0 {
+		return false
+	}
+	for _, s := range st.Sessions {
+		if s.State != "attached" {
+			return false
+		}
+	}
+	return true
+}
+
+func demoLine(st agent.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "profile %s", st.Profile)
+	if st.Link != nil {
+		fmt.Fprintf(&b, " | link %s", st.Link.State)
+	}
+	for _, s := range st.Sessions {
+		fmt.Fprintf(&b, " | %s %s", s.Name, s.State)
+	}
+	return b.String()
+}
+
+// windowsDrawn reports whether n remote windows are mapped on the display.
+func windowsDrawn(x *testbed.Display, n int) bool {
+	names, err := x.WindowNames()
+	if err != nil {
+		return false
+	}
+	found := 0
+	for _, nm := range names {
+		if strings.Contains(nm, "xeyes") || strings.Contains(nm, "xclock") {
+			found++
+		}
+	}
+	return found >= n
+}
+
+func takeShot(x *testbed.Display, path string) error {
+	time.Sleep(1500 * time.Millisecond) // let the remote windows paint
+	c, err := x.Dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	img, err := xshot.Capture(c.X())
+	if err != nil {
+		return err
+	}
+	if xshot.Colors(img, 16) < 3 {
+		return errors.New("the screen is blank")
+	}
+	return xshot.WritePNG(path, img)
 }

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs `perch demo --for` and checks its screenshot: the arranged
+// two-monitor screen with a remote window drawn on each monitor.
+func TestDemo(t *testing.T) {
+	needRemote(t) // the same servers must be installable; the demo starts its own
+	// The demo points this process's DISPLAY at its own server: put it back.
+	t.Setenv("DISPLAY", os.Getenv("DISPLAY"))
+	t.Setenv("XAUTHORITY", os.Getenv("XAUTHORITY"))
+	shot := filepath.Join(t.TempDir(), "demo.png")
+	r := perch(t, map[string]string{}, "demo", "--for", "8s", "--shot", shot)
+	if r.code != 0 {
+		t.Fatalf("demo exited %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"every session attached after", "screenshot of the arranged display written to " + shot, "stopped; cleaning up"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 2304 || b.Dy() != 1024 {
+		t.Fatalf("screenshot is %v, want the 2304x1024 desk layout", b)
+	}
+	white := func(r image.Rectangle) int {
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y += 4 {
+			for x := r.Min.X; x < r.Max.X; x += 4 {
+				cr, cg, cb, _ := img.At(x, y).RGBA()
+				if cr > 0xe000 && cg > 0xe000 && cb > 0xe000 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// xclock asked for +200+200 on the left monitor, xeyes for +1500+200
+	// on the right one (which starts at x=1280); below them, nothing.
+	if n := white(image.Rect(200, 200, 500, 500)); n < 1000 {
+		t.Errorf("the clock's window is not drawn on the left monitor (%d white samples)", n)
+	}
+	if n := white(image.Rect(1500, 200, 1900, 500)); n < 300 {
+		t.Errorf("the eyes are not drawn on the right monitor (%d white samples)", n)
+	}
+	if n := white(image.Rect(0, 700, 2304, 1024)); n != 0 {
+		t.Errorf("%d white samples where nothing should be drawn", n)
+	}
+}
