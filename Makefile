@@ -35,8 +35,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/xauth
 	$(GO) test -run '^$$' -fuzz '^FuzzX11Setup$$' -fuzztime $(FUZZTIME) ./sessions
 
+DEMO_ARGS ?= --for 30s --shot demo.png
 demo: deps build
-	scripts/demo.sh
+	scripts/demo.sh $(DEMO_ARGS)
 
 bench: deps build
 	scripts/bench.sh
