@@ -85,6 +85,15 @@ func run(n, rn int, only, out, perch string) error {
 			}
 		}
 	}
+	fmt.Fprintf(&report, "## Notes\n\n"+
+		"- Everything runs on one 2-core machine: the X server, sshd, the xpra servers and clients, and the\n"+
+		"  tool measured. Ratios near 1.00 move by ±10–20 %% between runs; look at several runs before\n"+
+		"  reading a difference of that size.\n"+
+		"- perch's X11 forwarding adds goroutine hand-offs per round trip that OpenSSH's single poll loop\n"+
+		"  does not have; on round-trip-bound work (`-getimage10`) it measured between 0.8 and 1.0 of\n"+
+		"  `ssh -Y` here, on throughput (`-putimage500`) between 0.9 and 1.5.\n"+
+		"- Cold start: perch starts its sessions one at a time, 80 ms apart, because sshd runs xauth for each\n"+
+		"  X11 session and concurrent xauth runs on one ~/.Xauthority collide on its lock and sleep 2 s.\n")
 	if err := os.WriteFile(out, []byte(report.String()), 0o644); err != nil {
 		return err
 	}

@@ -1,0 +1,202 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/control"
+)
+
+// Backend is the agent as the tray uses it.
+type Backend interface {
+	// Status reads the agent's state; an error means the agent cannot be
+	// reached (or has stopped).
+	Status(ctx context.Context) (agent.Status, error)
+	Switch(ctx context.Context, profile string) error
+	// Reconnect re-establishes the link (session "") or restarts a session.
+	Reconnect(ctx context.Context, session string) error
+	Reload(ctx context.Context) error
+	// Changes signals, coalesced, that Status may have changed.
+	Changes() <-chan struct{}
+}
+
+// Disconnecter is a Backend that can also drop the link on request; the
+// menu then offers Disconnect.
+type Disconnecter interface {
+	Disconnect(ctx context.Context) error
+}
+
+// AgentBackend is an agent running in this process. Run it with Run.
+type AgentBackend struct {
+	a       *agent.Agent
+	changes chan struct{}
+
+	mu      sync.Mutex
+	stopped error // non-nil once the agent's Run returned
+}
+
+// NewAgentBackend wraps a, which must not be running yet.
+func NewAgentBackend(a *agent.Agent) *AgentBackend {
+	return &AgentBackend{a: a, changes: make(chan struct{}, 1)}
+}
+
+// Run runs the agent (agent.Run) until ctx ends, forwarding its changes;
+// once it returns, Status reports the agent as stopped.
+func (b *AgentBackend) Run(ctx context.Context, initial string) error {
+	done := make(chan struct{})
+	fwd := make(chan struct{})
+	go func() {
+		defer close(fwd)
+		for {
+			select {
+			case <-done:
+				return
+			case <-b.a.Changes():
+				signal(b.changes)
+			}
+		}
+	}()
+	err := b.a.Run(ctx, initial)
+	close(done)
+	<-fwd
+	stopped := agent.ErrStopped
+	if err != nil {
+		stopped = fmt.Errorf("the agent stopped: %w", err)
+	}
+	b.mu.Lock()
+	b.stopped = stopped
+	b.mu.Unlock()
+	signal(b.changes)
+	return err
+}
+
+// Status returns the agent's status, and why it stopped once it has.
+func (b *AgentBackend) Status(context.Context) (agent.Status, error) {
+	b.mu.Lock()
+	err := b.stopped
+	b.mu.Unlock()
+	return b.a.Status(), err
+}
+
+// Switch runs a profile, or "auto".
+func (b *AgentBackend) Switch(ctx context.Context, profile string) error {
+	return b.a.Switch(ctx, profile)
+}
+
+// Reconnect re-establishes the link or restarts a session.
+func (b *AgentBackend) Reconnect(ctx context.Context, session string) error {
+	return b.a.Reconnect(ctx, session)
+}
+
+// Reload re-reads the configuration.
+func (b *AgentBackend) Reload(ctx context.Context) error { return b.a.Reload(ctx) }
+
+// Changes signals the agent's changes, and its end.
+func (b *AgentBackend) Changes() <-chan struct{} { return b.changes }
+
+// ClientBackend is an agent reached through its control socket (a `perch
+// up` that holds it). The socket has no event stream, so Run polls the
+// status and signals Changes when it differs.
+type ClientBackend struct {
+	c        *control.Client
+	interval time.Duration
+	changes  chan struct{}
+
+	mu   sync.Mutex
+	last string // the last status (or error) seen, as JSON
+}
+
+// NewClientBackend talks to c, polling every interval (1 s when zero).
+func NewClientBackend(c *control.Client, interval time.Duration) *ClientBackend {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	return &ClientBackend{c: c, interval: interval, changes: make(chan struct{}, 1)}
+}
+
+// Run polls the agent until ctx ends.
+func (b *ClientBackend) Run(ctx context.Context) {
+	t := time.NewTicker(b.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, _ = b.Status(cctx)
+		cancel()
+	}
+}
+
+// Status asks the agent; a status different from the last one seen also
+// signals Changes.
+func (b *ClientBackend) Status(ctx context.Context) (agent.Status, error) {
+	st, err := b.c.Status(ctx)
+	b.seen(st, err)
+	if err != nil {
+		return st, fmt.Errorf("perch agent on %s: %w", b.c.Path, err)
+	}
+	return st, nil
+}
+
+func (b *ClientBackend) seen(st agent.Status, err error) {
+	var key string
+	if err != nil {
+		key = "error: " + err.Error()
+	} else {
+		j, _ := json.Marshal(st)
+		key = string(j)
+	}
+	b.mu.Lock()
+	changed := key != b.last
+	b.last = key
+	b.mu.Unlock()
+	if changed {
+		signal(b.changes)
+	}
+}
+
+// Switch asks the agent for a profile, or "auto".
+func (b *ClientBackend) Switch(ctx context.Context, profile string) error {
+	return b.answer(b.c.Switch(ctx, profile))
+}
+
+// Reconnect asks the agent to reconnect the link or restart a session.
+func (b *ClientBackend) Reconnect(ctx context.Context, session string) error {
+	return b.answer(b.c.Reconnect(ctx, session))
+}
+
+// Reload asks the agent to re-read its configuration.
+func (b *ClientBackend) Reload(ctx context.Context) error {
+	return b.answer(b.c.Reload(ctx))
+}
+
+// Changes signals a status different from the last one seen.
+func (b *ClientBackend) Changes() <-chan struct{} { return b.changes }
+
+func (b *ClientBackend) answer(st agent.Status, err error) error {
+	if err != nil {
+		var re *control.RequestError
+		if errors.As(err, &re) {
+			return err
+		}
+		return fmt.Errorf("perch agent on %s: %w", b.c.Path, err)
+	}
+	b.seen(st, nil)
+	return nil
+}
+
+// signal sends on a coalescing channel without blocking.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}

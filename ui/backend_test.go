@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/control"
+	"github.com/perchdesk/perch/sessions"
+)
+
+// fakeAPI is an agent behind a real control socket.
+type fakeAPI struct {
+	mu    sync.Mutex
+	st    agent.Status
+	calls []string
+}
+
+func (f *fakeAPI) Status() agent.Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st
+}
+
+func (f *fakeAPI) set(st agent.Status) {
+	f.mu.Lock()
+	f.st = st
+	f.mu.Unlock()
+}
+
+func (f *fakeAPI) record(c string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+}
+
+func (f *fakeAPI) Switch(_ context.Context, p string) error {
+	if p == "nope" {
+		return &agent.UserError{Msg: `unknown profile "nope"`}
+	}
+	f.record("switch " + p)
+	return nil
+}
+
+func (f *fakeAPI) Reconnect(_ context.Context, s string) error {
+	f.record("reconnect " + s)
+	return nil
+}
+
+func (f *fakeAPI) Reload(context.Context) error { f.record("reload"); return nil }
+
+// serve starts a control socket for api in a temporary directory.
+func serve(t *testing.T, api control.API) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "control.sock")
+	ln, err := control.Listen(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = control.Serve(ctx, ln, api, func() {})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return path
+}
+
+func TestClientBackend(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{st: status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached")}
+	b := NewClientBackend(&control.Client{Path: serve(t, api)}, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	st, err := b.Status(ctx)
+	if err != nil || st.Profile != "desk" || len(st.Sessions) != 1 {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	<-b.Changes() // the first status seen is a change
+	if err := b.Switch(ctx, "couch"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reconnect(ctx, ":10"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var re *control.RequestError
+	if err := b.Switch(ctx, "nope"); !errors.As(err, &re) || !re.Invalid {
+		t.Fatalf("Switch(nope) = %v, want an invalid RequestError", err)
+	}
+	api.mu.Lock()
+	calls := append([]string(nil), api.calls...)
+	api.mu.Unlock()
+	if want := []string{"switch couch", "reconnect :10", "reload"}; len(calls) != 3 || calls[0] != want[0] || calls[1] != want[1] || calls[2] != want[2] {
+		t.Fatalf("calls = %q, want %q", calls, want)
+	}
+
+	// Run polls and signals a change of state.
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { defer close(ran); b.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+	select { // drain what the calls above left
+	case <-b.Changes():
+	default:
+	}
+	api.set(status("desk", agent.ModeManual, sessions.LinkDown, ":10=starting"))
+	for {
+		select {
+		case <-b.Changes():
+		case <-ctx.Done():
+			t.Fatal("no change signalled after the link went down")
+		}
+		st, err := b.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Link.State == sessions.LinkDown {
+			return
+		}
+	}
+}
+
+func TestClientBackendNoAgent(t *testing.T) {
+	t.Parallel()
+	b := NewClientBackend(&control.Client{Path: filepath.Join(t.TempDir(), "none.sock")}, 0)
+	_, err := b.Status(context.Background())
+	if !errors.Is(err, control.ErrNoAgent) {
+		t.Fatalf("Status = %v, want ErrNoAgent", err)
+	}
+	if m := Present(agent.Status{}, err, Caps{}); m.Icon != IconDisconnected || len(m.Items) != 5 {
+		t.Fatalf("model for no agent: %+v", m)
+	}
+}

@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/sessions"
+)
+
+// Event is a change between two statuses worth a log line; Notify marks
+// the ones worth a desktop notification (the link dropped or came back, a
+// session failed).
+type Event struct {
+	Notify bool
+	Title  string
+	Body   string
+}
+
+// String is the event as a log line.
+func (e Event) String() string {
+	if e.Body == "" {
+		return e.Title
+	}
+	return e.Title + ": " + e.Body
+}
+
+// Transitions lists what changed from prev to cur. A nil prev (the first
+// status seen) gives none. Session failures while the link is not up are
+// not notified: the link's own event covers them.
+func Transitions(prev *agent.Status, cur agent.Status) []Event {
+	if prev == nil {
+		return nil
+	}
+	var evs []Event
+	add := func(notify bool, title, body string) {
+		evs = append(evs, Event{Notify: notify, Title: title, Body: body})
+	}
+	if prev.Profile != cur.Profile || prev.Mode != cur.Mode {
+		add(false, "Profile "+cur.Profile, cur.Mode)
+	}
+	if cur.LastError != "" && cur.LastError != prev.LastError {
+		add(true, "perch", cur.LastError)
+	}
+	linkUp := cur.Link != nil && cur.Link.State == sessions.LinkUp
+	switch {
+	case cur.Link == nil:
+		if prev.Link != nil {
+			add(false, "Link to "+prev.Link.Server+" closed", "the profile has no server")
+		}
+	case prev.Link == nil || prev.Link.Server != cur.Link.Server:
+		add(false, "Link to "+cur.Link.Server, LinkWord(cur.Link.State))
+	case prev.Link.State != cur.Link.State:
+		p, c := prev.Link.State, cur.Link.State
+		switch {
+		case p == sessions.LinkUp && (c == sessions.LinkDown || c == sessions.LinkConnecting || c == sessions.LinkFailed):
+			add(true, "Link to "+cur.Link.Server+" dropped", orText(cur.Link.LastError, "reconnecting"))
+		case c == sessions.LinkFailed:
+			add(true, "Link to "+cur.Link.Server+" failed", orText(cur.Link.LastError, "perch will not retry by itself"))
+		case c == sessions.LinkUp && (p == sessions.LinkDown || p == sessions.LinkFailed || cur.Link.Reconnects > 0):
+			add(true, "Link to "+cur.Link.Server+" is back", fmt.Sprintf("reconnect %d", cur.Link.Reconnects))
+		default:
+			add(false, "Link to "+cur.Link.Server, LinkWord(c))
+		}
+	}
+	before := map[string]sessions.SessionStatus{}
+	for _, s := range prev.Sessions {
+		before[s.Name] = s
+	}
+	for _, s := range cur.Sessions {
+		p, ok := before[s.Name]
+		if !ok || p.State == s.State {
+			continue
+		}
+		failed := s.State == sessions.StateFailed ||
+			(p.State == sessions.StateAttached && s.State == sessions.StateBackoff)
+		if failed {
+			add(linkUp, "Session "+s.Name+" failed", orText(firstLine(s.LastError), s.State))
+			continue
+		}
+		add(false, "Session "+s.Name, s.State)
+	}
+	return evs
+}
+
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
