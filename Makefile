@@ -7,7 +7,7 @@ FUZZTIME  ?= 10s
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build test vet unit fuzz demo bench clean
+.PHONY: all deps build test vet unit fuzz demo bench soak clean
 
 all: build
 
@@ -41,6 +41,12 @@ demo: deps build
 
 bench: deps build
 	scripts/bench.sh
+
+# The fault soak at full length (the CI tests run a short one): 50 kill -9,
+# 10 freezes, sshd stopped 30 s, xpra servers killed, switches during reconnects.
+soak: deps
+	PERCH_SOAK=full PERCH_SOAK_REPORT=$(CURDIR)/soak-report.txt $(GO) test -count=1 -timeout 20m -run '^TestSoak$$' -v ./sessions
+	@cat soak-report.txt
 
 clean:
 	rm -rf $(BIN)

@@ -265,6 +265,10 @@ func (l *Link) RestartSession(name string) error {
 	return fmt.Errorf("no session %q", name)
 }
 
+// flapTime: a link that dies sooner than this after connecting counts as
+// a failed attempt, so a flapping link backs off.
+const flapTime = 2 * time.Second
+
 // errStop ends supervision for a clean stop.
 var errStop = errors.New("stopping")
 
@@ -319,7 +323,9 @@ func (l *Link) Run(ctx context.Context) error {
 		}
 		l.log.Warn("link lost", "err", err)
 		l.drop(conn, err)
-		if time.Since(conn.upAt) > time.Minute {
+		// The dial itself worked: unless the link flaps (dies within
+		// seconds of every connect), the next attempt starts afresh.
+		if time.Since(conn.upAt) > flapTime {
 			bo.Reset()
 		}
 		// The first attempt after a loss is immediate; then back off.
