@@ -31,6 +31,9 @@ type session struct {
 	openGate   func()
 }
 
+// errOpen is a session channel that could not be opened.
+var errOpen = errors.New("open a session channel")
+
 // gateHold is how long after its exec a starting session keeps the start
 // gate: long enough for sshd's xauth to finish.
 const gateHold = 80 * time.Millisecond
@@ -69,6 +72,19 @@ func (s *session) run(ctx context.Context) {
 		attached, linkLost, err := s.runOnce(ctx, conn)
 		if ctx.Err() != nil {
 			return
+		}
+		// A channel that ended without an exit status, or could not open,
+		// usually means the connection is going: give the link a moment to
+		// notice, so the session comes back at once on the next one.
+		var missing *ssh.ExitMissingError
+		if !linkLost && (errors.As(err, &missing) || errors.Is(err, errOpen)) {
+			select {
+			case <-conn.dead:
+				linkLost = true
+			case <-time.After(2 * time.Second):
+			case <-ctx.Done():
+				return
+			}
 		}
 		s.l.mu.Lock()
 		s.status.Restarts++
@@ -138,7 +154,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 			return 0, true, err
 		default:
 		}
-		return 0, false, fmt.Errorf("open a session channel: %w", err)
+		return 0, false, fmt.Errorf("%w: %w", errOpen, err)
 	}
 	defer sess.Close()
 	out := &tail{}
@@ -194,7 +210,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	}
 	select {
 	case err := <-wait:
-		return 0, false, exitReason(err, out.lastLines())
+		return 0, false, &exitErr{reason: exitReason(err, out.lastLines()), cause: err}
 	case <-ctx.Done():
 		ended()
 		return 0, false, ctx.Err()
@@ -236,6 +252,15 @@ func exitReason(err error, output string) error {
 	}
 	return errors.New(status)
 }
+
+// exitErr is a command's end: worded by exitReason, unwrapping to Wait's error.
+type exitErr struct {
+	reason error
+	cause  error
+}
+
+func (e *exitErr) Error() string { return e.reason.Error() }
+func (e *exitErr) Unwrap() error { return e.cause }
 
 // tail keeps the last bytes a command wrote (stdout and stderr together).
 type tail struct {

@@ -22,10 +22,12 @@ import (
 func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
 	rn := flag.Int("remote-runs", 5, "runs of each side per X11 tunnel and cold start comparison")
-	only := flag.String("only", "", "run only this comparison: layout, x11, cold")
+	only := flag.String("only", "", "run only this comparison: layout, x11, cold, idle")
+	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
 	flag.Parse()
+	idleFor = *idle
 	if err := run(*n, *rn, *only, *out, *perch); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -49,6 +51,8 @@ func (s *stats) median() time.Duration {
 
 func (s *stats) min() time.Duration { return slices.Min(s.samples) }
 
+var idleFor time.Duration
+
 func run(n, rn int, only, out, perch string) error {
 	perchAbs, err := filepath.Abs(perch)
 	if err != nil {
@@ -68,20 +72,25 @@ func run(n, rn int, only, out, perch string) error {
 			return fmt.Errorf("layout: %w", err)
 		}
 	}
-	if only == "" || only == "x11" || only == "cold" {
+	if only == "" || only == "x11" || only == "cold" || only == "idle" {
 		b, err := startRemote(4)
 		if err != nil {
 			return fmt.Errorf("start sshd and xpra: %w", err)
 		}
 		defer b.close()
-		if only != "cold" {
+		if only == "" || only == "x11" {
 			if err := benchX11(&report, b, perchAbs, rn); err != nil {
 				return fmt.Errorf("x11: %w", err)
 			}
 		}
-		if only != "x11" {
+		if only == "" || only == "cold" {
 			if err := benchColdStart(&report, b, perchAbs, rn); err != nil {
 				return fmt.Errorf("cold start: %w", err)
+			}
+		}
+		if only == "" || only == "idle" {
+			if err := benchIdle(&report, b, perchAbs, idleFor); err != nil {
+				return fmt.Errorf("idle: %w", err)
 			}
 		}
 	}
