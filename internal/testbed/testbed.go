@@ -1,6 +1,7 @@
-// Package testbed starts the real servers perch's tests run against: Xorg
-// with the dummy driver (RandR outputs DUMMY0..DUMMY15), Xvfb, and later an
-// OpenSSH sshd and xpra servers. A package shares one bed through TestMain.
+// Package testbed starts the real servers perch's tests, benchmarks and
+// `perch demo` run against: Xorg with the dummy driver (RandR outputs
+// DUMMY0..DUMMY15), Xvfb, an OpenSSH sshd with throwaway keys and xpra
+// servers. A test package shares one bed through TestMain.
 //
 // Outside CI a missing server makes the integration tests skip with a loud
 // message; in CI (CI=true) it is a failure, so a missing install step can
