@@ -322,10 +322,12 @@ func (l *Link) Run(ctx context.Context) error {
 			break
 		}
 		l.log.Warn("link lost", "err", err)
+		healthy := time.Since(conn.upAt) > flapTime || l.allAttached()
 		l.drop(conn, err)
 		// The dial itself worked: unless the link flaps (dies within
-		// seconds of every connect), the next attempt starts afresh.
-		if time.Since(conn.upAt) > flapTime {
+		// seconds of every connect, before its sessions attached), the
+		// next attempt starts afresh.
+		if healthy {
 			bo.Reset()
 		}
 		// The first attempt after a loss is immediate; then back off.
@@ -345,6 +347,21 @@ func (l *Link) Run(ctx context.Context) error {
 	l.mu.Unlock()
 	l.setState(LinkStopped, nil)
 	return nil
+}
+
+// allAttached reports whether the link has sessions and all are attached.
+func (l *Link) allAttached() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.sessions) == 0 {
+		return false
+	}
+	for _, s := range l.sessions {
+		if s.status.State != StateAttached {
+			return false
+		}
+	}
+	return true
 }
 
 // aliveConn records when bytes last arrived from the server.
