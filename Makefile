@@ -7,7 +7,7 @@ FUZZTIME  ?= 10s
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build test vet unit fuzz demo bench soak clean
+.PHONY: all deps build build-tray test vet unit fuzz demo bench soak clean
 
 all: build
 
@@ -17,9 +17,14 @@ deps:
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/perch ./cmd/perch
 
+# The tray needs cgo (Fyne, GLFW); its first build takes a few minutes.
+build-tray: deps
+	$(GO) build -o $(BIN)/perch-tray ./cmd/perch-tray
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
+	$(GO) vet ./ui ./cmd/perch-tray
 
 # Every test, on the real Xorg dummy, sshd and xpra (CI=true: nothing may skip).
 test: deps vet build

@@ -66,18 +66,19 @@ func outputSize(o xrandr.OutputView) (int, int) {
 	return w, h
 }
 
-// OutputCaption is the text drawn in an output's rectangle: its name, then
-// its mode and rotation, then "primary" for the primary.
+// OutputCaption is the text drawn in an output's rectangle, one short line
+// each: its name, its mode (with the refresh rate), its rotation, and
+// "★ primary" for the primary. A line that does not fit is not drawn.
 func OutputCaption(o xrandr.OutputView) []string {
 	mode := o.Mode
 	if o.Refresh > 0 {
-		mode += fmt.Sprintf(" @ %.0f Hz", o.Refresh)
+		mode += fmt.Sprintf("@%.0f", o.Refresh)
 	}
 	rot := o.Rotation
 	if rot == "" {
 		rot = "normal"
 	}
-	lines := []string{o.Name, mode + " · " + rot}
+	lines := []string{o.Name, mode, rot}
 	if o.Primary {
 		lines = append(lines, "★ primary")
 	}
@@ -144,7 +145,7 @@ func (r *screenRenderer) Layout(size fyne.Size) {
 	r.empty.Resize(es)
 }
 
-func (r *screenRenderer) MinSize() fyne.Size { return fyne.NewSize(320, 180) }
+func (r *screenRenderer) MinSize() fyne.Size { return fyne.NewSize(320, 240) }
 
 func (r *screenRenderer) Refresh() {
 	r.sync()

@@ -48,13 +48,14 @@ type Tray struct {
 	wg     sync.WaitGroup // the watch loop and the actions in flight
 
 	// Owned by the UI goroutine.
-	desk    desktop.App // nil when no tray host shows the menu
-	model   Model
-	menu    *fyne.Menu
-	last    *agent.Status // the last status read without error
-	lastErr error
-	lines   []string
-	win     *statusWindow
+	desk     desktop.App // nil when no tray host shows the menu
+	model    Model
+	menu     *fyne.Menu
+	last     *agent.Status // the last status read without error
+	lastErr  error
+	lines    []string
+	win      *statusWindow
+	quitting bool
 }
 
 // New makes a tray for o.App and o.Backend.
@@ -282,8 +283,12 @@ func (t *Tray) run(what string, fn func(ctx context.Context) error) {
 	}()
 }
 
-// quit ends the tray and the app. UI goroutine only.
+// quit ends the tray and the app, once. UI goroutine only.
 func (t *Tray) quit() {
+	if t.quitting {
+		return
+	}
+	t.quitting = true
 	if t.o.OnQuit != nil {
 		t.o.OnQuit()
 	}
@@ -301,7 +306,7 @@ func (t *Tray) showStatus() {
 			t.win.win.SetCloseIntercept(t.win.win.Hide)
 		} else {
 			// Without a tray the window is all there is: closing it quits.
-			t.win.win.SetCloseIntercept(t.quit)
+			t.win.win.SetOnClosed(t.quit)
 		}
 		st := agent.Status{}
 		if t.last != nil {

@@ -18,21 +18,6 @@ import (
 	"github.com/perchdesk/perch/sessions"
 )
 
-// linkFactory makes the sessions.Link of a configured server.
-func linkFactory(display string, log *slog.Logger) agent.LinkFactory {
-	return func(name string, srv *config.Server) (agent.Link, error) {
-		t, dopts, err := resolveServer(name, srv)
-		if err != nil {
-			return nil, err
-		}
-		x11, err := sessions.LocalX11(display)
-		if err != nil {
-			return nil, err
-		}
-		return sessions.New(sessions.Options{Server: name, Target: t, Dial: dopts, Keepalive: srv.Keepalive, X11: x11, Log: log}), nil
-	}
-}
-
 func (e *env) socketPath(flagValue string) string {
 	if flagValue != "" {
 		return flagValue
@@ -98,7 +83,7 @@ func (e *env) cmdUp(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: linkFactory(display, log), Log: log})
+	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(display, log), Log: log})
 
 	served := make(chan struct{})
 	go func() {

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
 )
@@ -52,33 +51,8 @@ func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Ta
 		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
 			Msg: fmt.Sprintf("no server %q (servers: %s)", name, strings.Join(sortStrings(names), ", "))}
 	}
-	t, dopts, err := resolveServer(name, srv)
+	t, dopts, err := agent.ResolveServer(name, srv)
 	return srv, t, dopts, err
-}
-
-// resolveServer resolves one server's ssh target.
-func resolveServer(name string, srv *config.Server) (*sessions.Target, sessions.DialOptions, error) {
-	var files []string
-	if srv.SSHConfig != "" {
-		files = []string{expandHome(srv.SSHConfig)}
-	}
-	t, err := sessions.Resolve(srv.SSH, files)
-	if err != nil {
-		return nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
-	}
-	policy := srv.KnownHosts
-	if t.StrictHostKeyChecking == "accept-new" {
-		policy = "accept-new"
-	}
-	return t, sessions.DialOptions{Policy: policy}, nil
-}
-
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		home, _ := os.UserHomeDir()
-		return filepath.Join(home, p[1:])
-	}
-	return p
 }
 
 func sortStrings(s []string) []string {

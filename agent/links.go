@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/sessions"
+)
+
+// ResolveServer resolves a configured server's ssh target through its
+// ssh_config (or the default files) and the known_hosts policy to use.
+func ResolveServer(name string, srv *config.Server) (*sessions.Target, sessions.DialOptions, error) {
+	var files []string
+	if srv.SSHConfig != "" {
+		files = []string{expandHome(srv.SSHConfig)}
+	}
+	t, err := sessions.Resolve(srv.SSH, files)
+	if err != nil {
+		return nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
+	}
+	policy := srv.KnownHosts
+	if t.StrictHostKeyChecking == "accept-new" {
+		policy = "accept-new"
+	}
+	return t, sessions.DialOptions{Policy: policy}, nil
+}
+
+// SSHLinks is the LinkFactory of the real thing: a sessions.Link with X11
+// forwarding to the local display.
+func SSHLinks(display string, log *slog.Logger) LinkFactory {
+	return func(name string, srv *config.Server) (Link, error) {
+		t, dopts, err := ResolveServer(name, srv)
+		if err != nil {
+			return nil, err
+		}
+		x11, err := sessions.LocalX11(display)
+		if err != nil {
+			return nil, err
+		}
+		return sessions.New(sessions.Options{Server: name, Target: t, Dial: dopts, Keepalive: srv.Keepalive, X11: x11, Log: log}), nil
+	}
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		home, _ := os.UserHomeDir()
+		return filepath.Join(home, p[1:])
+	}
+	return p
+}
