@@ -83,6 +83,9 @@ type Status struct {
 	Forwards  []sessions.ForwardStatus `json:"forwards"`
 	Screen    Screen                   `json:"screen"`
 	Profiles  []string                 `json:"profiles"`
+	// Disconnected is true when the user dropped the link (Disconnect);
+	// Reconnect or a switch connects again.
+	Disconnected bool `json:"disconnected,omitempty"`
 }
 
 // Screen is the local layout: the screen size and the outputs that are on.
@@ -111,6 +114,8 @@ type Agent struct {
 	screen   Screen
 	lastErr  string
 	link     *linkRun
+	// disconnected: the user dropped the link of the running profile.
+	disconnected bool
 
 	runCtx  context.Context
 	changes chan struct{}
@@ -166,6 +171,7 @@ func (a *Agent) Status() Status {
 		PID: os.Getpid(), Config: a.cfg.Path, Profile: a.profile, Since: a.since, LastError: a.lastErr,
 		Mode: ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
 		Sessions: []sessions.SessionStatus{}, Forwards: []sessions.ForwardStatus{},
+		Disconnected: a.disconnected,
 	}
 	if a.wantAuto && a.override == "" {
 		st.Mode = ModeAuto
@@ -209,8 +215,18 @@ func (a *Agent) Switch(ctx context.Context, name string) error {
 func (a *Agent) Reconnect(ctx context.Context, session string) error {
 	return a.do(ctx, func(ctx context.Context) error {
 		a.mu.Lock()
-		lr := a.link
+		lr, disconnected, cfg, profile := a.link, a.disconnected, a.cfg, a.profile
 		a.mu.Unlock()
+		if lr == nil && disconnected {
+			prof, err := cfg.Profile(profile)
+			if err != nil {
+				return err
+			}
+			a.mu.Lock()
+			a.disconnected = false
+			a.mu.Unlock()
+			return a.setLink(cfg, prof)
+		}
 		if lr == nil {
 			return &UserError{"the profile has no server: nothing to reconnect"}
 		}
@@ -221,6 +237,26 @@ func (a *Agent) Reconnect(ctx context.Context, session string) error {
 		if err := lr.link.RestartSession(session); err != nil {
 			return &UserError{err.Error()}
 		}
+		return nil
+	})
+}
+
+// Disconnect drops the link of the running profile (its sessions stop);
+// the layout stays. Reconnect, or a switch, connects again.
+func (a *Agent) Disconnect(ctx context.Context) error {
+	return a.do(ctx, func(ctx context.Context) error {
+		a.mu.Lock()
+		lr := a.link
+		if lr != nil {
+			a.disconnected = true
+		}
+		a.mu.Unlock()
+		if lr == nil {
+			return &UserError{"not connected"}
+		}
+		a.stopLink()
+		a.log.Info("disconnected on request")
+		a.notify()
 		return nil
 	})
 }
@@ -403,7 +439,7 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 	}
 	log.Info("layout applied", "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
 	a.mu.Lock()
-	a.profile, a.since = name, time.Now()
+	a.profile, a.since, a.disconnected = name, time.Now(), false
 	a.mu.Unlock()
 	a.updateScreen()
 	if err := a.setLink(cfg, prof); err != nil {

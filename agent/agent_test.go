@@ -304,6 +304,31 @@ func TestSwitchKeepsWhatIsShared(t *testing.T) {
 	if got := h.d.appliedLayouts(); !slices.Equal(got, []string{"HDMI1+HDMI2", "HDMI1", "HDMI1", "eDP1"}) {
 		t.Errorf("layouts applied %q", got)
 	}
+	// Disconnect stops the link and keeps the profile; Reconnect connects.
+	if err := h.a.Switch(ctx, "desk"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.a.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.a.Status(); st.Link != nil || !st.Disconnected || st.Profile != "desk" {
+		t.Errorf("after disconnect: link %v disconnected %v profile %s", st.Link, st.Disconnected, st.Profile)
+	}
+	if err := h.a.Disconnect(ctx); err == nil {
+		t.Error("a second disconnect was accepted")
+	}
+	if err := h.a.Reconnect(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.a.Status(); st.Link == nil || st.Disconnected || sessionNames(st) != ":10,:11" {
+		t.Errorf("after reconnect: %+v", st)
+	}
+	if err := h.a.Switch(ctx, "local"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.d.appliedLayouts(); len(got) != 6 {
+		t.Errorf("layouts applied %q; disconnect/reconnect applied something", got)
+	}
 	// Unknown profile: refused as user error, nothing changes.
 	err := h.a.Switch(ctx, "attic")
 	if !errors.Is(err, config.ErrInvalid) || h.a.Status().Profile != "local" {

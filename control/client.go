@@ -97,6 +97,11 @@ func (c *Client) Reload(ctx context.Context) (agent.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/reload", nil)
 }
 
+// Disconnect drops the link; Reconnect connects again.
+func (c *Client) Disconnect(ctx context.Context) (agent.Status, error) {
+	return c.call(ctx, http.MethodPost, "/v1/disconnect", nil)
+}
+
 // Down stops the agent.
 func (c *Client) Down(ctx context.Context) (agent.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/down", nil)

@@ -38,6 +38,7 @@ type API interface {
 	Switch(ctx context.Context, profile string) error
 	Reconnect(ctx context.Context, session string) error
 	Reload(ctx context.Context) error
+	Disconnect(ctx context.Context) error
 }
 
 // HeldError says another agent holds the socket.
@@ -187,6 +188,13 @@ func Handler(api API, down func()) http.Handler {
 		}
 		_ = json.NewDecoder(r.Body).Decode(&req)
 		if err := api.Reconnect(r.Context(), req.Session); err != nil {
+			writeErr(w, err)
+			return
+		}
+		ok(w)
+	})
+	mux.HandleFunc("POST /v1/disconnect", func(w http.ResponseWriter, r *http.Request) {
+		if err := api.Disconnect(r.Context()); err != nil {
 			writeErr(w, err)
 			return
 		}

@@ -28,6 +28,7 @@ func (f *fakeAPI) Switch(ctx context.Context, p string) error {
 }
 func (f *fakeAPI) Reconnect(ctx context.Context, s string) error { return nil }
 func (f *fakeAPI) Reload(ctx context.Context) error              { return io.ErrUnexpectedEOF }
+func (f *fakeAPI) Disconnect(ctx context.Context) error          { return nil }
 
 func serve(t *testing.T, path string) (cancel func(), api *fakeAPI) {
 	t.Helper()

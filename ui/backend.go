@@ -96,6 +96,9 @@ func (b *AgentBackend) Reconnect(ctx context.Context, session string) error {
 // Reload re-reads the configuration.
 func (b *AgentBackend) Reload(ctx context.Context) error { return b.a.Reload(ctx) }
 
+// Disconnect implements Disconnecter.
+func (b *AgentBackend) Disconnect(ctx context.Context) error { return b.a.Disconnect(ctx) }
+
 // Changes signals the agent's changes, and its end.
 func (b *AgentBackend) Changes() <-chan struct{} { return b.changes }
 
@@ -176,6 +179,11 @@ func (b *ClientBackend) Reconnect(ctx context.Context, session string) error {
 // Reload asks the agent to re-read its configuration.
 func (b *ClientBackend) Reload(ctx context.Context) error {
 	return b.answer(b.c.Reload(ctx))
+}
+
+// Disconnect implements Disconnecter.
+func (b *ClientBackend) Disconnect(ctx context.Context) error {
+	return b.answer(b.c.Disconnect(ctx))
 }
 
 // Changes signals a status different from the last one seen.

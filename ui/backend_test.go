@@ -51,7 +51,8 @@ func (f *fakeAPI) Reconnect(_ context.Context, s string) error {
 	return nil
 }
 
-func (f *fakeAPI) Reload(context.Context) error { f.record("reload"); return nil }
+func (f *fakeAPI) Reload(context.Context) error     { f.record("reload"); return nil }
+func (f *fakeAPI) Disconnect(context.Context) error { f.record("disconnect"); return nil }
 
 // serve starts a control socket for api in a temporary directory.
 func serve(t *testing.T, api control.API) string {

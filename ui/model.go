@@ -107,6 +107,10 @@ func Present(st agent.Status, err error, caps Caps) Model {
 		add(Item{Label: p, Checked: !auto && p == st.Profile, Action: Action{Kind: ActSwitch, Arg: p}})
 	}
 	sep()
+	if st.Link == nil && st.Disconnected {
+		add(Item{Label: "Connect", Action: Action{Kind: ActConnect}})
+		sep()
+	}
 	if st.Link != nil {
 		switch {
 		case st.Link.State != sessions.LinkUp:
@@ -176,6 +180,9 @@ func Title(st agent.Status) string {
 	}
 	if st.Mode == agent.ModeAuto {
 		prof += " (auto)"
+	}
+	if st.Link == nil && st.Disconnected {
+		return prof + " · disconnected"
 	}
 	if st.Link == nil {
 		return prof + " · no server"

@@ -109,6 +109,17 @@ func TestPresent(t *testing.T) {
 			items: []string{"(perch: no perch agent is running)", "--", "Status…", "--", "Quit"},
 		},
 		{
+			name: "disconnected on request", st: func() agent.Status {
+				st := status("desk", agent.ModeManual, "")
+				st.Disconnected = true
+				return st
+			}(),
+			icon: IconDisconnected,
+			items: []string{"(desk · disconnected)", "--", "Auto", "[x] desk", "couch", "--",
+				"Connect", "--", "Apply layout", "Status…", "--", "Quit"},
+			acts: map[string]Action{"Connect": {Kind: ActConnect}},
+		},
+		{
 			name: "no profile yet", st: agent.Status{Mode: agent.ModeManual},
 			icon:  IconDisconnected,
 			items: []string{"(no profile · no server)", "--", "Auto", "--", "(Apply layout)", "Status…", "--", "Quit"},

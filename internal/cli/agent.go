@@ -311,3 +311,16 @@ func printStatus(w io.Writer, st agent.Status) {
 		fmt.Fprintf(w, "forward   %s → %s: %d open, %d in all %s\n", f.Listen, f.To, f.Active, f.Total, f.LastError)
 	}
 }
+
+func (e *env) cmdDisconnect(ctx context.Context, args []string) error {
+	c, _, err := e.client(args, "disconnect", 0, nil)
+	if err != nil {
+		return err
+	}
+	st, err := c.Disconnect(ctx)
+	if err != nil {
+		return clientErr(err)
+	}
+	fmt.Fprintf(e.stdout, "disconnected; profile %s stays (perch reconnect connects again)\n", st.Profile)
+	return nil
+}

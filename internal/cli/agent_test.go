@@ -201,6 +201,29 @@ right-of = "DUMMY0"
 	if r := perch(t, nil, "reconnect", "nope", "--socket", sock); r.code != 2 || !strings.Contains(r.stderr, `no session "nope"`) {
 		t.Errorf("reconnect nope: %d %q", r.code, r.stderr)
 	}
+	// Disconnect and connect again: the display comes back.
+	if r := perch(t, nil, "disconnect", "--socket", sock); r.code != 0 {
+		t.Errorf("disconnect: %d %q", r.code, r.stderr)
+	}
+	waitStatus(t, sock, "disconnected", 20*time.Second, func(s agent.Status) bool { return s.Disconnected && s.Link == nil })
+	waitRemote0 := func() {
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if n, _ := testbed.ProcessCount("xpra attach " + name); n == 0 {
+				return
+			} else if time.Now().After(deadline) {
+				t.Errorf("%d xpra attach left after disconnect", n)
+				return
+			}
+		}
+	}
+	waitRemote0()
+	if r := perch(t, nil, "reconnect", "--socket", sock); r.code != 0 {
+		t.Errorf("reconnect: %d %q", r.code, r.stderr)
+	}
+	waitStatus(t, sock, "attached again", 60*time.Second, func(s agent.Status) bool {
+		state, _ := session(s, name)
+		return state == "attached" && !s.Disconnected
+	})
 	// The people's table.
 	if r := perch(t, nil, "status", "--socket", sock); r.code != 0 || !strings.Contains(r.stdout, "profile   b (manual)") ||
 		!strings.Contains(r.stdout, name) || !strings.Contains(r.stdout, "layout    1824x768: DUMMY0 1024x768+0+0 normal primary; DUMMY1 800x600+1024+0 normal") {

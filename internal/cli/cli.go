@@ -64,6 +64,7 @@ Usage:
   perch status [--json]                          the running agent: profile, link, layout, sessions
   perch switch PROFILE|auto                      switch the running agent's profile
   perch reconnect [SESSION]                      reconnect the link, or restart one session
+  perch disconnect                               drop the link (the layout stays)
   perch reload                                   re-read the configuration (as SIGHUP)
   perch down                                     stop the running agent
   perch exec SERVER -- COMMAND [ARG...]          run one command with X11 forwarding, as ssh -Y
@@ -192,6 +193,8 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return e.cmdReconnect(ctx, rest)
 	case "reload":
 		return e.cmdReload(ctx, rest)
+	case "disconnect":
+		return e.cmdDisconnect(ctx, rest)
 	case "down":
 		return e.cmdDown(ctx, rest)
 	}
