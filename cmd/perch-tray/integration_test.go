@@ -6,7 +6,6 @@ package main
 // missing, except in CI (CI=true) where they must run.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"image"
@@ -20,9 +19,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/godbus/dbus/v5"
-	"github.com/godbus/dbus/v5/prop"
 
 	"github.com/perchdesk/perch/control"
 	"github.com/perchdesk/perch/internal/testbed"
@@ -75,61 +71,22 @@ func trayBinary(t *testing.T) string {
 // startBus starts a private session bus and returns its address.
 func startBus(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("dbus-daemon", "--config-file=/usr/share/dbus-1/session.conf", "--nofork", "--print-address=1")
-	out, err := cmd.StdoutPipe()
+	b, err := testbed.StartSessionBus()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("dbus-daemon: %v", err)
-	}
-	return strings.TrimSpace(addr)
+	t.Cleanup(b.Close)
+	return b.Addr
 }
 
-// watcher is a minimal org.kde.StatusNotifierWatcher: it records the items
-// that register.
-type watcher struct {
-	items chan string // the bus names of registered items
-}
-
-func (w *watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
-	if strings.HasPrefix(service, ":") {
-		sender = dbus.Sender(service)
-	}
-	w.items <- string(sender)
-	return nil
-}
-
-func (w *watcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
-
-func startWatcher(t *testing.T, addr string) *watcher {
+// startWatcher plays the desktop's tray host on the bus at addr.
+func startWatcher(t *testing.T, addr string) *testbed.Watcher {
 	t.Helper()
-	conn, err := dbus.Connect(addr)
+	w, err := (&testbed.Bus{Addr: addr}).StartWatcher()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	w := &watcher{items: make(chan string, 4)}
-	const iface, path = "org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher"
-	if err := conn.Export(w, path, iface); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := prop.Export(conn, path, prop.Map{iface: {
-		"IsStatusNotifierHostRegistered": {Value: true},
-		"ProtocolVersion":                {Value: int32(0)},
-		"RegisteredStatusNotifierItems":  {Value: []string{}},
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := conn.RequestName(ui.WatcherName, dbus.NameFlagDoNotQueue)
-	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-		t.Fatalf("own %s: %v (reply %d)", ui.WatcherName, err, reply)
-	}
+	t.Cleanup(w.Close)
 	return w
 }
 
@@ -310,7 +267,7 @@ func TestTrayMenuOverDBus(t *testing.T) {
 
 	var item string
 	select {
-	case item = <-w.items:
+	case item = <-w.Items:
 	case <-tr.exited:
 		t.Fatalf("perch-tray exited: %v\n%s", tr.err, tr.log.String())
 	case <-time.After(60 * time.Second):

@@ -22,7 +22,7 @@ import (
 func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
 	rn := flag.Int("remote-runs", 5, "runs of each side per X11 tunnel and cold start comparison")
-	only := flag.String("only", "", "run only this comparison: layout, x11, cold, idle")
+	only := flag.String("only", "", "run only this comparison: layout, x11, cold, idle, tray")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
@@ -72,7 +72,7 @@ func run(n, rn int, only, out, perch string) error {
 			return fmt.Errorf("layout: %w", err)
 		}
 	}
-	if only == "" || only == "x11" || only == "cold" || only == "idle" {
+	if only == "" || only == "x11" || only == "cold" || only == "idle" || only == "tray" {
 		b, err := startRemote(4)
 		if err != nil {
 			return fmt.Errorf("start sshd and xpra: %w", err)
@@ -91,6 +91,11 @@ func run(n, rn int, only, out, perch string) error {
 		if only == "" || only == "idle" {
 			if err := benchIdle(&report, b, perchAbs, idleFor); err != nil {
 				return fmt.Errorf("idle: %w", err)
+			}
+		}
+		if only == "" || only == "tray" {
+			if err := benchTray(&report, b); err != nil {
+				return fmt.Errorf("tray: %w", err)
 			}
 		}
 	}
