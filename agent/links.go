@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
 )
@@ -29,14 +31,22 @@ func ResolveServer(name string, srv *config.Server) (*sessions.Target, sessions.
 	return t, sessions.DialOptions{Policy: policy}, nil
 }
 
+// Prompts are how a front end asks a person; nil functions mean headless
+// (unknown host keys refused, encrypted keys need ssh-agent).
+type Prompts struct {
+	HostKey    func(host string, key ssh.PublicKey) (accept, remember bool, err error)
+	Passphrase func(keyFile string) ([]byte, error)
+}
+
 // SSHLinks is the LinkFactory of the real thing: a sessions.Link with X11
 // forwarding to the local display.
-func SSHLinks(display string, log *slog.Logger) LinkFactory {
+func SSHLinks(display string, log *slog.Logger, p Prompts) LinkFactory {
 	return func(name string, srv *config.Server) (Link, error) {
 		t, dopts, err := ResolveServer(name, srv)
 		if err != nil {
 			return nil, err
 		}
+		dopts.HostKeyPrompt, dopts.Passphrase = p.HostKey, p.Passphrase
 		x11, err := sessions.LocalX11(display)
 		if err != nil {
 			return nil, err

@@ -17,7 +17,7 @@ import (
 
 // startAgent runs the agent in this process, as `perch up` does: the
 // profile (or auto), the control socket, SIGHUP to reload.
-func startAgent(ctx context.Context, o options, log *slog.Logger) (*backend, error) {
+func startAgent(ctx context.Context, o options, log *slog.Logger, p *ui.Prompter) (*backend, error) {
 	cfg, err := config.Load(o.config)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func startAgent(ctx context.Context, o options, log *slog.Logger) (*backend, err
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(o.display, log), Log: log})
+	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(o.display, log, agent.Prompts{HostKey: p.HostKey, Passphrase: p.Passphrase}), Log: log})
 	ab := ui.NewAgentBackend(a)
 	down := make(chan struct{})
 	served := make(chan struct{})

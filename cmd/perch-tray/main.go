@@ -113,7 +113,7 @@ func run(args []string) int {
 	fa := app.NewWithID(appID)
 	fa.SetIcon(ui.AppIcon())
 
-	be, err := attachOrStart(ctx, o, log)
+	be, err := attachOrStart(ctx, o, log, ui.NewPrompter(fa))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perch-tray:", err)
 		var ue usageError
@@ -166,7 +166,7 @@ type backend struct {
 
 // attachOrStart attaches to the agent holding the socket, else starts one
 // in this process.
-func attachOrStart(ctx context.Context, o options, log *slog.Logger) (*backend, error) {
+func attachOrStart(ctx context.Context, o options, log *slog.Logger, p *ui.Prompter) (*backend, error) {
 	client := &control.Client{Path: o.socket}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	st, err := client.Status(sctx)
@@ -178,7 +178,7 @@ func attachOrStart(ctx context.Context, o options, log *slog.Logger) (*backend, 
 	if !errors.Is(err, control.ErrNoAgent) {
 		log.Info("no agent answers on the socket: starting one", "socket", o.socket, "err", err)
 	}
-	b, err := startAgent(ctx, o, log)
+	b, err := startAgent(ctx, o, log, p)
 	var held *control.HeldError
 	if errors.As(err, &held) { // another agent started meanwhile
 		log.Info("attached to the running perch agent", "pid", held.PID, "socket", o.socket)
