@@ -7,7 +7,7 @@ FUZZTIME  ?= 10s
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build build-tray test vet unit fuzz demo bench soak clean
+.PHONY: all deps build build-tray package-tray test vet unit fuzz demo bench soak clean
 
 all: build
 
@@ -20,6 +20,15 @@ build:
 # The tray needs cgo (Fyne, GLFW); its first build takes a few minutes.
 build-tray: deps
 	$(GO) build -o $(BIN)/perch-tray ./cmd/perch-tray
+
+# An installable bundle (tar.xz with binary, .desktop and icon, and a Makefile
+# that installs them), made by Fyne's packaging tool.
+FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
+package-tray: deps
+	$(GO) install $(FYNE_TOOLS)
+	mkdir -p $(BIN)
+	cd $(BIN) && $$($(GO) env GOPATH)/bin/fyne package --os linux --release --src $(CURDIR)/cmd/perch-tray \
+		--name perch-tray --app-id io.github.perchdesk.perch --app-version 0.5.0 --icon $(CURDIR)/assets/icons/perch.png
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
