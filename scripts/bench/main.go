@@ -22,7 +22,7 @@ import (
 func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
 	rn := flag.Int("remote-runs", 5, "runs of each side per X11 tunnel and cold start comparison")
-	only := flag.String("only", "", "run only this comparison: layout, x11, cold, idle, tray")
+	only := flag.String("only", "", "run only this comparison: layout, x11, cold, recovery, idle, tray")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
@@ -72,7 +72,7 @@ func run(n, rn int, only, out, perch string) error {
 			return fmt.Errorf("layout: %w", err)
 		}
 	}
-	if only == "" || only == "x11" || only == "cold" || only == "idle" || only == "tray" {
+	if only == "" || only == "x11" || only == "cold" || only == "recovery" || only == "idle" || only == "tray" {
 		b, err := startRemote(4)
 		if err != nil {
 			return fmt.Errorf("start sshd and xpra: %w", err)
@@ -86,6 +86,11 @@ func run(n, rn int, only, out, perch string) error {
 		if only == "" || only == "cold" {
 			if err := benchColdStart(&report, b, perchAbs, rn); err != nil {
 				return fmt.Errorf("cold start: %w", err)
+			}
+		}
+		if only == "" || only == "recovery" {
+			if err := benchRecovery(&report, b, perchAbs, rn); err != nil {
+				return fmt.Errorf("recovery: %w", err)
 			}
 		}
 		if only == "" || only == "idle" {

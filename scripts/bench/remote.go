@@ -414,3 +414,116 @@ func benchTray(w *strings.Builder, b *remoteBed) error {
 	fmt.Fprintf(w, "Target: within 15 %% of the bare app (%s).\n\n", verdict(ratio <= 1.15))
 	return nil
 }
+
+// xeyesWindows returns the IDs of the top-level xeyes windows.
+func (b *remoteBed) xeyesWindows() map[xproto.Window]bool {
+	ids := map[xproto.Window]bool{}
+	c, err := b.local.Dial()
+	if err != nil {
+		return ids
+	}
+	defer c.Close()
+	x := c.X()
+	tree, err := xproto.QueryTree(x, xproto.Setup(x).DefaultScreen(x).Root).Reply()
+	if err != nil {
+		return ids
+	}
+	for _, ch := range tree.Children {
+		p, err := xproto.GetProperty(x, false, ch, xproto.AtomWmName, xproto.GetPropertyTypeAny, 0, 256).Reply()
+		if err == nil && strings.Contains(string(p.Value), "xeyes") {
+			ids[ch] = true
+		}
+	}
+	return ids
+}
+
+// recoverAfterKill kills the server-side sshd processes of the running
+// client and returns the time until every display has a new window.
+func (b *remoteBed) recoverAfterKill() (time.Duration, error) {
+	old := b.xeyesWindows()
+	pids, err := b.sshd.ConnectionPIDs()
+	if err != nil || len(pids) == 0 {
+		return 0, fmt.Errorf("no server-side connection to kill: %v", err)
+	}
+	start := time.Now()
+	for _, p := range pids {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		fresh := 0
+		for id := range b.xeyesWindows() {
+			if !old[id] {
+				fresh++
+			}
+		}
+		if fresh >= len(b.xpras) {
+			return time.Since(start), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("only %d new windows 90 s after the kill", fresh)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// benchRecovery compares recovery after a kill -9 of the server-side sshd:
+// perch up against autossh running the original ssh -Y script with the
+// keepalive OpenSSH is best set to.
+func benchRecovery(w *strings.Builder, b *remoteBed, perch string, runs int) error {
+	var attach []string
+	for _, x := range b.xpras {
+		attach = append(attach, fmt.Sprintf("xpra attach :%d &", x.Display))
+	}
+	script := strings.Join(attach, " ") + " wait"
+	tools := []struct {
+		name string
+		args []string
+		env  []string
+	}{
+		{"perch up", []string{perch, "--config", b.cfg, "--display", b.local.Name, "up", "desk", "--socket", filepath.Join(b.dir, "rec.sock")}, nil},
+		{"autossh", []string{"autossh", "-M", "0", "-F", b.sshd.SSHConfig, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=3",
+			"-Y", b.sshd.HostAlias, script}, []string{"AUTOSSH_GATETIME=0", "AUTOSSH_POLL=1"}},
+	}
+	res := map[string]*stats{}
+	for _, tool := range tools {
+		res[tool.name] = &stats{}
+		if err := b.waitWindows(0, 30*time.Second); err != nil {
+			return err
+		}
+		cmd := exec.Command(tool.args[0], tool.args[1:]...)
+		cmd.Env = append(append([]string{}, b.env...), tool.env...)
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("%s: %w", tool.name, err)
+		}
+		err := func() error {
+			if err := b.waitWindows(len(b.xpras), 60*time.Second); err != nil {
+				return err
+			}
+			for range runs {
+				time.Sleep(2 * time.Second) // settled
+				d, err := b.recoverAfterKill()
+				if err != nil {
+					return fmt.Errorf("%s: %w", tool.name, err)
+				}
+				res[tool.name].add(d)
+			}
+			return nil
+		}()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		_ = b.waitNoAttach(30 * time.Second)
+		if err != nil {
+			return err
+		}
+	}
+	p, a := res["perch up"], res["autossh"]
+	fmt.Fprintf(w, "## Recovery after kill -9 of the server-side sshd: `perch up` vs autossh + `ssh -Y`\n\n")
+	fmt.Fprintf(w, "%d xpra displays; from the kill to a new window of every display on the local Xvfb; %d kills each.\n"+
+		"autossh: `autossh -M 0 -o ServerAliveInterval=1 -o ServerAliveCountMax=3 -Y server '%s'` (AUTOSSH_GATETIME=0).\n\n",
+		len(b.xpras), runs, script)
+	fmt.Fprintf(w, "| | perch up | autossh | ratio autossh/perch |\n|---|---|---|---|\n")
+	fmt.Fprintf(w, "| median | %s | %s | %.2f |\n", ms(p.median()), ms(a.median()), float64(a.median())/float64(p.median()))
+	fmt.Fprintf(w, "| best | %s | %s | %.2f |\n\n", ms(p.min()), ms(a.min()), float64(a.min())/float64(p.min()))
+	return nil
+}
