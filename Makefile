@@ -5,7 +5,7 @@ GO        ?= go
 BIN       := bin
 FUZZTIME  ?= 10s
 # Packages whose tests do not need cgo/Fyne.
-PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray|/baretray')
+PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
 .PHONY: all deps build build-tray package-tray test vet unit fuzz demo bench soak clean
 
@@ -33,7 +33,7 @@ package-tray: deps
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
-	$(GO) vet ./ui ./cmd/perch-tray ./scripts/bench/baretray
+	$(GO) vet ./ui ./cmd/perch-tray/...
 
 # Every test, on the real Xorg dummy, sshd and xpra (CI=true: nothing may skip).
 test: deps vet build

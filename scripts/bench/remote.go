@@ -346,7 +346,7 @@ func benchTray(w *strings.Builder, b *remoteBed) error {
 	}
 	defer os.RemoveAll(dir)
 	tray, bare := filepath.Join(dir, "perch-tray"), filepath.Join(dir, "baretray")
-	for bin, pkg := range map[string]string{tray: "./cmd/perch-tray", bare: "./scripts/bench/baretray"} {
+	for bin, pkg := range map[string]string{tray: "./cmd/perch-tray", bare: "./cmd/perch-tray/baretray"} {
 		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
 		}
