@@ -438,9 +438,10 @@ func (b *remoteBed) xeyesWindows() map[xproto.Window]bool {
 }
 
 // recoverAfterKill kills the server-side sshd processes of the running
-// client and returns the time until every display has a new window.
+// client and returns the time until every display's window is back (the
+// old windows go as their clients lose the display; X may reuse their IDs,
+// so the count is what is watched).
 func (b *remoteBed) recoverAfterKill() (time.Duration, error) {
-	old := b.xeyesWindows()
 	pids, err := b.sshd.ConnectionPIDs()
 	if err != nil || len(pids) == 0 {
 		return 0, fmt.Errorf("no server-side connection to kill: %v", err)
@@ -449,19 +450,22 @@ func (b *remoteBed) recoverAfterKill() (time.Duration, error) {
 	for _, p := range pids {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		fresh := 0
-		for id := range b.xeyesWindows() {
-			if !old[id] {
-				fresh++
-			}
+	want := len(b.xpras)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(b.xeyesWindows()) >= want {
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("the windows did not go 20 s after the kill")
 		}
-		if fresh >= len(b.xpras) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		n := len(b.xeyesWindows())
+		if n >= want {
 			return time.Since(start), nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("only %d new windows 90 s after the kill", fresh)
+			return 0, fmt.Errorf("only %d windows 90 s after the kill", n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
