@@ -137,9 +137,14 @@ func (s *syncBuf) String() string {
 
 func startTray(t *testing.T, d *testbed.Display, bus string) *tray {
 	t.Helper()
+	return startTrayWith(t, d, bus, trayConfig)
+}
+
+func startTrayWith(t *testing.T, d *testbed.Display, bus, config string) *tray {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte(trayConfig), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tr := &tray{socket: filepath.Join(dir, "run", "control.sock"), exited: make(chan struct{}), log: &syncBuf{}}
@@ -396,4 +401,86 @@ func bounds(img *image.RGBA, c color.NRGBA) image.Rectangle {
 		}
 	}
 	return r
+}
+
+// TestTrayConnectOverDBus drives the tray as a desktop shell would, on the
+// sshd/xpra bed: Disconnect stops the session on the server, Connect
+// attaches it again, Quit stops everything.
+func TestTrayConnectOverDBus(t *testing.T) {
+	need(t, "Xorg", "dbus-daemon", "gdbus", "xpra")
+	d := startXorg(t)
+	sshd, err := testbed.StartSSHD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sshd.Close() })
+	if err := sshd.WriteXpraClientDefaults(); err != nil {
+		t.Fatal(err)
+	}
+	xp, err := testbed.StartXpra(testbed.FreeDisplay(70), "xeyes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { xp.Close() })
+	bus := startBus(t)
+	w := startWatcher(t, bus)
+	tr := startTrayWith(t, d, bus, fmt.Sprintf(`default = "desk"
+[server.bed]
+ssh = %q
+ssh_config = %q
+[profile.desk]
+server = "bed"
+displays = [%d]
+[[profile.desk.output]]
+name = "DUMMY0"
+mode = "1024x768"
+`, sshd.HostAlias, sshd.SSHConfig, xp.Display))
+	var item string
+	select {
+	case item = <-w.Items:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("perch-tray registered no StatusNotifierItem\n%s", tr.log.String())
+	}
+	attaches := func() int {
+		n, _ := testbed.ProcessCount(fmt.Sprintf("xpra attach :%d", xp.Display))
+		return n
+	}
+	session := fmt.Sprintf(":%d: attached", xp.Display)
+	var items []menuItem
+	eventually(t, 60*time.Second, "the session attached in the menu", func() bool {
+		items = layout(t, bus, item)
+		_, ok := find(items, session)
+		return ok
+	})
+	if attaches() != 1 {
+		t.Errorf("%d xpra attach on the server, want 1", attaches())
+	}
+	disc, ok := find(items, "Disconnect")
+	if !ok {
+		t.Fatalf("no Disconnect: %+v", items)
+	}
+	click(t, bus, item, disc.id)
+	eventually(t, 20*time.Second, "Connect offered and nothing on the server", func() bool {
+		items = layout(t, bus, item)
+		_, ok := find(items, "Connect")
+		return ok && attaches() == 0
+	})
+	conn, _ := find(items, "Connect")
+	click(t, bus, item, conn.id)
+	eventually(t, 60*time.Second, "attached again after Connect", func() bool {
+		items = layout(t, bus, item)
+		_, ok := find(items, session)
+		return ok && attaches() == 1
+	})
+	quit, _ := find(items, "Quit")
+	click(t, bus, item, quit.id)
+	select {
+	case <-tr.exited:
+		if tr.err != nil {
+			t.Fatalf("perch-tray exited with %v", tr.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("perch-tray did not quit")
+	}
+	eventually(t, 15*time.Second, "nothing left on the server", func() bool { return attaches() == 0 })
 }
