@@ -5,7 +5,8 @@
 // Thaw resumes it (delivering whatever was held, in order), and Cut aborts every
 // current connection while the listener keeps accepting new ones. It is meant
 // to sit between an SSH client and sshd so tests can simulate a hung or dropped
-// network link.
+// network link. Blackhole freezes only the connections open now, for good,
+// as a NAT box that lost its state does: new connections work.
 //
 // Every goroutine the proxy starts is owned by it and ends by Close: one accept
 // loop, one handler per connection and one extra pump per connection for the
@@ -50,6 +51,8 @@ type link struct {
 	client   net.Conn
 	upstream net.Conn // nil while dialling
 	closed   bool
+	held     bool // black-holed: carries nothing until closed
+	inflight int  // writes in progress on this link
 }
 
 // New starts a proxy listening on 127.0.0.1 on a free port that forwards each
@@ -117,6 +120,29 @@ func (p *Proxy) Thaw() {
 		l.setDeadline(time.Time{})
 	}
 	p.cond.Broadcast()
+}
+
+// Blackhole stops forwarding on every connection open now, in both
+// directions and for good: nothing is closed and nothing is delivered
+// any more, so each end only learns of it from its own timeouts. New
+// connections are forwarded normally. Held connections are closed by Cut or
+// Close. When Blackhole returns, no further byte is handed to a socket of
+// those connections.
+func (p *Proxy) Blackhole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	past := time.Unix(1, 0)
+	held := make([]*link, 0, len(p.links))
+	for l := range p.links {
+		l.held = true
+		l.setDeadline(past)
+		held = append(held, l)
+	}
+	for _, l := range held {
+		for l.inflight > 0 && !l.closed {
+			p.cond.Wait()
+		}
+	}
 }
 
 // Cut abruptly closes every current connection on both sides (with a TCP
@@ -302,6 +328,7 @@ func (p *Proxy) writeAll(l *link, dst net.Conn, b []byte) error {
 			return net.ErrClosed
 		}
 		p.inflight++
+		l.inflight++
 		p.mu.Unlock()
 
 		n, err := dst.Write(b)
@@ -309,6 +336,7 @@ func (p *Proxy) writeAll(l *link, dst net.Conn, b []byte) error {
 
 		p.mu.Lock()
 		p.inflight--
+		l.inflight--
 		p.cond.Broadcast()
 		p.mu.Unlock()
 
@@ -332,11 +360,12 @@ func (p *Proxy) waitThawed(l *link, c net.Conn, timedOut bool) bool {
 	return p.waitThawedLocked(l, c, timedOut)
 }
 
-// waitThawedLocked is waitThawed with p.mu held. If the caller's last
+// waitThawedLocked is waitThawed with p.mu held; a black-holed link waits
+// until it is closed. If the caller's last
 // operation on c timed out and the proxy is no longer frozen, it clears c's
 // deadline (Thaw normally does this already; this guards against a spin).
 func (p *Proxy) waitThawedLocked(l *link, c net.Conn, timedOut bool) bool {
-	for p.frozen && !l.closed {
+	for (p.frozen || l.held) && !l.closed {
 		p.cond.Wait()
 	}
 	if l.closed {

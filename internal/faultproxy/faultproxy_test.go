@@ -482,3 +482,49 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatalf("goroutines: %d before, %d after Close\n%s", before, now, buf)
 	}
 }
+
+func TestBlackhole(t *testing.T) {
+	srv := newServer(t, false)
+	p := newProxy(t, srv.addr())
+	c := dial(t, p.Addr())
+	s := srv.accept(t)
+	defer s.Close()
+	send(t, c, "warm")
+	expect(t, s, "warm")
+
+	p.Blackhole()
+	send(t, c, "lost")
+	send(t, s, "LOST")
+	expectNothing(t, s)
+	expectNothing(t, c)
+	if got := p.Conns(); got != 1 {
+		t.Fatalf("Conns() = %d after Blackhole, want 1 (nothing is closed)", got)
+	}
+
+	// A new connection is forwarded as usual.
+	c2 := dial(t, p.Addr())
+	s2 := srv.accept(t)
+	defer s2.Close()
+	send(t, c2, "fresh")
+	expect(t, s2, "fresh")
+	send(t, s2, "FRESH")
+	expect(t, c2, "FRESH")
+
+	// Thaw does not revive a black-holed connection.
+	p.Freeze()
+	p.Thaw()
+	expectNothing(t, s)
+	expectNothing(t, c)
+	send(t, c2, "still")
+	expect(t, s2, "still")
+
+	// Cut closes it (and the live one).
+	p.Cut()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 16)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read on a black-holed connection after Cut: n=%d err=%v, want it closed", n, err)
+	}
+	if !waitFor(5*time.Second, func() bool { return p.Conns() == 0 }) {
+		t.Fatalf("Conns() = %d after Cut, want 0", p.Conns())
+	}
+}
