@@ -51,6 +51,38 @@ func (e *Error) Is(target error) bool { return target == ErrInvalid }
 
 var decodeErr = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 
+// The decoder's type errors name Go types; typeMsg says them in TOML's words.
+var (
+	incompatible = regexp.MustCompile(`^incompatible types: TOML value has type (.+); destination has type (\S+)$`)
+	notTable     = regexp.MustCompile(`^type mismatch for \S+: expected table but found (.+)$`)
+)
+
+func typeMsg(msg string) string {
+	var found, want string
+	if m := incompatible.FindStringSubmatch(msg); m != nil {
+		found, want = m[1], m[2]
+	} else if m := notTable.FindStringSubmatch(msg); m != nil {
+		found, want = m[1], "table"
+	} else {
+		return msg
+	}
+	words := map[string]string{
+		"int64": "an integer", "float64": "a float", "string": "a string", "bool": "a boolean",
+		"boolean": "a boolean", "integer": "an integer", "float": "a float", "slice": "an array",
+		"array": "an array", "table": "a table", "map": "a table", "struct": "a table",
+		"[]any": "an array", "map[string]any": "a table", "[]map[string]any": "an array of tables",
+	}
+	if w, ok := words[found]; ok {
+		found = w
+	} else if strings.HasPrefix(found, "time.") || strings.HasPrefix(found, "toml.Local") {
+		found = "a date or time"
+	}
+	if w, ok := words[want]; ok {
+		want = w
+	}
+	return fmt.Sprintf("wrong type: want %s, not %s", want, found)
+}
+
 // Auto is the profile name that picks a profile by the connected monitors.
 const Auto = "auto"
 
@@ -222,7 +254,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			if line == 0 {
 				line = ix.line(m[2])
 			}
-			return nil, &Error{File: path, Line: line, Key: m[2], Msg: m[3]}
+			return nil, &Error{File: path, Line: line, Key: m[2], Msg: typeMsg(m[3])}
 		}
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
