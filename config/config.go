@@ -139,16 +139,11 @@ type Forward struct {
 // Server is one SSH server.
 type Server struct {
 	Name       string
-	SSH        string // [user@]host[:port]
-	SSHConfig  string // "" = ~/.ssh/config then /etc/ssh/ssh_config
-	Keepalive  time.Duration
-	KnownHosts string // strict | accept-new
+	SSH        string        // [user@]host[:port]
+	SSHConfig  string        // "" = ~/.ssh/config then /etc/ssh/ssh_config
+	Keepalive  time.Duration // 0: ServerAliveInterval from ssh_config, else 5 s
+	KnownHosts string        // strict | accept-new
 }
-
-// Default values.
-const (
-	DefaultKeepalive = 5 * time.Second
-)
 
 // DefaultPath is $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml,
 // else ~/.config/perch/config.toml.
@@ -268,7 +263,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	for _, name := range sortedKeys(raw.Server) {
 		rs := raw.Server[name]
 		key := "server." + name
-		s := &Server{Name: name, SSH: rs.SSH, SSHConfig: rs.SSHConfig, KnownHosts: rs.KnownHosts, Keepalive: DefaultKeepalive}
+		s := &Server{Name: name, SSH: rs.SSH, SSHConfig: rs.SSHConfig, KnownHosts: rs.KnownHosts}
 		if rs.SSH == "" {
 			return nil, errAt(key, "ssh is required: the server's [user@]host[:port]")
 		}

@@ -130,6 +130,12 @@ func New(o Options) *Link {
 // Changes signals (coalesced) every change of the status.
 func (l *Link) Changes() <-chan struct{} { return l.changes }
 
+// DeadAfter is how long the link may stay silent before it counts as
+// dead: the keepalive interval times the replies that may be missed.
+func (l *Link) DeadAfter() time.Duration {
+	return l.opts.Keepalive * time.Duration(l.opts.KeepaliveMax)
+}
+
 // Status returns a copy of the whole state.
 func (l *Link) Status() Status {
 	l.mu.Lock()
