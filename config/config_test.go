@@ -234,30 +234,3 @@ func TestLineIndex(t *testing.T) {
 		}
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	f.Add([]byte(example))
-	f.Add([]byte("default = \"auto\"\n[profile.a]\n[[profile.a.output]]\nname = \"X\"\npos = \"1,2\"\n"))
-	f.Add([]byte("[profile.a]\nmatch = [\n  \"X\",\n]\n[[profile.a.output]]\nname = '''\nX'''\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := Parse("f.toml", b)
-		if err != nil {
-			var ce *Error
-			if !errors.As(err, &ce) || !errors.Is(err, ErrInvalid) || ce.File != "f.toml" {
-				t.Fatalf("error %v (%T) is not a config error", err, err)
-			}
-			return
-		}
-		for _, name := range c.Order {
-			p := c.Profiles[name]
-			if len(p.Outputs) == 0 {
-				t.Fatalf("profile %s accepted without outputs", name)
-			}
-			_ = p.Layout()
-			// A valid profile survives a save and reload.
-			if _, err := Parse("g.toml", []byte(RenderProfile(p))); err != nil && p.Server == "" {
-				t.Fatalf("rendered profile %s does not parse: %v\n%s", name, err, RenderProfile(p))
-			}
-		}
-	})
-}

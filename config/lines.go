@@ -17,13 +17,25 @@ type lineIndex struct {
 }
 
 type header struct {
-	path string // without indices
-	line int    // 1-based
+	path string   // without indices
+	segs []string // the key's parts, unquoted: profile, "a.b" is [profile a.b]
+	line int      // 1-based
 }
 
 func (ix *lineIndex) set(path string, line int) {
 	if _, ok := ix.lines[path]; !ok {
 		ix.lines[path] = line
+	}
+}
+
+// setParents records line n for the tables path names on its way (a.b for
+// a.b.c), after its first from characters, where none is recorded yet.
+func (ix *lineIndex) setParents(path string, from, n int) {
+	for j := from + 1; j < len(path); j++ {
+		if path[j] == '.' {
+			ix.set(path[:j], n)
+			ix.set(stripIndices(path[:j]), n)
+		}
 	}
 }
 
@@ -51,23 +63,17 @@ func indexLines(text string) *lineIndex {
 	ix := &lineIndex{lines: map[string]int{}}
 	counts := map[string]int{} // array-of-tables path → elements seen
 	current := ""              // current table path, with indices
-	var inString string        // `"""` or `'''` while inside a multi-line string
-	depth := 0                 // bracket depth of a multi-line array value
+	var val valueScan          // the value of the last key, while it spans lines
 	rows := strings.Split(text, "\n")
 	ix.total = len(rows)
 	for i, raw := range rows {
 		n := i + 1
+		if val.open() {
+			// A multi-line string or array (or a string inside an array).
+			val.feed(raw)
+			continue
+		}
 		line := strings.TrimSpace(raw)
-		if inString != "" {
-			if strings.Contains(line, inString) {
-				inString = ""
-			}
-			continue
-		}
-		if depth > 0 {
-			depth += bracketDepth(line)
-			continue
-		}
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -77,22 +83,26 @@ func indexLines(text string) *lineIndex {
 			if end < 0 {
 				continue
 			}
-			p := keyPath(line[2:end])
+			segs := keySegments(line[2:end])
+			p := strings.Join(segs, ".")
 			counts[p]++
 			current = withIndices(p, counts)
+			ix.setParents(current, 0, n) // [[profile.a.output]] alone defines profile.a
 			ix.set(current, n)
 			ix.set(p, n)
-			ix.headers = append(ix.headers, header{p, n})
+			ix.headers = append(ix.headers, header{p, segs, n})
 		case line[0] == '[':
 			end := strings.Index(line, "]")
 			if end < 0 {
 				continue
 			}
-			p := keyPath(line[1:end])
+			segs := keySegments(line[1:end])
+			p := strings.Join(segs, ".")
 			current = withIndices(p, counts)
+			ix.setParents(current, 0, n) // [[profile.a.output]] alone defines profile.a
 			ix.set(current, n)
 			ix.set(p, n)
-			ix.headers = append(ix.headers, header{p, n})
+			ix.headers = append(ix.headers, header{p, segs, n})
 		default:
 			eq := keyEnd(line)
 			if eq < 0 {
@@ -103,17 +113,12 @@ func indexLines(text string) *lineIndex {
 			if current != "" {
 				full = current + "." + k
 			}
+			// A dotted key also defines its tables (profile.a.match = [...]
+			// defines profile.a), unless a header did before.
+			ix.setParents(full, len(current), n)
 			ix.set(full, n)
 			ix.set(stripIndices(full), n)
-			val := strings.TrimSpace(line[eq+1:])
-			for _, q := range []string{`"""`, `'''`} {
-				if strings.HasPrefix(val, q) && !strings.Contains(val[3:], q) {
-					inString = q
-				}
-			}
-			if strings.HasPrefix(val, "[") {
-				depth = bracketDepth(val)
-			}
+			val.feed(line[eq+1:])
 		}
 	}
 	return ix
@@ -171,7 +176,10 @@ func keyEnd(line string) int {
 }
 
 // keyPath normalises a (possibly dotted, quoted) TOML key to a.b.c.
-func keyPath(s string) string {
+func keyPath(s string) string { return strings.Join(keySegments(s), ".") }
+
+// keySegments splits a (possibly dotted, quoted) TOML key into its parts.
+func keySegments(s string) []string {
 	var parts []string
 	var cur strings.Builder
 	var quote rune
@@ -186,36 +194,63 @@ func keyPath(s string) string {
 		case r == '"' || r == '\'':
 			quote = r
 		case r == '.':
-			parts = append(parts, strings.TrimSpace(cur.String()))
+			parts = append(parts, cur.String())
 			cur.Reset()
 		case r == ' ' || r == '\t':
 		default:
 			cur.WriteRune(r)
 		}
 	}
-	parts = append(parts, strings.TrimSpace(cur.String()))
-	return strings.Join(parts, ".")
+	return append(parts, cur.String())
 }
 
-// bracketDepth counts [ minus ] outside strings and comments.
-func bracketDepth(s string) int {
-	d := 0
-	var quote rune
-	for _, r := range s {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
+// valueScan follows a TOML value across lines: the brackets of arrays (and
+// braces of inline tables) left open, and the multi-line string it is in.
+type valueScan struct {
+	depth int
+	ml    string // `"""` or `'''` while inside a multi-line string
+}
+
+func (v *valueScan) open() bool { return v.depth > 0 || v.ml != "" }
+
+// feed reads one line (or the rest of one) of the value.
+func (v *valueScan) feed(s string) {
+	for i := 0; i < len(s); {
+		if v.ml != "" {
+			j := strings.Index(s[i:], v.ml)
+			if j < 0 {
+				return
 			}
-		case r == '"' || r == '\'':
-			quote = r
-		case r == '#':
-			return d
-		case r == '[':
-			d++
-		case r == ']':
-			d--
+			i += j + 3
+			// Up to two more quotes belong to the string ("a"""" ends in a quote).
+			for k := 0; k < 2 && i < len(s) && s[i] == v.ml[0]; k++ {
+				i++
+			}
+			v.ml = ""
+			continue
 		}
+		switch c := s[i]; {
+		case c == '#':
+			return
+		case strings.HasPrefix(s[i:], `"""`) || strings.HasPrefix(s[i:], "'''"):
+			v.ml = s[i : i+3]
+			i += 3
+			continue
+		case c == '"' || c == '\'':
+			// A one-line string: up to the closing quote (basic strings
+			// escape with a backslash).
+			for i++; i < len(s) && s[i] != c; i++ {
+				if c == '"' && s[i] == '\\' {
+					i++
+				}
+			}
+		case c == '[' || c == '{':
+			v.depth++
+		case c == ']' || c == '}':
+			if v.depth > 0 {
+				v.depth--
+			}
+		}
+		i++
 	}
-	return d
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -63,6 +64,16 @@ func SaveProfile(path string, p *Profile, force bool) error {
 	if len(p.Outputs) == 0 {
 		return fmt.Errorf("no output is on: there is no layout to save")
 	}
+	// A TOML file holds UTF-8 only: other bytes would come back as other names.
+	texts := append([]string{p.Name}, p.Match...)
+	for _, o := range p.Outputs {
+		texts = append(texts, o.Name, o.Mode, o.Pos, o.RightOf, o.LeftOf, o.Above, o.Below, o.Rotate)
+	}
+	for _, s := range texts {
+		if !utf8.ValidString(s) {
+			return &Error{File: path, Msg: fmt.Sprintf("cannot save %q: a configuration file holds UTF-8 text only", s)}
+		}
+	}
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read configuration: %w", err)
@@ -73,7 +84,8 @@ func SaveProfile(path string, p *Profile, force bool) error {
 	}
 	text := string(old)
 	if len(old) > 0 {
-		if _, err := Parse(path, old); err != nil {
+		c, err := Parse(path, old)
+		if err != nil {
 			return fmt.Errorf("the configuration must be valid before a profile is saved into it: %w", err)
 		}
 		ix := indexLines(text)
@@ -81,7 +93,8 @@ func SaveProfile(path string, p *Profile, force bool) error {
 		prefix := "profile." + p.Name
 		var blocks [][2]int // [first line, last line], 1-based, inclusive
 		for i, h := range ix.headers {
-			if h.path != prefix && !strings.HasPrefix(h.path, prefix+".") {
+			// By parts: [profile."a.b"] is not a table of profile a.
+			if len(h.segs) < 2 || h.segs[0] != "profile" || h.segs[1] != p.Name {
 				continue
 			}
 			end := ix.total
@@ -98,9 +111,14 @@ func SaveProfile(path string, p *Profile, force bool) error {
 			}
 			blocks = append(blocks, [2]int{h.line, end})
 		}
-		if len(blocks) > 0 && !force {
-			return &Error{File: path, Line: blocks[0][0], Key: prefix,
+		if prev := c.Profiles[p.Name]; prev != nil && !force {
+			return &Error{File: path, Line: prev.Line, Key: prefix,
 				Msg: fmt.Sprintf("profile %s already exists; pass --force to replace it", p.Name)}
+		}
+		if c.Profiles[p.Name] != nil && len(blocks) == 0 {
+			// Defined with dotted keys or inline tables: no block to replace.
+			return &Error{File: path, Line: c.Profiles[p.Name].Line, Key: prefix,
+				Msg: fmt.Sprintf("profile %s is not written as [%s] tables, so it cannot be replaced; edit it by hand", p.Name, prefix)}
 		}
 		if len(blocks) > 0 {
 			drop := map[int]bool{}
