@@ -79,7 +79,7 @@ func indexLines(text string) *lineIndex {
 		}
 		switch {
 		case strings.HasPrefix(line, "[["):
-			end := strings.Index(line, "]]")
+			end := headerEnd(line, 2, "]]")
 			if end < 0 {
 				continue
 			}
@@ -92,7 +92,7 @@ func indexLines(text string) *lineIndex {
 			ix.set(p, n)
 			ix.headers = append(ix.headers, header{p, segs, n})
 		case line[0] == '[':
-			end := strings.Index(line, "]")
+			end := headerEnd(line, 1, "]")
 			if end < 0 {
 				continue
 			}
@@ -155,6 +155,25 @@ func stripIndices(p string) string {
 		}
 	}
 	return b.String()
+}
+
+// headerEnd finds the closer of a table header from index from on, outside
+// quoted key parts ([profile."a]b"]); -1 if there is none.
+func headerEnd(line string, from int, closer string) int {
+	var quote byte
+	for i := from; i < len(line); i++ {
+		switch c := line[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case strings.HasPrefix(line[i:], closer):
+			return i
+		}
+	}
+	return -1
 }
 
 // keyEnd finds the '=' that ends the key part of a key/value line.
