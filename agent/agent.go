@@ -246,13 +246,16 @@ func (a *Agent) Reconnect(ctx context.Context, session string) error {
 func (a *Agent) Disconnect(ctx context.Context) error {
 	return a.do(ctx, func(ctx context.Context) error {
 		a.mu.Lock()
-		lr := a.link
+		lr, already := a.link, a.disconnected
 		if lr != nil {
 			a.disconnected = true
 		}
 		a.mu.Unlock()
+		if lr == nil && already {
+			return &UserError{"not connected: already disconnected (perch reconnect connects again)"}
+		}
 		if lr == nil {
-			return &UserError{"not connected"}
+			return &UserError{"not connected: the profile has no server"}
 		}
 		a.stopLink()
 		a.log.Info("disconnected on request")
@@ -343,16 +346,30 @@ func (a *Agent) switchRequest(ctx context.Context, name string) error {
 		return fmt.Errorf("read the outputs: %w", err)
 	}
 	set := connectedKey(st)
-	if name == config.Auto {
+	// A switch that fails leaves the choice of profile (auto or manual)
+	// as it was, as it leaves the profile.
+	a.mu.Lock()
+	wantAuto, override, lastSet := a.wantAuto, a.override, a.lastSet
+	a.mu.Unlock()
+	restore := func() {
 		a.mu.Lock()
-		a.wantAuto, a.override, a.lastSet = true, "", set
+		a.wantAuto, a.override, a.lastSet = wantAuto, override, lastSet
 		a.mu.Unlock()
+	}
+	if name == config.Auto {
 		winner, err := Pick(cfg, st)
 		if err != nil {
 			a.setErr(err)
 			return err
 		}
-		return a.run(ctx, winner, true)
+		a.mu.Lock()
+		a.wantAuto, a.override, a.lastSet = true, "", set
+		a.mu.Unlock()
+		if err := a.run(ctx, winner, true); err != nil {
+			restore()
+			return err
+		}
+		return nil
 	}
 	if _, err := cfg.Profile(name); err != nil {
 		return err
@@ -363,7 +380,11 @@ func (a *Agent) switchRequest(ctx context.Context, name string) error {
 	}
 	a.lastSet = set
 	a.mu.Unlock()
-	return a.run(ctx, name, true)
+	if err := a.run(ctx, name, true); err != nil {
+		restore()
+		return err
+	}
+	return nil
 }
 
 // outputsChanged re-evaluates auto after the outputs settled. Events from
@@ -588,6 +609,16 @@ func (a *Agent) reload(ctx context.Context) error {
 		a.setErr(err)
 		return err
 	}
+	if !auto {
+		// Refused before the new configuration is taken: the running
+		// profile and the configuration it came from both stay.
+		if _, err := cfg.Profile(profile); err != nil {
+			err = &UserError{fmt.Sprintf("reload: profile %s is no longer in %s; still running it with the previous configuration", profile, path)}
+			a.log.Error("reload failed", "err", err)
+			a.setErr(err)
+			return err
+		}
+	}
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
@@ -603,11 +634,6 @@ func (a *Agent) reload(ctx context.Context) error {
 			return err
 		}
 		return a.run(ctx, winner, winner != profile)
-	}
-	if _, err := cfg.Profile(profile); err != nil {
-		err = fmt.Errorf("reload: profile %s is no longer in %s; still running it", profile, path)
-		a.setErr(err)
-		return err
 	}
 	return a.run(ctx, profile, false)
 }

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -241,7 +242,22 @@ func Parse(path string, data []byte) (*Config, error) {
 			if msg == "" {
 				msg = pe.Error()
 			}
-			return nil, &Error{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: msg}
+			// The decoder counts an error at a line's end ("got '\n'") on
+			// the next line, and its last key may stand lines before the
+			// error: name the line of the offending byte, and the key only
+			// when it is on that line.
+			line, key := pe.Position.Line, pe.LastKey
+			if s := pe.Position.Start; s >= 0 && s < len(data) && pe.Position.Len > 0 {
+				line = 1 + bytes.Count(data[:s], []byte("\n"))
+			}
+			if key != "" {
+				rows := strings.Split(string(data), "\n")
+				last := key[strings.LastIndex(key, ".")+1:]
+				if line < 1 || line > len(rows) || !strings.Contains(rows[line-1], last) {
+					key = ""
+				}
+			}
+			return nil, &Error{File: path, Line: line, Key: key, Msg: msg}
 		}
 		// Type mismatches come as "toml: line N (last key "k"): msg".
 		if m := decodeErr.FindStringSubmatch(err.Error()); m != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -67,12 +68,21 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
 		return nil, fmt.Errorf("control socket: %s is not a directory of this user", dir)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("control socket: make %s private: %w", dir, err)
+	// A directory that was already there is never changed (--socket
+	// /tmp/x.sock must not make /tmp private); one others can write to,
+	// where they could replace the socket, is refused.
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		if fi.Mode()&os.ModeSticky != 0 {
+			perm |= 0o1000
 		}
+		return nil, fmt.Errorf("control socket: %s is writable by other users (mode %04o); put the socket in a private directory", dir, uint32(perm))
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		// Only a socket may be replaced: --socket naming some other file
+		// must not delete it.
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("control socket: %s exists and is not a socket; pass --socket with another path", path)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		s, err := (&Client{Path: path}).Status(ctx)
 		cancel()
@@ -172,8 +182,12 @@ func Handler(api API, down func()) http.Handler {
 		var req struct {
 			Profile string `json:"profile"`
 		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Profile == "" {
-			writeErr(w, &agent.UserError{Msg: "switch needs a profile"})
+		if err := decode(r, &req, `{"profile":"NAME"}`); err != nil {
+			writeErr(w, err)
+			return
+		}
+		if req.Profile == "" {
+			writeErr(w, &agent.UserError{Msg: `switch needs a profile: {"profile":"NAME"} (or "auto")`})
 			return
 		}
 		if err := api.Switch(r.Context(), req.Profile); err != nil {
@@ -186,7 +200,10 @@ func Handler(api API, down func()) http.Handler {
 		var req struct {
 			Session string `json:"session"`
 		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
+		if err := decode(r, &req, `{"session":"NAME"}, or {} for the link`); err != nil {
+			writeErr(w, err)
+			return
+		}
 		if err := api.Reconnect(r.Context(), req.Session); err != nil {
 			writeErr(w, err)
 			return
@@ -212,6 +229,27 @@ func Handler(api API, down func()) http.Handler {
 		down()
 	})
 	return mux
+}
+
+// decode reads a request's JSON body into v. An empty body is the empty
+// request; anything else must be one JSON object with only v's fields, so
+// that a mangled request is refused before it does anything.
+func decode(r *http.Request, v any, want string) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	if err != nil {
+		return &agent.UserError{Msg: fmt.Sprintf("%s %s: bad request body (%v); want %s", r.Method, r.URL.Path, err, want)}
+	}
+	return nil
 }
 
 // Serve serves api on ln until ctx ends; then it closes ln (removing the
