@@ -71,11 +71,14 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("demo takes no arguments")
 	}
+	// The flags are checked even when the log is not shown (-v).
+	vlog, err := lf.logger(e.stderr)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if lf.verbose {
-		if log, err = lf.logger(e.stderr); err != nil {
-			return err
-		}
+		log = vlog
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(e.stdout, "demo: "+format+"\n", a...) }
 

@@ -49,10 +49,17 @@ func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Ta
 			names = append(names, n)
 		}
 		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
-			Msg: fmt.Sprintf("no server %q (servers: %s)", name, strings.Join(sortStrings(names), ", "))}
+			Msg: fmt.Sprintf("no server %q (servers: %s)", name, orNone(sortStrings(names)))}
 	}
 	t, dopts, err := agent.ResolveServer(name, srv)
 	return srv, t, dopts, err
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }
 
 func sortStrings(s []string) []string {
