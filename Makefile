@@ -74,9 +74,13 @@ bench: deps build
 	scripts/bench.sh
 
 # The fault soak at full length (the CI tests run a short one): 50 kill -9,
-# 10 freezes, sshd stopped 30 s, xpra servers killed, switches during reconnects.
+# 10 freezes, sshd stopped 30 s, xpra servers killed, switches during reconnects;
+# then its network-namespace variant (root): the veth to a namespaced sshd cut
+# 10 times briefly and 10 times for longer than the dead-link threshold.
+# Two runs, in this order: TestSoak starts the report, TestSoakNetns appends to it.
 soak: deps
 	PERCH_SOAK=full PERCH_SOAK_REPORT=$(CURDIR)/soak-report.txt $(GO) test -count=1 -timeout 20m -run '^TestSoak$$' -v ./sessions
+	PERCH_SOAK=full PERCH_SOAK_REPORT=$(CURDIR)/soak-report.txt $(GO) test -count=1 -timeout 20m -run '^TestSoakNetns$$' -v ./sessions
 	@cat soak-report.txt
 
 clean:

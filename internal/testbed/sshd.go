@@ -30,7 +30,8 @@ const HostAlias = "perch-test"
 // killed the connection's sshd processes).
 const sshdMarkerVar = "PERCH_TESTBED_SSHD"
 
-// SSHD is an OpenSSH sshd on 127.0.0.1 with throwaway keys.
+// SSHD is an OpenSSH sshd on 127.0.0.1 (or inside a network namespace,
+// see SSHDOptions) with throwaway keys.
 //
 // Remote sessions run with HOME=Home (a directory inside Dir), so that
 // client defaults written there (see WriteXpraClientDefaults) apply only to
@@ -42,8 +43,10 @@ const sshdMarkerVar = "PERCH_TESTBED_SSHD"
 // signals and the forwarded DISPLAY pass through untouched, which a
 // ForceCommand wrapper would have had to re-create.
 type SSHD struct {
-	Addr        string        // "127.0.0.1:PORT"
+	Addr        string        // "HOST:PORT"
+	Host        string        // the listening address: 127.0.0.1, or Netns.NSAddr
 	Port        int           // the listening port
+	Netns       *Netns        // the network namespace sshd runs in, or nil
 	Dir         string        // private directory holding everything below
 	User        string        // the login user (the current user)
 	HostKey     ssh.PublicKey // the server's ed25519 host key
@@ -66,9 +69,23 @@ type SSHD struct {
 	socketsRef bool // holds a reference on the shared xpra socket directory
 }
 
+// SSHDOptions tunes StartSSHDWith; the zero value is StartSSHD's server.
+type SSHDOptions struct {
+	// Netns runs sshd inside this network namespace, listening on its
+	// address NSAddr instead of 127.0.0.1 (the port is still picked free
+	// on the host, which is as good as any in a fresh namespace). The
+	// sessions' commands and sshd's X11 forwarding listeners (localhost:6200
+	// and up) are then inside the namespace too; xpra's sockets are unix
+	// sockets in the file system and stay reachable from there.
+	Netns *Netns
+}
+
 // StartSSHD starts an sshd on a free port of 127.0.0.1 with fresh host and
 // user keys, and returns once it accepts connections.
-func StartSSHD() (*SSHD, error) {
+func StartSSHD() (*SSHD, error) { return StartSSHDWith(SSHDOptions{}) }
+
+// StartSSHDWith is StartSSHD with options.
+func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
 	sshd, err := findBinary("/usr/sbin/sshd", "sshd")
 	if err != nil {
 		return nil, errors.New("the OpenSSH server is not installed (package openssh-server)")
@@ -89,7 +106,10 @@ func StartSSHD() (*SSHD, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create the sshd directory: %w", err)
 	}
-	s := &SSHD{Dir: dir, HostAlias: HostAlias, sshd: sshd, marker: sshdMarkerVar + "=" + dir}
+	s := &SSHD{Dir: dir, Host: "127.0.0.1", Netns: opts.Netns, HostAlias: HostAlias, sshd: sshd, marker: sshdMarkerVar + "=" + dir}
+	if opts.Netns != nil {
+		s.Host = opts.Netns.NSAddr
+	}
 	if err := s.setup(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -204,7 +224,7 @@ func (s *SSHD) choosePort() error {
 	}
 	s.Port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+	s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 	if err := os.WriteFile(s.config, []byte(s.sshdConfig()), 0o600); err != nil {
 		return fmt.Errorf("write sshd_config: %w", err)
 	}
@@ -222,7 +242,7 @@ func (s *SSHD) choosePort() error {
 func (s *SSHD) sshdConfig() string {
 	q := strconv.Quote
 	return fmt.Sprintf(`# sshd_config of perch's test bed
-ListenAddress 127.0.0.1:%d
+ListenAddress %s
 AddressFamily inet
 HostKey %s
 PidFile %s
@@ -251,7 +271,7 @@ PrintLastLog no
 # sessions' HOME is the test bed's own. xpra 3.1 never reads ~/.xpra for
 # root, so XPRA_USER_CONF_DIRS names the client defaults explicitly.
 SetEnv %s %s %s
-`, s.Port, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
+`, s.Addr, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
 		q("HOME="+s.Home), q("XPRA_USER_CONF_DIRS="+filepath.Join(s.Home, ".xpra")), q(s.marker))
 }
 
@@ -260,7 +280,7 @@ func (s *SSHD) sshConfig() string {
 	q := strconv.Quote
 	return fmt.Sprintf(`# ssh_config of perch's test bed
 Host %s
-  HostName 127.0.0.1
+  HostName %s
   Port %d
   User %s
   IdentityFile %s
@@ -278,7 +298,7 @@ Host %s
   ControlPath none
   ConnectTimeout 10
   LogLevel ERROR
-`, s.HostAlias, s.Port, s.User, q(s.UserKey), q(s.KnownHosts))
+`, s.HostAlias, s.Host, s.Port, s.User, q(s.UserKey), q(s.KnownHosts))
 }
 
 // SSHArgs returns the arguments that point the OpenSSH client at this
@@ -307,7 +327,11 @@ func (s *SSHD) Start() error {
 	}
 	defer logf.Close()
 	start, _ := logf.Seek(0, 2)
-	cmd := exec.Command(s.sshd, "-D", "-e", "-f", s.config)
+	args := []string{"-D", "-e", "-f", s.config}
+	cmd := exec.Command(s.sshd, args...)
+	if s.Netns != nil {
+		cmd = s.Netns.Command(s.sshd, args...)
+	}
 	cmd.Env = append(minimalEnv(), s.marker)
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -319,7 +343,7 @@ func (s *SSHD) Start() error {
 	go func() { _ = cmd.Wait(); close(done) }()
 	s.cmd, s.done = cmd, done
 
-	want := fmt.Sprintf("Server listening on 127.0.0.1 port %d.", s.Port)
+	want := fmt.Sprintf("Server listening on %s port %d.", s.Host, s.Port)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		log := logSince(s.Log, start)
