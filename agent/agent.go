@@ -120,6 +120,9 @@ type Agent struct {
 	runCtx  context.Context
 	changes chan struct{}
 	stopped chan struct{}
+
+	watchMu sync.Mutex
+	updated chan struct{} // closed by the next change; nil until asked for
 }
 
 type request struct {
@@ -157,11 +160,29 @@ func New(o Options) *Agent {
 // Changes signals (coalesced) every change of Status.
 func (a *Agent) Changes() <-chan struct{} { return a.changes }
 
+// Updated returns a channel that is closed at the next change of Status
+// (or when the agent stops). Unlike Changes it has any number of readers:
+// each watcher asks again after every change.
+func (a *Agent) Updated() <-chan struct{} {
+	a.watchMu.Lock()
+	defer a.watchMu.Unlock()
+	if a.updated == nil {
+		a.updated = make(chan struct{})
+	}
+	return a.updated
+}
+
 func (a *Agent) notify() {
 	select {
 	case a.changes <- struct{}{}:
 	default:
 	}
+	a.watchMu.Lock()
+	if a.updated != nil {
+		close(a.updated)
+		a.updated = nil
+	}
+	a.watchMu.Unlock()
 }
 
 // Status returns a copy of the whole state.
@@ -280,6 +301,7 @@ func (e *UserError) Error() string { return e.Msg }
 // ends, then stops the link and its sessions and returns. An error in the
 // initial profile is returned at once, with nothing left running.
 func (a *Agent) Run(ctx context.Context, initial string) error {
+	defer a.notify()
 	defer close(a.stopped)
 	a.runCtx = ctx
 	events, err := a.opts.Display.Watch(ctx)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -42,39 +43,77 @@ func (c *Client) http() *http.Client {
 
 func (c *Client) call(ctx context.Context, method, path string, body any) (agent.Status, error) {
 	var st agent.Status
-	var rd *bytes.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return st, err
-		}
-		rd = bytes.NewReader(b)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://perch"+path, rd)
+	resp, err := c.do(ctx, method, path, body)
 	if err != nil {
 		return st, err
 	}
-	resp, err := c.http().Do(req)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-			return st, fmt.Errorf("%w (no socket at %s; start one with `perch up`)", ErrNoAgent, c.Path)
-		}
-		return st, fmt.Errorf("control socket %s: %w", c.Path, err)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var eb ErrorBody
-		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
-			return st, fmt.Errorf("control socket %s: %s", c.Path, resp.Status)
-		}
-		return st, &RequestError{Msg: eb.Error, Invalid: eb.Invalid}
-	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return st, fmt.Errorf("control socket %s: bad answer: %w", c.Path, err)
 	}
 	return st, nil
+}
+
+// do sends a request and returns a 200 answer; any other answer is an
+// error (a *RequestError when the agent says why).
+func (c *Client) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	rd := bytes.NewReader(nil)
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://perch"+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf("%w (no socket at %s; start one with `perch up`)", ErrNoAgent, c.Path)
+		}
+		return nil, fmt.Errorf("control socket %s: %w", c.Path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var eb ErrorBody
+		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
+			return nil, fmt.Errorf("control socket %s: %s", c.Path, resp.Status)
+		}
+		return nil, &RequestError{Msg: eb.Error, Invalid: eb.Invalid}
+	}
+	return resp, nil
+}
+
+// ErrStreamEnded means the agent ended the event stream (it stopped).
+var ErrStreamEnded = errors.New("the perch agent ended the event stream")
+
+// Watch calls fn with the agent's status now and after every change, until
+// ctx ends (it then returns ctx's error) or the stream breaks: the agent
+// stopped (ErrStreamEnded) or cannot be reached.
+func (c *Client) Watch(ctx context.Context, fn func(agent.Status)) error {
+	resp, err := c.do(ctx, http.MethodGet, "/v1/events", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var st agent.Status
+		err := dec.Decode(&st)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return ErrStreamEnded
+		case err != nil:
+			return fmt.Errorf("control socket %s: event stream: %w", c.Path, err)
+		}
+		fn(st)
+	}
 }
 
 // Status returns the agent's status.

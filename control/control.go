@@ -36,6 +36,8 @@ func DefaultPath(getenv func(string) string) string {
 // API is what the socket serves; *agent.Agent implements it.
 type API interface {
 	Status() agent.Status
+	// Updated returns a channel closed at the next change of Status.
+	Updated() <-chan struct{}
 	Switch(ctx context.Context, profile string) error
 	Reconnect(ctx context.Context, session string) error
 	Reload(ctx context.Context) error
@@ -178,6 +180,28 @@ func Handler(api API, down func()) http.Handler {
 		_ = json.NewEncoder(w).Encode(api.Status())
 	}
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { ok(w) })
+	// The status now and after every change, one JSON object per line, until
+	// the client goes or the agent stops: front ends follow the agent
+	// without polling.
+	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		rc := http.NewResponseController(w)
+		enc := json.NewEncoder(w)
+		for {
+			next := api.Updated()
+			if err := enc.Encode(api.Status()); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+			select {
+			case <-next:
+			case <-r.Context().Done():
+				return
+			}
+		}
+	})
 	mux.HandleFunc("POST /v1/switch", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Profile string `json:"profile"`
@@ -253,9 +277,12 @@ func decode(r *http.Request, v any, want string) error {
 }
 
 // Serve serves api on ln until ctx ends; then it closes ln (removing the
-// socket file) and waits for the requests in flight, at most 5 s.
+// socket file), ends the event streams and waits for the requests in
+// flight, at most 5 s.
 func Serve(ctx context.Context, ln net.Listener, api API, down func()) error {
-	srv := &http.Server{Handler: Handler(api, down), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: Handler(api, down), ReadHeaderTimeout: 5 * time.Second,
+		// Requests see ctx end, so /v1/events streams stop with the server.
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

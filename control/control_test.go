@@ -18,7 +18,8 @@ import (
 
 type fakeAPI struct{ switched string }
 
-func (f *fakeAPI) Status() agent.Status { return agent.Status{PID: os.Getpid(), Profile: "desk"} }
+func (f *fakeAPI) Status() agent.Status     { return agent.Status{PID: os.Getpid(), Profile: "desk"} }
+func (f *fakeAPI) Updated() <-chan struct{} { return nil }
 func (f *fakeAPI) Switch(ctx context.Context, p string) error {
 	if p == "attic" {
 		return &agent.UserError{Msg: `no profile "attic"`}

@@ -29,7 +29,8 @@ type fuzzAPI struct {
 	reloaded, down        bool
 }
 
-func (a *fuzzAPI) Status() agent.Status { return agent.Status{PID: 42, Profile: "desk"} }
+func (a *fuzzAPI) Status() agent.Status     { return agent.Status{PID: 42, Profile: "desk"} }
+func (a *fuzzAPI) Updated() <-chan struct{} { return nil }
 func (a *fuzzAPI) Switch(_ context.Context, p string) error {
 	a.switched = &p
 	if p == "attic" {
@@ -44,8 +45,13 @@ func (a *fuzzAPI) Disconnect(context.Context) error            { return nil }
 func FuzzHandler(f *testing.F) {
 	f.Add("POST", "/v1/switch", []byte(`{"profile":"desk"}`))
 	f.Add("GET", "/v1/status", []byte(nil))
+	f.Add("GET", "/v1/events", []byte(nil))
 	f.Fuzz(func(t *testing.T, method, path string, body []byte) {
-		req, err := http.NewRequest(method, "http://perch"+path, bytes.NewReader(body))
+		// The client is gone already: the event stream answers the status
+		// now and ends; every other route does not look at the context.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req, err := http.NewRequestWithContext(ctx, method, "http://perch"+path, bytes.NewReader(body))
 		if err != nil {
 			return
 		}
@@ -55,6 +61,14 @@ func FuzzHandler(f *testing.F) {
 		route := req.Method + " " + req.URL.Path
 		known := map[string]bool{"GET /v1/status": true, "POST /v1/switch": true, "POST /v1/reconnect": true,
 			"POST /v1/disconnect": true, "POST /v1/reload": true, "POST /v1/down": true}
+		if route == "GET /v1/events" {
+			var st agent.Status
+			if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/x-ndjson" ||
+				json.Unmarshal(rec.Body.Bytes(), &st) != nil || st.PID != 42 || api.switched != nil || api.reconnected != nil || api.reloaded || api.down {
+				t.Fatalf("%s answered %d %q and acted: %+v", route, rec.Code, rec.Body, api)
+			}
+			return
+		}
 		if !known[route] {
 			if rec.Code == http.StatusOK || api.switched != nil || api.reconnected != nil || api.reloaded || api.down {
 				t.Fatalf("%s answered %d and acted: %+v", route, rec.Code, api)

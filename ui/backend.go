@@ -103,38 +103,52 @@ func (b *AgentBackend) Disconnect(ctx context.Context) error { return b.a.Discon
 func (b *AgentBackend) Changes() <-chan struct{} { return b.changes }
 
 // ClientBackend is an agent reached through its control socket (a `perch
-// up` that holds it). The socket has no event stream, so Run polls the
-// status and signals Changes when it differs.
+// up` that holds it). Run follows the agent's event stream, so the tray
+// learns of every change at once and does nothing while nothing happens.
 type ClientBackend struct {
-	c        *control.Client
-	interval time.Duration
-	changes  chan struct{}
+	c     *control.Client
+	retry time.Duration
+	// changes is signalled when the status (or the error) seen changes.
+	changes chan struct{}
 
 	mu   sync.Mutex
 	last string // the last status (or error) seen, as JSON
 }
 
-// NewClientBackend talks to c, polling every interval (1 s when zero).
-func NewClientBackend(c *control.Client, interval time.Duration) *ClientBackend {
-	if interval <= 0 {
-		interval = time.Second
+// NewClientBackend talks to c; when the agent cannot be reached, Run tries
+// again after retry (1 s when zero), doubling up to 30 s.
+func NewClientBackend(c *control.Client, retry time.Duration) *ClientBackend {
+	if retry <= 0 {
+		retry = time.Second
 	}
-	return &ClientBackend{c: c, interval: interval, changes: make(chan struct{}, 1)}
+	return &ClientBackend{c: c, retry: retry, changes: make(chan struct{}, 1)}
 }
 
-// Run polls the agent until ctx ends.
+// Run follows the agent until ctx ends. A broken stream (the agent went)
+// is shown as the error and followed again after a pause.
 func (b *ClientBackend) Run(ctx context.Context) {
-	t := time.NewTicker(b.interval)
-	defer t.Stop()
+	wait := b.retry
 	for {
+		got := false
+		err := b.c.Watch(ctx, func(st agent.Status) {
+			got = true
+			b.seen(st, nil)
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if got {
+			wait = b.retry
+		}
+		b.seen(agent.Status{}, err)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, _ = b.Status(cctx)
-		cancel()
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 

@@ -15,9 +15,19 @@ import (
 
 // fakeAPI is an agent behind a real control socket.
 type fakeAPI struct {
-	mu    sync.Mutex
-	st    agent.Status
-	calls []string
+	mu      sync.Mutex
+	st      agent.Status
+	calls   []string
+	updated chan struct{}
+}
+
+func (f *fakeAPI) Updated() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.updated == nil {
+		f.updated = make(chan struct{})
+	}
+	return f.updated
 }
 
 func (f *fakeAPI) Status() agent.Status {
@@ -29,6 +39,10 @@ func (f *fakeAPI) Status() agent.Status {
 func (f *fakeAPI) set(st agent.Status) {
 	f.mu.Lock()
 	f.st = st
+	if f.updated != nil {
+		close(f.updated)
+		f.updated = nil
+	}
 	f.mu.Unlock()
 }
 
@@ -75,7 +89,7 @@ func serve(t *testing.T, api control.API) string {
 func TestClientBackend(t *testing.T) {
 	t.Parallel()
 	api := &fakeAPI{st: status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached")}
-	b := NewClientBackend(&control.Client{Path: serve(t, api)}, 10*time.Millisecond)
+	b := NewClientBackend(&control.Client{Path: serve(t, api)}, time.Hour) // an hour: changes must come from the stream, not from retries
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -104,7 +118,7 @@ func TestClientBackend(t *testing.T) {
 		t.Fatalf("calls = %q, want %q", calls, want)
 	}
 
-	// Run polls and signals a change of state.
+	// Run follows the event stream and signals a change of state.
 	runCtx, stop := context.WithCancel(ctx)
 	ran := make(chan struct{})
 	go func() { defer close(ran); b.Run(runCtx) }()
@@ -140,4 +154,54 @@ func TestClientBackendNoAgent(t *testing.T) {
 	if m := Present(agent.Status{}, err, Caps{}); m.Icon != IconDisconnected || len(m.Items) != 5 {
 		t.Fatalf("model for no agent: %+v", m)
 	}
+}
+
+// The agent behind the socket stops and another starts: the backend shows
+// the loss, then follows the new one.
+func TestClientBackendAgentRestarts(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "control.sock")
+	start := func(profile string) (stop func()) {
+		ln, err := control.Listen(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api := &fakeAPI{st: status(profile, agent.ModeManual, sessions.LinkUp, ":10=attached")}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = control.Serve(ctx, ln, api, func() {})
+		}()
+		return func() { cancel(); <-done }
+	}
+	stop := start("desk")
+	b := NewClientBackend(&control.Client{Path: path}, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { defer close(ran); b.Run(runCtx) }()
+	defer func() { stopRun(); <-ran }()
+
+	// waitFor waits for a change after which Status satisfies ok.
+	waitFor := func(what string, ok func(agent.Status, error) bool) {
+		t.Helper()
+		for {
+			select {
+			case <-b.Changes():
+			case <-ctx.Done():
+				t.Fatalf("no change signalled: %s", what)
+			}
+			if ok(b.Status(ctx)) {
+				return
+			}
+		}
+	}
+	waitFor("the first agent", func(st agent.Status, err error) bool { return err == nil && st.Profile == "desk" })
+	stop()
+	waitFor("the agent stopped", func(_ agent.Status, err error) bool { return errors.Is(err, control.ErrNoAgent) })
+	stop = start("couch")
+	defer stop()
+	waitFor("the second agent", func(st agent.Status, err error) bool { return err == nil && st.Profile == "couch" })
 }

@@ -191,14 +191,14 @@ func attachOrStart(ctx context.Context, o options, log *slog.Logger, p *ui.Promp
 func attach(ctx context.Context, client *control.Client) *backend {
 	cb := ui.NewClientBackend(client, time.Second)
 	ctx, cancel := context.WithCancel(ctx)
-	polled := make(chan struct{})
+	followed := make(chan struct{})
 	go func() {
-		defer close(polled)
+		defer close(followed)
 		cb.Run(ctx)
 	}()
 	return &backend{
 		backend: cb,
 		stop:    cancel,
-		wait:    func() error { cancel(); <-polled; return nil },
+		wait:    func() error { cancel(); <-followed; return nil },
 	}
 }
