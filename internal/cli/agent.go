@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -181,14 +182,34 @@ func clientErr(err error) error {
 }
 
 func (e *env) cmdStatus(ctx context.Context, args []string) error {
-	var asJSON bool
+	var asJSON, follow bool
 	c, _, err := e.client(args, "status", 0, func(fs interface {
 		BoolVar(*bool, string, bool, string)
 	}) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+		fs.BoolVar(&follow, "follow", false, "print the status again at every change, until interrupted")
 	})
 	if err != nil {
 		return err
+	}
+	if follow {
+		enc := json.NewEncoder(e.stdout)
+		err := c.Watch(ctx, func(st agent.Status) {
+			if asJSON {
+				_ = enc.Encode(st) // one object per line
+				return
+			}
+			fmt.Fprintf(e.stdout, "--- %s\n", time.Now().Format(time.TimeOnly))
+			printStatus(e.stdout, st)
+		})
+		switch {
+		case ctx.Err() != nil: // interrupted: the normal end
+			return nil
+		case errors.Is(err, control.ErrStreamEnded):
+			fmt.Fprintln(e.stderr, "perch: the agent stopped")
+			return nil
+		}
+		return clientErr(err)
 	}
 	st, err := c.Status(ctx)
 	if err != nil {

@@ -403,3 +403,77 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// perch status --follow prints the status now and at every change, and
+// ends when the agent stops.
+func TestStatusFollow(t *testing.T) {
+	needX(t)
+	cfg := writeConfig(t, `
+[profile.one]
+[[profile.one.output]]
+name = "DUMMY0"
+mode = "1024x768@60"
+
+[profile.two]
+[[profile.two.output]]
+name = "DUMMY0"
+mode = "800x600@60"
+`)
+	sock := filepath.Join(t.TempDir(), "control.sock")
+	vars := map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}
+	var upLog syncBuffer
+	up := &env{stdin: strings.NewReader(""), stdout: &upLog, stderr: &upLog, getenv: func(k string) string { return vars[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	upDone := make(chan int, 1)
+	go func() { upDone <- up.run(ctx, []string{"up", "one", "--socket", sock}) }()
+	waitStatus(t, sock, "profile one", 10*time.Second, func(s agent.Status) bool { return s.Profile == "one" })
+
+	var out, errb syncBuffer
+	fe := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	followDone := make(chan int, 1)
+	go func() { followDone <- fe.run(ctx, []string{"status", "--follow", "--json", "--socket", sock}) }()
+	profiles := func() []string {
+		var ps []string
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var st agent.Status
+			if line != "" && json.Unmarshal([]byte(line), &st) == nil {
+				ps = append(ps, st.Profile)
+			}
+		}
+		return ps
+	}
+	waitLines := func(what string, ok func([]string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(profiles()); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("status --follow: no %s; output:\n%s%s", what, out.String(), errb.String())
+			}
+		}
+	}
+	waitLines("first status", func(ps []string) bool { return len(ps) >= 1 && ps[0] == "one" })
+	if r := perch(t, vars, "switch", "two", "--socket", sock); r.code != 0 {
+		t.Fatalf("switch two: %d %s", r.code, r.stderr)
+	}
+	waitLines("status after the switch", func(ps []string) bool { return len(ps) >= 2 && ps[len(ps)-1] == "two" })
+
+	if r := perch(t, vars, "down", "--socket", sock); r.code != 0 {
+		t.Fatalf("down: %d %s", r.code, r.stderr)
+	}
+	select {
+	case code := <-followDone:
+		if code != 0 || !strings.Contains(errb.String(), "the agent stopped") {
+			t.Errorf("status --follow after down: exit %d, stderr %q", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("status --follow did not end when the agent stopped")
+	}
+	select {
+	case code := <-upDone:
+		if code != 0 {
+			t.Errorf("up exited %d:\n%s", code, upLog.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("up did not stop")
+	}
+}

@@ -61,7 +61,7 @@ Usage:
   perch check                                    validate the configuration
   perch up [PROFILE|auto] [--socket PATH]        the agent: apply the layout, connect, supervise the
                                                  sessions; SIGHUP reloads; SIGINT/SIGTERM stop it
-  perch status [--json]                          the running agent: profile, link, layout, sessions
+  perch status [--json] [--follow]               the running agent: profile, link, layout, sessions
   perch switch PROFILE|auto                      switch the running agent's profile
   perch reconnect [SESSION]                      reconnect the link, or restart one session
   perch disconnect                               drop the link (the layout stays)
