@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,7 +16,40 @@ func tomlKey(s string) string {
 	if bareKey.MatchString(s) {
 		return s
 	}
-	return strconv.Quote(s)
+	return tomlQuote(s)
+}
+
+// tomlQuote writes s as a TOML basic string. Go's %q is not TOML: it
+// writes \v, \a and \x.. escapes that TOML does not have.
+func tomlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\u%04X`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // RenderProfile writes a profile's layout part as TOML.
@@ -28,19 +60,19 @@ func RenderProfile(p *Profile) string {
 	if len(p.Match) > 0 {
 		q := make([]string, len(p.Match))
 		for i, m := range p.Match {
-			q[i] = strconv.Quote(m)
+			q[i] = tomlQuote(m)
 		}
 		fmt.Fprintf(&b, "match = [%s]\n", strings.Join(q, ", "))
 	}
 	for _, o := range p.Outputs {
 		fmt.Fprintf(&b, "[[%s.output]]\n", key)
-		fmt.Fprintf(&b, "name = %q\n", o.Name)
+		fmt.Fprintf(&b, "name = %s\n", tomlQuote(o.Name))
 		if o.Mode != "" {
-			fmt.Fprintf(&b, "mode = %q\n", o.Mode)
+			fmt.Fprintf(&b, "mode = %s\n", tomlQuote(o.Mode))
 		}
 		for _, kv := range [][2]string{{"pos", o.Pos}, {"right-of", o.RightOf}, {"left-of", o.LeftOf}, {"above", o.Above}, {"below", o.Below}, {"rotate", o.Rotate}} {
 			if kv[1] != "" {
-				fmt.Fprintf(&b, "%s = %q\n", kv[0], kv[1])
+				fmt.Fprintf(&b, "%s = %s\n", kv[0], tomlQuote(kv[1]))
 			}
 		}
 		if o.Primary {

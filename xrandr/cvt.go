@@ -223,10 +223,11 @@ func cvtTimings(hdisplay, vdisplay int, vrefresh float32, reduced bool) (Modelin
 			return Modeline{}, errNoFit
 		}
 	}
-	// Degenerate sizes (a few pixels) give timings out of order or a zero
-	// clock, which cvt prints regardless; no server accepts them.
-	if dotClock == 0 || hsyncStart < hdisplay || hsyncEnd < hsyncStart || htotal < hsyncEnd ||
-		vsyncStart < vdisplay || vsyncEnd < vsyncStart || vtotal < vsyncEnd {
+	// Degenerate sizes (a few pixels) give timings out of order, a sync
+	// pulse of no width or a zero clock, which cvt prints regardless (cvt
+	// 80 70: 80 88 88 96); no monitor syncs to them.
+	if dotClock == 0 || hsyncStart < hdisplay || hsyncEnd <= hsyncStart || htotal < hsyncEnd ||
+		vsyncStart < vdisplay || vsyncEnd <= vsyncStart || vtotal < vsyncEnd {
 		return Modeline{}, errNoFit
 	}
 

@@ -44,14 +44,15 @@ func FuzzParseMode(f *testing.F) {
 			t.Fatalf("%q reads %+v; %q reads %+v, %v", s, req, back, r2, err)
 		}
 		// A mode the server lacks is made from CVT timings: they must be
-		// ordered and the clock positive, or an error.
+		// ordered and the clock positive, or an error. The front porch may
+		// be 0 (cvt 100 100 gives 104 104 112 120, as /usr/bin/cvt does).
 		ml, err := CVT(req.Width, req.Height, req.Refresh, false)
 		if err != nil {
 			return
 		}
 		if ml.Clock <= 0 || int(ml.HDisplay) < req.Width || int(ml.VDisplay) != req.Height ||
-			!(ml.HDisplay < ml.HSyncStart && ml.HSyncStart < ml.HSyncEnd && ml.HSyncEnd < ml.HTotal) ||
-			!(ml.VDisplay < ml.VSyncStart && ml.VSyncStart < ml.VSyncEnd && ml.VSyncEnd < ml.VTotal) {
+			!(ml.HDisplay <= ml.HSyncStart && ml.HSyncStart < ml.HSyncEnd && ml.HSyncEnd <= ml.HTotal) ||
+			!(ml.VDisplay <= ml.VSyncStart && ml.VSyncStart < ml.VSyncEnd && ml.VSyncEnd <= ml.VTotal) {
 			t.Fatalf("%q: CVT gives %s", s, ml)
 		}
 		if m := modeFromModeline(ml); m.Refresh() <= 0 {
