@@ -176,6 +176,7 @@ func usageCases() []cliCase {
 		{"unknown layout subcommand", []string{"layout", "show", "desk"}, nil, 2, `unknown layout subcommand "show" (want apply or save)`},
 		{"unknown flag", []string{"outputs", "--jsn"}, nil, 2, "unknown flag --jsn"},
 		{"flag without value", []string{"layout", "apply", "desk", "--config"}, nil, 2, "flag --config needs a value"},
+		{"flag whose value is --", []string{"exec", "quiet", "--config", "--", "xterm"}, nil, 2, "flag --config needs a value"},
 		{"bad boolean", []string{"outputs", "--json=maybe"}, nil, 2, `invalid boolean value "maybe" for -json: parse error`},
 		{"outputs with an argument", []string{"outputs", "DUMMY0"}, nil, 2, "outputs takes no arguments"},
 		{"check with an argument", []string{"check", "desk", "--config", "@"}, nil, 2, "check takes no arguments"},

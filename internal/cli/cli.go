@@ -232,7 +232,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
 			continue
 		}
-		if i+1 >= len(args) {
+		// "--" ends the flags: it is never a value (--display -- xterm
+		// forgot the display).
+		if i+1 >= len(args) || args[i+1] == "--" {
 			return nil, usagef("flag %s needs a value", a)
 		}
 		i++
