@@ -109,10 +109,20 @@ func run(n, rn int, only, out, perch string) error {
 		"  tool measured. Ratios near 1.00 move by ±10–20 %% between runs; look at several runs before\n"+
 		"  reading a difference of that size.\n"+
 		"- perch's X11 forwarding adds goroutine hand-offs per round trip that OpenSSH's single poll loop\n"+
-		"  does not have; on round-trip-bound work (`-getimage10`) it measured between 0.8 and 1.0 of\n"+
-		"  `ssh -Y` here, on throughput (`-putimage500`) between 0.9 and 1.5.\n"+
+		"  does not have: x/crypto/ssh passes each packet from its transport reader to its mux loop to the\n"+
+		"  channel's reader, and a `perf` profile of `perch exec` under `-getimage10` is dominated by Go's\n"+
+		"  scheduler waking threads (sysmon, futex, epoll). On round-trip-bound work (`-getimage10`) perch\n"+
+		"  measured between 0.75 and 1.0 of `ssh -Y` here, using about 1.6 times its CPU per operation; on\n"+
+		"  throughput (`-putimage500`) between 0.8 and 1.5 at about the same CPU. GOMAXPROCS=1 lowered\n"+
+		"  perch's CPU per operation by 6–18 %% in alternating runs but did not move the rate reliably, so it\n"+
+		"  is not set; larger copy and read buffers changed nothing measurable.\n"+
 		"- Cold start: perch starts its sessions one at a time, 80 ms apart, because sshd runs xauth for each\n"+
-		"  X11 session and concurrent xauth runs on one ~/.Xauthority collide on its lock and sleep 2 s.\n")
+		"  X11 session and concurrent xauth runs on one ~/.Xauthority collide on its lock and sleep 2 s.\n"+
+		"  Opening the gate as soon as the remote shell has started (xauth done) gained ~20 ms of ~1.1 s:\n"+
+		"  both ways are bound by four xpra clients starting on two cores (0.98–1.30 across runs).\n"+
+		"- Recovery after a kill: both reconnect as soon as the connection is reset (0.99–1.14 across\n"+
+		"  runs). After a freeze both detect the dead link at the same 3 s limit; perch is back sooner\n"+
+		"  because one new connection carries every session.\n")
 	if err := os.WriteFile(out, []byte(report.String()), 0o644); err != nil {
 		return err
 	}
