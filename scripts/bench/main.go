@@ -112,10 +112,11 @@ func run(n, rn int, only, out, perch string) error {
 		"  does not have: x/crypto/ssh passes each packet from its transport reader to its mux loop to the\n"+
 		"  channel's reader, and a `perf` profile of `perch exec` under `-getimage10` is dominated by Go's\n"+
 		"  scheduler waking threads (sysmon, futex, epoll). On round-trip-bound work (`-getimage10`) perch\n"+
-		"  measured between 0.75 and 1.0 of `ssh -Y` here, using about 1.6 times its CPU per operation; on\n"+
-		"  throughput (`-putimage500`) between 0.8 and 1.5 at about the same CPU. GOMAXPROCS=1 lowered\n"+
-		"  perch's CPU per operation by 6–18 %% in alternating runs but did not move the rate reliably, so it\n"+
-		"  is not set; larger copy and read buffers changed nothing measurable.\n"+
+		"  measured between 0.75 and 1.0 of `ssh -Y` here, using 1.3–1.6 times its CPU per operation; on\n"+
+		"  throughput (`-putimage500`) between 0.8 and 1.5. perch runs with GOMAXPROCS=1 (unless the\n"+
+		"  environment sets it): in alternating runs it cut perch's CPU per operation by about a fifth\n"+
+		"  (putimage 4.1 → 3.2 ms, getimage 230 → 185 µs) and did not slow either test; the round trip\n"+
+		"  stayed where it was. Larger copy and read buffers changed nothing measurable.\n"+
 		"- Cold start: perch starts its sessions one at a time, 80 ms apart, because sshd runs xauth for each\n"+
 		"  X11 session and concurrent xauth runs on one ~/.Xauthority collide on its lock and sleep 2 s.\n"+
 		"  Opening the gate as soon as the remote shell has started (xauth done) gained ~20 ms of ~1.1 s:\n"+
