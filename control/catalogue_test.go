@@ -297,12 +297,12 @@ func rewriteConfig(text string) func(t *testing.T, ca *catAgent) {
 func TestCatalogueRequests(t *testing.T) {
 	profiles := "desk, local, hooked, far, pa, pb"
 	runRequestCases(t, "desk", nil, []requestCase{
-		{name: "unknown path", method: "GET", path: "/v1/nope", status: 404,
-			want: "404 page not found\n", client: "control socket @: 404 Not Found"},
-		{name: "unknown method", method: "DELETE", path: "/v1/status", status: 405,
-			want: "Method Not Allowed\n", client: "control socket @: 405 Method Not Allowed"},
-		{name: "GET of a POST", method: "GET", path: "/v1/switch", status: 405,
-			want: "Method Not Allowed\n", client: "control socket @: 405 Method Not Allowed"},
+		{name: "unknown path", method: "GET", path: "/v1/nope", status: 404, invalid: true,
+			want: "GET /v1/nope: no such request (this agent serves " + routeList + ")"},
+		{name: "unknown method", method: "DELETE", path: "/v1/status", status: 405, invalid: true,
+			want: "DELETE /v1/status: use GET (this agent serves " + routeList + ")"},
+		{name: "GET of a POST", method: "GET", path: "/v1/switch", status: 405, invalid: true,
+			want: "GET /v1/switch: use POST (this agent serves " + routeList + ")"},
 		{name: "switch: bad JSON", method: "POST", path: "/v1/switch", body: `{"profile":`, status: 400, invalid: true,
 			want: `POST /v1/switch: bad request body (unexpected EOF); want {"profile":"NAME"}`},
 		{name: "switch: unknown field", method: "POST", path: "/v1/switch", body: `{"profil":"local"}`, status: 400, invalid: true,

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -252,8 +253,32 @@ func Handler(api API, down func()) http.Handler {
 		ok(w)
 		down()
 	})
-	return mux
+	// A request the socket does not serve gets a JSON answer too, so that
+	// the client can say what is wrong (a perch of another version).
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		code, msg := http.StatusNotFound, fmt.Sprintf("%s %s: no such request", r.Method, r.URL.Path)
+		if allow := routes[r.URL.Path]; len(allow) > 0 {
+			code = http.StatusMethodNotAllowed
+			msg = fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg + " (this agent serves " + routeList + ")", Invalid: true})
+	})
 }
+
+// routes are the requests Handler serves, by path.
+var routes = map[string][]string{
+	"/v1/status": {"GET"}, "/v1/events": {"GET"}, "/v1/switch": {"POST"}, "/v1/reconnect": {"POST"},
+	"/v1/disconnect": {"POST"}, "/v1/reload": {"POST"}, "/v1/down": {"POST"},
+}
+
+const routeList = "GET /v1/status, GET /v1/events, POST /v1/switch, /v1/reconnect, /v1/disconnect, /v1/reload, /v1/down"
 
 // decode reads a request's JSON body into v. An empty body is the empty
 // request; anything else must be one JSON object with only v's fields, so

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,5 +159,30 @@ except Exception as e:
 	}
 	if got := run(65534); got != "b''" && !strings.HasPrefix(got, "error") {
 		t.Errorf("another user got %q, want the connection closed", got)
+	}
+}
+
+// Every route in routes (what the error for an unknown request lists) is
+// served by Handler, and nothing else is.
+func TestRoutesServed(t *testing.T) {
+	h := Handler(&fakeAPI{}, func() {})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the event stream answers once and ends
+	for path, methods := range routes {
+		if !strings.Contains(routeList, path) {
+			t.Errorf("routeList does not name %s", path)
+		}
+		for _, m := range methods {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, m, "http://perch"+path, nil))
+			if strings.Contains(rec.Body.String(), "this agent serves") {
+				t.Errorf("%s %s is listed but not served: %d %s", m, path, rec.Code, rec.Body)
+			}
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "POST", "http://perch/v1/status", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET" || rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("POST /v1/status: %d, Allow %q, %q", rec.Code, rec.Header().Get("Allow"), rec.Body)
 	}
 }
