@@ -805,7 +805,9 @@ func parseSSHDuration(s string) (time.Duration, error) {
 		}
 		unit := map[string]time.Duration{"": time.Second, "s": time.Second, "m": time.Minute,
 			"h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[strings.ToLower(m[2])]
-		if n > int64(math.MaxInt32) || total+time.Duration(n)*unit > time.Duration(math.MaxInt32)*time.Second {
+		// ssh caps a time at INT_MAX seconds; compare before multiplying,
+		// which could overflow (170000000m).
+		if limit := time.Duration(math.MaxInt32) * time.Second; n > int64((limit-total)/unit) {
 			return 0, fmt.Errorf("time %q is too long", s)
 		}
 		total += time.Duration(n) * unit

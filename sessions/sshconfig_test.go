@@ -526,3 +526,23 @@ func TestResolveLikeSSH(t *testing.T) {
 		}
 	}
 }
+
+// ssh caps times at INT_MAX seconds; a value past it is refused, also when
+// the multiplication by its unit would overflow.
+func TestSSHDurationLimit(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"2147483647", true}, {"2147483648", false}, {"35791394m", true}, {"35791395m", false},
+		{"170000000m", false}, {"2147483646s1s", true}, {"2147483647s1s", false}, {"9999999999999w", false},
+	} {
+		d, err := parseSSHDuration(c.in)
+		if (err == nil) != c.ok || d < 0 {
+			t.Errorf("parseSSHDuration(%q) = %v, %v; want ok %v", c.in, d, err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "too long") && !strings.Contains(err.Error(), "bad time") {
+			t.Errorf("parseSSHDuration(%q): %v", c.in, err)
+		}
+	}
+}
