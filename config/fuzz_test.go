@@ -282,8 +282,10 @@ func FuzzRenderProfile(f *testing.F) {
 		}
 		// Names come from the command line and the X server: any text a
 		// TOML file can hold must come back (TOML holds valid UTF-8 only).
+		// Each string on its own: "\xe1" and "\x8f\x80" are invalid, their
+		// concatenation is valid.
 		ok := name != Auto && out1 != out2 && strings.TrimSpace(match) != "" && out1 != "" && out2 != "" &&
-			utf8.ValidString(name+out1+out2+match+mode+pos)
+			!slices.ContainsFunc([]string{name, out1, out2, match, mode, pos}, func(s string) bool { return !utf8.ValidString(s) })
 		if err != nil {
 			if ok && modeOK(mode) && posOK(pos) {
 				t.Fatalf("rendered profile does not parse: %v\n%s", err, text)
