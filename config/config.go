@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -273,6 +274,27 @@ func Parse(path string, data []byte) (*Config, error) {
 		k := und[0].String()
 		return nil, errAt(k, "unknown key %q%s", und[0][len(und[0])-1], hint(k))
 	}
+	// TOML keys are case-sensitive, but the decoder matches struct fields
+	// without regard to case: "Profile" or "nAme" would pass unnoticed.
+	for _, k := range md.Keys() {
+		if bad, want := miscased(reflect.TypeOf(raw), k); bad >= 0 {
+			return nil, errAt(k[:bad+1].String(), "unknown key %q%s", k[bad], fmt.Sprintf(" (did you mean %q?)", want))
+		}
+	}
+	// profile, server and each profile and server are tables; the decoder
+	// quietly drops an array of tables ([[profile]]) in their place.
+	for _, k := range md.Keys() {
+		if len(k) > 2 || (k[0] != "profile" && k[0] != "server") {
+			continue
+		}
+		if typ := md.Type(k...); typ != "Hash" {
+			want := "[" + k[0] + ".NAME]"
+			if len(k) == 2 {
+				want = "[" + k.String() + "]"
+			}
+			return nil, errAt(k.String(), "must be a table such as %s, not %s", want, tomlTypeName(typ))
+		}
+	}
 
 	c := &Config{Path: path, Default: raw.Default, Profiles: map[string]*Profile{}, Servers: map[string]*Server{}}
 
@@ -499,4 +521,59 @@ func hint(key string) string {
 		return fmt.Sprintf(" (did you mean %q?)", k)
 	}
 	return ""
+}
+
+// tomlTypeName words a TOML type as the decoder names it.
+func tomlTypeName(typ string) string {
+	switch typ {
+	case "ArrayHash":
+		return "an array of tables ([[...]])"
+	case "Array":
+		return "an array"
+	case "String":
+		return "a string"
+	case "Integer":
+		return "an integer"
+	case "Float":
+		return "a float"
+	case "Bool":
+		return "a boolean"
+	}
+	return "a " + strings.ToLower(typ)
+}
+
+// miscased walks key through t's TOML tags and returns the index of the
+// first segment that names a field only in another case, and the field's
+// spelling; -1 when there is none.
+func miscased(t reflect.Type, key toml.Key) (int, string) {
+	for i, seg := range key {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Map:
+			t = t.Elem() // seg is a name of the user's
+			continue
+		case reflect.Struct:
+		default:
+			return -1, ""
+		}
+		var field *reflect.StructField
+		for j := range t.NumField() {
+			f := t.Field(j)
+			tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
+			if tag == seg {
+				field = &f
+				break
+			}
+			if strings.EqualFold(tag, seg) {
+				return i, tag
+			}
+		}
+		if field == nil {
+			return -1, "" // unknown: md.Undecoded reports it
+		}
+		t = field.Type
+	}
+	return -1, ""
 }
