@@ -293,16 +293,19 @@ func rewriteConfig(text string) func(t *testing.T, ca *catAgent) {
 	}
 }
 
+// servedList is what an unknown request's answer says the socket serves.
+const servedList = "GET /v1/status, GET /v1/events, POST /v1/switch, POST /v1/reconnect, POST /v1/disconnect, POST /v1/reload, POST /v1/down"
+
 // TestCatalogueRequests: the agent runs desk (a server, session :10).
 func TestCatalogueRequests(t *testing.T) {
 	profiles := "desk, local, hooked, far, pa, pb"
 	runRequestCases(t, "desk", nil, []requestCase{
 		{name: "unknown path", method: "GET", path: "/v1/nope", status: 404, invalid: true,
-			want: "GET /v1/nope: no such request (this agent serves " + routeList + ")"},
+			want: "GET /v1/nope: no such request (this agent serves " + servedList + ")"},
 		{name: "unknown method", method: "DELETE", path: "/v1/status", status: 405, invalid: true,
-			want: "DELETE /v1/status: use GET (this agent serves " + routeList + ")"},
+			want: "DELETE /v1/status: use GET (this agent serves " + servedList + ")"},
 		{name: "GET of a POST", method: "GET", path: "/v1/switch", status: 405, invalid: true,
-			want: "GET /v1/switch: use POST (this agent serves " + routeList + ")"},
+			want: "GET /v1/switch: use POST (this agent serves " + servedList + ")"},
 		{name: "switch: bad JSON", method: "POST", path: "/v1/switch", body: `{"profile":`, status: 400, invalid: true,
 			want: `POST /v1/switch: bad request body (unexpected EOF); want {"profile":"NAME"}`},
 		{name: "switch: unknown field", method: "POST", path: "/v1/switch", body: `{"profil":"local"}`, status: 400, invalid: true,

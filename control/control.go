@@ -165,6 +165,11 @@ type ErrorBody struct {
 // Handler serves api; down is called for `perch down`.
 func Handler(api API, down func()) http.Handler {
 	mux := http.NewServeMux()
+	var served []string // "METHOD /path", in order
+	handle := func(pattern string, h http.HandlerFunc) {
+		mux.HandleFunc(pattern, h)
+		served = append(served, pattern)
+	}
 	writeErr := func(w http.ResponseWriter, err error) {
 		var ue *agent.UserError
 		invalid := errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, xrandr.ErrLayout)
@@ -180,11 +185,11 @@ func Handler(api API, down func()) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(api.Status())
 	}
-	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { ok(w) })
+	handle("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { ok(w) })
 	// The status now and after every change, one JSON object per line, until
 	// the client goes or the agent stops: front ends follow the agent
 	// without polling.
-	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		rc := http.NewResponseController(w)
 		enc := json.NewEncoder(w)
@@ -203,7 +208,7 @@ func Handler(api API, down func()) http.Handler {
 			}
 		}
 	})
-	mux.HandleFunc("POST /v1/switch", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/switch", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Profile string `json:"profile"`
 		}
@@ -221,7 +226,7 @@ func Handler(api API, down func()) http.Handler {
 		}
 		ok(w)
 	})
-	mux.HandleFunc("POST /v1/reconnect", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/reconnect", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Session string `json:"session"`
 		}
@@ -235,21 +240,21 @@ func Handler(api API, down func()) http.Handler {
 		}
 		ok(w)
 	})
-	mux.HandleFunc("POST /v1/disconnect", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/disconnect", func(w http.ResponseWriter, r *http.Request) {
 		if err := api.Disconnect(r.Context()); err != nil {
 			writeErr(w, err)
 			return
 		}
 		ok(w)
 	})
-	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		if err := api.Reload(r.Context()); err != nil {
 			writeErr(w, err)
 			return
 		}
 		ok(w)
 	})
-	mux.HandleFunc("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {
 		ok(w)
 		down()
 	})
@@ -261,24 +266,22 @@ func Handler(api API, down func()) http.Handler {
 			return
 		}
 		code, msg := http.StatusNotFound, fmt.Sprintf("%s %s: no such request", r.Method, r.URL.Path)
-		if allow := routes[r.URL.Path]; len(allow) > 0 {
+		var allow []string
+		for _, p := range served {
+			if method, path, _ := strings.Cut(p, " "); path == r.URL.Path {
+				allow = append(allow, method)
+			}
+		}
+		if len(allow) > 0 {
 			code = http.StatusMethodNotAllowed
 			msg = fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg + " (this agent serves " + routeList + ")", Invalid: true})
+		_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg + " (this agent serves " + strings.Join(served, ", ") + ")", Invalid: true})
 	})
 }
-
-// routes are the requests Handler serves, by path.
-var routes = map[string][]string{
-	"/v1/status": {"GET"}, "/v1/events": {"GET"}, "/v1/switch": {"POST"}, "/v1/reconnect": {"POST"},
-	"/v1/disconnect": {"POST"}, "/v1/reload": {"POST"}, "/v1/down": {"POST"},
-}
-
-const routeList = "GET /v1/status, GET /v1/events, POST /v1/switch, /v1/reconnect, /v1/disconnect, /v1/reload, /v1/down"
 
 // decode reads a request's JSON body into v. An empty body is the empty
 // request; anything else must be one JSON object with only v's fields, so
