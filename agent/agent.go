@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/perchdesk/perch/config"
@@ -658,4 +660,27 @@ func (a *Agent) reload(ctx context.Context) error {
 		return a.run(ctx, winner, winner != profile)
 	}
 	return a.run(ctx, profile, false)
+}
+
+// ReloadOnHangup reloads the configuration at every SIGHUP until ctx ends,
+// as `perch up` and the tray do. The channel is closed once it has stopped
+// listening for the signal.
+func (a *Agent) ReloadOnHangup(ctx context.Context) <-chan struct{} {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				a.log.Info("SIGHUP: reloading the configuration")
+				_ = a.Reload(ctx)
+			}
+		}
+	}()
+	return done
 }

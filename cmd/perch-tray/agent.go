@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
@@ -62,21 +60,7 @@ func startAgent(ctx context.Context, o options, log *slog.Logger, p *ui.Prompter
 			log.Error("control socket", "err", err)
 		}
 	}()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	reloads := make(chan struct{})
-	go func() {
-		defer close(reloads)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				log.Info("SIGHUP: reloading the configuration")
-				_ = a.Reload(ctx)
-			}
-		}
-	}()
+	reloads := a.ReloadOnHangup(ctx)
 	ran := make(chan error, 1)
 	go func() {
 		err := ab.Run(ctx, initial)
@@ -96,7 +80,6 @@ func startAgent(ctx context.Context, o options, log *slog.Logger, p *ui.Prompter
 			err := <-ran
 			<-served
 			<-reloads
-			signal.Stop(hup)
 			xd.Close()
 			return err
 		},

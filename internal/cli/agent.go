@@ -8,9 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/perchdesk/perch/agent"
@@ -93,20 +91,7 @@ func (e *env) cmdUp(ctx context.Context, args []string) error {
 			log.Error("control socket", "err", err)
 		}
 	}()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				log.Info("SIGHUP: reloading the configuration")
-				_ = a.Reload(ctx)
-			}
-		}
-	}()
+	reloads := a.ReloadOnHangup(ctx)
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -117,6 +102,7 @@ func (e *env) cmdUp(ctx context.Context, args []string) error {
 	cancel()
 	<-served
 	<-watched
+	<-reloads
 	if err != nil {
 		return err
 	}
