@@ -21,11 +21,12 @@ import (
 )
 
 type testBed struct {
-	local *testbed.Display // the thin client's display
-	sshd  *testbed.SSHD
-	xpras []*testbed.Xpra
-	probe string // the x11probe binary
-	dir   string
+	remote *testbed.Remote
+	local  *testbed.Display // the thin client's display
+	sshd   *testbed.SSHD
+	xpras  []*testbed.Xpra
+	probe  string // the x11probe binary
+	dir    string
 }
 
 var (
@@ -43,14 +44,8 @@ func TestMain(m *testing.M) {
 }
 
 func (b *testBed) close() {
-	for _, x := range b.xpras {
-		x.Close()
-	}
-	if b.sshd != nil {
-		b.sshd.Close()
-	}
-	if b.local != nil {
-		b.local.Close()
+	if b.remote != nil {
+		b.remote.Close()
 	}
 	os.RemoveAll(b.dir)
 }
@@ -87,26 +82,11 @@ func (b *testBed) start() error {
 	if out, err := exec.Command("go", "build", "-o", b.probe, "./testdata/x11probe").CombinedOutput(); err != nil {
 		return fmt.Errorf("build x11probe: %v\n%s", err, out)
 	}
-	if b.local, err = testbed.StartXvfb("1920x1080x24"); err != nil {
+	if b.remote, err = testbed.StartRemote("1920x1080x24", 4, 20, "xeyes"); err != nil {
 		return err
 	}
+	b.local, b.sshd, b.xpras = b.remote.Local, b.remote.SSHD, b.remote.Xpras
 	b.local.Setenv()
-	if b.sshd, err = testbed.StartSSHD(); err != nil {
-		return err
-	}
-	if err = b.sshd.WriteXpraClientDefaults(); err != nil {
-		return err
-	}
-	next := 20
-	for range 4 {
-		d := testbed.FreeDisplay(next)
-		x, err := testbed.StartXpra(d, "xeyes")
-		if err != nil {
-			return err
-		}
-		b.xpras = append(b.xpras, x)
-		next = d + 1
-	}
 	return nil
 }
 
@@ -119,13 +99,7 @@ func (b *testBed) target(t *testing.T) *Target {
 	return tg
 }
 
-func (b *testBed) displays() []int {
-	var d []int
-	for _, x := range b.xpras {
-		d = append(d, x.Display)
-	}
-	return d
-}
+func (b *testBed) displays() []int { return b.remote.Displays() }
 
 func testLogger(t *testing.T) *slog.Logger {
 	if testing.Verbose() {

@@ -23,12 +23,13 @@ import (
 // remoteBed is sshd, xpra servers and the local display for the session
 // comparisons.
 type remoteBed struct {
-	local *testbed.Display
-	sshd  *testbed.SSHD
-	xpras []*testbed.Xpra
-	dir   string
-	cfg   string // perch configuration
-	env   []string
+	remote *testbed.Remote
+	local  *testbed.Display
+	sshd   *testbed.SSHD
+	xpras  []*testbed.Xpra
+	dir    string
+	cfg    string // perch configuration
+	env    []string
 }
 
 func startRemote(displays int) (*remoteBed, error) {
@@ -37,29 +38,14 @@ func startRemote(displays int) (*remoteBed, error) {
 	if b.dir, err = os.MkdirTemp("", "perch-bench-remote-"); err != nil {
 		return nil, err
 	}
-	if b.local, err = testbed.StartXvfb("1920x1080x24"); err != nil {
-		return nil, err
-	}
-	if b.sshd, err = testbed.StartSSHD(); err != nil {
+	if b.remote, err = testbed.StartRemote("1920x1080x24", displays, 40, "xeyes"); err != nil {
 		b.close()
 		return nil, err
 	}
-	if err = b.sshd.WriteXpraClientDefaults(); err != nil {
-		b.close()
-		return nil, err
-	}
-	next := 40
+	b.local, b.sshd, b.xpras = b.remote.Local, b.remote.SSHD, b.remote.Xpras
 	var ds []string
-	for range displays {
-		d := testbed.FreeDisplay(next)
-		x, err := testbed.StartXpra(d, "xeyes")
-		if err != nil {
-			b.close()
-			return nil, err
-		}
-		b.xpras = append(b.xpras, x)
+	for _, d := range b.remote.Displays() {
 		ds = append(ds, strconv.Itoa(d))
-		next = d + 1
 	}
 	b.cfg = filepath.Join(b.dir, "config.toml")
 	conf := fmt.Sprintf(`[server.bed]
@@ -82,14 +68,8 @@ name = "screen"
 }
 
 func (b *remoteBed) close() {
-	for _, x := range b.xpras {
-		x.Close()
-	}
-	if b.sshd != nil {
-		b.sshd.Close()
-	}
-	if b.local != nil {
-		b.local.Close()
+	if b.remote != nil {
+		b.remote.Close()
 	}
 	os.RemoveAll(b.dir)
 }
