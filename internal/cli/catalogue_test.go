@@ -120,16 +120,7 @@ type cliCase struct {
 // screenState is the whole RandR state as perch reads it.
 func screenState(t *testing.T) string {
 	t.Helper()
-	c, err := bed.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	st, err := c.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(st.View())
+	b, err := json.Marshal(screenView(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,8 @@ func writeConfig(t *testing.T, text string) string {
 	return p
 }
 
-func currentLayout(t *testing.T) string {
+// screenView reads the bed's RandR state as perch sees it.
+func screenView(t *testing.T) xrandr.ScreenView {
 	t.Helper()
 	c, err := bed.Dial()
 	if err != nil {
@@ -106,8 +107,13 @@ func currentLayout(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st.View()
+}
+
+func currentLayout(t *testing.T) string {
+	t.Helper()
 	var parts []string
-	for _, o := range st.View().Outputs {
+	for _, o := range screenView(t).Outputs {
 		if o.On {
 			parts = append(parts, o.Name+" "+o.Mode+"+"+strconv.Itoa(o.X)+"+"+strconv.Itoa(o.Y)+" "+o.Rotation)
 		}
