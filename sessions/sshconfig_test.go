@@ -12,6 +12,8 @@ import (
 	"time"
 
 	sshconfig "github.com/kevinburke/ssh_config"
+
+	"github.com/perchdesk/perch/internal/testbed"
 )
 
 // freshSSHHome makes a fresh $HOME with an empty ~/.ssh and returns it.
@@ -470,7 +472,10 @@ func TestSSHConfigSplitLine(t *testing.T) {
 // that exercise precedence.
 func TestResolveLikeSSH(t *testing.T) {
 	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("ssh is not installed")
+		if testbed.InCI() {
+			t.Fatalf("ssh is missing and CI=true: %v", err)
+		}
+		t.Skip("!!! SKIPPED: ssh is not installed (make deps installs it)")
 	}
 	freshSSHHome(t)
 	configs := []string{
