@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/internal/rawconn"
 	"golang.org/x/crypto/ssh/agent"
 )
 
@@ -172,6 +174,7 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 		return nil, tm, fmt.Errorf("connect to %s: %w", name, err)
 	}
 
+	conn = rawconn.Wrap(conn)
 	wd := newDialWatchdog(deadline, conn)
 	stopCtx := context.AfterFunc(ctx, func() { conn.Close() })
 	as := &authState{keys: keys, t: t, o: o, wd: wd}

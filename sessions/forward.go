@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/perchdesk/perch/internal/rawconn"
 )
 
 // forward is a local listener whose connections reach spec.To through the
@@ -167,6 +169,7 @@ func (f *forward) serve(ctx context.Context) {
 		if err != nil {
 			return
 		}
+		c = rawconn.Wrap(c)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/internal/rawconn"
 	"github.com/perchdesk/perch/internal/xauth"
 )
 
@@ -247,6 +248,7 @@ func (f *x11Forwarder) handle(nc ssh.NewChannel) {
 		_ = nc.Reject(ssh.ConnectionFailed, "cannot reach the local X display")
 		return
 	}
+	xconn = rawconn.Wrap(xconn)
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		xconn.Close()
