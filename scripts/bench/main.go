@@ -21,14 +21,15 @@ import (
 
 func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
-	rn := flag.Int("remote-runs", 5, "runs of each side per X11 tunnel and cold start comparison")
+	rn := flag.Int("remote-runs", 7, "runs of each side per cold start and recovery comparison")
+	xn := flag.Int("x11-runs", 8, "runs of each side per X11 tunnel test")
 	only := flag.String("only", "", "run only this comparison: layout, x11, cold, recovery, idle, tray")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
 	flag.Parse()
 	idleFor = *idle
-	if err := run(*n, *rn, *only, *out, *perch); err != nil {
+	if err := run(*n, *rn, *xn, *only, *out, *perch); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -53,7 +54,7 @@ func (s *stats) min() time.Duration { return slices.Min(s.samples) }
 
 var idleFor time.Duration
 
-func run(n, rn int, only, out, perch string) error {
+func run(n, rn, xn int, only, out, perch string) error {
 	perchAbs, err := filepath.Abs(perch)
 	if err != nil {
 		return err
@@ -62,10 +63,10 @@ func run(n, rn int, only, out, perch string) error {
 		return fmt.Errorf("%s is missing: run `make build` first", perch)
 	}
 	var report strings.Builder
-	fmt.Fprintf(&report, "# Benchmarks\n\nWritten by `make bench` (`go run ./scripts/bench -n %d -remote-runs %d`) on %s, %s/%s, %d CPUs.\n"+
+	fmt.Fprintf(&report, "# Benchmarks\n\nWritten by `make bench` (`go run ./scripts/bench -n %d -remote-runs %d -x11-runs %d`) on %s, %s/%s, %d CPUs.\n"+
 		"Every comparison alternates perch and the anchor in one run on the same test bed; ratios are\n"+
 		"anchor ÷ perch of the medians, so above 1.00 means perch is faster.\n\n",
-		n, rn, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+		n, rn, xn, time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 
 	if only == "" || only == "layout" {
 		if err := benchLayout(&report, n, perchAbs); err != nil {
@@ -79,7 +80,7 @@ func run(n, rn int, only, out, perch string) error {
 		}
 		defer b.close()
 		if only == "" || only == "x11" {
-			if err := benchX11(&report, b, perchAbs, rn); err != nil {
+			if err := benchX11(&report, b, perchAbs, xn); err != nil {
 				return fmt.Errorf("x11: %w", err)
 			}
 		}
@@ -108,15 +109,17 @@ func run(n, rn int, only, out, perch string) error {
 		"- Everything runs on one 2-core machine: the X server, sshd, the xpra servers and clients, and the\n"+
 		"  tool measured. Ratios near 1.00 move by ±10–20 %% between runs; look at several runs before\n"+
 		"  reading a difference of that size.\n"+
-		"- perch's X11 forwarding adds goroutine hand-offs per round trip that OpenSSH's single poll loop\n"+
-		"  does not have: x/crypto/ssh passes each packet from its transport reader to its mux loop to the\n"+
-		"  channel's reader, and a `perf` profile of `perch exec` under `-getimage10` is dominated by Go's\n"+
-		"  scheduler waking threads (sysmon, futex, epoll). On round-trip-bound work (`-getimage10`) perch\n"+
-		"  measured between 0.75 and 1.0 of `ssh -Y` here, using 1.3–1.6 times its CPU per operation; on\n"+
-		"  throughput (`-putimage500`) between 0.8 and 1.5. perch runs with GOMAXPROCS=1 (unless the\n"+
-		"  environment sets it): in alternating runs it cut perch's CPU per operation by about a fifth\n"+
-		"  (putimage 4.1 → 3.2 ms, getimage 230 → 185 µs) and did not slow either test; the round trip\n"+
-		"  stayed where it was. Larger copy and read buffers changed nothing measurable.\n"+
+		"- X11 tunnel: each round trip (`-getimage10`) wakes perch twice, and a wake-up on this virtual\n"+
+		"  machine costs more than the work done. Go's net package wraps each read and write in the\n"+
+		"  scheduler's syscall state; a write that wakes the X server or sshd outlasts a tick of the\n"+
+		"  runtime's monitor (20 µs), which then hands the processor to another thread: per round trip\n"+
+		"  two threads took turns and perch was at 0.75–0.80 of `ssh -Y`. perch now makes the reads and\n"+
+		"  writes on its sockets as raw system calls (internal/rawconn; the sockets are non-blocking, the\n"+
+		"  netpoller still does the waiting), which the monitor does not see: one thread does the work,\n"+
+		"  and -getimage10 went to parity with `ssh -Y` (0.86–1.14 per run) at less CPU per operation.\n"+
+		"  What is left is x/crypto/ssh's receive path (transport reader → mux → channel reader goroutines)\n"+
+		"  against OpenSSH's single poll loop. perch runs with GOMAXPROCS=1 unless the environment sets it:\n"+
+		"  with 2 it is about a fifth slower here (a second processor means futex wake-ups of a second thread).\n"+
 		"- Cold start: perch starts its sessions one at a time, 80 ms apart, because sshd runs xauth for each\n"+
 		"  X11 session and concurrent xauth runs on one ~/.Xauthority collide on its lock and sleep 2 s.\n"+
 		"  Opening the gate as soon as the remote shell has started (xauth done) gained ~20 ms of ~1.1 s:\n"+

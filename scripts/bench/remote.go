@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -112,26 +113,34 @@ func benchX11(w *strings.Builder, b *remoteBed, perch string, runs int) error {
 	fmt.Fprintf(w, "## X11 tunnel: `perch exec` vs OpenSSH `ssh -Y`\n\n")
 	fmt.Fprintf(w, "x11perf run on the server (loopback sshd) against the local Xvfb through each tunnel, `-repeat 2 -time 2`,\n"+
 		"%d alternating runs each; the rate is the median of each run's best rate, ratio perch ÷ ssh (above 1.00: perch faster).\n"+
+		"Per run: the ratio of that run's perch and ssh rates (they ran one after the other), its range and how\n"+
+		"often perch was ahead.\n"+
 		"CPU is the tunnel process's own user + system time per operation (median over runs; x11perf's\n"+
 		"calibration and the connection set-up are included), ratio ssh ÷ perch (above 1.00: perch uses less).\n\n", runs)
-	fmt.Fprintf(w, "| test | perch | ssh -Y | ratio | perch CPU/op | ssh CPU/op | CPU ratio |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| test | perch | ssh -Y | ratio | per run: range, perch ahead | perch CPU/op | ssh CPU/op | CPU ratio |\n|---|---|---|---|---|---|---|---|\n")
 	for _, test := range []string{"-putimage500", "-getimage10"} {
-		var p, s, pc, sc []float64
+		var p, s, pc, sc, pr []float64
+		ahead := 0
 		for range runs {
-			r, c, err := b.x11perf(perchT, test)
+			rp, c, err := b.x11perf(perchT, test)
 			if err != nil {
 				return err
 			}
-			p, pc = append(p, r), append(pc, float64(c))
-			r, c, err = b.x11perf(sshT, test)
+			p, pc = append(p, rp), append(pc, float64(c))
+			rs, c, err := b.x11perf(sshT, test)
 			if err != nil {
 				return err
 			}
-			s, sc = append(s, r), append(sc, float64(c))
+			s, sc = append(s, rs), append(sc, float64(c))
+			pr = append(pr, rp/rs)
+			if rp >= rs {
+				ahead++
+			}
 		}
 		mp, ms := medianF(p), medianF(s)
 		cp, cs := medianF(pc), medianF(sc)
-		fmt.Fprintf(w, "| `%s` | %.1f/s | %.1f/s | %.2f | %s | %s | %.2f |\n", test, mp, ms, mp/ms,
+		fmt.Fprintf(w, "| `%s` | %.1f/s | %.1f/s | %.2f | %.2f–%.2f, %d of %d | %s | %s | %.2f |\n", test, mp, ms, mp/ms,
+			slices.Min(pr), slices.Max(pr), ahead, runs,
 			time.Duration(cp).Round(100*time.Nanosecond), time.Duration(cs).Round(100*time.Nanosecond), cs/cp)
 	}
 	fmt.Fprintln(w)
@@ -139,12 +148,8 @@ func benchX11(w *strings.Builder, b *remoteBed, perch string, runs int) error {
 }
 
 func medianF(v []float64) float64 {
-	c := append([]float64(nil), v...)
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && c[j] < c[j-1]; j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
+	c := slices.Clone(v)
+	slices.Sort(c)
 	return c[len(c)/2]
 }
 
