@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,7 +40,8 @@ type Netns struct {
 	HostAddr string // HostDev's address, e.g. "10.213.4.1"
 	NSAddr   string // NSDev's address, e.g. "10.213.4.2"
 
-	ip string
+	ip   string
+	lock *os.File // held from before the namespace exists until Close: see ownBlock
 
 	mu     sync.Mutex
 	cut    bool
@@ -73,6 +75,9 @@ func NewNetns() (*Netns, error) {
 		return nil, err
 	}
 	ip, _ := findBinary("ip", "/usr/sbin/ip", "/sbin/ip")
+	if err := reapStale(ip); err != nil {
+		return nil, err
+	}
 	used, err := usedPrefixes(ip)
 	if err != nil {
 		return nil, err
@@ -106,17 +111,20 @@ func NewNetns() (*Netns, error) {
 			break
 		}
 		a := b.p.Addr().As4()
-		n := &Netns{
-			Name:     fmt.Sprintf("perch-test-%d", b.id),
-			HostDev:  fmt.Sprintf("pch%dh", b.id),
-			NSDev:    fmt.Sprintf("pch%dn", b.id),
-			HostAddr: netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 1}).String(),
-			NSAddr:   netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 2}).String(),
-			ip:       ip,
+		n := netnsFor(ip, b.id)
+		n.HostAddr = netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 1}).String()
+		n.NSAddr = netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 2}).String()
+		owned, err := n.ownBlock()
+		if err != nil {
+			return nil, err
+		}
+		if !owned {
+			continue // another test process holds this block
 		}
 		if out, err := n.run("netns", "add", n.Name); err != nil {
+			n.releaseBlock()
 			if strings.Contains(out, "exists") {
-				continue // another test process holds this block
+				continue // made since reapStale looked, by a process without the lock
 			}
 			return nil, fmt.Errorf("ip netns add %s: %v: %s", n.Name, err, out)
 		}
@@ -129,6 +137,99 @@ func NewNetns() (*Netns, error) {
 		return n, nil
 	}
 	return nil, fmt.Errorf("no free /30 for a network namespace in %v", netnsRanges)
+}
+
+// netnsFor is the namespace of block id, without its addresses.
+func netnsFor(ip string, id int) *Netns {
+	return &Netns{
+		Name:    fmt.Sprintf("perch-test-%d", id),
+		HostDev: fmt.Sprintf("pch%dh", id),
+		NSDev:   fmt.Sprintf("pch%dn", id),
+		ip:      ip,
+	}
+}
+
+// netnsLockDir holds one lock file per namespace in use. A test process
+// takes its block's lock before `ip netns add` and holds it until Close;
+// the kernel releases it when the process dies, however it dies, so a
+// namespace whose lock can be taken was left by a process that did not get
+// to Close (kill -9, a crash) and reapStale removes it.
+var netnsLockDir = filepath.Join(os.TempDir(), "perch-testbed-netns")
+
+// ownBlock takes n's lock; false when another process holds it.
+func (n *Netns) ownBlock() (bool, error) {
+	if err := os.MkdirAll(netnsLockDir, 0o700); err != nil {
+		return false, fmt.Errorf("network namespace locks: %w", err)
+	}
+	path := filepath.Join(netnsLockDir, n.Name+".lock")
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return false, fmt.Errorf("network namespace locks: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return false, nil
+			}
+			return false, fmt.Errorf("network namespace locks: lock %s: %w", path, err)
+		}
+		// The holder removes the file before it lets go (releaseBlock):
+		// a lock on a file no longer at path is no lock; open it anew.
+		fi, err1 := f.Stat()
+		pi, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(fi, pi) {
+			n.lock = f
+			return true, nil
+		}
+		f.Close()
+	}
+}
+
+// releaseBlock drops n's lock and its file.
+func (n *Netns) releaseBlock() {
+	if n.lock != nil {
+		os.Remove(n.lock.Name())
+		n.lock.Close()
+		n.lock = nil
+	}
+}
+
+var staleName = regexp.MustCompile(`^perch-test-(\d+)$`)
+
+// reapStale removes the namespaces (with their veth pairs and whatever
+// runs inside) that test processes made and did not remove.
+func reapStale(ip string) error {
+	cmd := exec.Command(ip, "netns", "list")
+	cmd.Env = minimalEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("ip netns list: %w", err)
+	}
+	var errs []error
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		m := staleName.FindStringSubmatch(f[0])
+		if m == nil {
+			continue
+		}
+		id, _ := strconv.Atoi(m[1])
+		n := netnsFor(ip, id)
+		owned, err := n.ownBlock()
+		if err != nil {
+			return err
+		}
+		if !owned {
+			continue // in use
+		}
+		if err := n.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("remove the stale network namespace %s: %w", n.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // setup makes the pair, once the namespace exists.
@@ -332,6 +433,9 @@ func (n *Netns) Close() error {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if len(errs) == 0 {
+		n.releaseBlock()
 	}
 	return errors.Join(errs...)
 }

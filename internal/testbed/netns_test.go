@@ -3,11 +3,13 @@ package testbed
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -137,4 +139,95 @@ func TestNetns(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestMain lets the test binary play a test process that is killed while
+// it holds a namespace (TestNetnsReapsOrphans).
+func TestMain(m *testing.M) {
+	if os.Getenv("PERCH_TESTBED_ORPHAN") == "1" {
+		orphan()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// orphan makes a namespace with a process inside, prints its name and the
+// process's pid, and waits to be killed.
+func orphan() {
+	n, err := NewNetns()
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	cmd := n.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	fmt.Println(n.Name, cmd.Process.Pid)
+	select {}
+}
+
+// TestNetnsReapsOrphans kills a process that holds a namespace with a
+// program running inside (as a test killed with kill -9 leaves it) and
+// checks that the next NewNetns removes the namespace, its veth pair and
+// the program, and leaves a namespace in use alone.
+func TestNetnsReapsOrphans(t *testing.T) {
+	inUse := newNetns(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PERCH_TESTBED_ORPHAN=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("the orphaning process: %v", err)
+	}
+	var name string
+	var pid int
+	if _, err := fmt.Sscan(line, &name, &pid); err != nil || !strings.HasPrefix(name, "perch-test-") {
+		cmd.Process.Kill()
+		t.Fatalf("the orphaning process said %q", line)
+	}
+	var id int
+	fmt.Sscanf(name, "perch-test-%d", &id)
+	orphaned := netnsFor("", id)
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !netnsExists(t, name) || syscall.Kill(pid, 0) != nil {
+		t.Fatalf("after kill -9 of its maker, %s or the program inside (pid %d) is already gone: nothing to reap", name, pid)
+	}
+
+	n := newNetns(t) // reaps
+	if netnsExists(t, name) {
+		t.Fatalf("%s is still there after NewNetns", name)
+	}
+	if _, err := os.Stat("/sys/class/net/" + orphaned.HostDev); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the orphan's interface %s is still there: %v", orphaned.HostDev, err)
+	}
+	if !waitFor(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+		t.Fatalf("the program inside the orphan (pid %d) still runs", pid)
+	}
+	if !netnsExists(t, inUse.Name) || !netnsExists(t, n.Name) {
+		t.Fatalf("a namespace in use was removed: %s %v, %s %v", inUse.Name, netnsExists(t, inUse.Name), n.Name, netnsExists(t, n.Name))
+	}
+}
+
+func netnsExists(t *testing.T, name string) bool {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == name {
+			return true
+		}
+	}
+	return false
 }
