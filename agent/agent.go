@@ -624,8 +624,9 @@ func (a *Agent) stopLink() {
 
 func (a *Agent) reload(ctx context.Context) error {
 	a.mu.Lock()
-	path, profile, auto := a.cfg.Path, a.profile, a.wantAuto && a.override == ""
+	old, profile, auto, since := a.cfg, a.profile, a.wantAuto && a.override == "", a.since
 	a.mu.Unlock()
+	path := old.Path
 	cfg, err := config.Load(path)
 	if err != nil {
 		err = fmt.Errorf("reload: %w; still running profile %s", err, profile)
@@ -646,20 +647,43 @@ func (a *Agent) reload(ctx context.Context) error {
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
-	a.log.Info("configuration reloaded", "path", path)
+	// fail undoes the reload when nothing of the new configuration reached
+	// the screen (no profile matched, a hook or the layout was refused):
+	// the running profile goes on with the configuration it came from, as
+	// after a broken file. Once a layout was applied the new configuration
+	// is the one in effect, and the error is the switch's own.
+	fail := func(err error) error {
+		a.mu.Lock()
+		applied := !a.since.Equal(since)
+		if !applied {
+			a.cfg = old
+		}
+		a.mu.Unlock()
+		if applied {
+			return err
+		}
+		err = fmt.Errorf("reload: %w; still running profile %s with the previous configuration", err, profile)
+		a.log.Error("reload failed", "err", err)
+		a.setErr(err)
+		return err
+	}
 	if auto {
 		st, err := a.opts.Display.Probe()
 		if err != nil {
-			return err
+			return fail(fmt.Errorf("read the outputs: %w", err))
 		}
 		winner, err := Pick(cfg, st)
 		if err != nil {
-			a.setErr(err)
-			return err
+			return fail(err)
 		}
-		return a.run(ctx, winner, winner != profile)
+		if err := a.run(ctx, winner, winner != profile); err != nil {
+			return fail(err)
+		}
+	} else if err := a.run(ctx, profile, false); err != nil {
+		return fail(err)
 	}
-	return a.run(ctx, profile, false)
+	a.log.Info("configuration reloaded", "path", path)
+	return nil
 }
 
 // ReloadOnHangup reloads the configuration at every SIGHUP until ctx ends,

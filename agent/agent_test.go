@@ -455,6 +455,34 @@ func TestReload(t *testing.T) {
 	if st := h.a.Status(); st.Profile != "desk" || sessionNames(st) != ":10,:11" {
 		t.Errorf("after a broken reload: %+v", st)
 	}
+	// A file whose new definition of desk the screen refuses: nothing
+	// applied, and the previous configuration stays (lab is still there).
+	d := h.d
+	d.mu.Lock()
+	d.refuse = "DP1"
+	d.mu.Unlock()
+	applied := len(d.appliedLayouts())
+	refused := strings.Replace(testConfig, "right-of = \"HDMI1\"", "right-of = \"HDMI1\"\n[[profile.desk.output]]\nname = \"DP1\"", 1)
+	refused = strings.Replace(refused, "[profile.lab]", "[profile.lab2]", 1)
+	refused = strings.ReplaceAll(refused, "profile.lab.output", "profile.lab2.output")
+	if err := os.WriteFile(path, []byte(refused), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = h.a.Reload(context.Background())
+	var le *xrandr.LayoutError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "still running profile desk with the previous configuration") {
+		t.Errorf("reload with a refused layout: %v", err)
+	}
+	if st := h.a.Status(); st.Profile != "desk" || !slices.Contains(st.Profiles, "lab") || slices.Contains(st.Profiles, "lab2") ||
+		!strings.Contains(st.LastError, "previous configuration") {
+		t.Errorf("after a refused reload: profile %s, profiles %v, error %q", st.Profile, st.Profiles, st.LastError)
+	}
+	if n := len(d.appliedLayouts()); n != applied {
+		t.Errorf("a refused reload applied %d layouts", n-applied)
+	}
+	d.mu.Lock()
+	d.refuse = ""
+	d.mu.Unlock()
 	// A fixed file with desk's displays changed: applied, the link stays.
 	if err := os.WriteFile(path, []byte(strings.Replace(testConfig, "displays = [10, 11]", "displays = [10, 11, 13]", 1)), 0o600); err != nil {
 		t.Fatal(err)
@@ -475,4 +503,40 @@ func TestReload(t *testing.T) {
 	if links := h.links.all(); len(links) != 2 || !links[0].stopped {
 		t.Errorf("server settings changed: %d links", len(links))
 	}
+}
+
+// TestReloadAutoNoMatch: in auto mode, a new file in which no profile
+// matches the monitors is refused as a whole: the previous configuration
+// goes on choosing profiles.
+func TestReloadAutoNoMatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(testConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newFakeDisplay("HDMI1", "HDMI2")
+	h := start(t, cfg, d, "auto")
+	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Mode == ModeAuto })
+	// desk now wants DP1 too, and sofa is gone.
+	text := strings.Replace(testConfig, `match = ["HDMI1", "HDMI2"]`, `match = ["HDMI1", "HDMI2", "DP1"]`, 1)
+	text = strings.Replace(text, `match = ["eDP1"]`, `match = ["DP1"]`, 1)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	applied := len(d.appliedLayouts())
+	err = h.a.Reload(context.Background())
+	var ue *UserError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no profile's match list") ||
+		!strings.Contains(err.Error(), "still running profile desk with the previous configuration") {
+		t.Fatalf("reload with no match: %v", err)
+	}
+	if st := h.a.Status(); st.Profile != "desk" || st.Mode != ModeAuto || len(d.appliedLayouts()) != applied {
+		t.Fatalf("after the refused reload: %s %s, %d layouts applied", st.Profile, st.Mode, len(d.appliedLayouts())-applied)
+	}
+	// The previous configuration still decides: eDP1 alone is sofa there.
+	d.plug("eDP1")
+	h.wait(t, "sofa by the previous configuration", func(s Status) bool { return s.Profile == "sofa" })
 }

@@ -429,6 +429,12 @@ func TestCatalogueAgentRefusals(t *testing.T) {
 		{cliCase{"reload without the running profile", []string{"reload", "--socket", "@SOCK"}, nil, 2,
 			"reload: profile one is no longer in @; still running it with the previous configuration"},
 			rewrite(strings.ReplaceAll(catalogueConfig, "profile.one", "profile.uno"))},
+		// The running profile's new definition is refused by the screen: the
+		// previous configuration stays in effect (ghost is not renamed).
+		{cliCase{"reload with a refused layout", []string{"reload", "--socket", "@SOCK"}, nil, 2,
+			"reload: profile one (@:15): output DUMMY0: rotation left is not supported by its CRTC (it supports: normal); still running profile one with the previous configuration"},
+			rewrite(strings.Replace(strings.ReplaceAll(catalogueConfig, "profile.ghost", "profile.phantom"),
+				"primary = true\n\n[profile.rotated]", "primary = true\nrotate = \"left\"\n\n[profile.rotated]", 1))},
 	}
 	for _, tc := range cases {
 		cliCatalogue = append(cliCatalogue, tc.cliCase)
