@@ -32,6 +32,16 @@ type Options struct {
 	OnQuit func()
 	// OnUpdate runs on the UI goroutine after every update: a test hook.
 	OnUpdate func()
+	// SystemTray shows the icon and menu; nil: the app's own (desktop.App).
+	// perch-tray passes NewStatusNotifier's, which needs no OpenGL context.
+	SystemTray SystemTray
+}
+
+// SystemTray is where the tray icon and menu are shown: a desktop.App, or
+// NewStatusNotifier's.
+type SystemTray interface {
+	SetSystemTrayIcon(fyne.Resource)
+	SetSystemTrayMenu(*fyne.Menu)
 }
 
 // errStarting is shown until the first status arrives.
@@ -48,7 +58,7 @@ type Tray struct {
 	wg     sync.WaitGroup // the watch loop and the actions in flight
 
 	// Owned by the UI goroutine.
-	desk     desktop.App // nil when no tray host shows the menu
+	desk     SystemTray // nil when no tray host shows the menu
 	model    Model
 	menu     *fyne.Menu
 	last     *agent.Status // the last status read without error
@@ -100,7 +110,13 @@ func AppIcon() fyne.Resource { return fyne.NewStaticResource("perch.png", icons.
 // goroutine.
 func (t *Tray) Start(ctx context.Context) {
 	t.ctx, t.cancel = context.WithCancel(ctx)
-	if desk, ok := t.o.App.(desktop.App); ok {
+	var desk SystemTray = t.o.SystemTray
+	if desk == nil {
+		if d, ok := t.o.App.(desktop.App); ok {
+			desk = d
+		}
+	}
+	if desk != nil {
 		host, err := t.o.TrayHost()
 		switch {
 		case err != nil:

@@ -510,6 +510,33 @@ func TestNoTrayHost(t *testing.T) {
 	}
 }
 
+// TestOwnSystemTray: Options.SystemTray (perch-tray's StatusNotifier)
+// shows the icon and menu, not the app's desktop.App.
+func TestOwnSystemTray(t *testing.T) {
+	own := &deskApp{App: test.NewTempApp(t)}
+	app := &deskApp{App: own.App}
+	updates := make(chan struct{}, 64)
+	tr := New(Options{
+		App: app, Backend: newFakeBackend(full(sessions.LinkUp, ":10=attached"), nil), SystemTray: own,
+		TrayHost: func() (bool, error) { return true, nil },
+		Notify:   func(string, string) {},
+		OnUpdate: func() { updates <- struct{}{} },
+	})
+	tr.Start(context.Background())
+	t.Cleanup(tr.Wait)
+	select {
+	case <-updates:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tray did not update")
+	}
+	if app.menus != 0 || app.iconName() != "" {
+		t.Errorf("the app's tray was used: %d menus, icon %q", app.menus, app.iconName())
+	}
+	if own.menus == 0 || own.menu != tr.Menu() || own.iconName() != "perch-connected.png" {
+		t.Errorf("SystemTray: %d menus, icon %q", own.menus, own.iconName())
+	}
+}
+
 // TestStatusWindowRender renders the whole window and checks the drawing of
 // the layout: two rectangles to scale, side by side, the primary coloured.
 func TestStatusWindowRender(t *testing.T) {

@@ -341,21 +341,7 @@ func TestStatusWindowScreenshot(t *testing.T) {
 	bus := startBus(t) // a bus, but no StatusNotifierWatcher on it
 	tr := startTray(t, d, bus)
 
-	var prim, other image.Rectangle
-	var img *image.RGBA
-	eventually(t, 60*time.Second, "the status window's drawing", func() bool {
-		c, err := d.Dial()
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		img, err = xshot.Capture(c.X())
-		if err != nil {
-			return false
-		}
-		prim, other = bounds(img, ui.PrimaryFill), bounds(img, ui.OutputFill)
-		return prim.Dx() > 20 && other.Dx() > 20
-	})
+	img, prim, other := statusDrawing(t, d)
 	dir := os.Getenv("PERCH_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -380,6 +366,109 @@ func TestStatusWindowScreenshot(t *testing.T) {
 	}
 	if !near(float64(other.Min.X), float64(prim.Max.X), 4) || !near(float64(other.Min.Y), float64(prim.Min.Y), 4) {
 		t.Errorf("other %v is not right of the primary %v, top-aligned", other, prim)
+	}
+}
+
+// statusDrawing waits for the status window's drawing of the layout on
+// the screen and returns the screenshot and the primary's and the other
+// output's rectangles.
+func statusDrawing(t *testing.T, d *testbed.Display) (img *image.RGBA, prim, other image.Rectangle) {
+	t.Helper()
+	eventually(t, 60*time.Second, "the status window's drawing", func() bool {
+		c, err := d.Dial()
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		img, err = xshot.Capture(c.X())
+		if err != nil {
+			return false
+		}
+		prim, other = bounds(img, ui.PrimaryFill), bounds(img, ui.OutputFill)
+		return prim.Dx() > 20 && other.Dx() > 20
+	})
+	return img, prim, other
+}
+
+// glLibRE matches, in /proc/PID/maps, the libraries an OpenGL context
+// loads: a GLVND vendor's GLX (libGLX_mesa), a Mesa driver (swrast_dri,
+// libgallium) and LLVM. libGL and libGLX themselves are linked, not these.
+var glLibRE = regexp.MustCompile(`/(libGLX_\w+|\w+_dri|libgallium[^/]*|libLLVM[^/]*)\.so`)
+
+// glLibs returns the OpenGL libraries process pid has mapped, and its RSS.
+func glLibs(t *testing.T, pid int) (libs []string, rss string) {
+	t.Helper()
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range glLibRE.FindAllString(string(maps), -1) {
+		if !seen[m] {
+			seen[m] = true
+			libs = append(libs, m)
+		}
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if m := regexp.MustCompile(`VmRSS:\s*(\d+ kB)`).FindSubmatch(status); m != nil {
+		rss = string(m[1])
+	}
+	return libs, rss
+}
+
+// TestTrayNoOpenGLUntilWindow: while only the tray shows, perch-tray has
+// no OpenGL context (Fyne's own tray makes one for a hidden window: about
+// 70 MiB of GL driver, LLVM and C heap); Status… opens the status window,
+// which makes the context then, and perch-tray goes on until Quit.
+func TestTrayNoOpenGLUntilWindow(t *testing.T) {
+	need(t, "Xorg", "dbus-daemon", "gdbus")
+	d := startXorg(t)
+	bus := startBus(t)
+	w := startWatcher(t, bus)
+	tr := startTray(t, d, bus)
+
+	var item string
+	select {
+	case item = <-w.Items:
+	case <-tr.exited:
+		t.Fatalf("perch-tray exited: %v\n%s", tr.err, tr.log.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("perch-tray registered no StatusNotifierItem\n%s", tr.log.String())
+	}
+	var items []menuItem
+	eventually(t, 20*time.Second, "the menu with the profile", func() bool {
+		items = layout(t, bus, item)
+		_, ok := find(items, "desk · no server")
+		return ok
+	})
+	pid := tr.cmd.Process.Pid
+	libs, rss := glLibs(t, pid)
+	if len(libs) > 0 {
+		t.Errorf("perch-tray loaded OpenGL with only its tray showing: %v", libs)
+	}
+	t.Logf("tray only: RSS %s", rss)
+
+	status, ok := find(items, "Status…")
+	if !ok {
+		t.Fatalf("no Status…: %+v", items)
+	}
+	click(t, bus, item, status.id)
+	statusDrawing(t, d)
+	libs, rss = glLibs(t, pid)
+	if len(libs) == 0 {
+		t.Errorf("no OpenGL library mapped with the status window shown: the check above proves nothing (%s)", glLibRE)
+	}
+	t.Logf("status window shown: RSS %s, %v", rss, libs)
+
+	quit, _ := find(layout(t, bus, item), "Quit")
+	click(t, bus, item, quit.id)
+	select {
+	case <-tr.exited:
+		if tr.err != nil {
+			t.Fatalf("perch-tray exited with %v", tr.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("perch-tray did not quit")
 	}
 }
 

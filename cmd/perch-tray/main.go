@@ -122,7 +122,13 @@ func run(args []string) int {
 		}
 		return 1
 	}
-	tray := ui.New(ui.Options{App: fa, Backend: be.backend, Log: log, Ring: ring, OnQuit: be.stop})
+	// The tray icon and menu without Fyne's hidden window: perch-tray makes
+	// no OpenGL context until it shows a window (RSS 102 → 32 MiB with the
+	// agent and 4 sessions; see ui.NewStatusNotifier).
+	tray := ui.New(ui.Options{
+		App: fa, Backend: be.backend, Log: log, Ring: ring, OnQuit: be.stop,
+		SystemTray: ui.NewStatusNotifier(fa),
+	})
 	tray.Start(ctx)
 
 	// The app quits when ctx ends (a signal, or `perch down` on the

@@ -1,0 +1,110 @@
+//go:build (linux || freebsd || openbsd || netbsd) && !android
+
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/systray"
+)
+
+// NewStatusNotifier makes the system tray for app: a StatusNotifierItem
+// and its dbusmenu on the session bus, through fyne.io/systray, the
+// library and D-Bus objects of Fyne's own desktop.App tray. Use it from
+// the UI goroutine, before app.Run.
+//
+// It differs from desktop.App's tray in one thing: Fyne's SetSystemTrayMenu
+// also creates a hidden window ("SystrayMonitor", to hear of a close
+// request), and every Fyne window is a GLFW window with an OpenGL context:
+// making it loads the GL driver (Mesa: swrast_dri, libLLVM) and compiles
+// Fyne's shaders. Measured on Xvfb with Mesa llvmpipe, RSS 5 s after
+// start: a Fyne app with no window 25 MiB; the bare Fyne tray app of the
+// benchmark 97 MiB, of which libLLVM 44 MiB, the C heap 13 MiB and
+// swrast_dri 7.6 MiB; perch-tray with its agent and 4 sessions 102 MiB
+// before, 32 MiB with this tray. perch-tray makes no OpenGL context until
+// it shows a window (the status window, a prompt); with one shown it is
+// about what it was (one window and context fewer: ~131 vs ~135 MiB for a
+// one-label window).
+func NewStatusNotifier(app fyne.App) SystemTray { return &statusNotifier{app: app} }
+
+type statusNotifier struct {
+	app     fyne.App
+	started bool
+	// keeper is never shown, so it has no GLFW window and costs no OpenGL
+	// context. Fyne quits when its last window is closed; the keeper stays
+	// in the list, so closing a prompt (the only window then) does not end
+	// perch-tray, as Fyne's hidden monitor window sees to for its tray.
+	keeper fyne.Window
+}
+
+// SetSystemTrayIcon sets the icon (PNG), as desktop.App's does on Linux.
+func (s *statusNotifier) SetSystemTrayIcon(r fyne.Resource) {
+	systray.SetIcon(r.Content())
+}
+
+// SetSystemTrayMenu shows m, and registers the item on the first call. As
+// in Fyne's, an item marked IsQuit without an action quits the app.
+func (s *statusNotifier) SetSystemTrayMenu(m *fyne.Menu) {
+	systray.ResetMenu()
+	s.addItems(m, nil)
+	if s.started {
+		return
+	}
+	s.started = true
+	s.keeper = s.app.NewWindow(s.title())
+	// Fyne sets the title too: some hosts crash without one.
+	systray.SetTitle(s.title())
+	start, _ := systray.RunWithExternalLoop(nil, nil)
+	start()
+}
+
+// title is the item's title, as Fyne makes it.
+func (s *statusNotifier) title() string {
+	if t := s.app.Metadata().Name; t != "" {
+		return t
+	}
+	return s.app.UniqueID()
+}
+
+// addItems adds m's items under parent (nil: the top menu), as Fyne's tray
+// does, menu item icons aside (perch's have none).
+func (s *statusNotifier) addItems(m *fyne.Menu, parent *systray.MenuItem) {
+	for _, i := range m.Items {
+		if i.IsSeparator {
+			if parent != nil {
+				parent.AddSeparator()
+			} else {
+				systray.AddSeparator()
+			}
+			continue
+		}
+		var item *systray.MenuItem
+		switch {
+		case parent != nil && i.Checked:
+			item = parent.AddSubMenuItemCheckbox(i.Label, "", true)
+		case parent != nil:
+			item = parent.AddSubMenuItem(i.Label, "")
+		case i.Checked:
+			item = systray.AddMenuItemCheckbox(i.Label, "", true)
+		default:
+			item = systray.AddMenuItem(i.Label, "")
+		}
+		if i.Disabled {
+			item.Disable()
+		}
+		if i.ChildMenu != nil {
+			s.addItems(i.ChildMenu, item)
+		}
+		fn := i.Action
+		if fn == nil && i.IsQuit {
+			fn = s.app.Quit
+		}
+		// The next ResetMenu closes ClickedCh, which ends this goroutine.
+		go func() {
+			for range item.ClickedCh {
+				if fn != nil {
+					fyne.DoAndWait(fn)
+				}
+			}
+		}()
+	}
+}
