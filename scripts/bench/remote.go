@@ -408,7 +408,9 @@ func benchTray(w *strings.Builder, b *remoteBed) error {
 	}
 	fmt.Fprintf(w, "## perch-tray memory vs a bare Fyne tray app\n\n")
 	fmt.Fprintf(w, "RSS 5 s after the tray item registered with a StatusNotifierWatcher on a private bus (Xvfb);\n"+
-		"perch-tray runs its agent with %d xpra sessions attached.\n\n", len(b.xpras))
+		"perch-tray runs its agent with %d xpra sessions attached. Neither shows a window: Fyne's tray makes\n"+
+		"an OpenGL context for a hidden window of its own (GL driver, LLVM, shaders), perch-tray's tray makes\n"+
+		"none until it shows its status window or a prompt.\n\n", len(b.xpras))
 	fmt.Fprintf(w, "| perch-tray | bare Fyne tray | ratio |\n|---|---|---|\n")
 	ratio := float64(trayRSS) / float64(bareRSS)
 	fmt.Fprintf(w, "| %.1f MiB | %.1f MiB | %.2f |\n\n", float64(trayRSS)/1024, float64(bareRSS)/1024, ratio)
