@@ -116,7 +116,8 @@ func run(n, rn, xn int, only, out, perch string) error {
 		"  two threads took turns and perch was at 0.75–0.80 of `ssh -Y`. perch now makes the reads and\n"+
 		"  writes on its sockets as raw system calls (internal/rawconn; the sockets are non-blocking, the\n"+
 		"  netpoller still does the waiting), which the monitor does not see: one thread does the work,\n"+
-		"  and -getimage10 went to parity with `ssh -Y` (0.86–1.14 per run) at less CPU per operation.\n"+
+		"  and -getimage10 went to about parity with `ssh -Y` (per-run ratios on both sides of 1.00, the\n"+
+		"  median a little above) at less CPU per operation.\n"+
 		"  What is left is x/crypto/ssh's receive path (transport reader → mux → channel reader goroutines)\n"+
 		"  against OpenSSH's single poll loop. perch runs with GOMAXPROCS=1 unless the environment sets it:\n"+
 		"  with 2 it is about a fifth slower here (a second processor means futex wake-ups of a second thread).\n"+
@@ -124,7 +125,7 @@ func run(n, rn, xn int, only, out, perch string) error {
 		"  X11 session and concurrent xauth runs on one ~/.Xauthority collide on its lock and sleep 2 s.\n"+
 		"  Opening the gate as soon as the remote shell has started (xauth done) gained ~20 ms of ~1.1 s:\n"+
 		"  both ways are bound by four xpra clients starting on two cores (0.98–1.30 across runs).\n"+
-		"- Recovery after a kill: both reconnect as soon as the connection is reset (0.99–1.14 across\n"+
+		"- Recovery after a kill: both reconnect as soon as the connection is reset (0.99–1.21 across\n"+
 		"  runs). After a freeze both detect the dead link at the same 3 s limit; perch is back sooner\n"+
 		"  because one new connection carries every session.\n")
 	if err := os.WriteFile(out, []byte(report.String()), 0o644); err != nil {
