@@ -653,8 +653,12 @@ func (a *Agent) reload(ctx context.Context) error {
 	// after a broken file. Once a layout was applied the new configuration
 	// is the one in effect, and the error is the switch's own.
 	fail := func(err error) error {
+		// A layout change that failed half-way and could not be undone
+		// left the screen partly in the new layout: that counts as applied.
+		var se *xrandr.StepError
+		partial := errors.As(err, &se) && !se.Restored
 		a.mu.Lock()
-		applied := !a.since.Equal(since)
+		applied := !a.since.Equal(since) || partial
 		if !applied {
 			a.cfg = old
 		}

@@ -25,6 +25,7 @@ type fakeDisplay struct {
 	connected []string
 	applied   []string // output names of each applied layout, joined
 	refuse    string   // output name whose layout is refused
+	partial   string   // output name whose layout fails half-way, not undone
 	events    chan xrandr.Event
 }
 
@@ -50,6 +51,9 @@ func (d *fakeDisplay) Apply(l xrandr.Layout) (*xrandr.Plan, error) {
 	for _, o := range l.Outputs {
 		if o.Name == d.refuse {
 			return nil, &xrandr.LayoutError{Output: o.Name, Msg: "refused by the test"}
+		}
+		if o.Name == d.partial {
+			return nil, &xrandr.StepError{Step: "set the CRTC of " + o.Name, Err: errors.New("failed in the test")}
 		}
 		names = append(names, o.Name)
 	}
@@ -480,8 +484,21 @@ func TestReload(t *testing.T) {
 	if n := len(d.appliedLayouts()); n != applied {
 		t.Errorf("a refused reload applied %d layouts", n-applied)
 	}
+	// The same file, but the new layout fails half-way and cannot be
+	// undone: the screen is partly the new configuration's, which stays.
 	d.mu.Lock()
-	d.refuse = ""
+	d.refuse, d.partial = "", "DP1"
+	d.mu.Unlock()
+	err = h.a.Reload(context.Background())
+	var se *xrandr.StepError
+	if !errors.As(err, &se) || strings.Contains(err.Error(), "previous configuration") {
+		t.Errorf("reload with a layout failed half-way: %v", err)
+	}
+	if st := h.a.Status(); !slices.Contains(st.Profiles, "lab2") {
+		t.Errorf("after a layout failed half-way, profiles %v: the new configuration is not the one in effect", st.Profiles)
+	}
+	d.mu.Lock()
+	d.partial = ""
 	d.mu.Unlock()
 	// A fixed file with desk's displays changed: applied, the link stays.
 	if err := os.WriteFile(path, []byte(strings.Replace(testConfig, "displays = [10, 11]", "displays = [10, 11, 13]", 1)), 0o600); err != nil {

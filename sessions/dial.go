@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/perchdesk/perch/internal/rawconn"
-	"golang.org/x/crypto/ssh/agent"
 )
 
 // DefaultDialTimeout bounds a connection when neither DialOptions.Timeout

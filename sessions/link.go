@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/internal/rawconn"
 )
 
 // Spec is a remote command to supervise: a display's `xpra attach :N`, or
@@ -384,10 +386,10 @@ func (c aliveConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (l *Link) connect(ctx context.Context) (*liveConn, error) {
-	opts := l.opts.Dial
-	inner := opts.NetDialer
-	opts.NetDialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+// netDialer dials the server's TCP connection through inner (nil: a
+// plain net.Dialer) and records when bytes arrive on it.
+func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var c net.Conn
 		var err error
 		if inner != nil {
@@ -399,8 +401,15 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return aliveConn{c, &l.lastAlive}, nil
+		// Raw reads and writes underneath (see internal/rawconn): the
+		// wrapper hides the socket from Dial's own rawconn.Wrap.
+		return aliveConn{rawconn.Wrap(c), &l.lastAlive}, nil
 	}
+}
+
+func (l *Link) connect(ctx context.Context) (*liveConn, error) {
+	opts := l.opts.Dial
+	opts.NetDialer = l.netDialer(opts.NetDialer)
 	client, tm, err := l.opts.dial(ctx, l.opts.Target, opts)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/internal/faultproxy"
+	"github.com/perchdesk/perch/internal/rawconn"
 	"github.com/perchdesk/perch/internal/testbed"
 )
 
@@ -346,5 +347,46 @@ func TestX11Cookies(t *testing.T) {
 	})
 	if st.Sessions[0].State == StateAttached {
 		t.Errorf("the forged client's session counts as attached")
+	}
+}
+
+// TestNetDialerIsRaw: the link's own connection to the server (dialled
+// plainly or through a dialer of the caller's) gets the raw reads and
+// writes; its liveness wrapper would otherwise hide the socket from Dial.
+func TestNetDialerIsRaw(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	defer func() {
+		ln.Close()
+		for c := range accepted {
+			c.Close()
+		}
+	}()
+	var d net.Dialer
+	for name, inner := range map[string]func(context.Context, string, string) (net.Conn, error){"plain": nil, "caller's dialer": d.DialContext} {
+		l := &Link{}
+		c, err := l.netDialer(inner)(context.Background(), "tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ac, ok := c.(aliveConn)
+		if !ok || !rawconn.Wrapped(ac.Conn) {
+			t.Errorf("%s: the link's connection is %T (inside: %T), not raw", name, c, ac.Conn)
+		}
+		c.Close()
 	}
 }

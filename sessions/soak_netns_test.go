@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -77,14 +76,7 @@ func nsAttaches(t *testing.T, ns *testbed.Netns, d int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, p := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-		if err == nil && strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), fmt.Sprintf("xpra attach :%d", d)) {
-			n++
-		}
-	}
-	return n
+	return testbed.CountMatching(pids, fmt.Sprintf("xpra attach :%d", d))
 }
 
 // TestSoakNetns is the soak's network-namespace variant: four sessions are

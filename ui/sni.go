@@ -3,6 +3,8 @@
 package ui
 
 import (
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
 )
@@ -27,8 +29,13 @@ import (
 func NewStatusNotifier(app fyne.App) SystemTray { return &statusNotifier{app: app} }
 
 type statusNotifier struct {
-	app     fyne.App
+	app fyne.App
+	// mu: the UI goroutine sets the menu; Close comes after app.Run, when
+	// a late fyne.Do may run its function on another goroutine.
+	mu      sync.Mutex
 	started bool
+	end     func() // unregisters the item; set once started
+	closed  bool   // after Close nothing is shown again
 	// keeper is never shown, so it has no GLFW window and costs no OpenGL
 	// context. Fyne quits when its last window is closed; the keeper stays
 	// in the list, so closing a prompt (the only window then) does not end
@@ -38,12 +45,22 @@ type statusNotifier struct {
 
 // SetSystemTrayIcon sets the icon (PNG), as desktop.App's does on Linux.
 func (s *statusNotifier) SetSystemTrayIcon(r fyne.Resource) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	systray.SetIcon(r.Content())
 }
 
 // SetSystemTrayMenu shows m, and registers the item on the first call. As
 // in Fyne's, an item marked IsQuit without an action quits the app.
 func (s *statusNotifier) SetSystemTrayMenu(m *fyne.Menu) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	systray.ResetMenu()
 	s.addItems(m, nil)
 	if s.started {
@@ -53,8 +70,26 @@ func (s *statusNotifier) SetSystemTrayMenu(m *fyne.Menu) {
 	s.keeper = s.app.NewWindow(s.title())
 	// Fyne sets the title too: some hosts crash without one.
 	systray.SetTitle(s.title())
-	start, _ := systray.RunWithExternalLoop(nil, nil)
+	start, end := systray.RunWithExternalLoop(nil, nil)
+	s.end = end
 	start()
+}
+
+// Close takes the item off the tray host and ends the menu's goroutines.
+// Call it once the app has stopped running (after app.Run returns), so
+// that no click reaches an app that is shutting down.
+func (s *statusNotifier) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.started {
+		systray.ResetMenu()
+		s.end()
+	}
+	return nil
 }
 
 // title is the item's title, as Fyne makes it.

@@ -125,9 +125,10 @@ func run(args []string) int {
 	// The tray icon and menu without Fyne's hidden window: perch-tray makes
 	// no OpenGL context until it shows a window (RSS 102 → 32 MiB with the
 	// agent and 4 sessions; see ui.NewStatusNotifier).
+	systemTray := ui.NewStatusNotifier(fa)
 	tray := ui.New(ui.Options{
 		App: fa, Backend: be.backend, Log: log, Ring: ring, OnQuit: be.stop,
-		SystemTray: ui.NewStatusNotifier(fa),
+		SystemTray: systemTray,
 	})
 	tray.Start(ctx)
 
@@ -146,6 +147,11 @@ func run(args []string) int {
 		}
 	}()
 	fa.Run()
+	// The menu goes before the agent stops (which may take seconds): a
+	// click now would reach an app that no longer runs.
+	if c, ok := systemTray.(io.Closer); ok {
+		_ = c.Close()
+	}
 	close(appDone)
 	<-quitter
 	be.stop()

@@ -5,9 +5,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
+
+// rawCalls counts the raw reads and writes made, for the tests.
+var rawCalls atomic.Uint64
 
 type conn struct {
 	net.Conn
@@ -15,10 +19,17 @@ type conn struct {
 }
 
 // Wrap returns c with reads and writes done by raw system calls when c is
-// a socket of this process; any other net.Conn is returned as it is.
+// a *net.TCPConn or *net.UnixConn (the net package makes their sockets
+// non-blocking, which a raw call needs: it must never sleep in the kernel);
+// any other net.Conn is returned as it is.
 func Wrap(c net.Conn) net.Conn {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := c.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		sc = c
+	default:
 		return c
 	}
 	rc, err := sc.SyscallConn()
@@ -28,15 +39,22 @@ func Wrap(c net.Conn) net.Conn {
 	return &conn{Conn: c, rc: rc}
 }
 
+// Wrapped reports whether c is a connection Wrap made raw.
+func Wrapped(c net.Conn) bool {
+	_, ok := c.(*conn)
+	return ok
+}
+
 func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
-		return 0, nil
+		return c.Conn.Read(p)
 	}
 	var n int
 	var errno syscall.Errno
 	err := c.rc.Read(func(fd uintptr) bool {
 		for {
 			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			rawCalls.Add(1)
 			switch e {
 			case syscall.EINTR:
 				continue
@@ -62,14 +80,21 @@ func (c *conn) Read(p []byte) (int, error) {
 func (c *conn) Write(p []byte) (int, error) {
 	var n int
 	var errno syscall.Errno
+	var zero bool
 	err := c.rc.Write(func(fd uintptr) bool {
 		for n < len(p) {
 			r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
-			switch e {
-			case 0:
+			rawCalls.Add(1)
+			switch {
+			case e == 0 && r == 0:
+				// Nothing written and no error: give up rather than spin,
+				// as the net package does.
+				zero = true
+				return true
+			case e == 0:
 				n += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
+			case e == syscall.EINTR:
+			case e == syscall.EAGAIN:
 				return false
 			default:
 				errno = e
@@ -83,6 +108,9 @@ func (c *conn) Write(p []byte) (int, error) {
 	}
 	if errno != 0 {
 		return n, opError("write", c.Conn, errno)
+	}
+	if zero {
+		return n, io.ErrUnexpectedEOF
 	}
 	return n, nil
 }

@@ -47,16 +47,28 @@ func pair(t testing.TB, network string) (client, server net.Conn) {
 	return client, server
 }
 
-func TestWrapKeepsOtherConns(t *testing.T) {
+// TestWrap: TCP and unix connections are wrapped, once; anything else,
+// including a struct that carries a TCP connection inside, is left alone.
+func TestWrap(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	if Wrap(a) != a {
+	if Wrap(a) != a || Wrapped(a) {
 		t.Fatal("a net.Pipe end (no socket underneath) was wrapped")
 	}
-	c, _ := pair(t, "tcp")
-	if _, ok := Wrap(c).(*conn); !ok {
-		t.Fatal("a TCP connection was not wrapped")
+	for _, network := range []string{"tcp", "unix"} {
+		c, _ := pair(t, network)
+		w := Wrap(c)
+		if !Wrapped(w) || Wrapped(c) {
+			t.Fatalf("a %s connection was not wrapped", network)
+		}
+		if Wrap(w) != w {
+			t.Fatalf("a wrapped %s connection was wrapped again", network)
+		}
+		inside := struct{ net.Conn }{c}
+		if Wrap(inside) != net.Conn(inside) {
+			t.Fatalf("a struct carrying a %s connection was wrapped: its own methods would be bypassed", network)
+		}
 	}
 }
 
@@ -80,11 +92,16 @@ func TestCopy(t *testing.T) {
 					errs <- err
 				}()
 			}
+			before := rawCalls.Load()
 			for _, r := range []net.Conn{b, a} {
-				got := make([]byte, len(want))
-				// Small reads, to take the short-read path too.
-				if _, err := io.ReadFull(struct{ io.Reader }{io.LimitReader(r, int64(len(want)))}, got); err != nil {
-					t.Fatal(err)
+				got := make([]byte, 0, len(want))
+				buf := make([]byte, 1000) // reads smaller than what is there, too
+				for len(got) < len(want) {
+					n, err := r.Read(buf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, buf[:n]...)
 				}
 				if !bytes.Equal(got, want) {
 					t.Fatal("bytes read differ from bytes written")
@@ -94,6 +111,11 @@ func TestCopy(t *testing.T) {
 				if err := <-errs; err != nil {
 					t.Fatal(err)
 				}
+			}
+			// At least one raw read per 1000 bytes: the bytes went through
+			// the raw calls, not the net package's.
+			if n := rawCalls.Load() - before; n < uint64(2*len(want)/1000) {
+				t.Fatalf("%d raw calls for %d bytes each way", n, len(want))
 			}
 		})
 	}

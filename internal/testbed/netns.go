@@ -114,7 +114,7 @@ func NewNetns() (*Netns, error) {
 		n := netnsFor(ip, b.id)
 		n.HostAddr = netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 1}).String()
 		n.NSAddr = netip.AddrFrom4([4]byte{a[0], a[1], a[2], a[3] + 2}).String()
-		owned, err := n.ownBlock()
+		owned, err := n.ownBlock(true)
 		if err != nil {
 			return nil, err
 		}
@@ -154,16 +154,27 @@ func netnsFor(ip string, id int) *Netns {
 // the kernel releases it when the process dies, however it dies, so a
 // namespace whose lock can be taken was left by a process that did not get
 // to Close (kill -9, a crash) and reapStale removes it.
-var netnsLockDir = filepath.Join(os.TempDir(), "perch-testbed-netns")
+// The directory is fixed and root's (namespaces need root): every test
+// process on the machine, whatever its TMPDIR, must agree on it.
+const netnsLockDir = "/run/perch-testbed-netns"
 
-// ownBlock takes n's lock; false when another process holds it.
-func (n *Netns) ownBlock() (bool, error) {
+// ownBlock takes n's lock; false when another process holds it, or, unless
+// create, when there is no lock file (a namespace of unknown origin, which
+// reapStale leaves alone).
+func (n *Netns) ownBlock(create bool) (bool, error) {
 	if err := os.MkdirAll(netnsLockDir, 0o700); err != nil {
 		return false, fmt.Errorf("network namespace locks: %w", err)
 	}
 	path := filepath.Join(netnsLockDir, n.Name+".lock")
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := os.OpenFile(path, flags, 0o600)
+		if !create && errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
 		if err != nil {
 			return false, fmt.Errorf("network namespace locks: %w", err)
 		}
@@ -198,7 +209,8 @@ func (n *Netns) releaseBlock() {
 var staleName = regexp.MustCompile(`^perch-test-(\d+)$`)
 
 // reapStale removes the namespaces (with their veth pairs and whatever
-// runs inside) that test processes made and did not remove.
+// runs inside) that test processes made and did not remove. One it cannot
+// remove is reported on stderr and left: NewNetns picks another block.
 func reapStale(ip string) error {
 	cmd := exec.Command(ip, "netns", "list")
 	cmd.Env = minimalEnv()
@@ -206,7 +218,6 @@ func reapStale(ip string) error {
 	if err != nil {
 		return fmt.Errorf("ip netns list: %w", err)
 	}
-	var errs []error
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
@@ -218,18 +229,19 @@ func reapStale(ip string) error {
 		}
 		id, _ := strconv.Atoi(m[1])
 		n := netnsFor(ip, id)
-		owned, err := n.ownBlock()
+		owned, err := n.ownBlock(false)
 		if err != nil {
-			return err
+			fmt.Fprintf(os.Stderr, "testbed: %v\n", err)
+			continue
 		}
 		if !owned {
-			continue // in use
+			continue // in use, or not made by a test bed that locks
 		}
 		if err := n.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("remove the stale network namespace %s: %w", n.Name, err))
+			fmt.Fprintf(os.Stderr, "testbed: remove the stale network namespace %s: %v\n", n.Name, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // setup makes the pair, once the namespace exists.

@@ -231,3 +231,64 @@ func netnsExists(t *testing.T, name string) bool {
 	}
 	return false
 }
+
+// TestProcessCountForks: a fork of a matching process (same command line)
+// is counted with its parent; two separate processes count two.
+func TestProcessCountForks(t *testing.T) {
+	marker := fmt.Sprintf("perch-count-test-%d", os.Getpid())
+	var cmds []*exec.Cmd
+	defer func() {
+		for _, c := range cmds {
+			syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+			c.Wait()
+		}
+	}()
+	start := func() {
+		// The subshell is a fork of sh with sh's command line.
+		c := exec.Command("sh", "-c", "(sleep 30; :); :", marker)
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, c)
+	}
+	count := func() int {
+		n, err := ProcessCount(marker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	start()
+	// Wait for the fork: 2 processes carry the marker, 1 counts.
+	if !waitFor(5*time.Second, func() bool { return countRaw(t, marker) == 2 }) {
+		t.Fatalf("the subshell did not appear: %d processes with the marker", countRaw(t, marker))
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("one sh and its fork counted %d", n)
+	}
+	start()
+	if !waitFor(5*time.Second, func() bool { return countRaw(t, marker) == 4 }) {
+		t.Fatalf("the second subshell did not appear: %d", countRaw(t, marker))
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("two sh and their forks counted %d", n)
+	}
+}
+
+// countRaw counts processes whose command line carries marker, forks and all.
+func countRaw(t *testing.T, marker string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(b), marker) {
+			n++
+		}
+	}
+	return n
+}

@@ -658,25 +658,55 @@ func procState(pid int) byte {
 
 // ProcessCount returns the number of running processes whose full command
 // line (arguments joined by spaces) contains pattern, e.g.
-// "xpra attach :10".
+// "xpra attach :10". A process forked by a matching one is counted with
+// its parent, not on its own: until it execs it has its parent's command
+// line, and it is no second client.
 func ProcessCount(pattern string) (int, error) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0, fmt.Errorf("read the process table: %w", err)
 	}
-	n := 0
+	var pids []int
 	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+	}
+	return CountMatching(pids, pattern), nil
+}
+
+// CountMatching is ProcessCount among pids.
+func CountMatching(pids []int, pattern string) int {
+	matches := func(pid int) bool {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		if err != nil || len(b) == 0 {
-			continue // exited, a zombie or a kernel thread
+			return false // exited, a zombie or a kernel thread
 		}
-		cmdline := strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
-		if strings.Contains(cmdline, pattern) {
+		return strings.Contains(strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " "), pattern)
+	}
+	n := 0
+	for _, pid := range pids {
+		if matches(pid) && !matches(parentPID(pid)) {
 			n++
 		}
 	}
-	return n, nil
+	return n
+}
+
+// parentPID is pid's parent, 0 when unknown.
+func parentPID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:])) // state, ppid, ...
+	if len(f) < 2 {
+		return 0
+	}
+	p, _ := strconv.Atoi(f[1])
+	return p
 }
