@@ -49,6 +49,9 @@ type Link interface {
 	Changes() <-chan struct{}
 	Reconnect()
 	RestartSession(name string) error
+	// NetworkChanged: the machine's network changed; a link waiting to
+	// retry tries now.
+	NetworkChanged()
 }
 
 // LinkFactory makes the link to a configured server.
@@ -63,6 +66,11 @@ type Options struct {
 	Debounce time.Duration // output changes settle this long before auto acts; default 1 s
 	// HookTimeout bounds each before/after command; default 30 s.
 	HookTimeout time.Duration
+	// WatchNetwork, when set, runs for as long as the agent does and calls
+	// changed when the machine's network changed (netwatch.Watch), so that
+	// a link waiting out its backoff connects as soon as the network is
+	// back. An error from it is logged: links then wait out their backoff.
+	WatchNetwork func(ctx context.Context, changed func()) error
 }
 
 // Modes of profile choice.
@@ -314,6 +322,17 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 		a.stopLink()
 		return err
 	}
+	if a.opts.WatchNetwork != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			if err := a.opts.WatchNetwork(wctx, a.networkChanged); err != nil && wctx.Err() == nil {
+				a.log.Warn("network changes will not be noticed: links retry on their own schedule", "err", err)
+			}
+		}()
+		defer func() { cancel(); <-watched }()
+	}
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
 	defer debounce.Stop()
@@ -334,6 +353,16 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 		case <-debounce.C:
 			a.outputsChanged(ctx)
 		}
+	}
+}
+
+// networkChanged passes a network change to the running link.
+func (a *Agent) networkChanged() {
+	a.mu.Lock()
+	lr := a.link
+	a.mu.Unlock()
+	if lr != nil {
+		lr.link.NetworkChanged()
 	}
 }
 

@@ -90,6 +90,8 @@ type fakeLink struct {
 	running  bool
 	stopped  bool
 	changes  chan struct{}
+	// networkChanges counts NetworkChanged calls.
+	networkChanges int
 }
 
 func (l *fakeLink) Run(ctx context.Context) error {
@@ -118,8 +120,13 @@ func (l *fakeLink) Status() sessions.Status {
 	}
 	return st
 }
-func (l *fakeLink) Changes() <-chan struct{}         { return l.changes }
-func (l *fakeLink) Reconnect()                       {}
+func (l *fakeLink) Changes() <-chan struct{} { return l.changes }
+func (l *fakeLink) Reconnect()               {}
+func (l *fakeLink) NetworkChanged() {
+	l.mu.Lock()
+	l.networkChanges++
+	l.mu.Unlock()
+}
 func (l *fakeLink) RestartSession(name string) error { return nil }
 
 type linkLog struct {
@@ -556,4 +563,56 @@ func TestReloadAutoNoMatch(t *testing.T) {
 	// The previous configuration still decides: eDP1 alone is sofa there.
 	d.plug("eDP1")
 	h.wait(t, "sofa by the previous configuration", func(s Status) bool { return s.Profile == "sofa" })
+}
+
+// TestNetworkChanges: the agent runs WatchNetwork for as long as it runs
+// and passes each change to the running link; without a link nothing
+// happens.
+func TestNetworkChanges(t *testing.T) {
+	cfg := loadConfig(t, testConfig)
+	d := newFakeDisplay("HDMI1", "HDMI2", "eDP1")
+	links := &linkLog{}
+	changedFn := make(chan func(), 1)
+	watching := make(chan struct{})
+	a := New(Options{Config: cfg, Display: d, NewLink: links.factory, Debounce: 20 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		WatchNetwork: func(ctx context.Context, changed func()) error {
+			changedFn <- changed
+			close(watching)
+			<-ctx.Done()
+			return ctx.Err()
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(ctx, "desk") }()
+	changed := <-changedFn
+	changed()
+	if l := links.all(); len(l) != 1 || l[0].networkChanges != 1 {
+		t.Fatalf("after one network change: %d links, changes %v", len(l), func() []int {
+			var n []int
+			for _, x := range l {
+				n = append(n, x.networkChanges)
+			}
+			return n
+		}())
+	}
+	// A profile without a server: no link to tell.
+	if err := a.Switch(context.Background(), "local"); err != nil {
+		t.Fatal(err)
+	}
+	changed()
+	if l := links.all(); l[0].networkChanges != 1 {
+		t.Errorf("a stopped link was told of a change: %d", l[0].networkChanges)
+	}
+	cancel()
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	select {
+	case <-watching:
+	default:
+		t.Fatal("WatchNetwork never ran")
+	}
 }

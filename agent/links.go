@@ -1,15 +1,18 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/internal/netwatch"
 	"github.com/perchdesk/perch/sessions"
 )
 
@@ -36,6 +39,14 @@ func ResolveServer(name string, srv *config.Server) (*sessions.Target, sessions.
 type Prompts struct {
 	HostKey    func(host string, key ssh.PublicKey) (accept, remember bool, err error)
 	Passphrase func(keyFile string) ([]byte, error)
+}
+
+// WatchNetwork is Options.WatchNetwork of the real thing: the kernel's
+// network change notifications (netwatch), a burst taken as one change once
+// it has been quiet for 200 ms, and at most one change every 2 s, so that a
+// flapping network cannot make a link connect in a loop.
+func WatchNetwork(ctx context.Context, changed func()) error {
+	return netwatch.Watch(ctx, 200*time.Millisecond, 2*time.Second, changed)
 }
 
 // SSHLinks is the LinkFactory of the real thing: a sessions.Link with X11

@@ -85,6 +85,9 @@ type Link struct {
 
 	changes chan struct{}
 	kick    chan struct{}
+	// tcpCancel ends the TCP connect in progress (nil when none), under mu:
+	// NetworkChanged starts it over on the network as it now is.
+	tcpCancel context.CancelCauseFunc
 	// startGate lets one session at a time start its command with X11
 	// forwarding: sshd runs xauth for each, and concurrent xauth runs on
 	// one ~/.Xauthority collide on its lock and sleep 2 s.
@@ -183,6 +186,33 @@ func (l *Link) Reconnect() {
 	default:
 	}
 }
+
+// NetworkChanged tells the link that the machine's network changed (an
+// interface came up, an address or a route appeared): a link waiting out
+// its backoff after failed connects tries again now. A link that is up, or
+// refused for good, is not touched.
+func (l *Link) NetworkChanged() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.status.State == LinkDown:
+		// Under mu, so the state cannot move on: from LinkDown the run
+		// loop's next step is the backoff sleep, which takes the kick.
+		select {
+		case l.kick <- struct{}{}:
+			l.log.Info("the network changed: connecting now")
+		default:
+		}
+	case l.status.State == LinkConnecting && l.tcpCancel != nil:
+		// A TCP connect sent while the network was down may wait seconds
+		// for a SYN answer or a neighbour that will never come.
+		l.log.Info("the network changed: starting the TCP connect over")
+		l.tcpCancel(errNetworkChanged)
+	}
+}
+
+// errNetworkChanged ends a TCP connect that NetworkChanged starts over.
+var errNetworkChanged = errors.New("the network changed during the TCP connect")
 
 // waitConn returns the live connection, waiting for one; nil when ctx ends.
 // failed reports that the link failed for good meanwhile.
@@ -302,6 +332,13 @@ func (l *Link) Run(ctx context.Context) error {
 
 	bo := NewBackoff()
 	for ctx.Err() == nil {
+		// A kick left from the moment before (a network change right after
+		// a loss, when no backoff sleep took it) is met by this attempt;
+		// kept, it would drop the new connection at once.
+		select {
+		case <-l.kick:
+		default:
+		}
 		l.setState(LinkConnecting, nil)
 		conn, err := l.connect(ctx)
 		if ctx.Err() != nil {
@@ -317,6 +354,9 @@ func (l *Link) Run(ctx context.Context) error {
 				bo.Reset()
 				sleep(ctx, time.Duration(1<<62), l.kick)
 				continue
+			}
+			if errors.Is(err, errNetworkChanged) {
+				continue // at once: changes come at most every few seconds (agent.WatchNetwork)
 			}
 			d := bo.Next()
 			l.log.Warn("connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
@@ -390,6 +430,11 @@ func (c aliveConn) Read(p []byte) (int, error) {
 // plain net.Dialer) and records when bytes arrive on it.
 func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		l.mu.Lock()
+		l.tcpCancel = cancel
+		l.mu.Unlock()
 		var c net.Conn
 		var err error
 		if inner != nil {
@@ -398,7 +443,13 @@ func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (
 			var d net.Dialer
 			c, err = d.DialContext(ctx, network, addr)
 		}
+		l.mu.Lock()
+		l.tcpCancel = nil
+		l.mu.Unlock()
 		if err != nil {
+			if errors.Is(context.Cause(ctx), errNetworkChanged) {
+				return nil, errNetworkChanged
+			}
 			return nil, err
 		}
 		// Raw reads and writes underneath (see internal/rawconn): the

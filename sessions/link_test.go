@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -388,5 +389,65 @@ func TestNetDialerIsRaw(t *testing.T) {
 			t.Errorf("%s: the link's connection is %T (inside: %T), not raw", name, c, ac.Conn)
 		}
 		c.Close()
+	}
+}
+
+// TestNetworkChanged: a link waiting out its backoff after failed connects
+// tries again as soon as it hears that the network changed, and a TCP
+// connect hanging on the old network is started over; an up link ignores
+// the news.
+func TestNetworkChanged(t *testing.T) {
+	b := needBed(t)
+	const (
+		fail = iota // the network is down: connects fail at once
+		hang        // connects hang (a SYN nobody answers)
+		up
+	)
+	var mode, dials atomic.Int64
+	l := b.newLink(t, nil, func(o *Options) {
+		o.Dial.NetDialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			switch mode.Load() {
+			case fail:
+				return nil, errors.New("network is unreachable (test)")
+			case hang:
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+	})
+	run(t, l)
+	// Four failures: the next wait is about 4 s.
+	deadline := time.Now().Add(20 * time.Second)
+	for dials.Load() < 4 || l.Status().Link.State != LinkDown {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dials in 20s", dials.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	n := dials.Load()
+	mode.Store(hang)
+	told := time.Now()
+	l.NetworkChanged()
+	for dials.Load() == n || l.Status().Link.State != LinkConnecting {
+		if time.Since(told) > time.Second {
+			t.Fatalf("no connect within 1s of the network change (%d dials, %s)", dials.Load()-n, l.Status().Link.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the connect hangs
+	mode.Store(up)
+	told = time.Now()
+	l.NetworkChanged()
+	waitFor(t, l, 10*time.Second, "link up", func(s Status) bool { return s.Link.State == LinkUp })
+	if d := time.Since(told); d > time.Second || dials.Load() != n+2 {
+		t.Errorf("up %v after the second network change, %d dials since the first (want 2: the hung one, then one at once)", d.Round(time.Millisecond), dials.Load()-n)
+	}
+	l.NetworkChanged()
+	time.Sleep(300 * time.Millisecond)
+	if st := l.Status(); st.Link.State != LinkUp || st.Link.Reconnects != 0 || dials.Load() != n+2 {
+		t.Errorf("an up link told of a network change: %s, %d reconnects, %d dials", st.Link.State, st.Link.Reconnects, dials.Load()-n)
 	}
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/internal/netwatch"
 	"github.com/perchdesk/perch/internal/testbed"
 )
 
@@ -120,6 +122,18 @@ func TestSoakNetns(t *testing.T) {
 		}
 	}()
 	run(t, l)
+	// As the agent does: the kernel's network changes reach the link, so
+	// that it connects as soon as the veth is back rather than when its
+	// backoff ends.
+	wctx, wcancel := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		if err := netwatch.Watch(wctx, 200*time.Millisecond, 2*time.Second, l.NetworkChanged); err != nil && wctx.Err() == nil {
+			t.Errorf("watch the network: %v", err)
+		}
+	}()
+	defer func() { wcancel(); <-watched }()
 	t0 := time.Now()
 	waitFor(t, l, 60*time.Second, "four attached", allAttached)
 	waitRemote(t, displays, 1, 30*time.Second)

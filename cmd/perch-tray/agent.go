@@ -45,7 +45,7 @@ func startAgent(ctx context.Context, o options, log *slog.Logger, p *ui.Prompter
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(o.display, log, agent.Prompts{HostKey: p.HostKey, Passphrase: p.Passphrase}), Log: log})
+	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(o.display, log, agent.Prompts{HostKey: p.HostKey, Passphrase: p.Passphrase}), Log: log, WatchNetwork: agent.WatchNetwork})
 	ab := ui.NewAgentBackend(a)
 	down := make(chan struct{})
 	served := make(chan struct{})

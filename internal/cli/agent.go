@@ -82,7 +82,7 @@ func (e *env) cmdUp(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(display, log, agent.Prompts{}), Log: log})
+	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(display, log, agent.Prompts{}), Log: log, WatchNetwork: agent.WatchNetwork})
 
 	served := make(chan struct{})
 	go func() {

@@ -136,7 +136,7 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(x.Name, log, agent.Prompts{}), Log: log})
+	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(x.Name, log, agent.Prompts{}), Log: log, WatchNetwork: agent.WatchNetwork})
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

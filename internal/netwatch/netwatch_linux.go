@@ -1,0 +1,138 @@
+package netwatch
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Watch calls changed after the network changed (an interface came up, an
+// address or a route was added), until ctx ends. A burst of changes gives
+// one call, quiet after the burst's last message, and calls come at most
+// every minGap. It returns ctx's error, or why it could not listen.
+func Watch(ctx context.Context, quiet, minGap time.Duration, changed func()) error {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, syscall.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("watch the network: netlink socket: %w", err)
+	}
+	// The RTMGRP_* masks of <linux/rtnetlink.h> (package syscall has the
+	// group numbers only).
+	const (
+		rtmgrpLink       = 0x1
+		rtmgrpIPv4Ifaddr = 0x10
+		rtmgrpIPv4Route  = 0x40
+		rtmgrpIPv6Ifaddr = 0x100
+		rtmgrpIPv6Route  = 0x400
+	)
+	groups := uint32(rtmgrpLink | rtmgrpIPv4Ifaddr | rtmgrpIPv4Route | rtmgrpIPv6Ifaddr | rtmgrpIPv6Route)
+	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: groups}); err != nil {
+		syscall.Close(fd)
+		return fmt.Errorf("watch the network: bind netlink: %w", err)
+	}
+	// Through an *os.File the reads wait in the netpoller, and Close ends
+	// a read in progress.
+	f := os.NewFile(uintptr(fd), "rtnetlink")
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	defer stop()
+
+	events := make(chan struct{}, 1)
+	readErr := make(chan error, 1)
+	go func() { // ends when f is closed
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := f.Read(buf)
+			if err != nil {
+				// ENOBUFS: the kernel dropped messages because we were
+				// slow; something changed all the same.
+				if errno, ok := underlying(err); ok && errno == syscall.ENOBUFS {
+					signal(events)
+					continue
+				}
+				readErr <- err
+				return
+			}
+			if relevant(buf[:n]) {
+				signal(events)
+			}
+		}
+	}()
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-readErr:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("watch the network: read netlink: %w", err)
+		case <-events:
+			// Wait for the burst to end, and keep the gap.
+			d := quiet
+			if wait := time.Until(last.Add(minGap)); wait > d {
+				d = wait
+			}
+			timer.Reset(d)
+		case <-timer.C:
+			last = time.Now()
+			changed()
+		}
+	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func underlying(err error) (syscall.Errno, bool) {
+	for err != nil {
+		if e, ok := err.(syscall.Errno); ok {
+			return e, true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return 0, false
+		}
+		err = u.Unwrap()
+	}
+	return 0, false
+}
+
+// relevant reports whether the messages in b say the network may have come
+// back: an interface up and running, a new address or a new route. Links
+// going down and addresses or routes going away are left to the dead-link
+// detection.
+func relevant(b []byte) bool {
+	msgs, err := syscall.ParseNetlinkMessage(b)
+	if err != nil {
+		return false
+	}
+	for _, m := range msgs {
+		switch m.Header.Type {
+		case syscall.RTM_NEWADDR, syscall.RTM_NEWROUTE:
+			return true
+		case syscall.RTM_NEWLINK:
+			if len(m.Data) < syscall.SizeofIfInfomsg {
+				continue
+			}
+			// struct ifinfomsg: family(1) pad(1) type(2) index(4) flags(4) change(4)
+			flags := binary.NativeEndian.Uint32(m.Data[8:12])
+			const iffLowerUp = 0x10000
+			if (flags&syscall.IFF_UP != 0 && flags&syscall.IFF_RUNNING != 0) || flags&iffLowerUp != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+//go:build linux
+
+package netwatch
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/perchdesk/perch/internal/testbed"
+)
+
+// message is one rtnetlink message of type typ carrying body.
+func message(typ uint16, body []byte) []byte {
+	b := make([]byte, syscall.NLMSG_HDRLEN+len(body))
+	binary.NativeEndian.PutUint32(b[0:4], uint32(len(b)))
+	binary.NativeEndian.PutUint16(b[4:6], typ)
+	copy(b[syscall.NLMSG_HDRLEN:], body)
+	return b
+}
+
+func ifinfo(flags uint32) []byte {
+	b := make([]byte, syscall.SizeofIfInfomsg)
+	binary.NativeEndian.PutUint32(b[8:12], flags)
+	return b
+}
+
+func TestRelevant(t *testing.T) {
+	const lowerUp = 0x10000
+	cases := []struct {
+		name string
+		msgs [][]byte
+		want bool
+	}{
+		{"link up and running", [][]byte{message(syscall.RTM_NEWLINK, ifinfo(syscall.IFF_UP|syscall.IFF_RUNNING))}, true},
+		{"carrier on", [][]byte{message(syscall.RTM_NEWLINK, ifinfo(lowerUp))}, true},
+		{"link up without carrier", [][]byte{message(syscall.RTM_NEWLINK, ifinfo(syscall.IFF_UP))}, false},
+		{"link down", [][]byte{message(syscall.RTM_NEWLINK, ifinfo(0))}, false},
+		{"short link message", [][]byte{message(syscall.RTM_NEWLINK, []byte{1, 2})}, false},
+		{"new address", [][]byte{message(syscall.RTM_NEWADDR, make([]byte, 8))}, true},
+		{"new route", [][]byte{message(syscall.RTM_NEWROUTE, make([]byte, 12))}, true},
+		{"address gone", [][]byte{message(syscall.RTM_DELADDR, make([]byte, 8))}, false},
+		{"route gone", [][]byte{message(syscall.RTM_DELROUTE, make([]byte, 12))}, false},
+		{"link down, then an address", [][]byte{message(syscall.RTM_NEWLINK, ifinfo(0)), message(syscall.RTM_NEWADDR, make([]byte, 8))}, true},
+		{"garbage", [][]byte{{1, 2, 3}}, false},
+	}
+	for _, tc := range cases {
+		var b []byte
+		for _, m := range tc.msgs {
+			b = append(b, m...)
+		}
+		if got := relevant(b); got != tc.want {
+			t.Errorf("%s: relevant = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestWatch brings a veth pair of its own up (needs root; CI is root) and
+// waits for the call; a second one within minGap waits for it.
+func TestWatch(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if testbed.InCI() {
+			t.Fatal("TestWatch needs root to make an interface, and CI=true")
+		}
+		t.Skip("!!! SKIPPED: TestWatch needs root to make an interface")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan time.Time, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- Watch(ctx, 50*time.Millisecond, 500*time.Millisecond, func() { calls <- time.Now() })
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("Watch returned %v after its context ended", err)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the socket is bound
+	name := fmt.Sprintf("pchw%d", os.Getpid()%100000)
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("link", "add", name, "type", "veth", "peer", "name", name+"p")
+	defer exec.Command("ip", "link", "del", name).Run()
+	select {
+	case <-calls:
+		t.Fatal("a new interface, still down, counted as the network coming back")
+	case <-time.After(300 * time.Millisecond):
+	}
+	upAt := time.Now()
+	ip("link", "set", name, "up")
+	ip("link", "set", name+"p", "up")
+	var first time.Time
+	select {
+	case first = <-calls:
+		t.Logf("called %v after the interface came up", first.Sub(upAt).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("no call within 5s of an interface coming up")
+	}
+	// A burst: one call, and not before minGap after the first.
+	ip("addr", "add", "192.0.2.1/32", "dev", name)
+	ip("addr", "add", "192.0.2.2/32", "dev", name)
+	select {
+	case second := <-calls:
+		if gap := second.Sub(first); gap < 500*time.Millisecond {
+			t.Errorf("second call %v after the first, want at least minGap", gap)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no call for the new addresses")
+	}
+	select {
+	case <-calls:
+		t.Error("two calls for one burst")
+	case <-time.After(700 * time.Millisecond):
+	}
+}
