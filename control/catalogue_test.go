@@ -98,6 +98,7 @@ func (k catLink) Reconnect() {
 	k.l.reconnects++
 	k.l.mu.Unlock()
 }
+func (k catLink) NetworkChanged() {}
 func (k catLink) RestartSession(name string) error {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()

@@ -124,3 +124,25 @@ func TestWatch(t *testing.T) {
 	case <-time.After(700 * time.Millisecond):
 	}
 }
+
+// FuzzRelevant: any bytes read from the netlink socket are looked at
+// without a panic, and a message the table above calls relevant stays so
+// with anything appended after it.
+func FuzzRelevant(f *testing.F) {
+	up := message(syscall.RTM_NEWLINK, ifinfo(syscall.IFF_UP|syscall.IFF_RUNNING))
+	f.Add(up)
+	f.Add(message(syscall.RTM_NEWLINK, ifinfo(0)))
+	f.Add(message(syscall.RTM_NEWADDR, make([]byte, 8)))
+	f.Add(message(syscall.RTM_DELROUTE, make([]byte, 12)))
+	f.Add(message(syscall.RTM_NEWLINK, []byte{1, 2}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = relevant(b)
+		if !relevant(append(append([]byte{}, up...), b...)) {
+			// ParseNetlinkMessage refuses the whole buffer when a later
+			// message is malformed: then nothing counts, which is fine.
+			if _, err := syscall.ParseNetlinkMessage(append(append([]byte{}, up...), b...)); err == nil {
+				t.Fatalf("an up link followed by %x is not relevant", b)
+			}
+		}
+	})
+}
