@@ -261,6 +261,21 @@ func startXorg(t *testing.T) *testbed.Display {
 	return d
 }
 
+// waitItem returns the StatusNotifierItem tr registers with w; it fails
+// the test when tr exits first or registers none within a minute.
+func waitItem(t *testing.T, w *testbed.Watcher, tr *tray) string {
+	t.Helper()
+	select {
+	case item := <-w.Items:
+		return item
+	case <-tr.exited:
+		t.Fatalf("perch-tray exited: %v\n%s", tr.err, tr.log.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("perch-tray registered no StatusNotifierItem\n%s", tr.log.String())
+	}
+	return ""
+}
+
 // TestTrayMenuOverDBus runs perch-tray with its agent in-process, reads its
 // menu over D-Bus, switches the profile and quits with clicks.
 func TestTrayMenuOverDBus(t *testing.T) {
@@ -270,14 +285,7 @@ func TestTrayMenuOverDBus(t *testing.T) {
 	w := startWatcher(t, bus)
 	tr := startTray(t, d, bus)
 
-	var item string
-	select {
-	case item = <-w.Items:
-	case <-tr.exited:
-		t.Fatalf("perch-tray exited: %v\n%s", tr.err, tr.log.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("perch-tray registered no StatusNotifierItem\n%s", tr.log.String())
-	}
+	item := waitItem(t, w, tr)
 	// The agent runs in the tray's process and serves the socket.
 	eventually(t, 20*time.Second, "the agent on the socket", func() bool {
 		p, pid, err := tr.status(t)
@@ -427,14 +435,7 @@ func TestTrayNoOpenGLUntilWindow(t *testing.T) {
 	w := startWatcher(t, bus)
 	tr := startTray(t, d, bus)
 
-	var item string
-	select {
-	case item = <-w.Items:
-	case <-tr.exited:
-		t.Fatalf("perch-tray exited: %v\n%s", tr.err, tr.log.String())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("perch-tray registered no StatusNotifierItem\n%s", tr.log.String())
-	}
+	item := waitItem(t, w, tr)
 	var items []menuItem
 	eventually(t, 20*time.Second, "the menu with the profile", func() bool {
 		items = layout(t, bus, item)
@@ -524,12 +525,7 @@ displays = [%d]
 name = "DUMMY0"
 mode = "1024x768"
 `, sshd.HostAlias, sshd.SSHConfig, xp.Display))
-	var item string
-	select {
-	case item = <-w.Items:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("perch-tray registered no StatusNotifierItem\n%s", tr.log.String())
-	}
+	item := waitItem(t, w, tr)
 	attaches := func() int {
 		n, _ := testbed.ProcessCount(fmt.Sprintf("xpra attach :%d", xp.Display))
 		return n

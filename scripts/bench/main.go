@@ -116,8 +116,8 @@ func run(n, rn, xn int, only, out, perch string) error {
 		"  two threads took turns and perch was at 0.75–0.80 of `ssh -Y`. perch now makes the reads and\n"+
 		"  writes on its sockets as raw system calls (internal/rawconn; the sockets are non-blocking, the\n"+
 		"  netpoller still does the waiting), which the monitor does not see: one thread does the work,\n"+
-		"  and -getimage10 went to about parity with `ssh -Y` (per-run ratios on both sides of 1.00, the\n"+
-		"  median a little above) at less CPU per operation.\n"+
+		"  and -getimage10 went to about parity with `ssh -Y` (per-run ratios on both sides of 1.00,\n"+
+		"  medians 0.98–1.04 over full runs) at less CPU per operation.\n"+
 		"  What is left is x/crypto/ssh's receive path (transport reader → mux → channel reader goroutines)\n"+
 		"  against OpenSSH's single poll loop. perch runs with GOMAXPROCS=1 unless the environment sets it:\n"+
 		"  with 2 it is about a fifth slower here (a second processor means futex wake-ups of a second thread).\n"+
