@@ -88,6 +88,12 @@ type Link struct {
 	// tcpCancel ends the TCP connect in progress (nil when none), under mu:
 	// NetworkChanged starts it over on the network as it now is.
 	tcpCancel context.CancelCauseFunc
+	// netChanged: the network changed during the connect in progress
+	// (under mu); if that connect fails, the next one starts at once.
+	netChanged bool
+	// freshBackoff: the network changed since the last failed connect
+	// (under mu); the backoff starts afresh, as for a new network.
+	freshBackoff bool
 	// startGate lets one session at a time start its command with X11
 	// forwarding: sshd runs xauth for each, and concurrent xauth runs on
 	// one ~/.Xauthority collide on its lock and sleep 2 s.
@@ -169,6 +175,10 @@ func (l *Link) notifyLocked() {
 func (l *Link) setState(state string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.setStateLocked(state, err)
+}
+
+func (l *Link) setStateLocked(state string, err error) {
 	if l.status.State != state {
 		l.status.Since = time.Now()
 	}
@@ -194,6 +204,9 @@ func (l *Link) Reconnect() {
 func (l *Link) NetworkChanged() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.status.State == LinkDown || l.status.State == LinkConnecting {
+		l.freshBackoff = true
+	}
 	switch {
 	case l.status.State == LinkDown:
 		// Under mu, so the state cannot move on: from LinkDown the run
@@ -203,11 +216,16 @@ func (l *Link) NetworkChanged() {
 			l.log.Info("the network changed: connecting now")
 		default:
 		}
-	case l.status.State == LinkConnecting && l.tcpCancel != nil:
-		// A TCP connect sent while the network was down may wait seconds
-		// for a SYN answer or a neighbour that will never come.
-		l.log.Info("the network changed: starting the TCP connect over")
-		l.tcpCancel(errNetworkChanged)
+	case l.status.State == LinkConnecting:
+		// A connect begun while the network was down fails, or waits
+		// seconds for a SYN answer or a neighbour that will never come:
+		// the TCP connect starts over now, and a failure of this attempt
+		// skips the backoff.
+		l.netChanged = true
+		if l.tcpCancel != nil {
+			l.log.Info("the network changed: starting the TCP connect over")
+			l.tcpCancel(errNetworkChanged)
+		}
 	}
 }
 
@@ -332,14 +350,7 @@ func (l *Link) Run(ctx context.Context) error {
 
 	bo := NewBackoff()
 	for ctx.Err() == nil {
-		// A kick left from the moment before (a network change right after
-		// a loss, when no backoff sleep took it) is met by this attempt;
-		// kept, it would drop the new connection at once.
-		select {
-		case <-l.kick:
-		default:
-		}
-		l.setState(LinkConnecting, nil)
+		l.beginConnect()
 		conn, err := l.connect(ctx)
 		if ctx.Err() != nil {
 			if conn != nil {
@@ -355,7 +366,18 @@ func (l *Link) Run(ctx context.Context) error {
 				sleep(ctx, time.Duration(1<<62), l.kick)
 				continue
 			}
-			if errors.Is(err, errNetworkChanged) {
+			l.mu.Lock()
+			changed, fresh := l.netChanged, l.freshBackoff
+			l.freshBackoff = false
+			l.mu.Unlock()
+			if fresh {
+				// The first connects on a network just back can still
+				// fail (a neighbour entry still failed): retry from the
+				// shortest wait, not from where the outage left it.
+				bo.Reset()
+			}
+			if changed || errors.Is(err, errNetworkChanged) {
+				l.log.Info("connect failed while the network changed; trying again now", "err", err)
 				continue // at once: changes come at most every few seconds (agent.WatchNetwork)
 			}
 			d := bo.Next()
@@ -395,6 +417,21 @@ func (l *Link) Run(ctx context.Context) error {
 	l.mu.Unlock()
 	l.setState(LinkStopped, nil)
 	return nil
+}
+
+// beginConnect marks the link connecting. A kick or a network change from
+// before (right after a loss, when no backoff sleep took it) is met by
+// this attempt: a kick kept would drop the new connection at once. Under
+// mu with the state change, so NetworkChanged sees one or the other.
+func (l *Link) beginConnect() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.kick:
+	default:
+	}
+	l.netChanged = false
+	l.setStateLocked(LinkConnecting, nil)
 }
 
 // allAttached reports whether the link has sessions and all are attached.
