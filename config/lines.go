@@ -3,6 +3,8 @@ package config
 import (
 	"strconv"
 	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // lineIndex maps TOML key paths to the line they stand on, so that errors
@@ -163,6 +165,8 @@ func headerEnd(line string, from int, closer string) int {
 	var quote byte
 	for i := from; i < len(line); i++ {
 		switch c := line[i]; {
+		case quote == '"' && c == '\\':
+			i++ // an escape: the next byte cannot end the string
 		case quote != 0:
 			if c == quote {
 				quote = 0
@@ -179,8 +183,13 @@ func headerEnd(line string, from int, closer string) int {
 // keyEnd finds the '=' that ends the key part of a key/value line.
 func keyEnd(line string) int {
 	var quote rune
+	escaped := false
 	for i, r := range line {
 		switch {
+		case escaped:
+			escaped = false
+		case quote == '"' && r == '\\':
+			escaped = true
 		case quote != 0:
 			if r == quote {
 				quote = 0
@@ -200,10 +209,25 @@ func keyPath(s string) string { return strings.Join(keySegments(s), ".") }
 // keySegments splits a (possibly dotted, quoted) TOML key into its parts.
 func keySegments(s string) []string {
 	var parts []string
-	var cur strings.Builder
+	var cur, raw strings.Builder
 	var quote rune
+	escaped := false
 	for _, r := range strings.TrimSpace(s) {
 		switch {
+		case quote == '"':
+			// A basic string: its escapes are the decoder's to read.
+			switch {
+			case escaped:
+				escaped = false
+			case r == '\\':
+				escaped = true
+			case r == '"':
+				quote = 0
+				cur.WriteString(basicString(raw.String()))
+				raw.Reset()
+				continue
+			}
+			raw.WriteRune(r)
 		case quote != 0:
 			if r == quote {
 				quote = 0
@@ -221,6 +245,20 @@ func keySegments(s string) []string {
 		}
 	}
 	return append(parts, cur.String())
+}
+
+// basicString is the value of the TOML basic string whose text between
+// the quotes is raw, as the decoder reads it (escapes such as \b, \u00e9);
+// raw itself when it does not decode.
+func basicString(raw string) string {
+	if !strings.Contains(raw, "\\") {
+		return raw
+	}
+	var v struct{ S string }
+	if _, err := toml.Decode("S = \""+raw+"\"", &v); err != nil {
+		return raw
+	}
+	return v.S
 }
 
 // valueScan follows a TOML value across lines: the brackets of arrays (and
