@@ -276,16 +276,23 @@ func waitItem(t *testing.T, w *testbed.Watcher, tr *tray) string {
 	return ""
 }
 
+// trayOnXorg starts perch-tray with the default test configuration on an
+// Xorg of its own, with a session bus and a StatusNotifierWatcher, and
+// returns the display, the bus, the tray and its registered item.
+func trayOnXorg(t *testing.T) (d *testbed.Display, bus string, tr *tray, item string) {
+	t.Helper()
+	need(t, "Xorg", "dbus-daemon", "gdbus")
+	d = startXorg(t)
+	bus = startBus(t)
+	w := startWatcher(t, bus)
+	tr = startTray(t, d, bus)
+	return d, bus, tr, waitItem(t, w, tr)
+}
+
 // TestTrayMenuOverDBus runs perch-tray with its agent in-process, reads its
 // menu over D-Bus, switches the profile and quits with clicks.
 func TestTrayMenuOverDBus(t *testing.T) {
-	need(t, "Xorg", "dbus-daemon", "gdbus")
-	d := startXorg(t)
-	bus := startBus(t)
-	w := startWatcher(t, bus)
-	tr := startTray(t, d, bus)
-
-	item := waitItem(t, w, tr)
+	_, bus, tr, item := trayOnXorg(t)
 	// The agent runs in the tray's process and serves the socket.
 	eventually(t, 20*time.Second, "the agent on the socket", func() bool {
 		p, pid, err := tr.status(t)
@@ -429,13 +436,7 @@ func glLibs(t *testing.T, pid int) (libs []string, rss string) {
 // 70 MiB of GL driver, LLVM and C heap); Status… opens the status window,
 // which makes the context then, and perch-tray goes on until Quit.
 func TestTrayNoOpenGLUntilWindow(t *testing.T) {
-	need(t, "Xorg", "dbus-daemon", "gdbus")
-	d := startXorg(t)
-	bus := startBus(t)
-	w := startWatcher(t, bus)
-	tr := startTray(t, d, bus)
-
-	item := waitItem(t, w, tr)
+	d, bus, tr, item := trayOnXorg(t)
 	var items []menuItem
 	eventually(t, 20*time.Second, "the menu with the profile", func() bool {
 		items = layout(t, bus, item)

@@ -3,6 +3,7 @@ package netwatch
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -48,7 +49,7 @@ func Watch(ctx context.Context, quiet, minGap time.Duration, changed func()) err
 			if err != nil {
 				// ENOBUFS: the kernel dropped messages because we were
 				// slow; something changed all the same.
-				if errno, ok := underlying(err); ok && errno == syscall.ENOBUFS {
+				if errors.Is(err, syscall.ENOBUFS) {
 					signal(events)
 					continue
 				}
@@ -93,20 +94,6 @@ func signal(c chan struct{}) {
 	case c <- struct{}{}:
 	default:
 	}
-}
-
-func underlying(err error) (syscall.Errno, bool) {
-	for err != nil {
-		if e, ok := err.(syscall.Errno); ok {
-			return e, true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return 0, false
-		}
-		err = u.Unwrap()
-	}
-	return 0, false
 }
 
 // relevant reports whether the messages in b say the network may have come
