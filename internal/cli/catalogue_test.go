@@ -164,6 +164,8 @@ func usageCases() []cliCase {
 		{"no command", nil, nil, 2, "no command given"},
 		{"global flags alone", []string{"--config", "@"}, nil, 2, "no command given"},
 		{"unknown command", []string{"frobnicate"}, nil, 2, "unknown command \"frobnicate\"; run `perch help`"},
+		{"misspelt command", []string{"stauts"}, nil, 2, "unknown command \"stauts\" (did you mean \"status\"?); run `perch help`"},
+		{"one-dash long flag before the command", []string{"-config=@", "chek"}, nil, 2, "unknown command \"chek\" (did you mean \"check\"?); run `perch help`"},
 		{"layout without subcommand", []string{"layout"}, nil, 2, "layout needs a subcommand: apply or save"},
 		{"unknown layout subcommand", []string{"layout", "show", "desk"}, nil, 2, `unknown layout subcommand "show" (want apply or save)`},
 		{"unknown flag", []string{"outputs", "--jsn"}, nil, 2, "unknown flag --jsn"},
@@ -459,6 +461,7 @@ func TestCatalogueCoversEveryMessage(t *testing.T) {
 		t.Skip("!!! SKIPPED: the catalogue did not run (no X server, or -run chose this test alone)")
 	}
 	templates := templatesOf(t, ".", "usagef") // usage errors: exit 2
+	templates = append(templates, templatesOf(t, ".", "oneArg")...)
 	templates = append(templates, templatesOf(t, "../../xrandr/plan.go", "refuse")...)
 	// Refusals a configuration that passed `perch check` cannot reach on
 	// this server: each is in xrandr's TestPlanRefusals.
