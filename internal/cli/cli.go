@@ -167,3 +167,12 @@ func (e *env) dial() (*xrandr.Conn, error) {
 	}
 	return xrandr.Dial(d)
 }
+
+// Command is perch's whole command tree, with cobra's help and completion
+// commands, for generating documentation (make man).
+func Command() *cobra.Command {
+	root := newRoot(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	return root
+}

@@ -12,6 +12,12 @@ import (
 // module version in the build information.
 var Version = ""
 
+// Revision, when set at build time (-X ...cli.Revision=...), stands in for
+// the VCS revision the Go toolchain could not stamp: it stamps none in a
+// git worktree (.git is a file there) or with -buildvcs=false. The
+// Makefile sets it from git rev-parse.
+var Revision = ""
+
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -36,10 +42,10 @@ func version() string {
 		}
 		return "unknown (no build information in the binary)"
 	}
-	return describe(Version, bi)
+	return describe(Version, Revision, bi)
 }
 
-func describe(override string, bi *debug.BuildInfo) string {
+func describe(override, revision string, bi *debug.BuildInfo) string {
 	v := bi.Main.Version
 	if override != "" {
 		v = override
@@ -52,8 +58,11 @@ func describe(override string, bi *debug.BuildInfo) string {
 		s[kv.Key] = kv.Value
 	}
 	rev := s["vcs.revision"]
+	if rev == "" && revision != "" {
+		return v + " (revision " + revision + ", " + bi.GoVersion + ")"
+	}
 	if rev == "" {
-		return v + " (no VCS revision: built with -buildvcs=false or outside a git checkout)"
+		return v + " (no VCS revision: built with -buildvcs=false, in a git worktree or outside a git checkout; " + bi.GoVersion + ")"
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
