@@ -130,6 +130,14 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	if prof.KeepsLayout() {
+		// No RandR request at all, not even a read.
+		if asJSON {
+			return writeJSON(e.stdout, PlanView{Profile: prof.Name, Unchanged: true, Outputs: []PlanOutput{}, Off: []string{}, Xrandr: []string{}})
+		}
+		fmt.Fprintf(e.stdout, "profile %s lists no outputs: the layout is left as it is\n", prof.Name)
+		return nil
+	}
 	c, err := e.dial()
 	if err != nil {
 		return err

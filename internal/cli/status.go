@@ -85,7 +85,11 @@ func printStatus(w io.Writer, st agent.Status) {
 		}
 		outs = append(outs, s)
 	}
-	fmt.Fprintf(w, "layout    %dx%d: %s\n", st.Screen.Width, st.Screen.Height, strings.Join(outs, "; "))
+	if st.LayoutKept {
+		fmt.Fprintln(w, "layout    left as it is (the profile lists no outputs)")
+	} else {
+		fmt.Fprintf(w, "layout    %dx%d: %s\n", st.Screen.Width, st.Screen.Height, strings.Join(outs, "; "))
+	}
 	if st.Link == nil {
 		fmt.Fprintln(w, "link      none (the profile has no server)")
 		return
