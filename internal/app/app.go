@@ -32,6 +32,8 @@ type Options struct {
 	// Prompts ask the user about host keys and passphrases (a front end
 	// with windows); zero: never ask.
 	Prompts agent.Prompts
+	// Getenv reads the environment (WAYLAND_DISPLAY); nil: os.Getenv.
+	Getenv func(string) string
 	// NoProfileMsg is the usage message when no profile is given and the
 	// file has no default; %s is the file's path.
 	NoProfileMsg string
@@ -91,7 +93,12 @@ func Assemble(o Options) (*Agent, error) {
 		xd.Close()
 		return nil, err
 	}
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(o.Display, o.Log, o.Prompts), Log: o.Log, WatchNetwork: agent.WatchNetwork})
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	display := waylandGuard{XDisplay: xd, getenv: getenv}
+	a := agent.New(agent.Options{Config: cfg, Display: display, NewLink: agent.SSHLinks(o.Display, o.Log, o.Prompts), Log: o.Log, WatchNetwork: agent.WatchNetwork})
 	return &Agent{Agent: a, Profile: initial, Config: cfg, Socket: o.Socket, log: o.Log, xd: xd, ln: ln, down: make(chan struct{})}, nil
 }
 

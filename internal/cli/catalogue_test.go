@@ -210,6 +210,9 @@ func configCases() []cliCase {
 }
 
 func layoutCases() []cliCase {
+	wayland := map[string]string{"DISPLAY": bed.Name, "WAYLAND_DISPLAY": "wayland-0"}
+	const waylandMsg = "this is a Wayland session (WAYLAND_DISPLAY=wayland-0): RandR cannot arrange the monitors of a Wayland session; " +
+		"arrange them in the compositor (its display settings, or kanshi, wlr-randr, swaymsg output), and give the profile no outputs to run only its server and sessions"
 	return []cliCase{
 		{"rotation refused", []string{"layout", "apply", "rotated", "--config", "@"}, nil, 2,
 			"profile rotated (@:21): output DUMMY1: rotation left is not supported by its CRTC (it supports: normal)"},
@@ -243,6 +246,10 @@ func layoutCases() []cliCase {
 		{"no display", []string{"outputs"}, map[string]string{}, 1, "no X display: set DISPLAY or pass --display"},
 		{"no display for up", []string{"up", "one", "--config", "@", "--socket", "@SOCK"}, map[string]string{}, 1, "no X display: set DISPLAY or pass --display"},
 		{"dead display", []string{"layout", "apply", "one", "--config", "@", "--display", ":4711"}, map[string]string{}, 1, "~connect to X display :4711: "},
+		{"layout apply under Wayland", []string{"layout", "apply", "one", "--config", "@"}, wayland, 2, "layout apply: " + waylandMsg},
+		{"layout apply --dry-run under Wayland", []string{"layout", "apply", "one", "--dry-run", "--config", "@"}, wayland, 2, "layout apply: " + waylandMsg},
+		{"layout save under Wayland", []string{"layout", "save", "new", "--config", "@"}, wayland, 2, "layout save: " + waylandMsg},
+		{"up under Wayland", []string{"up", "one", "--config", "@", "--socket", "@SOCK"}, wayland, 2, "profile one (@:15): " + waylandMsg},
 		{"up on a file that is not a socket", []string{"up", "one", "--config", "@", "--socket", "@DIR/notes.txt"}, nil, 1,
 			"control socket: @DIR/notes.txt exists and is not a socket; pass --socket with another path"},
 	}

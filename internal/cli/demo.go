@@ -133,7 +133,9 @@ func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logF
 		return err
 	}
 	sock := filepath.Join(dir, "control.sock")
-	a, err := app.Assemble(app.Options{Config: cfg, Profile: "desk", Display: x.Name, Socket: sock, Log: log})
+	// The demo's display is its own Xorg even in a Wayland session.
+	noWayland := func(string) string { return "" }
+	a, err := app.Assemble(app.Options{Config: cfg, Profile: "desk", Display: x.Name, Socket: sock, Log: log, Getenv: noWayland})
 	if err != nil {
 		return err
 	}

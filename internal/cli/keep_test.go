@@ -31,7 +31,8 @@ func randrTime(t *testing.T) uint32 {
 // TestUpProfileWithoutOutputs: on the real Xorg, sshd and xpra, `perch up`
 // with a profile that lists no outputs sets nothing on the X server (its
 // RandR set-time and state stay), runs the hooks and attaches the session,
-// and `perch status` says the layout was left as it is.
+// and `perch status` says the layout was left as it is; with
+// WAYLAND_DISPLAY set, as in a Wayland session, where layouts are refused.
 func TestUpProfileWithoutOutputs(t *testing.T) {
 	needRemote(t)
 	dir := t.TempDir()
@@ -59,7 +60,9 @@ after = ["echo after >> %s"]
 	setTime, screen := randrTime(t), screenState(t)
 	sock := filepath.Join(dir, "control.sock")
 	var logb syncBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &logb, stderr: &logb, getenv: func(k string) string { return vars[k] }}
+	// Under Wayland too: the layout is left alone, so nothing is refused.
+	upVars := map[string]string{"DISPLAY": bed.Name, "WAYLAND_DISPLAY": "wayland-0"}
+	e := &env{stdin: strings.NewReader(""), stdout: &logb, stderr: &logb, getenv: func(k string) string { return upVars[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- e.run(ctx, []string{"up", "couch", "--config", cfg, "--socket", sock}) }()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -146,6 +147,9 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 	st, err := c.State()
 	if err != nil {
 		return err
+	}
+	if err := app.CheckLayout(e.getenv, st); err != nil {
+		return fmt.Errorf("layout apply: %w", err)
 	}
 	plan, err := xrandr.MakePlan(st, prof.Layout())
 	if err != nil {

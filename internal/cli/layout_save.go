@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -37,6 +38,9 @@ func (e *env) layoutSave(name string, force bool) error {
 	st, err := c.State()
 	if err != nil {
 		return err
+	}
+	if err := app.CheckLayout(e.getenv, st); err != nil {
+		return fmt.Errorf("layout save: %w", err)
 	}
 	prof := ProfileFromState(name, st)
 	path := e.configPath()

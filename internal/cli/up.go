@@ -52,7 +52,7 @@ func (e *env) up(ctx context.Context, profile, sock string, lf logFlags) error {
 	}
 	a, err := app.Assemble(app.Options{
 		ConfigPath: e.configPath(), Profile: profile, Display: e.displayName(),
-		Socket: e.socketPath(sock), Log: log,
+		Socket: e.socketPath(sock), Log: log, Getenv: e.getenv,
 		NoProfileMsg: "up needs a PROFILE or auto (or default = \"NAME\" in %s)",
 	})
 	if err != nil {
