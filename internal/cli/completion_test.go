@@ -65,6 +65,10 @@ func TestCompletionBash(t *testing.T) {
 	bin := buildPerch(t)
 	cfg := writeConfig(t, completionConfig)
 	env := []string{"PERCH_CONFIG=" + cfg}
+	sshConfig := filepath.Join(t.TempDir(), "ssh_config")
+	if err := os.WriteFile(sshConfig, []byte("Host alpha beta\n  Port 2222\nHost *.example !gamma\nMatch all\nhost delta\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		vars  []string
 		words []string
@@ -79,6 +83,7 @@ func TestCompletionBash(t *testing.T) {
 		{env, []string{"perch", "lay"}, []string{"layout"}},
 		{env, []string{"perch", "layout", ""}, []string{"apply", "save"}},
 		{env, []string{"perch", "reconnect", ""}, nil},
+		{env, []string{"perch", "init", "--ssh-config", sshConfig, "--server", ""}, []string{"alpha", "beta", "delta"}},
 		{env, []string{"perch", "completion", ""}, []string{"bash", "fish", "powershell", "zsh"}},
 	}
 	for _, tc := range cases {
