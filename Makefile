@@ -7,7 +7,7 @@ FUZZTIME  ?= 50000x
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build man build-tray package-tray test vet unit fuzz demo bench soak clean
+.PHONY: all deps build man completions build-tray package-tray test vet unit fuzz demo bench soak clean
 
 all: build
 
@@ -25,6 +25,13 @@ build:
 man:
 	rm -rf $(BIN)/man
 	$(GO) run ./internal/cli/mangen $(BIN)/man
+
+# Shell completion scripts for packages: bash, zsh and fish, in $(BIN)/completions.
+completions: build
+	mkdir -p $(BIN)/completions
+	$(BIN)/perch completion bash > $(BIN)/completions/perch
+	$(BIN)/perch completion zsh > $(BIN)/completions/_perch
+	$(BIN)/perch completion fish > $(BIN)/completions/perch.fish
 
 # The tray needs cgo (Fyne, GLFW); its first build takes a few minutes.
 build-tray: deps
