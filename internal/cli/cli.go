@@ -106,6 +106,8 @@ func newRoot(e *env) *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 	}
 	root.SetVersionTemplate("perch {{.Version}}\n")
+	// --version without cobra's -v shorthand: -v is up's, exec's and demo's --verbose.
+	root.Flags().Bool("version", false, "print perch's version and VCS revision")
 	pf := root.PersistentFlags()
 	pf.StringVar(&e.config, "config", "", "configuration file (default $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml)")
 	pf.StringVar(&e.display, "display", "", "X display (default $DISPLAY)")
