@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		bed.Setenv()
 	}
 	code := m.Run()
+	if perchBin.path != "" {
+		os.RemoveAll(filepath.Dir(perchBin.path)) // the binary buildPerch made
+	}
 	stopRemote()
 	if bed != nil {
 		bed.Close()
