@@ -61,12 +61,15 @@ type env struct {
 	getenv  func(string) string
 	config  string
 	display string
+	// terminal reports whether stdin is a person at a terminal (prompts
+	// are allowed); nil: never.
+	terminal func() bool
 }
 
 // Main runs perch with the arguments after the program name and returns
 // the exit code.
 func Main(args []string) int {
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, terminal: stdinIsTerminal}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return e.run(ctx, args)
@@ -139,6 +142,11 @@ func (e *env) run(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintln(e.stderr, "perch: "+err.Error())
 	return app.ExitCode(err)
+}
+
+func stdinIsTerminal() bool {
+	fi, err := os.Stdin.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func (e *env) configPath() string {

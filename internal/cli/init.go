@@ -32,12 +32,13 @@ type initOptions struct {
 func newInitCmd(e *env) *cobra.Command {
 	var o initOptions
 	c := &cobra.Command{
-		Use:   "init --server HOST [--profile NAME] [--displays auto|N,N] [--ssh-config FILE] [--force]",
+		Use:   "init [--server HOST] [--profile NAME] [--displays auto|N,N] [--ssh-config FILE] [--force]",
 		Short: "write a first configuration from the screen and the server",
 		Long: `init writes a first configuration: a profile for the layout on screen now,
 the server HOST (a Host of your ssh_config, or [user@]host[:port]) and the
 xpra displays running there (xpra list over SSH, or those --displays names),
-then checks it as ` + "`perch check`" + ` does. It refuses to overwrite an
+then checks it as ` + "`perch check`" + ` does. Without --server on a
+terminal it lists ssh_config's hosts and asks. It refuses to overwrite an
 existing file unless --force, which keeps the old one as FILE.bak.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -58,6 +59,9 @@ existing file unless --force, which keeps the old one as FILE.bak.`,
 }
 
 func (e *env) init(ctx context.Context, o initOptions) error {
+	if o.server == "" && e.terminal != nil && e.terminal() {
+		o.server = e.askServer(sshHosts(o.sshConfig))
+	}
 	if o.server == "" {
 		return usagef("init needs --server HOST: a host of ssh_config (%s), or a host name or address", orNone(sshHosts(o.sshConfig)))
 	}
@@ -100,6 +104,22 @@ func (e *env) init(ctx context.Context, o initOptions) error {
 	fmt.Fprintf(e.stdout, "wrote %s: profile %s (%d outputs), server %s (%s), displays %v\n", path, prof.Name, len(prof.Outputs), srv.Name, srv.SSH, prof.Displays)
 	fmt.Fprintf(e.stdout, "%s: ok (%d profiles: %s; %d servers); run it with: perch up\n", cfg.Path, len(cfg.Order), strings.Join(cfg.Order, ", "), len(cfg.Servers))
 	return nil
+}
+
+// askServer asks the person at the terminal which server to use: a
+// number from the list of ssh_config's hosts, or a host; "" when none.
+func (e *env) askServer(hosts []string) string {
+	fmt.Fprintln(e.stderr, "Which server runs your xpra sessions?")
+	for i, h := range hosts {
+		fmt.Fprintf(e.stderr, "  %d) %s\n", i+1, h)
+	}
+	fmt.Fprint(e.stderr, "Number, or a host name or address: ")
+	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(hosts) {
+		return hosts[n-1]
+	}
+	return line
 }
 
 // parseDisplays reads --displays: nil for auto.

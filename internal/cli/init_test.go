@@ -105,3 +105,21 @@ func TestInitFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestInitAsks: without --server at a terminal, init lists ssh_config's
+// hosts and takes the one the person picks.
+func TestInitAsks(t *testing.T) {
+	needRemote(t)
+	path := filepath.Join(t.TempDir(), "config.toml")
+	var out, errb strings.Builder
+	vars := map[string]string{"DISPLAY": bed.Name}
+	e := &env{stdin: strings.NewReader("1\n"), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] },
+		terminal: func() bool { return true }}
+	code := e.run(context.Background(), []string{"init", "--ssh-config", remoteBed.sshd.SSHConfig, "--config", path})
+	if code != 0 || !strings.Contains(errb.String(), "  1) "+remoteBed.sshd.HostAlias+"\n") || !strings.Contains(out.String(), path+": ok") {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if text := mustRead(t, path); !strings.Contains(text, "ssh = \""+remoteBed.sshd.HostAlias+"\"") {
+		t.Errorf("written:\n%s", text)
+	}
+}
