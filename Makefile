@@ -7,15 +7,31 @@ FUZZTIME  ?= 50000x
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build build-tray package-tray test vet unit fuzz demo bench soak clean
+.PHONY: all deps build man completions build-tray package-tray test vet unit fuzz demo bench soak clean
 
 all: build
 
 deps:
 	scripts/deps.sh
 
+# `perch version` names the git revision: Go stamps it (-buildvcs=true, as
+# GOFLAGS may turn it off), except in a git worktree, where REVISION stands in.
+REVISION  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +modified)
+LDFLAGS   := -X github.com/perchdesk/perch/internal/cli.Revision=$(REVISION)
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/perch ./cmd/perch
+	CGO_ENABLED=0 $(GO) build -buildvcs=true -ldflags "$(LDFLAGS)" -o $(BIN)/perch ./cmd/perch
+
+# Man pages (perch.1, perch-up.1, ...) from the command definitions, in $(BIN)/man.
+man:
+	rm -rf $(BIN)/man
+	$(GO) run ./internal/cli/mangen $(BIN)/man
+
+# Shell completion scripts for packages: bash, zsh and fish, in $(BIN)/completions.
+completions: build
+	mkdir -p $(BIN)/completions
+	$(BIN)/perch completion bash > $(BIN)/completions/perch
+	$(BIN)/perch completion zsh > $(BIN)/completions/_perch
+	$(BIN)/perch completion fish > $(BIN)/completions/perch.fish
 
 # The tray needs cgo (Fyne, GLFW); its first build takes a few minutes.
 build-tray: deps

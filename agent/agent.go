@@ -96,6 +96,9 @@ type Status struct {
 	// Disconnected is true when the user dropped the link (Disconnect);
 	// Reconnect or a switch connects again.
 	Disconnected bool `json:"disconnected,omitempty"`
+	// LayoutKept: the profile lists no outputs, so the layout was left as
+	// it is (Screen is what was on screen before, if known).
+	LayoutKept bool `json:"layout_kept,omitempty"`
 }
 
 // Screen is the local layout: the screen size and the outputs that are on.
@@ -126,6 +129,7 @@ type Agent struct {
 	link     *linkRun
 	// disconnected: the user dropped the link of the running profile.
 	disconnected bool
+	layoutKept   bool // the running profile lists no outputs
 
 	runCtx  context.Context
 	changes chan struct{}
@@ -202,7 +206,7 @@ func (a *Agent) Status() Status {
 		PID: os.Getpid(), Config: a.cfg.Path, Profile: a.profile, Since: a.since, LastError: a.lastErr,
 		Mode: ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
 		Sessions: []sessions.SessionStatus{}, Forwards: []sessions.ForwardStatus{},
-		Disconnected: a.disconnected,
+		Disconnected: a.disconnected, LayoutKept: a.layoutKept,
 	}
 	if a.wantAuto && a.override == "" {
 		st.Mode = ModeAuto
@@ -505,17 +509,17 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 			}
 		}
 	}
-	plan, err := a.opts.Display.Apply(prof.Layout())
-	if err != nil {
-		err = fmt.Errorf("profile %s (%s:%d): %w", name, cfg.Path, prof.Line, err)
-		a.setErr(err)
+	if err := a.applyLayout(cfg, prof, log); err != nil {
 		return err
 	}
-	log.Info("layout applied", "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
 	a.mu.Lock()
-	a.profile, a.since, a.disconnected = name, time.Now(), false
+	a.profile, a.since, a.disconnected, a.layoutKept = name, time.Now(), false, prof.KeepsLayout()
 	a.mu.Unlock()
-	a.updateScreen()
+	if prof.KeepsLayout() {
+		a.notify()
+	} else {
+		a.updateScreen()
+	}
 	if err := a.setLink(cfg, prof); err != nil {
 		err = fmt.Errorf("profile %s: %w", name, err)
 		a.setErr(err)
@@ -530,6 +534,23 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 			}
 		}
 	}
+	return nil
+}
+
+// applyLayout applies the profile's layout; a profile without outputs
+// leaves it as it is, without a RandR request.
+func (a *Agent) applyLayout(cfg *config.Config, prof *config.Profile, log *slog.Logger) error {
+	if prof.KeepsLayout() {
+		log.Info("layout left as it is: the profile lists no outputs")
+		return nil
+	}
+	plan, err := a.opts.Display.Apply(prof.Layout())
+	if err != nil {
+		err = fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
+		a.setErr(err)
+		return err
+	}
+	log.Info("layout applied", "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
 	return nil
 }
 

@@ -616,3 +616,39 @@ func TestNetworkChanges(t *testing.T) {
 		t.Fatal("WatchNetwork never ran")
 	}
 }
+
+// TestProfileWithoutOutputs: a profile that lists no outputs leaves the
+// layout alone (the display is never asked to apply one) and still runs
+// its hooks, server and sessions; switching to a profile with outputs
+// applies again.
+func TestProfileWithoutOutputs(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "hooks")
+	cfg := loadConfig(t, testConfig+`
+[profile.couch]
+server = "quiet"
+displays = [10, 12]
+before = ["echo before >> `+marker+`"]
+after = ["echo after >> `+marker+`"]
+`)
+	d := newFakeDisplay("eDP1")
+	h := start(t, cfg, d, "couch")
+	st := h.wait(t, "couch with its sessions and after hook", func(s Status) bool {
+		b, _ := os.ReadFile(marker)
+		return s.Profile == "couch" && sessionNames(s) == ":10,:12" && strings.HasSuffix(string(b), "after\n")
+	})
+	if !st.LayoutKept || st.Link == nil || st.Link.Server != "quiet" {
+		t.Errorf("status %+v", st)
+	}
+	if got := d.appliedLayouts(); len(got) != 0 {
+		t.Errorf("layouts applied for a profile without outputs: %q", got)
+	}
+	if b, _ := os.ReadFile(marker); string(b) != "before\nafter\n" {
+		t.Errorf("hooks ran: %q", b)
+	}
+	if err := h.a.Switch(context.Background(), "sofa"); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.appliedLayouts(); !slices.Equal(got, []string{"eDP1"}) || h.a.Status().LayoutKept {
+		t.Errorf("after switching to sofa: applied %q, kept %v", got, h.a.Status().LayoutKept)
+	}
+}

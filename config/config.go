@@ -344,9 +344,6 @@ func Parse(path string, data []byte) (*Config, error) {
 			Name: name, Line: ix.line(key), Match: rp.Match, Server: rp.Server,
 			Displays: rp.Displays, Before: rp.Before, After: rp.After,
 		}
-		if len(rp.Output) == 0 {
-			return nil, errAt(key, "the profile lists no output; add at least one [[%s.output]] with a name", key)
-		}
 		listed := map[string]bool{}
 		primaries := 0
 		for i, ro := range rp.Output {
@@ -464,6 +461,11 @@ func (c *Config) Profile(name string) (*Profile, error) {
 	}
 	return p, nil
 }
+
+// KeepsLayout reports whether the profile lists no outputs: running it
+// leaves the screen's layout as it is (no RandR request) and still runs
+// its server, sessions and hooks.
+func (p *Profile) KeepsLayout() bool { return len(p.Outputs) == 0 }
 
 // Layout turns the profile's outputs into the layout the planner takes. The
 // values were validated by Parse.

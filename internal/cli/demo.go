@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/control"
+	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/internal/testbed"
 	"github.com/perchdesk/perch/internal/xshot"
 )
@@ -51,26 +53,32 @@ mode = "1024x768"
 primary = true
 `
 
-// cmdDemo runs perch's main job in a sandbox it makes itself: a virtual
-// display with two monitors (Xorg, dummy driver), a loopback sshd with
-// throwaway keys and two xpra servers with small X apps. It prints the
-// status as the sessions attach, writes a screenshot if asked, runs until
-// Ctrl-C or --for, then cleans everything up.
-func (e *env) cmdDemo(ctx context.Context, args []string) error {
-	fs := newFlagSet("demo")
+func newDemoCmd(e *env) *cobra.Command {
 	var keep time.Duration
 	var shot string
 	var lf logFlags
-	lf.add(fs)
-	fs.DurationVar(&keep, "for", 0, "run this long, then clean up (default: until Ctrl-C)")
-	fs.StringVar(&shot, "shot", "", "write a PNG screenshot of the arranged display here")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "demo [--for DURATION] [--shot FILE]",
+		Short: "run perch in a self-contained sandbox",
+		Long: `demo runs perch's main job in a sandbox it makes itself: a virtual display
+with two monitors (Xorg, dummy driver), a loopback sshd with throwaway keys
+and two xpra servers with small X apps. It prints the status as the
+sessions attach, writes a screenshot if asked, runs until Ctrl-C or --for,
+then cleans everything up.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return e.demo(c.Context(), keep, shot, lf)
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	if len(pos) > 0 {
-		return usagef("demo takes no arguments")
-	}
+	lf.add(c)
+	c.Flags().DurationVar(&keep, "for", 0, "run this long, then clean up (default: until Ctrl-C)")
+	c.Flags().StringVar(&shot, "shot", "", "write a PNG screenshot of the arranged display here")
+	return c
+}
+
+// demo is perch demo.
+func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logFlags) error {
 	// The flags are checked even when the log is not shown (-v).
 	vlog, err := lf.logger(e.stderr)
 	if err != nil {
@@ -124,28 +132,19 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	xd, err := agent.NewXDisplay(x.Name)
-	if err != nil {
-		return err
-	}
-	defer xd.Close()
 	sock := filepath.Join(dir, "control.sock")
-	ln, err := control.Listen(sock, log)
+	// The demo's display is its own Xorg even in a Wayland session.
+	noWayland := func(string) string { return "" }
+	a, err := app.Assemble(app.Options{Config: cfg, Profile: "desk", Display: x.Name, Socket: sock, Log: log, Getenv: noWayland})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(x.Name, log, agent.Prompts{}), Log: log, WatchNetwork: agent.WatchNetwork})
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = control.Serve(ctx, ln, a, cancel)
-	}()
 	say("running the agent on profile desk (config %s)", cfgPath)
 	say("while it runs, try: perch status --socket %s", sock)
 	runErr := make(chan error, 1)
-	go func() { runErr <- a.Run(ctx, "desk") }()
+	go func() { runErr <- a.Run(ctx, nil) }()
 
 	start := time.Now()
 	var deadline <-chan time.Time
@@ -159,7 +158,6 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 		select {
 		case err := <-runErr:
 			cancel()
-			<-served
 			if err != nil {
 				return err
 			}
