@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/perchdesk/perch/internal/rawconn"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
 )
 
 // forward is a local listener whose connections reach spec.To through the

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/perchdesk/perch/internal/rawconn"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
 )
 
 // Spec is a remote command to supervise: a display's `xpra attach :N`, or
@@ -489,7 +489,7 @@ func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (
 			}
 			return nil, err
 		}
-		// Raw reads and writes underneath (see internal/rawconn): the
+		// Raw reads and writes underneath (see internal/sys/rawconn): the
 		// wrapper hides the socket from Dial's own rawconn.Wrap.
 		return aliveConn{rawconn.Wrap(c), &l.lastAlive}, nil
 	}

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/faultproxy"
-	"github.com/perchdesk/perch/internal/rawconn"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
+	"github.com/perchdesk/perch/internal/testrig/faultproxy"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 func displaySpecs(ds []int) []Spec {

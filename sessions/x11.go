@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/perchdesk/perch/internal/rawconn"
-	"github.com/perchdesk/perch/internal/xauth"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
+	"github.com/perchdesk/perch/internal/sys/xauth"
 )
 
 const mitCookie = "MIT-MAGIC-COOKIE-1"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // perchBinary builds cmd/perch once for the tests that need real signals.

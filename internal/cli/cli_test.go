@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/xrandr"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/control"
-	"github.com/perchdesk/perch/internal/testbed"
-	"github.com/perchdesk/perch/internal/xshot"
+	"github.com/perchdesk/perch/internal/sys/xshot"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // demoConfig is the sandbox's configuration: a desk with two screens side

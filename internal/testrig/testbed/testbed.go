@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/perchdesk/perch/internal/xauth"
+	"github.com/perchdesk/perch/internal/sys/xauth"
 )
 
 // InCI reports whether the tests run in CI, where integration tests must run.

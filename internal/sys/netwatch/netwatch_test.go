@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // message is one rtnetlink message of type typ carrying body.
