@@ -14,8 +14,8 @@ import (
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/control"
+	"github.com/perchdesk/perch/internal/sandbox"
 	"github.com/perchdesk/perch/internal/sys/xshot"
-	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // demoConfig is the sandbox's configuration: a desk with two screens side
@@ -83,14 +83,14 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	say := func(format string, a ...any) { fmt.Fprintf(e.stdout, "demo: "+format+"\n", a...) }
 
 	say("starting a virtual display with two monitors (Xorg, dummy driver) ...")
-	x, err := testbed.StartXorg(testbed.XorgOptions{Connected: 2})
+	x, err := sandbox.StartXorg(ctx, sandbox.XorgOptions{Connected: 2})
 	if err != nil {
 		return fmt.Errorf("start the demo display (run `make deps` first): %w", err)
 	}
 	defer x.Close()
 	x.Setenv()
 	say("starting a loopback sshd with throwaway keys ...")
-	sshd, err := testbed.StartSSHD()
+	sshd, err := sandbox.StartSSHD(ctx, sandbox.SSHDOptions{})
 	if err != nil {
 		return fmt.Errorf("start the demo sshd (run `make deps` first): %w", err)
 	}
@@ -101,9 +101,9 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	var displays []int
 	// One window on each monitor: xpra maps them where the apps ask.
 	for i, app := range []string{"xeyes -geometry 400x300+1500+200", "xclock -update 1 -geometry 300x300+200+200"} {
-		n := testbed.FreeDisplay(60 + i)
+		n := sandbox.FreeDisplay(60 + i)
 		say("starting xpra server :%d with %s ...", n, app)
-		xp, err := testbed.StartXpra(n, app)
+		xp, err := sandbox.StartXpra(ctx, n, app)
 		if err != nil {
 			return fmt.Errorf("start the demo xpra server: %w", err)
 		}
@@ -219,7 +219,7 @@ func demoLine(st agent.Status) string {
 }
 
 // windowsDrawn reports whether n remote windows are mapped on the display.
-func windowsDrawn(x *testbed.Display, n int) bool {
+func windowsDrawn(x *sandbox.Display, n int) bool {
 	names, err := x.WindowNames()
 	if err != nil {
 		return false
@@ -233,7 +233,7 @@ func windowsDrawn(x *testbed.Display, n int) bool {
 	return found >= n
 }
 
-func takeShot(x *testbed.Display, path string) error {
+func takeShot(x *sandbox.Display, path string) error {
 	time.Sleep(1500 * time.Millisecond) // let the remote windows paint
 	c, err := x.Dial()
 	if err != nil {

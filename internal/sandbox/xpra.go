@@ -1,4 +1,4 @@
-package testbed
+package sandbox
 
 import (
 	"context"
@@ -13,15 +13,17 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
-// What the test bed found about xpra 3.1 (Debian 12's xpra 3.1.3):
+// What the sandbox found about xpra 3.1 (Debian 12's xpra 3.1.3):
 //
 //   - Configuration: /etc/xpra (conf.d/*.conf, then xpra.conf), then the
 //     user's ~/.config/xpra and ~/.xpra, later files overriding whole keys.
 //     For root (uid 0) xpra never reads ~/.xpra or ~/.config/xpra; the
 //     environment variables XPRA_SYSTEM_CONF_DIRS and XPRA_USER_CONF_DIRS
-//     replace the lists for any user, which is what the test bed uses.
+//     replace the lists for any user, which is what the sandbox uses.
 //   - List options given on the command line (--start, --socket-dirs...)
 //     are appended to the configured ones rather than replacing them, so
 //     Debian's "start = /etc/X11/Xsession true" (which runs dbus-launch and
@@ -70,7 +72,7 @@ type Xpra struct {
 
 // xpraConf is the servers' whole configuration, on top of xpra's built-in
 // defaults: every optional feature off.
-const xpraConf = `# xpra.conf of an xpra server of perch's test bed
+const xpraConf = `# xpra.conf of an xpra server of perch's sandbox
 xvfb = Xvfb +extension Composite -screen 0 1920x1080x24+32 -dpi 96 -nolisten tcp -noreset -auth $XAUTHORITY
 start = %s
 exit-with-children = no
@@ -110,12 +112,12 @@ server-idle-timeout = 0
 
 // StartXpra starts `xpra start :display` running child (e.g. "xeyes") as
 // the current user and returns once `xpra attach :display` can connect.
-func StartXpra(display int, child string) (*Xpra, error) {
-	xpra, err := findBinary("xpra")
+func StartXpra(ctx context.Context, display int, child string) (*Xpra, error) {
+	xpra, err := FindBinary("xpra")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := findBinary("Xvfb"); err != nil {
+	if _, err := FindBinary("Xvfb"); err != nil {
 		return nil, fmt.Errorf("xpra needs Xvfb: %w", err)
 	}
 	if err := checkXpraPython(xpra); err != nil {
@@ -123,7 +125,7 @@ func StartXpra(display int, child string) (*Xpra, error) {
 	}
 	if f := strings.Fields(child); len(f) == 0 {
 		return nil, errors.New("StartXpra needs a command to run in the session")
-	} else if _, err := findBinary(f[0]); err != nil {
+	} else if _, err := FindBinary(f[0]); err != nil {
 		return nil, err
 	}
 	sockets, err := acquireXpraSocketDir()
@@ -139,7 +141,7 @@ func StartXpra(display int, child string) (*Xpra, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	if err := x.start(); err != nil {
+	if err := x.start(ctx); err != nil {
 		x.Close()
 		return nil, err
 	}
@@ -199,7 +201,7 @@ func (x *Xpra) setup() error {
 	if err := os.WriteFile(xauth, nil, 0o600); err != nil {
 		return fmt.Errorf("create the xpra server's XAUTHORITY: %w", err)
 	}
-	x.env = append(minimalEnv(),
+	x.env = append(MinimalEnv(),
 		"HOME="+filepath.Join(dir, "home"),
 		"XDG_RUNTIME_DIR="+filepath.Join(dir, "run"),
 		"XAUTHORITY="+xauth,
@@ -211,7 +213,7 @@ func (x *Xpra) setup() error {
 }
 
 // start runs the server and waits until it is ready, at most 30 seconds.
-func (x *Xpra) start() error {
+func (x *Xpra) start(ctx context.Context) error {
 	logf, err := os.OpenFile(x.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the xpra log: %w", err)
@@ -235,7 +237,7 @@ func (x *Xpra) start() error {
 	// xpra logs "xpra is ready." once its main loop runs; the socket then
 	// accepts clients. Checking the log costs nothing, where every
 	// `xpra info` would start another python.
-	socket := x.socketPath()
+	socket := x.Socket()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if strings.Contains(logSince(x.Log, offset), "xpra is ready.") && dialable(socket) {
@@ -243,17 +245,20 @@ func (x *Xpra) start() error {
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("xpra server %s exited at start (%v): %s", x.Name, cmd.ProcessState, tail(x.Log))
+			return fmt.Errorf("xpra server %s exited at start (%v): %s", x.Name, cmd.ProcessState, Tail(x.Log))
+		case <-ctx.Done():
+			return fmt.Errorf("start xpra server %s: %w", x.Name, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("xpra server %s was not ready within 30s: %s", x.Name, tail(x.Log))
+			return fmt.Errorf("xpra server %s was not ready within 30s: %s", x.Name, Tail(x.Log))
 		}
 	}
 }
 
-// socketPath returns where xpra 3.1 creates the server's socket.
-func (x *Xpra) socketPath() string {
+// Socket returns the path of the server's socket (where xpra 3.1 creates
+// it).
+func (x *Xpra) Socket() string {
 	host, _ := os.Hostname() // the server's environment has no XPRA_SOCKET_HOSTNAME
 	return filepath.Join(x.SocketDir, fmt.Sprintf("%s-%d", host, x.Display))
 }
@@ -283,7 +288,7 @@ func (x *Xpra) Close() error {
 	x.closed = true
 	x.mu.Unlock()
 	err := x.stop(syscall.SIGTERM, 10*time.Second)
-	os.Remove(x.socketPath())
+	os.Remove(x.Socket())
 	releaseXpraSocketDir()
 	if rerr := os.RemoveAll(x.Dir); err == nil && rerr != nil {
 		err = fmt.Errorf("remove the xpra directory: %w", rerr)
@@ -299,7 +304,7 @@ func (x *Xpra) Kill() error {
 
 // Restart starts the server again on the same display (killing it first
 // if it still runs) and waits until it is ready.
-func (x *Xpra) Restart() error {
+func (x *Xpra) Restart(ctx context.Context) error {
 	x.mu.Lock()
 	closed := x.closed
 	x.mu.Unlock()
@@ -310,7 +315,7 @@ func (x *Xpra) Restart() error {
 		return err
 	}
 	x.clearStale()
-	return x.start()
+	return x.start(ctx)
 }
 
 // clearStale removes what a killed server left behind: its socket, which
@@ -318,7 +323,7 @@ func (x *Xpra) Restart() error {
 // its Xvfb if they name a process that is gone or a zombie not yet reaped
 // (Xvfb itself takes a zombie's lock for a live server).
 func (x *Xpra) clearStale() {
-	os.Remove(x.socketPath())
+	os.Remove(x.Socket())
 	lock := fmt.Sprintf("/tmp/.X%d-lock", x.Display)
 	b, err := os.ReadFile(lock)
 	if err != nil {
@@ -328,7 +333,7 @@ func (x *Xpra) clearStale() {
 	if err != nil || pid <= 0 {
 		return
 	}
-	if state := procState(pid); state == 0 || state == 'Z' || state == 'X' {
+	if !proctab.Alive(pid) {
 		os.Remove(fmt.Sprintf("/tmp/.X11-unix/X%d", x.Display))
 		os.Remove(lock)
 	}
@@ -347,15 +352,15 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 	pid := cmd.Process.Pid
 	// xpra starts its Xvfb in a session of its own: remember the whole
 	// tree before the server dies and its children are orphaned.
-	procs, _ := processTable()
-	tree := descendants(procs, pid)
+	procs, _ := proctab.Read()
+	tree := procs.Descendants(pid)
 	var err error
 	if sig != syscall.SIGKILL {
 		_ = syscall.Kill(pid, sig)
 		select {
 		case <-done:
 		case <-time.After(grace):
-			err = fmt.Errorf("xpra server %s did not stop within %v: %s", x.Name, grace, tail(x.Log))
+			err = fmt.Errorf("xpra server %s did not stop within %v: %s", x.Name, grace, Tail(x.Log))
 		}
 	}
 	select {
@@ -364,7 +369,7 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	killSnapshot(procs, tree)
+	procs.KillSnapshot(tree)
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -372,7 +377,7 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 			err = fmt.Errorf("xpra server %s (pid %d) did not exit within 5s of SIGKILL", x.Name, pid)
 		}
 	}
-	if left := waitGone(tree, 5*time.Second); len(left) > 0 && err == nil {
+	if left := proctab.WaitGone(tree, 5*time.Second); len(left) > 0 && err == nil {
 		err = fmt.Errorf("processes %v of xpra server %s survive SIGKILL", left, x.Name)
 	}
 	return err
@@ -430,7 +435,7 @@ func reserveDisplay(n int) bool {
 			continue
 		}
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if state := procState(pid); pid == os.Getpid() || (state != 0 && state != 'Z' && state != 'X') {
+		if pid == os.Getpid() || proctab.Alive(pid) {
 			return false
 		}
 		os.Remove(path) // left by a process that exited
@@ -483,7 +488,7 @@ func releaseXpraSocketDir() {
 
 // xpraClientConf is the remote `xpra attach`'s configuration, read on top
 // of /etc/xpra: quiet and cheap.
-const xpraClientConf = `# xpra client defaults of perch's test bed (see testbed.WriteXpraClientDefaults)
+const xpraClientConf = `# xpra client defaults of perch's sandbox (see sandbox.WriteXpraClientDefaults)
 socket-dirs = %s
 opengl = no
 speaker = no

@@ -1,4 +1,4 @@
-package testbed
+package sandbox
 
 import (
 	"github.com/jezek/xgb/xproto"
