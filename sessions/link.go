@@ -16,6 +16,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/internal/sys/rawconn"
+
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 // Spec is a remote command to supervise: a display's `xpra attach :N`, or
@@ -58,7 +60,7 @@ type Options struct {
 // liveConn is one established connection.
 type liveConn struct {
 	client *ssh.Client
-	x11    *x11Forwarder
+	x11    *x11fwd.Forwarder
 	dead   chan struct{} // closed once the connection is gone
 	upAt   time.Time
 }
@@ -505,7 +507,7 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now()}
 	l.lastAlive.Store(time.Now().UnixNano())
 	if l.opts.X11 != nil {
-		conn.x11, err = newX11Forwarder(client, l.opts.X11, l.log, &l.rejected)
+		conn.x11, err = x11fwd.New(client, l.opts.X11, l.log, &l.rejected)
 		if err != nil {
 			client.Close()
 			return nil, err
@@ -609,7 +611,7 @@ func (l *Link) drop(conn *liveConn, err error) {
 	close(conn.dead)
 	conn.client.Close()
 	if conn.x11 != nil {
-		conn.x11.close()
+		conn.x11.Close()
 	}
 }
 
