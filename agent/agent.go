@@ -43,6 +43,9 @@ type Display interface {
 // Link is a supervised connection to one server (sessions.Link).
 type Link interface {
 	Run(ctx context.Context) error
+	// Started is closed once Run has started; a Run that cannot start
+	// returns its error without closing it.
+	Started() <-chan struct{}
 	SetSessions([]sessions.Spec)
 	SetForwards([]sessions.ForwardSpec) error
 	Status() sessions.Status
@@ -624,13 +627,14 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 			}
 		}
 	}()
-	// A forward that cannot listen makes Run return at once: report it.
+	// The link says whether it started: a forward that cannot listen
+	// makes Run return its error instead.
 	select {
 	case err := <-started:
 		if err != nil {
 			return err
 		}
-	case <-time.After(50 * time.Millisecond):
+	case <-l.Started():
 	}
 	a.mu.Lock()
 	a.link = lr

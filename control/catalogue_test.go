@@ -93,6 +93,11 @@ func (k catLink) Status() sessions.Status {
 	return st
 }
 func (k catLink) Changes() <-chan struct{} { return nil }
+func (k catLink) Started() <-chan struct{} { return catStarted }
+
+// catStarted is closed: a catLink starts at once.
+var catStarted = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 func (k catLink) Reconnect() {
 	k.l.mu.Lock()
 	k.l.reconnects++

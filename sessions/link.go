@@ -87,6 +87,7 @@ type Link struct {
 
 	changes chan struct{}
 	kick    chan struct{}
+	started chan struct{} // closed once Run has started (see Started)
 	// tcpCancel ends the TCP connect in progress (nil when none), under mu:
 	// NetworkChanged starts it over on the network as it now is.
 	tcpCancel context.CancelCauseFunc
@@ -134,6 +135,7 @@ func New(o Options) *Link {
 		status:  LinkStatus{Server: o.Server, Address: addr, State: LinkStopped, Since: time.Now()},
 		connCh:  make(chan struct{}),
 		changes: make(chan struct{}, 1),
+		started: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 
 		startGate: make(chan struct{}, 1),
@@ -334,6 +336,12 @@ var errStop = errors.New("stopping")
 // (SIGTERM to the remote commands, then closing their channels), closes the
 // forwards and the connection, and returns. It returns an error only if a
 // forward cannot listen at start.
+// Started is closed once Run has opened the forwards' listeners and
+// started the sessions and forwards; from then on Run returns nil when its
+// context ends. A Run that cannot start (a forward cannot listen) returns
+// its error without closing it.
+func (l *Link) Started() <-chan struct{} { return l.started }
+
 func (l *Link) Run(ctx context.Context) error {
 	if err := l.listen(); err != nil {
 		return err
@@ -347,6 +355,11 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 	for _, f := range l.forwards {
 		l.startForwardLocked(f)
+	}
+	select {
+	case <-l.started: // an earlier Run started
+	default:
+		close(l.started)
 	}
 	l.mu.Unlock()
 
