@@ -35,10 +35,13 @@ vet:
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
 	$(GO) vet ./ui ./cmd/perch-tray/...
 
-# Every test, on the real Xorg dummy, sshd and xpra (CI=true: nothing may skip).
+# Every fuzz target, then every test, on the real Xorg dummy, sshd and xpra
+# (CI=true: nothing may skip). scripts/testsum shows failures' output and
+# skips with their reasons, and ends with "N passed, N failed, N skipped"
+# (CI reads that line); it exits with go test's status.
 test: deps vet build
-	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
+	$(GO) run ./scripts/testsum -count=1 -timeout 30m ./...
 
 unit:
 	$(GO) test -count=1 -short ./...

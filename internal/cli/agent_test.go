@@ -18,6 +18,7 @@ import (
 
 // perchBinary builds cmd/perch once for the tests that need real signals.
 var perchBin struct {
+	dir  string // removed by TestMain
 	path string
 	err  error
 	done bool
@@ -28,6 +29,7 @@ func buildPerch(t *testing.T) string {
 	if !perchBin.done {
 		perchBin.done = true
 		dir, err := os.MkdirTemp("", "perch-bin-")
+		perchBin.dir = dir
 		if err == nil {
 			perchBin.path = filepath.Join(dir, "perch")
 			out, berr := exec.Command("go", "build", "-o", perchBin.path, "../../cmd/perch").CombinedOutput()

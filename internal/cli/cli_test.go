@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stopRemote()
+	if perchBin.dir != "" {
+		os.RemoveAll(perchBin.dir)
+	}
 	if bed != nil {
 		bed.Close()
 	}
