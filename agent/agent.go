@@ -479,6 +479,7 @@ func (a *Agent) outputsChanged(ctx context.Context) {
 		return
 	}
 	if winner == current {
+		a.log.Info("auto: keeping the current profile, still the best match", "profile", current)
 		return
 	}
 	a.log.Info("auto: switching", "from", current, "to", winner)

@@ -419,7 +419,13 @@ name = "HDMI1"
 	}
 }
 
+// TestAuto runs in a synctest bubble: "nothing happened" is checked once
+// the agent is idle past its debounce, not after a guessed sleep.
 func TestAuto(t *testing.T) {
+	synctest.Test(t, testAuto)
+}
+
+func testAuto(t *testing.T) {
 	d := newFakeDisplay("eDP1")
 	h := start(t, loadConfig(t, testConfig), d, "auto")
 	st := h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
@@ -433,7 +439,9 @@ func TestAuto(t *testing.T) {
 	// Events that change nothing connected (as perch's own apply causes)
 	// do not switch or re-apply.
 	d.plug("HDMI1", "HDMI2", "eDP1")
-	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()                    // the agent took the event
+	time.Sleep(100 * time.Millisecond) // past the 20 ms debounce, in the bubble's time
+	synctest.Wait()                    // and acted on it
 	if got := len(d.appliedLayouts()); got != n {
 		t.Errorf("an unchanged set of outputs re-applied: %d → %d", n, got)
 	}

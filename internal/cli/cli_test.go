@@ -101,7 +101,12 @@ func writeConfig(t *testing.T, text string) string {
 // screenView reads the bed's RandR state as perch sees it.
 func screenView(t *testing.T) xrandr.ScreenView {
 	t.Helper()
-	c, err := bed.Dial()
+	return screenViewOf(t, bed)
+}
+
+func screenViewOf(t *testing.T, d *testbed.Display) xrandr.ScreenView {
+	t.Helper()
+	c, err := d.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +120,14 @@ func screenView(t *testing.T) xrandr.ScreenView {
 
 func currentLayout(t *testing.T) string {
 	t.Helper()
+	return layoutOf(t, bed)
+}
+
+// layoutOf describes the outputs that are on: "NAME WxH+X+Y rotation; ...".
+func layoutOf(t *testing.T, d *testbed.Display) string {
+	t.Helper()
 	var parts []string
-	for _, o := range screenView(t).Outputs {
+	for _, o := range screenViewOf(t, d).Outputs {
 		if o.On {
 			parts = append(parts, o.Name+" "+o.Mode+"+"+strconv.Itoa(o.X)+"+"+strconv.Itoa(o.Y)+" "+o.Rotation)
 		}
