@@ -17,39 +17,8 @@ import (
 	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
-// What the sandbox found about xpra 3.1 (Debian 12's xpra 3.1.3):
-//
-//   - Configuration: /etc/xpra (conf.d/*.conf, then xpra.conf), then the
-//     user's ~/.config/xpra and ~/.xpra, later files overriding whole keys.
-//     For root (uid 0) xpra never reads ~/.xpra or ~/.config/xpra; the
-//     environment variables XPRA_SYSTEM_CONF_DIRS and XPRA_USER_CONF_DIRS
-//     replace the lists for any user, which is what the sandbox uses.
-//   - List options given on the command line (--start, --socket-dirs...)
-//     are appended to the configured ones rather than replacing them, so
-//     Debian's "start = /etc/X11/Xsession true" (which runs dbus-launch and
-//     leaves a dbus-daemon behind) cannot be switched off with flags: the
-//     servers therefore read only their own xpra.conf
-//     (XPRA_SYSTEM_CONF_DIRS points at Dir/conf) on top of xpra's built-in
-//     defaults.
-//   - Sockets: "socket-dirs" is where clients look and "socket-dir" where a
-//     server creates HOSTNAME-N; the defaults are /run/user/$UID/xpra,
-//     /run/xpra and ~/.xpra. Servers and the remote `xpra attach` of every
-//     SSHD of this process share one socket directory (see
-//     acquireXpraSocketDir).
-//   - XAUTHORITY is used only if the file exists; otherwise the server
-//     writes ~/.Xauthority of the password database's home, whatever HOME
-//     says. StartXpra creates Dir/Xauthority first.
-//   - The server probes OpenGL in a subprocess unless opengl=noprobe; a
-//     client skips its probe with opengl=no.
-//   - Debian's xpra package only recommends python3-pil, without which the
-//     server drops every client that attaches, and python3-gi-cairo, without
-//     which the client cannot paint; StartXpra checks for both.
-//   - speaker/microphone "off" still probe the sound system in a
-//     subprocess, "no" disables audio entirely.
-//   - With DBUS_SESSION_BUS_ADDRESS unset, a session bus client in the
-//     server's session autolaunches a bus (dbus-launch --autolaunch) that
-//     outlived `xpra stop` in our runs: the servers get an address that
-//     cannot connect instead.
+// xpra 3.1 reads configuration, places sockets and needs Python modules in
+// ways the settings below work around: see docs/xpra.md.
 
 // Xpra is an xpra server running `xpra start :N` with a small X app.
 type Xpra struct {
