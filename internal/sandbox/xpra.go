@@ -232,6 +232,9 @@ func (x *Xpra) Socket() string {
 	return filepath.Join(x.SocketDir, fmt.Sprintf("%s-%d", host, x.Display))
 }
 
+// Accepting reports whether the server's socket accepts connections.
+func (x *Xpra) Accepting() bool { return dialable(x.Socket()) }
+
 // dialable reports whether a unix socket accepts connections.
 func dialable(path string) bool {
 	c, err := net.DialTimeout("unix", path, time.Second)

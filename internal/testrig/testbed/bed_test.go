@@ -91,16 +91,6 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// dialable reports whether a unix socket accepts connections.
-func dialable(path string) bool {
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
-}
-
 func exitCode(err error) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -336,7 +326,7 @@ func TestXpraAttachOverSSH(t *testing.T) {
 	if n, _ := ProcessCount("Xvfb-for-Xpra-" + x.Name + " "); n != 0 {
 		t.Fatalf("%d Xvfb of xpra %s survive Kill", n, x.Name)
 	}
-	if dialable(x.Socket()) {
+	if x.Accepting() {
 		t.Fatal("the socket of a killed xpra server accepts connections")
 	}
 	t4 := time.Now()
@@ -344,7 +334,7 @@ func TestXpraAttachOverSSH(t *testing.T) {
 		t.Fatalf("Restart: %v", err)
 	}
 	t.Logf("Restart took %v", time.Since(t4))
-	if !dialable(x.Socket()) {
+	if !x.Accepting() {
 		t.Fatal("the restarted xpra server does not accept connections")
 	}
 }
