@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -185,7 +186,7 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 		}
 		if attached && !shotDone && windowsDrawn(x, len(displays)) {
 			shotDone = true
-			if err := takeShot(x, shot); err != nil {
+			if err := takeShot(ctx, x, shot); err != nil {
 				say("screenshot failed: %v", err)
 			} else {
 				say("screenshot of the arranged display written to %s", shot)
@@ -233,19 +234,56 @@ func windowsDrawn(x *sandbox.Display, n int) bool {
 	return found >= n
 }
 
-func takeShot(x *sandbox.Display, path string) error {
-	time.Sleep(1500 * time.Millisecond) // let the remote windows paint
+// takeShot writes a screenshot once the remote windows are painted: each
+// shows more than one colour and looks the same in two captures in a row
+// (xpra sends a lossy picture first and refreshes it losslessly).
+func takeShot(ctx context.Context, x *sandbox.Display, path string) error {
 	c, err := x.Dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	img, err := xshot.Capture(c.X())
-	if err != nil {
-		return err
+	deadline := time.Now().Add(20 * time.Second)
+	var prev *image.RGBA
+	for {
+		img, err := xshot.Capture(c.X())
+		if err != nil {
+			return err
+		}
+		wins, err := x.Windows()
+		if err != nil {
+			return err
+		}
+		if prev != nil && painted(prev, img, wins) {
+			if xshot.Colors(img, 16) < 3 {
+				return errors.New("the screen is blank")
+			}
+			return xshot.WritePNG(path, img)
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the remote windows were not painted within 20s")
+		}
+		prev = img
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
-	if xshot.Colors(img, 16) < 3 {
-		return errors.New("the screen is blank")
+}
+
+// painted reports whether every demo window shows more than one colour in
+// b and the same pixels in a.
+func painted(a, b *image.RGBA, wins []sandbox.Window) bool {
+	n := 0
+	for _, w := range wins {
+		if !strings.Contains(w.Name, "xeyes") && !strings.Contains(w.Name, "xclock") {
+			continue
+		}
+		if xshot.ColorsIn(b, w.Rect, 2) < 2 || !xshot.Same(a, b, w.Rect) {
+			return false
+		}
+		n++
 	}
-	return xshot.WritePNG(path, img)
+	return n > 0
 }
