@@ -16,7 +16,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/internal/sys/rawconn"
-
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -332,16 +331,16 @@ const flapTime = 2 * time.Second
 // errStop ends supervision for a clean stop.
 var errStop = errors.New("stopping")
 
-// Run connects and supervises until ctx ends, then stops every session
-// (SIGTERM to the remote commands, then closing their channels), closes the
-// forwards and the connection, and returns. It returns an error only if a
-// forward cannot listen at start.
 // Started is closed once Run has opened the forwards' listeners and
 // started the sessions and forwards; from then on Run returns nil when its
 // context ends. A Run that cannot start (a forward cannot listen) returns
 // its error without closing it.
 func (l *Link) Started() <-chan struct{} { return l.started }
 
+// Run connects and supervises until ctx ends, then stops every session
+// (SIGTERM to the remote commands, then closing their channels), closes the
+// forwards and the connection, and returns. It returns an error only if a
+// forward cannot listen at start.
 func (l *Link) Run(ctx context.Context) error {
 	if err := l.listen(); err != nil {
 		return err

@@ -17,10 +17,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/perchdesk/perch/internal/sys/proctab"
-
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
 // HostAlias is the Host entry of every SSHD's ssh_config.
