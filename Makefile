@@ -51,10 +51,13 @@ vet:
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
 	$(GO) vet ./ui ./cmd/perch-tray/...
 
-# Every test, on the real Xorg dummy, sshd and xpra (CI=true: nothing may skip).
+# Every fuzz target, then every test, on the real Xorg dummy, sshd and xpra
+# (CI=true: nothing may skip). scripts/testsum shows failures' output and
+# skips with their reasons, and ends with "N passed, N failed, N skipped"
+# (CI reads that line); it exits with go test's status.
 test: deps vet build
-	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
+	$(GO) run ./scripts/testsum -count=1 -timeout 30m ./...
 
 unit:
 	$(GO) test -count=1 -short ./...
@@ -71,10 +74,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzIndexLines$$' -fuzztime $(FUZZTIME) ./config
 	$(GO) test -run '^$$' -fuzz '^FuzzSaveProfile$$' -fuzztime $(FUZZTIME) ./config
 	$(GO) test -run '^$$' -fuzz '^FuzzRenderProfile$$' -fuzztime $(FUZZTIME) ./config
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/xauth
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDisplay$$' -fuzztime $(FUZZTIME) ./internal/xauth
-	$(GO) test -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(FUZZTIME) ./internal/xauth
-	$(GO) test -run '^$$' -fuzz '^FuzzX11Setup$$' -fuzztime $(FUZZTIME) ./sessions
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/sys/xauth
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDisplay$$' -fuzztime $(FUZZTIME) ./internal/sys/xauth
+	$(GO) test -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(FUZZTIME) ./internal/sys/xauth
+	$(GO) test -run '^$$' -fuzz '^FuzzX11Setup$$' -fuzztime $(FUZZTIME) ./sessions/x11fwd
 	$(GO) test -run '^$$' -fuzz '^FuzzSSHConfig$$' -fuzztime $(FUZZTIME) ./sessions
 	$(GO) test -run '^$$' -fuzz '^FuzzSSHConfigLine$$' -fuzztime $(FUZZTIME) ./sessions
 	$(GO) test -run '^$$' -fuzz '^FuzzKnownHosts$$' -fuzztime $(FUZZTIME) ./sessions
@@ -84,7 +87,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./control
 	$(GO) test -run '^$$' -fuzz '^FuzzClientAnswer$$' -fuzztime $(FUZZTIME) ./control
 	$(GO) test -run '^$$' -fuzz '^FuzzParseArgs$$' -fuzztime $(FUZZTIME) ./internal/cli
-	$(GO) test -run '^$$' -fuzz '^FuzzRelevant$$' -fuzztime $(FUZZTIME) ./internal/netwatch
+	$(GO) test -run '^$$' -fuzz '^FuzzRelevant$$' -fuzztime $(FUZZTIME) ./internal/sys/netwatch
 
 DEMO_ARGS ?= --for 30s --shot demo.png
 demo: deps build

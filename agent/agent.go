@@ -43,6 +43,9 @@ type Display interface {
 // Link is a supervised connection to one server (sessions.Link).
 type Link interface {
 	Run(ctx context.Context) error
+	// Started is closed once Run has started; a Run that cannot start
+	// returns its error without closing it.
+	Started() <-chan struct{}
 	SetSessions([]sessions.Spec)
 	SetForwards([]sessions.ForwardSpec) error
 	Status() sessions.Status
@@ -480,6 +483,7 @@ func (a *Agent) outputsChanged(ctx context.Context) {
 		return
 	}
 	if winner == current {
+		a.log.Info("auto: keeping the current profile, still the best match", "profile", current)
 		return
 	}
 	a.log.Info("auto: switching", "from", current, "to", winner)
@@ -645,13 +649,14 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 			}
 		}
 	}()
-	// A forward that cannot listen makes Run return at once: report it.
+	// The link says whether it started: a forward that cannot listen
+	// makes Run return its error instead.
 	select {
 	case err := <-started:
 		if err != nil {
 			return err
 		}
-	case <-time.After(50 * time.Millisecond):
+	case <-l.Started():
 	}
 	a.mu.Lock()
 	a.link = lr

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/internal/netwatch"
+	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/sessions"
 )
 

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
-	"github.com/perchdesk/perch/internal/rawconn"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
 )
 
 // DefaultDialTimeout bounds a connection when neither DialOptions.Timeout

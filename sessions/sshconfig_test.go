@@ -13,7 +13,7 @@ import (
 
 	sshconfig "github.com/kevinburke/ssh_config"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // freshSSHHome makes a fresh $HOME with an empty ~/.ssh and returns it.

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // catalogueConfig has profiles that pass the configuration check and are

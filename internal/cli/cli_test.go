@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -30,10 +30,10 @@ func TestMain(m *testing.M) {
 		bed.Setenv()
 	}
 	code := m.Run()
-	if perchBin.path != "" {
-		os.RemoveAll(filepath.Dir(perchBin.path)) // the binary buildPerch made
-	}
 	stopRemote()
+	if perchBin.dir != "" {
+		os.RemoveAll(perchBin.dir)
+	}
 	if bed != nil {
 		bed.Close()
 	}
@@ -105,7 +105,12 @@ func writeConfig(t *testing.T, text string) string {
 // screenView reads the bed's RandR state as perch sees it.
 func screenView(t *testing.T) xrandr.ScreenView {
 	t.Helper()
-	c, err := bed.Dial()
+	return screenViewOf(t, bed)
+}
+
+func screenViewOf(t *testing.T, d *testbed.Display) xrandr.ScreenView {
+	t.Helper()
+	c, err := d.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +124,14 @@ func screenView(t *testing.T) xrandr.ScreenView {
 
 func currentLayout(t *testing.T) string {
 	t.Helper()
+	return layoutOf(t, bed)
+}
+
+// layoutOf describes the outputs that are on: "NAME WxH+X+Y rotation; ...".
+func layoutOf(t *testing.T, d *testbed.Display) string {
+	t.Helper()
 	var parts []string
-	for _, o := range screenView(t).Outputs {
+	for _, o := range screenViewOf(t, d).Outputs {
 		if o.On {
 			parts = append(parts, o.Name+" "+o.Mode+"+"+strconv.Itoa(o.X)+"+"+strconv.Itoa(o.Y)+" "+o.Rotation)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // startXWayland runs a headless Weston with XWayland and returns the X

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // preCobra is the last commit of perch's hand-written command line; the

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 func main() {
@@ -119,7 +119,7 @@ func run(n, rn, xn int, only, out, perch string) error {
 		"  scheduler's syscall state; a write that wakes the X server or sshd outlasts a tick of the\n"+
 		"  runtime's monitor (20 µs), which then hands the processor to another thread: per round trip\n"+
 		"  two threads took turns and perch was at 0.75–0.80 of `ssh -Y`. perch now makes the reads and\n"+
-		"  writes on its sockets as raw system calls (internal/rawconn; the sockets are non-blocking, the\n"+
+		"  writes on its sockets as raw system calls (internal/sys/rawconn; the sockets are non-blocking, the\n"+
 		"  netpoller still does the waiting), which the monitor does not see: one thread does the work,\n"+
 		"  and -getimage10 went to about parity with `ssh -Y` (per-run ratios on both sides of 1.00,\n"+
 		"  medians 0.98–1.04 over full runs) at less CPU per operation.\n"+

@@ -3,6 +3,7 @@
 package xshot
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/png"
@@ -68,4 +69,28 @@ func Colors(img *image.RGBA, limit int) int {
 		seen[[3]byte{img.Pix[i], img.Pix[i+1], img.Pix[i+2]}] = struct{}{}
 	}
 	return len(seen)
+}
+
+// ColorsIn counts the distinct colours of img inside r (up to limit).
+func ColorsIn(img *image.RGBA, r image.Rectangle, limit int) int {
+	r = r.Intersect(img.Bounds())
+	seen := map[[3]byte]struct{}{}
+	for y := r.Min.Y; y < r.Max.Y && len(seen) < limit; y++ {
+		row := img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)]
+		for i := 0; i+3 < len(row) && len(seen) < limit; i += 4 {
+			seen[[3]byte{row[i], row[i+1], row[i+2]}] = struct{}{}
+		}
+	}
+	return len(seen)
+}
+
+// Same reports whether a and b hold the same pixels inside r.
+func Same(a, b *image.RGBA, r image.Rectangle) bool {
+	r = r.Intersect(a.Bounds()).Intersect(b.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		if !bytes.Equal(a.Pix[a.PixOffset(r.Min.X, y):a.PixOffset(r.Max.X, y)], b.Pix[b.PixOffset(r.Min.X, y):b.PixOffset(r.Max.X, y)]) {
+			return false
+		}
+	}
+	return true
 }

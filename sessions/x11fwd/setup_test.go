@@ -1,4 +1,4 @@
-package sessions
+package x11fwd
 
 import (
 	"bytes"
@@ -73,12 +73,12 @@ func TestX11SetupLen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := X11SetupLen(tt.buf)
+			got, err := SetupLen(tt.buf)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("X11SetupLen error = %v, wantErr %v", err, tt.wantErr)
+				t.Fatalf("SetupLen error = %v, wantErr %v", err, tt.wantErr)
 			}
 			if got != tt.want {
-				t.Fatalf("X11SetupLen = %d, want %d", got, tt.want)
+				t.Fatalf("SetupLen = %d, want %d", got, tt.want)
 			}
 		})
 	}
@@ -88,12 +88,12 @@ func TestX11SetupLenByteOrderMatters(t *testing.T) {
 	// Name length 0x0001 read MSB first is 1, LSB first is 256.
 	hdr := []byte{0, 0, 0, 11, 0, 0, 0x00, 0x01, 0x00, 0x00, 0, 0}
 	hdr[0] = 'B'
-	if got, _ := X11SetupLen(hdr); got != 12+4 {
-		t.Errorf("MSB: X11SetupLen = %d, want %d", got, 12+4)
+	if got, _ := SetupLen(hdr); got != 12+4 {
+		t.Errorf("MSB: SetupLen = %d, want %d", got, 12+4)
 	}
 	hdr[0] = 'l'
-	if got, _ := X11SetupLen(hdr); got != 12+256 {
-		t.Errorf("LSB: X11SetupLen = %d, want %d", got, 12+256)
+	if got, _ := SetupLen(hdr); got != 12+256 {
+		t.Errorf("LSB: SetupLen = %d, want %d", got, 12+256)
 	}
 }
 
@@ -101,7 +101,7 @@ func TestCheckAndSwapCookie(t *testing.T) {
 	tests := []struct {
 		name      string
 		buf       []byte
-		wrongAuth bool   // want an error wrapping ErrX11WrongAuth
+		wrongAuth bool   // want an error wrapping ErrWrongAuth
 		otherErr  bool   // want some other error
 		msg       string // substring of the error message
 	}{
@@ -135,11 +135,11 @@ func TestCheckAndSwapCookie(t *testing.T) {
 			}
 			switch {
 			case tt.wrongAuth:
-				if !errors.Is(err, ErrX11WrongAuth) {
-					t.Fatalf("error = %v, want one wrapping ErrX11WrongAuth", err)
+				if !errors.Is(err, ErrWrongAuth) {
+					t.Fatalf("error = %v, want one wrapping ErrWrongAuth", err)
 				}
 			case tt.otherErr:
-				if err == nil || errors.Is(err, ErrX11WrongAuth) {
+				if err == nil || errors.Is(err, ErrWrongAuth) {
 					t.Fatalf("error = %v, want a non-auth error", err)
 				}
 			default:
@@ -190,7 +190,7 @@ func TestCheckAndSwapCookieOddLengths(t *testing.T) {
 func TestCheckAndSwapCookieBadArguments(t *testing.T) {
 	buf := buildSetup('B', mitCookie, fakeCookie)
 	orig := bytes.Clone(buf)
-	if err := CheckAndSwapCookie(buf, mitCookie, fakeCookie, realCookie[:15]); err == nil || errors.Is(err, ErrX11WrongAuth) {
+	if err := CheckAndSwapCookie(buf, mitCookie, fakeCookie, realCookie[:15]); err == nil || errors.Is(err, ErrWrongAuth) {
 		t.Errorf("real shorter than fake: error = %v, want a non-auth error", err)
 	}
 	if err := CheckAndSwapCookie(buf, mitCookie, fakeCookie, append(bytes.Clone(realCookie), 0)); err == nil {
@@ -213,7 +213,7 @@ func TestCheckAndSwapCookieBadArguments(t *testing.T) {
 func TestCheckAndSwapCookieErrorText(t *testing.T) {
 	err := CheckAndSwapCookie(buildSetup('B', mitCookie, realCookie), mitCookie, fakeCookie, realCookie)
 	if err == nil || !strings.HasPrefix(err.Error(), "X11 connection rejected because of wrong authentication") {
-		t.Fatalf("error = %v, want it to start with the ErrX11WrongAuth text", err)
+		t.Fatalf("error = %v, want it to start with the ErrWrongAuth text", err)
 	}
 	if strings.Contains(err.Error(), string(realCookie)) || strings.Contains(err.Error(), string(fakeCookie)) {
 		t.Fatalf("error leaks a cookie: %v", err)
@@ -225,8 +225,8 @@ func TestCheckAndSwapCookieErrorText(t *testing.T) {
 		t.Fatalf("error = %v, want it to name the protocol", err)
 	}
 	err = CheckAndSwapCookie(buildSetup('B', strings.Repeat("N", 1000), fakeCookie), mitCookie, fakeCookie, realCookie)
-	if !errors.Is(err, ErrX11WrongAuth) {
-		t.Fatalf("long protocol name: error = %v, want ErrX11WrongAuth", err)
+	if !errors.Is(err, ErrWrongAuth) {
+		t.Fatalf("long protocol name: error = %v, want ErrWrongAuth", err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, `"`+strings.Repeat("N", 64)+`"`) {
 		t.Fatalf("long protocol name: error %q does not show exactly the first 64 bytes", msg)
@@ -261,9 +261,9 @@ func TestReadX11Setup(t *testing.T) {
 		for _, rd := range readers {
 			t.Run(tt.name+"/"+rd.name, func(t *testing.T) {
 				stream := append(bytes.Clone(tt.setup), tt.extra...)
-				setup, extra, err := ReadX11Setup(rd.wrap(bytes.NewReader(stream)))
+				setup, extra, err := ReadSetup(rd.wrap(bytes.NewReader(stream)))
 				if err != nil {
-					t.Fatalf("ReadX11Setup: %v", err)
+					t.Fatalf("ReadSetup: %v", err)
 				}
 				if !bytes.Equal(setup, tt.setup) {
 					t.Fatalf("setup = %d bytes %x..., want %d bytes", len(setup), setup[:min(len(setup), 16)], len(tt.setup))
@@ -348,12 +348,12 @@ func TestReadX11SetupErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setup, extra, err := ReadX11Setup(tt.r)
+			setup, extra, err := ReadSetup(tt.r)
 			if err == nil {
-				t.Fatalf("ReadX11Setup = %x, %x, want error", setup, extra)
+				t.Fatalf("ReadSetup = %x, %x, want error", setup, extra)
 			}
 			if setup != nil || extra != nil {
-				t.Errorf("ReadX11Setup returned data with error: %x, %x", setup, extra)
+				t.Errorf("ReadSetup returned data with error: %x, %x", setup, extra)
 			}
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("error %v does not wrap %v", err, tt.wantIs)
@@ -390,12 +390,12 @@ func (r *stutterReader) Read(p []byte) (int, error) {
 func TestReadX11SetupToleratesEmptyReads(t *testing.T) {
 	// Many (0, nil) reads in total are fine as long as bytes keep coming.
 	want := buildSetup('B', mitCookie, fakeCookie)
-	setup, extra, err := ReadX11Setup(&stutterReader{data: want, gap: maxEmptyReads - 1, left: maxEmptyReads - 1})
+	setup, extra, err := ReadSetup(&stutterReader{data: want, gap: maxEmptyReads - 1, left: maxEmptyReads - 1})
 	if err != nil {
-		t.Fatalf("ReadX11Setup: %v", err)
+		t.Fatalf("ReadSetup: %v", err)
 	}
 	if !bytes.Equal(setup, want) || extra != nil {
-		t.Fatalf("ReadX11Setup = %x, %x; want %x, nil", setup, extra, want)
+		t.Fatalf("ReadSetup = %x, %x; want %x, nil", setup, extra, want)
 	}
 }
 
@@ -403,7 +403,7 @@ func TestReadX11SetupStopsAtBadByteOrder(t *testing.T) {
 	// The byte-order check must happen on the first byte, without waiting
 	// for (or reading) the rest of the header.
 	r := &errReader{data: []byte{'Z'}, err: errors.New("read past the first byte")}
-	_, _, err := ReadX11Setup(r)
+	_, _, err := ReadSetup(r)
 	if err == nil || !strings.Contains(err.Error(), "byte-order") {
 		t.Fatalf("error = %v, want a byte-order error", err)
 	}
@@ -416,18 +416,18 @@ func FuzzX11Setup(f *testing.F) {
 	f.Add(buildSetup('l', mitCookie, realCookie))
 	f.Add([]byte{'B', 0, 0, 11})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		need, lenErr := X11SetupLen(b)
+		need, lenErr := SetupLen(b)
 		if lenErr == nil && need != 0 && (need < 12 || need > 12+maxX11AuthLen+6) {
-			t.Fatalf("X11SetupLen = %d, out of range", need)
+			t.Fatalf("SetupLen = %d, out of range", need)
 		}
 		if lenErr == nil && need == 0 && len(b) >= 12 {
-			t.Fatalf("X11SetupLen asks for more bytes with %d buffered", len(b))
+			t.Fatalf("SetupLen asks for more bytes with %d buffered", len(b))
 		}
 
 		buf := bytes.Clone(b)
 		if err := CheckAndSwapCookie(buf, mitCookie, fakeCookie, realCookie); err == nil {
 			if lenErr != nil || need == 0 || len(b) < need {
-				t.Fatalf("CheckAndSwapCookie accepted a packet X11SetupLen rejects (need %d, err %v)", need, lenErr)
+				t.Fatalf("CheckAndSwapCookie accepted a packet SetupLen rejects (need %d, err %v)", need, lenErr)
 			}
 			off := 12 + pad4(len(mitCookie))
 			if !bytes.Equal(buf[off:off+len(realCookie)], realCookie) {
@@ -444,15 +444,15 @@ func FuzzX11Setup(f *testing.F) {
 		}
 
 		for _, r := range []io.Reader{bytes.NewReader(b), iotest.OneByteReader(bytes.NewReader(b))} {
-			setup, extra, err := ReadX11Setup(r)
+			setup, extra, err := ReadSetup(r)
 			if err != nil {
 				if lenErr == nil && need != 0 && len(b) >= need {
-					t.Fatalf("ReadX11Setup failed on a complete packet: %v", err)
+					t.Fatalf("ReadSetup failed on a complete packet: %v", err)
 				}
 				continue
 			}
 			if lenErr != nil || need == 0 || len(setup) != need {
-				t.Fatalf("ReadX11Setup returned %d bytes, X11SetupLen says %d (err %v)", len(setup), need, lenErr)
+				t.Fatalf("ReadSetup returned %d bytes, SetupLen says %d (err %v)", len(setup), need, lenErr)
 			}
 			if got := append(bytes.Clone(setup), extra...); !bytes.HasPrefix(b, got) {
 				t.Fatalf("setup+extra is not a prefix of the input")

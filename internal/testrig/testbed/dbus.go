@@ -3,6 +3,7 @@ package testbed
 import (
 	"bufio"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 type Bus struct {
 	Addr string
 	cmd  *exec.Cmd
+	dir  string // holds the bus's socket; removed by Close
 }
 
 // StartSessionBus starts a private session bus (dbus-daemon).
@@ -23,12 +25,20 @@ func StartSessionBus() (*Bus, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--config-file=/usr/share/dbus-1/session.conf", "--nofork", "--print-address=1")
+	// The socket goes into a directory of the bus's own, which Close
+	// removes, rather than session.conf's /tmp.
+	dir, err := os.MkdirTemp("", "perch-dbus-")
+	if err != nil {
+		return nil, fmt.Errorf("create the bus directory: %w", err)
+	}
+	cmd := exec.Command(bin, "--config-file=/usr/share/dbus-1/session.conf", "--nofork", "--print-address=1", "--address=unix:dir="+dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start dbus-daemon: %w", err)
 	}
 	addr := make(chan string, 1)
@@ -41,12 +51,14 @@ func StartSessionBus() (*Bus, error) {
 		if a == "" {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("dbus-daemon printed no address")
 		}
-		return &Bus{Addr: a, cmd: cmd}, nil
+		return &Bus{Addr: a, cmd: cmd, dir: dir}, nil
 	case <-time.After(10 * time.Second):
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("dbus-daemon did not start within 10s")
 	}
 }
@@ -55,6 +67,7 @@ func StartSessionBus() (*Bus, error) {
 func (b *Bus) Close() {
 	_ = b.cmd.Process.Kill()
 	_ = b.cmd.Wait()
+	os.RemoveAll(b.dir)
 }
 
 // Watcher is a minimal org.kde.StatusNotifierWatcher, as a desktop's tray

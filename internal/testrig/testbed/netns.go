@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/perchdesk/perch/internal/sandbox"
 )
 
 // Netns is a network namespace of the test bed's own behind a veth pair,
@@ -213,7 +215,7 @@ var staleName = regexp.MustCompile(`^perch-test-(\d+)$`)
 // remove is reported on stderr and left: NewNetns picks another block.
 func reapStale(ip string) error {
 	cmd := exec.Command(ip, "netns", "list")
-	cmd.Env = minimalEnv()
+	cmd.Env = sandbox.MinimalEnv()
 	out, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("ip netns list: %w", err)
@@ -273,7 +275,7 @@ func (n *Netns) setup() error {
 // run runs ip with args and returns its combined output.
 func (n *Netns) run(args ...string) (string, error) {
 	cmd := exec.Command(n.ip, args...)
-	cmd.Env = minimalEnv()
+	cmd.Env = sandbox.MinimalEnv()
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
@@ -307,7 +309,7 @@ func usedPrefixes(ip string) ([]netip.Prefix, error) {
 	var ps []netip.Prefix
 	for _, args := range [][]string{{"-4", "-o", "addr", "show"}, {"-4", "route", "show", "table", "all"}} {
 		cmd := exec.Command(ip, args...)
-		cmd.Env = minimalEnv()
+		cmd.Env = sandbox.MinimalEnv()
 		out, err := cmd.Output()
 		if err != nil {
 			return nil, fmt.Errorf("ip %s: %w", strings.Join(args, " "), err)

@@ -1,4 +1,10 @@
-package sessions
+// Package x11fwd forwards X11 over SSH as OpenSSH's `ssh -Y` does: it
+// finds the local display and its real cookie (Local), serves the "x11"
+// channels of one SSH connection (Forwarder), gives each session a fake
+// cookie of its own in its x11-req, and checks that cookie in the client's
+// connection setup request before swapping in the real one and touching
+// the local display (setup.go).
+package x11fwd
 
 import (
 	"context"
@@ -17,26 +23,26 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/perchdesk/perch/internal/rawconn"
-	"github.com/perchdesk/perch/internal/xauth"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
+	"github.com/perchdesk/perch/internal/sys/xauth"
 )
 
 const mitCookie = "MIT-MAGIC-COOKIE-1"
 
-// X11Local is the local X display forwarded connections reach, with its
+// Local is the local X display forwarded connections reach, with its
 // real cookie.
-type X11Local struct {
+type Local struct {
 	Display string // as $DISPLAY
 	Proto   string // auth protocol name, MIT-MAGIC-COOKIE-1
 	Cookie  []byte // the real cookie; random when the display has none (OpenSSH's behaviour)
 	parsed  xauth.Display
 }
 
-// LocalX11 finds the local display and its real cookie: DISPLAY as given
+// FindLocal finds the local display and its real cookie: DISPLAY as given
 // ("" means $DISPLAY), the cookie from $XAUTHORITY or ~/.Xauthority, read
 // natively. With no cookie for the display, 16 random bytes stand in for
 // it, as OpenSSH does: that works only with a server that checks none.
-func LocalX11(display string) (*X11Local, error) {
+func FindLocal(display string) (*Local, error) {
 	if display == "" {
 		display = os.Getenv("DISPLAY")
 	}
@@ -47,7 +53,7 @@ func LocalX11(display string) (*X11Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("X11 forwarding: %w", err)
 	}
-	l := &X11Local{Display: display, Proto: mitCookie, parsed: d}
+	l := &Local{Display: display, Proto: mitCookie, parsed: d}
 	if b, err := os.ReadFile(xauth.Path()); err == nil {
 		entries, err := xauth.Parse(b)
 		if err != nil {
@@ -71,7 +77,7 @@ func LocalX11(display string) (*X11Local, error) {
 }
 
 // dial connects to the local display: its unix socket, then TCP.
-func (l *X11Local) dial(ctx context.Context) (net.Conn, error) {
+func (l *Local) dial(ctx context.Context) (net.Conn, error) {
 	var d net.Dialer
 	n, _ := strconv.Atoi(l.parsed.Number)
 	if l.parsed.Path != "" {
@@ -93,8 +99,8 @@ func (l *X11Local) dial(ctx context.Context) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(6000+n)))
 }
 
-// x11Owner is a session whose fake cookie is registered.
-type x11Owner struct {
+// cookieOwner is a session whose fake cookie is registered.
+type cookieOwner struct {
 	name      string
 	fake      []byte
 	onConnect func()                 // called for each accepted X11 connection
@@ -102,17 +108,17 @@ type x11Owner struct {
 	released  bool
 }
 
-// x11Forwarder serves the "x11" channels of one SSH connection, as
+// Forwarder serves the "x11" channels of one SSH connection, as
 // OpenSSH's client does: each remote X client must present a fake cookie
 // perch sent in an x11-req; it is swapped for the real one before the
 // bytes reach the local display. Each session gets its own fake cookie, so
 // a connection is traced to the session that opened it.
-type x11Forwarder struct {
-	local *X11Local
+type Forwarder struct {
+	local *Local
 	log   *slog.Logger
 
 	mu     sync.Mutex
-	owners []*x11Owner
+	owners []*cookieOwner
 	conns  map[io.Closer]struct{}
 	closed bool
 	wg     sync.WaitGroup
@@ -123,14 +129,14 @@ type x11Forwarder struct {
 	rejected *atomic.Int64
 }
 
-// newX11Forwarder registers the "x11" channel handler on client, once,
+// New registers the "x11" channel handler on client, once,
 // before any request is sent. Its goroutines end when the client closes.
-func newX11Forwarder(client *ssh.Client, local *X11Local, log *slog.Logger, rejected *atomic.Int64) (*x11Forwarder, error) {
+func New(client *ssh.Client, local *Local, log *slog.Logger, rejected *atomic.Int64) (*Forwarder, error) {
 	chans := client.HandleChannelOpen("x11")
 	if chans == nil {
 		return nil, errors.New("X11 forwarding: an x11 channel handler is already registered on this connection")
 	}
-	f := &x11Forwarder{local: local, log: log, conns: map[io.Closer]struct{}{}, setupTimeout: 15 * time.Second, rejected: rejected}
+	f := &Forwarder{local: local, log: log, conns: map[io.Closer]struct{}{}, setupTimeout: 15 * time.Second, rejected: rejected}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -147,15 +153,15 @@ func newX11Forwarder(client *ssh.Client, local *X11Local, log *slog.Logger, reje
 	return f, nil
 }
 
-// request sends x11-req on a session with a fresh fake cookie for owner
+// Request sends x11-req on a session with a fresh fake cookie for owner
 // name; release unregisters the cookie when the session ends. A refusal by
 // the server is returned as an error; the session may still go on.
-func (f *x11Forwarder) request(sess *ssh.Session, name string, onConnect func()) (release func(), err error) {
+func (f *Forwarder) Request(sess *ssh.Session, name string, onConnect func()) (release func(), err error) {
 	fake := make([]byte, len(f.local.Cookie))
 	if _, err := rand.Read(fake); err != nil {
 		return nil, err
 	}
-	o := &x11Owner{name: name, fake: fake, onConnect: onConnect, conns: map[io.Closer]struct{}{}}
+	o := &cookieOwner{name: name, fake: fake, onConnect: onConnect, conns: map[io.Closer]struct{}{}}
 	f.mu.Lock()
 	f.owners = append(f.owners, o)
 	f.mu.Unlock()
@@ -196,7 +202,7 @@ func (f *x11Forwarder) request(sess *ssh.Session, name string, onConnect func())
 	return release, nil
 }
 
-func (f *x11Forwarder) track(c io.Closer) bool {
+func (f *Forwarder) track(c io.Closer) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -206,16 +212,16 @@ func (f *x11Forwarder) track(c io.Closer) bool {
 	return true
 }
 
-func (f *x11Forwarder) untrack(c io.Closer) {
+func (f *Forwarder) untrack(c io.Closer) {
 	f.mu.Lock()
 	delete(f.conns, c)
 	f.mu.Unlock()
 }
 
-// close ends every forwarded X11 connection and waits for the goroutines
+// Close ends every forwarded X11 connection and waits for the goroutines
 // (the channel loop ends when the SSH client is closed, which the caller
 // does first).
-func (f *x11Forwarder) close() {
+func (f *Forwarder) Close() {
 	f.mu.Lock()
 	f.closed = true
 	for c := range f.conns {
@@ -225,7 +231,7 @@ func (f *x11Forwarder) close() {
 	f.wg.Wait()
 }
 
-func (f *x11Forwarder) handle(nc ssh.NewChannel) {
+func (f *Forwarder) handle(nc ssh.NewChannel) {
 	var origin struct {
 		Addr string
 		Port uint32
@@ -269,7 +275,7 @@ func (f *x11Forwarder) handle(nc ssh.NewChannel) {
 	// The setup request may arrive in pieces; ssh.Channel has no deadline,
 	// so a timer closes it if the client never completes it.
 	timer := time.AfterFunc(f.setupTimeout, func() { ch.Close() })
-	setup, extra, err := ReadX11Setup(ch)
+	setup, extra, err := ReadSetup(ch)
 	timer.Stop()
 	if err != nil {
 		log.Warn("X11 connection rejected: bad setup request", "err", err)
@@ -315,11 +321,11 @@ func (f *x11Forwarder) handle(nc ssh.NewChannel) {
 
 // check finds the owner whose fake cookie the setup request carries and
 // swaps in the real cookie.
-func (f *x11Forwarder) check(setup []byte) (*x11Owner, error) {
+func (f *Forwarder) check(setup []byte) (*cookieOwner, error) {
 	f.mu.Lock()
-	owners := append([]*x11Owner(nil), f.owners...)
+	owners := append([]*cookieOwner(nil), f.owners...)
 	f.mu.Unlock()
-	err := error(ErrX11WrongAuth)
+	err := error(ErrWrongAuth)
 	for _, o := range owners {
 		if err = CheckAndSwapCookie(setup, f.local.Proto, o.fake, f.local.Cookie); err == nil {
 			return o, nil

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // message is one rtnetlink message of type typ carrying body.
@@ -106,7 +106,7 @@ func TestWatch(t *testing.T) {
 			t.Errorf("Watch returned %v after its context ended", err)
 		}
 	}()
-	time.Sleep(100 * time.Millisecond) // the socket is bound
+	waitListening(t, ns)
 	name := "pchw"
 	ip := func(args ...string) {
 		t.Helper()
@@ -174,4 +174,27 @@ func FuzzRelevant(f *testing.F) {
 			}
 		}
 	})
+}
+
+// waitListening waits until a rtnetlink socket in namespace ns listens to
+// the groups Watch joins (0x551: links, IPv4 and IPv6 addresses and
+// routes), as the namespace's /proc/net/netlink shows it.
+func waitListening(t *testing.T, ns string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/proc/net/netlink").CombinedOutput()
+		if err != nil {
+			t.Fatalf("read %s's /proc/net/netlink: %v: %s", ns, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) > 3 && f[1] == "0" && f[3] == "00000551" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Watch did not listen in %s within 10s:\n%s", ns, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -1,6 +1,7 @@
-package testbed
+package sandbox
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +19,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
 // HostAlias is the Host entry of every SSHD's ssh_config.
@@ -28,25 +30,24 @@ const HostAlias = "perch-test"
 // SetEnv, of every remote session, so that Stop and Close find the session
 // processes even after they have been orphaned (for example after a test
 // killed the connection's sshd processes).
-const sshdMarkerVar = "PERCH_TESTBED_SSHD"
+const sshdMarkerVar = "PERCH_SANDBOX_SSHD"
 
-// SSHD is an OpenSSH sshd on 127.0.0.1 (or inside a network namespace,
-// see SSHDOptions) with throwaway keys.
+// SSHD is an OpenSSH sshd on 127.0.0.1 (or another address, see
+// SSHDOptions) with throwaway keys.
 //
 // Remote sessions run with HOME=Home (a directory inside Dir), so that
 // client defaults written there (see WriteXpraClientDefaults) apply only to
-// the test bed and the machine's real home directory is never touched.
+// the sandbox and the machine's real home directory is never touched.
 // This is done with sshd_config's SetEnv: OpenSSH applies the admin's
 // SetEnv after it has set HOME from the password database, so SetEnv wins
-// (verified with OpenSSH 9.2 by TestSSHD). The remote command still runs
+// (verified with OpenSSH 9.2 by testbed's TestSSHD). The remote command still runs
 // through the user's shell as usual, so exit statuses, stdin/stdout,
 // signals and the forwarded DISPLAY pass through untouched, which a
 // ForceCommand wrapper would have had to re-create.
 type SSHD struct {
 	Addr        string        // "HOST:PORT"
-	Host        string        // the listening address: 127.0.0.1, or Netns.NSAddr
+	Host        string        // the listening address: 127.0.0.1, or SSHDOptions.Host
 	Port        int           // the listening port
-	Netns       *Netns        // the network namespace sshd runs in, or nil
 	Dir         string        // private directory holding everything below
 	User        string        // the login user (the current user)
 	HostKey     ssh.PublicKey // the server's ed25519 host key
@@ -58,9 +59,10 @@ type SSHD struct {
 	Home        string        // HOME of the remote sessions
 	Log         string        // sshd's log (LogLevel VERBOSE)
 
-	sshd   string // absolute path of the sshd binary
-	config string // sshd_config
-	marker string // sshdMarkerVar=Dir
+	sshd    string // absolute path of the sshd binary
+	config  string // sshd_config
+	marker  string // sshdMarkerVar=Dir
+	command func(name string, args ...string) *exec.Cmd
 
 	mu         sync.Mutex
 	cmd        *exec.Cmd
@@ -69,31 +71,28 @@ type SSHD struct {
 	socketsRef bool // holds a reference on the shared xpra socket directory
 }
 
-// SSHDOptions tunes StartSSHDWith; the zero value is StartSSHD's server.
+// SSHDOptions tunes StartSSHD; the zero value is an sshd on 127.0.0.1.
 type SSHDOptions struct {
-	// Netns runs sshd inside this network namespace, listening on its
-	// address NSAddr instead of 127.0.0.1 (the port is still picked free
-	// on the host, which is as good as any in a fresh namespace). The
-	// sessions' commands and sshd's X11 forwarding listeners (localhost:6200
-	// and up) are then inside the namespace too; xpra's sockets are unix
-	// sockets in the file system and stay reachable from there.
-	Netns *Netns
+	// Host is the address sshd listens on instead of 127.0.0.1 (the port
+	// is still picked free on 127.0.0.1, which is as good as any on a
+	// fresh address).
+	Host string
+	// Command, if set, makes the command that runs sshd, for example
+	// inside a network namespace; it defaults to exec.Command.
+	Command func(name string, args ...string) *exec.Cmd
 }
 
-// StartSSHD starts an sshd on a free port of 127.0.0.1 with fresh host and
-// user keys, and returns once it accepts connections.
-func StartSSHD() (*SSHD, error) { return StartSSHDWith(SSHDOptions{}) }
-
-// StartSSHDWith is StartSSHD with options.
-func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
-	sshd, err := findBinary("/usr/sbin/sshd", "sshd")
+// StartSSHD starts an sshd on a free port with fresh host and user keys,
+// and returns once it accepts connections.
+func StartSSHD(ctx context.Context, opts SSHDOptions) (*SSHD, error) {
+	sshd, err := FindBinary("/usr/sbin/sshd", "sshd")
 	if err != nil {
 		return nil, errors.New("the OpenSSH server is not installed (package openssh-server)")
 	}
 	if sshd, err = filepath.Abs(sshd); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("find sshd: %w", err)
 	}
-	if _, err := findBinary("ssh"); err != nil {
+	if _, err := FindBinary("ssh"); err != nil {
 		return nil, errors.New("the OpenSSH client is not installed (package openssh-client)")
 	}
 	if os.Geteuid() == 0 {
@@ -106,9 +105,12 @@ func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create the sshd directory: %w", err)
 	}
-	s := &SSHD{Dir: dir, Host: "127.0.0.1", Netns: opts.Netns, HostAlias: HostAlias, sshd: sshd, marker: sshdMarkerVar + "=" + dir}
-	if opts.Netns != nil {
-		s.Host = opts.Netns.NSAddr
+	s := &SSHD{Dir: dir, Host: "127.0.0.1", HostAlias: HostAlias, sshd: sshd, marker: sshdMarkerVar + "=" + dir, command: opts.Command}
+	if opts.Host != "" {
+		s.Host = opts.Host
+	}
+	if s.command == nil {
+		s.command = exec.Command
 	}
 	if err := s.setup(); err != nil {
 		os.RemoveAll(dir)
@@ -117,7 +119,7 @@ func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
 	// Another process may take the free port before sshd binds it: retry
 	// with a new one a few times.
 	for attempt := 0; ; attempt++ {
-		err = s.Start()
+		err = s.Start(ctx)
 		if err == nil {
 			return s, nil
 		}
@@ -156,10 +158,10 @@ func (s *SSHD) setup() error {
 	if err := os.WriteFile(filepath.Join(s.Home, ".Xauthority"), nil, 0o600); err != nil {
 		return fmt.Errorf("create the sessions' XAUTHORITY: %w", err)
 	}
-	if s.HostKey, err = writeKey(s.HostKeyFile, "perch test host"); err != nil {
+	if s.HostKey, err = WriteKey(s.HostKeyFile, "perch test host"); err != nil {
 		return fmt.Errorf("create the sshd host key: %w", err)
 	}
-	userPub, err := writeKey(s.UserKey, "perch test user")
+	userPub, err := WriteKey(s.UserKey, "perch test user")
 	if err != nil {
 		return fmt.Errorf("create the user key: %w", err)
 	}
@@ -191,9 +193,9 @@ func currentUser() (string, error) {
 	return "", fmt.Errorf("cannot tell the name of user %d for the ssh login", os.Getuid())
 }
 
-// writeKey writes a new ed25519 private key in OpenSSH format to path and
+// WriteKey writes a new ed25519 private key in OpenSSH format to path and
 // its public key to path+".pub".
-func writeKey(path, comment string) (ssh.PublicKey, error) {
+func WriteKey(path, comment string) (ssh.PublicKey, error) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -241,7 +243,7 @@ func (s *SSHD) choosePort() error {
 // sshdConfig returns the server's sshd_config.
 func (s *SSHD) sshdConfig() string {
 	q := strconv.Quote
-	return fmt.Sprintf(`# sshd_config of perch's test bed
+	return fmt.Sprintf(`# sshd_config of perch's sandbox
 ListenAddress %s
 AddressFamily inet
 HostKey %s
@@ -255,7 +257,7 @@ PermitUserEnvironment no
 StrictModes no
 UsePAM no
 # Forwarded displays start at localhost:200, far above the displays the
-# xpra servers and the X servers of the test bed use.
+# xpra servers and the X servers of the sandbox use.
 X11Forwarding yes
 X11UseLocalhost yes
 X11DisplayOffset 200
@@ -268,7 +270,7 @@ ClientAliveInterval 0
 PrintMotd no
 PrintLastLog no
 # SetEnv comes after sshd has set HOME from the password database, so the
-# sessions' HOME is the test bed's own. xpra 3.1 never reads ~/.xpra for
+# sessions' HOME is the sandbox's own. xpra 3.1 never reads ~/.xpra for
 # root, so XPRA_USER_CONF_DIRS names the client defaults explicitly.
 SetEnv %s %s %s
 `, s.Addr, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
@@ -278,7 +280,7 @@ SetEnv %s %s %s
 // sshConfig returns the OpenSSH client configuration for HostAlias.
 func (s *SSHD) sshConfig() string {
 	q := strconv.Quote
-	return fmt.Sprintf(`# ssh_config of perch's test bed
+	return fmt.Sprintf(`# ssh_config of perch's sandbox
 Host %s
   HostName %s
   Port %d
@@ -307,11 +309,11 @@ func (s *SSHD) SSHArgs() []string { return []string{"-F", s.SSHConfig} }
 
 // Start starts sshd on s.Port (again, after Stop) and returns once it
 // accepts connections. It does nothing if sshd runs.
-func (s *SSHD) Start() error {
+func (s *SSHD) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errors.New("the test sshd is closed")
+		return errors.New("the sshd is closed")
 	}
 	if s.cmd != nil {
 		select {
@@ -328,11 +330,8 @@ func (s *SSHD) Start() error {
 	defer logf.Close()
 	start, _ := logf.Seek(0, 2)
 	args := []string{"-D", "-e", "-f", s.config}
-	cmd := exec.Command(s.sshd, args...)
-	if s.Netns != nil {
-		cmd = s.Netns.Command(s.sshd, args...)
-	}
-	cmd.Env = append(minimalEnv(), s.marker)
+	cmd := s.command(s.sshd, args...)
+	cmd.Env = append(MinimalEnv(), s.marker)
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
@@ -357,12 +356,15 @@ func (s *SSHD) Start() error {
 			if strings.Contains(log, "Address already in use") || strings.Contains(log, "Cannot bind any address") {
 				return fmt.Errorf("sshd cannot listen on %s: %w", s.Addr, errPortTaken)
 			}
-			return fmt.Errorf("sshd exited at start (%v): %s", cmd.ProcessState, tail(s.Log))
+			return fmt.Errorf("sshd exited at start (%v): %s", cmd.ProcessState, Tail(s.Log))
+		case <-ctx.Done():
+			s.stopLocked()
+			return fmt.Errorf("start sshd: %w", ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.stopLocked()
-			return fmt.Errorf("sshd did not listen on %s within 15s: %s", s.Addr, tail(s.Log))
+			return fmt.Errorf("sshd did not listen on %s within 15s: %s", s.Addr, Tail(s.Log))
 		}
 	}
 }
@@ -376,9 +378,9 @@ func logSince(path string, offset int64) string {
 	return string(b[offset:])
 }
 
-// minimalEnv returns the environment for a server the test bed starts:
+// MinimalEnv returns the environment for a server the sandbox starts:
 // PATH, locale and TMPDIR, nothing of the test's display or session.
-func minimalEnv() []string {
+func MinimalEnv() []string {
 	env := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	for _, k := range []string{"LANG", "LC_ALL", "TZ", "TMPDIR"} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -437,276 +439,19 @@ func (s *SSHD) Close() error {
 	return err
 }
 
-// ConnectionPIDs returns the server-side sshd processes that serve client
-// connections, parents first: the per-connection children of the listener
-// ("sshd: USER [priv]") and, for users other than root, their
-// privilege-separated children ("sshd: USER@notty"), which hold the
-// network socket. (OpenSSH serves a root login from the per-connection
-// child itself.) Killing all of them with SIGKILL drops the links at once.
-// The sessions' commands are not among them: they outlive a killed
-// connection until Stop or Close.
-func (s *SSHD) ConnectionPIDs() ([]int, error) {
+// PID returns the process id of the listening sshd, 0 when it does not run.
+func (s *SSHD) PID() int {
 	s.mu.Lock()
-	var listener int
-	if s.cmd != nil {
-		listener = s.cmd.Process.Pid
-	}
-	s.mu.Unlock()
-	if listener == 0 {
-		return nil, errors.New("the test sshd is not running")
-	}
-	procs, err := processTable()
-	if err != nil {
-		return nil, err
-	}
-	exe, _ := filepath.EvalSymlinks(s.sshd)
-	var pids []int
-	for _, p := range descendants(procs, listener) {
-		if e, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); err == nil && (e == s.sshd || e == exe) {
-			pids = append(pids, p)
-		}
-	}
-	return pids, nil
-}
-
-// proc is one line of the process table.
-type proc struct {
-	pid, ppid int
-	state     byte
-	start     string // start time in clock ticks after boot: tells a reused pid
-}
-
-// processTable reads every process's parent from /proc.
-func processTable() (map[int]proc, error) {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, fmt.Errorf("read the process table: %w", err)
-	}
-	procs := make(map[int]proc, len(ents))
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // it exited
-		}
-		// "pid (comm) S ppid ...": comm may hold spaces and parentheses.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 >= len(b) {
-			continue
-		}
-		f := strings.Fields(string(b[i+2:]))
-		if len(f) < 20 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		procs[pid] = proc{pid: pid, ppid: ppid, state: f[0][0], start: f[19]}
-	}
-	return procs, nil
-}
-
-// killSnapshot sends SIGKILL to the processes of an earlier process table
-// that still run, skipping pids that now belong to another process.
-func killSnapshot(procs map[int]proc, pids []int) {
-	now, err := processTable()
-	if err != nil {
-		return
-	}
-	for _, p := range pids {
-		if q, ok := now[p]; ok && q.start == procs[p].start {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
-	}
-}
-
-// descendants returns every live descendant of pid, parents before
-// children.
-func descendants(procs map[int]proc, pid int) []int {
-	children := map[int][]int{}
-	for _, p := range procs {
-		children[p.ppid] = append(children[p.ppid], p.pid)
-	}
-	for _, c := range children {
-		sort.Ints(c)
-	}
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			if procs[c].state != 'Z' {
-				out = append(out, c)
-			}
-			queue = append(queue, c)
-		}
-	}
-	return out
-}
-
-// markedPIDs returns the processes whose environment holds marker.
-func markedPIDs(marker string) []int {
-	ents, _ := os.ReadDir("/proc")
-	var pids []int
-	self := os.Getpid()
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil {
-			continue
-		}
-		for _, kv := range strings.Split(string(b), "\x00") {
-			if kv == marker {
-				pids = append(pids, pid)
-				break
-			}
-		}
-	}
-	return pids
-}
-
-// killAll kills root and all its descendants with SIGKILL and then every
-// process whose environment holds marker (which catches processes that were
-// orphaned before). The tree is frozen with SIGSTOP first, so that nothing
-// in it can fork behind the kill. It returns once nothing is left, or an
-// error after 5 seconds.
-func killAll(root int, marker string) error {
-	deadline := time.Now().Add(5 * time.Second)
-	if root > 0 {
-		_ = syscall.Kill(root, syscall.SIGSTOP)
-		stopped := map[int]bool{}
-		for time.Now().Before(deadline) {
-			procs, err := processTable()
-			if err != nil {
-				return err
-			}
-			fresh := 0
-			for _, p := range descendants(procs, root) {
-				if !stopped[p] {
-					_ = syscall.Kill(p, syscall.SIGSTOP)
-					stopped[p] = true
-					fresh++
-				}
-			}
-			if fresh == 0 {
-				break
-			}
-		}
-		_ = syscall.Kill(root, syscall.SIGKILL)
-		var pids []int
-		for p := range stopped {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-			pids = append(pids, p)
-		}
-		if left := waitGone(pids, time.Until(deadline)); len(left) > 0 {
-			return fmt.Errorf("processes %v of the test sshd survive SIGKILL", left)
-		}
-	}
-	for {
-		pids := markedPIDs(marker)
-		if len(pids) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("processes %v of the test sshd survive SIGKILL", pids)
-		}
-		for _, p := range pids {
-			_ = syscall.Kill(p, syscall.SIGKILL)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitGone waits up to timeout until none of pids runs any more (exited or
-// a zombie) and returns those that still run. Orphaned zombies vanish only
-// when init reaps them, which here takes up to a second.
-func waitGone(pids []int, timeout time.Duration) []int {
-	deadline := time.Now().Add(timeout)
-	for {
-		var alive []int
-		for _, p := range pids {
-			if state := procState(p); state != 0 && state != 'Z' && state != 'X' {
-				alive = append(alive, p)
-			}
-		}
-		if len(alive) == 0 || time.Now().After(deadline) {
-			return alive
-		}
-		pids = alive
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// procState returns the state letter of pid ('R', 'S', 'Z'...), or 0 if
-// there is no such process.
-func procState(pid int) byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	defer s.mu.Unlock()
+	if s.cmd == nil {
 		return 0
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
+	return s.cmd.Process.Pid
 }
 
-// ProcessCount returns the number of running processes whose full command
-// line (arguments joined by spaces) contains pattern, e.g.
-// "xpra attach :10". A process forked by a matching one is counted with
-// its parent, not on its own: until it execs it has its parent's command
-// line, and it is no second client.
-func ProcessCount(pattern string) (int, error) {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, fmt.Errorf("read the process table: %w", err)
-	}
-	var pids []int
-	for _, e := range ents {
-		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return CountMatching(pids, pattern), nil
-}
+// Binary returns the absolute path of the sshd program.
+func (s *SSHD) Binary() string { return s.sshd }
 
-// CountMatching is ProcessCount among pids.
-func CountMatching(pids []int, pattern string) int {
-	matches := func(pid int) bool {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-		if err != nil || len(b) == 0 {
-			return false // exited, a zombie or a kernel thread
-		}
-		return strings.Contains(strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " "), pattern)
-	}
-	n := 0
-	for _, pid := range pids {
-		if matches(pid) && !matches(parentPID(pid)) {
-			n++
-		}
-	}
-	return n
-}
-
-// parentPID is pid's parent, 0 when unknown.
-func parentPID(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:])) // state, ppid, ...
-	if len(f) < 2 {
-		return 0
-	}
-	p, _ := strconv.Atoi(f[1])
-	return p
-}
+// Processes returns the processes of this server and of its sessions that
+// still run, found by the marker sshd puts in their environment.
+func (s *SSHD) Processes() []int { return proctab.Marked(s.marker) }

@@ -1,17 +1,15 @@
-// Package testbed starts the real servers perch's tests, benchmarks and
-// `perch demo` run against: Xorg with the dummy driver (RandR outputs
-// DUMMY0..DUMMY15), Xvfb, an OpenSSH sshd with throwaway keys and xpra
-// servers. A test package shares one bed through TestMain.
-//
-// Outside CI a missing server makes the integration tests skip with a loud
-// message; in CI (CI=true) it is a failure, so a missing install step can
-// never pass unnoticed.
-package testbed
+// Package sandbox starts a private set of real servers for perch to run
+// against: Xorg with the dummy driver (RandR outputs DUMMY0..DUMMY15), an
+// OpenSSH sshd on loopback with throwaway keys, and xpra servers running
+// small X programs. `perch demo` runs perch's main job on it; the test bed
+// (internal/testrig/testbed) builds its servers on it. Every server lives
+// in a private directory that Close removes.
+package sandbox
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,23 +20,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/perchdesk/perch/internal/xauth"
+	"github.com/perchdesk/perch/internal/sys/xauth"
 )
-
-// InCI reports whether the tests run in CI, where integration tests must run.
-func InCI() bool { return os.Getenv("CI") == "true" }
-
-// Unavailable is what a TestMain calls when the bed cannot start: in CI it
-// prints the reason and exits 1; elsewhere it prints a loud warning and
-// returns, and the tests that need the bed skip.
-func Unavailable(what string, err error) {
-	if InCI() {
-		fmt.Fprintf(os.Stderr, "FATAL: CI=true but the test bed's %s cannot start: %v\n", what, err)
-		os.Exit(1)
-	}
-	fmt.Fprintf(os.Stderr, "\n!!!!!!!!\n!!! SKIPPING the integration tests that need %s: %v\n"+
-		"!!! run `make deps` (as root) to install the servers, or see README.md\n!!!!!!!!\n\n", what, err)
-}
 
 // Display is a running X server.
 type Display struct {
@@ -122,8 +105,8 @@ type XorgOptions struct {
 
 // StartXorg starts Xorg with the dummy driver on a free display, requiring
 // a fresh cookie, and makes the first opts.Connected outputs connected.
-func StartXorg(opts XorgOptions) (*Display, error) {
-	xorg, err := findBinary("Xorg", "/usr/lib/xorg/Xorg")
+func StartXorg(ctx context.Context, opts XorgOptions) (*Display, error) {
+	xorg, err := FindBinary("Xorg", "/usr/lib/xorg/Xorg")
 	if err != nil {
 		return nil, err
 	}
@@ -132,13 +115,14 @@ func StartXorg(opts XorgOptions) (*Display, error) {
 	}
 	dir, err := os.MkdirTemp("", "perch-xorg-")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create the Xorg directory: %w", err)
 	}
 	conf := filepath.Join(dir, "xorg.conf")
 	if err := os.WriteFile(conf, []byte(xorgConf), 0o600); err != nil {
-		return nil, err
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("write the Xorg configuration: %w", err)
 	}
-	d, err := startX(dir, xorg, "-config", conf, "-configdir", filepath.Join(dir, "conf.d"),
+	d, err := StartX(ctx, dir, xorg, "-config", conf, "-configdir", filepath.Join(dir, "conf.d"),
 		"-noreset", "-nolisten", "tcp", "-novtswitch", "-sharevts", "-logfile", filepath.Join(dir, "Xorg.log"))
 	if err != nil {
 		return nil, err
@@ -155,25 +139,16 @@ func StartXorg(opts XorgOptions) (*Display, error) {
 	return d, nil
 }
 
-// StartXvfb starts Xvfb with one screen of the given size ("1920x1080x24").
-func StartXvfb(screen string) (*Display, error) {
-	xvfb, err := findBinary("Xvfb")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "perch-xvfb-")
-	if err != nil {
-		return nil, err
-	}
-	return startX(dir, xvfb, "-screen", "0", screen, "-nolisten", "tcp", "-noreset", "+extension", "RANDR")
-}
-
 var (
 	cookieOnce sync.Once
 	cookie     []byte
 )
 
-func startX(dir, bin string, args ...string) (*Display, error) {
+// StartX starts the X server bin with args on a display it picks itself
+// (-displayfd), requiring the process's cookie (see Display.Cookie), and
+// returns once the server reports its display. The Display owns dir, where
+// it keeps its log and auth file, and removes it on Close.
+func StartX(ctx context.Context, dir, bin string, args ...string) (*Display, error) {
 	d := &Display{Dir: dir, XAuthority: filepath.Join(dir, "Xauthority"), Log: filepath.Join(dir, "server.out"), done: make(chan struct{})}
 	// Every display of one process shares a cookie, so that one
 	// XAUTHORITY file serves clients of all of them.
@@ -185,17 +160,20 @@ func startX(dir, bin string, args ...string) (*Display, error) {
 	// Number "" matches any display: the server picks its number itself.
 	auth := xauth.Marshal([]xauth.Entry{{Family: xauth.FamilyWild, Name: "MIT-MAGIC-COOKIE-1", Data: d.Cookie}})
 	if err := os.WriteFile(d.XAuthority, auth, 0o600); err != nil {
-		return nil, err
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("write the X server's XAUTHORITY: %w", err)
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	defer pr.Close()
 	logf, err := os.Create(d.Log)
 	if err != nil {
 		pw.Close()
-		return nil, err
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("create the X server's log: %w", err)
 	}
 	defer logf.Close()
 	args = append(args, "-auth", d.XAuthority, "-displayfd", "3")
@@ -206,6 +184,7 @@ func startX(dir, bin string, args ...string) (*Display, error) {
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := d.cmd.Start(); err != nil {
 		pw.Close()
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	pw.Close()
@@ -221,17 +200,22 @@ func startX(dir, bin string, args ...string) (*Display, error) {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			d.Close()
-			return nil, fmt.Errorf("%s did not start (see its log): %s", bin, tail(d.Log))
+			return nil, fmt.Errorf("%s did not start (see its log): %s", bin, Tail(d.Log))
 		}
 		d.Num, d.Name = n, ":"+s
 	case <-time.After(20 * time.Second):
 		d.Close()
-		return nil, fmt.Errorf("%s did not report a display within 20s: %s", bin, tail(d.Log))
+		return nil, fmt.Errorf("%s did not report a display within 20s: %s", bin, Tail(d.Log))
+	case <-ctx.Done():
+		d.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, ctx.Err())
 	}
 	return d, nil
 }
 
-func findBinary(names ...string) (string, error) {
+// FindBinary returns the path of the first of names found in PATH (or
+// given as a path), or an error naming the first.
+func FindBinary(names ...string) (string, error) {
 	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
 			return p, nil
@@ -240,7 +224,8 @@ func findBinary(names ...string) (string, error) {
 	return "", fmt.Errorf("%s is not installed", names[0])
 }
 
-func tail(path string) string {
+// Tail returns the end of a server's log, for an error message.
+func Tail(path string) string {
 	b, _ := os.ReadFile(path)
 	s := strings.TrimSpace(string(b))
 	if len(s) > 1500 {
@@ -251,6 +236,3 @@ func tail(path string) string {
 	}
 	return s
 }
-
-// ErrNoDisplay is returned by helpers called on a bed without a server.
-var ErrNoDisplay = errors.New("no test display")

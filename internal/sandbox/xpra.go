@@ -1,4 +1,4 @@
-package testbed
+package sandbox
 
 import (
 	"context"
@@ -13,41 +13,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
-// What the test bed found about xpra 3.1 (Debian 12's xpra 3.1.3):
-//
-//   - Configuration: /etc/xpra (conf.d/*.conf, then xpra.conf), then the
-//     user's ~/.config/xpra and ~/.xpra, later files overriding whole keys.
-//     For root (uid 0) xpra never reads ~/.xpra or ~/.config/xpra; the
-//     environment variables XPRA_SYSTEM_CONF_DIRS and XPRA_USER_CONF_DIRS
-//     replace the lists for any user, which is what the test bed uses.
-//   - List options given on the command line (--start, --socket-dirs...)
-//     are appended to the configured ones rather than replacing them, so
-//     Debian's "start = /etc/X11/Xsession true" (which runs dbus-launch and
-//     leaves a dbus-daemon behind) cannot be switched off with flags: the
-//     servers therefore read only their own xpra.conf
-//     (XPRA_SYSTEM_CONF_DIRS points at Dir/conf) on top of xpra's built-in
-//     defaults.
-//   - Sockets: "socket-dirs" is where clients look and "socket-dir" where a
-//     server creates HOSTNAME-N; the defaults are /run/user/$UID/xpra,
-//     /run/xpra and ~/.xpra. Servers and the remote `xpra attach` of every
-//     SSHD of this process share one socket directory (see
-//     acquireXpraSocketDir).
-//   - XAUTHORITY is used only if the file exists; otherwise the server
-//     writes ~/.Xauthority of the password database's home, whatever HOME
-//     says. StartXpra creates Dir/Xauthority first.
-//   - The server probes OpenGL in a subprocess unless opengl=noprobe; a
-//     client skips its probe with opengl=no.
-//   - Debian's xpra package only recommends python3-pil, without which the
-//     server drops every client that attaches, and python3-gi-cairo, without
-//     which the client cannot paint; StartXpra checks for both.
-//   - speaker/microphone "off" still probe the sound system in a
-//     subprocess, "no" disables audio entirely.
-//   - With DBUS_SESSION_BUS_ADDRESS unset, a session bus client in the
-//     server's session autolaunches a bus (dbus-launch --autolaunch) that
-//     outlived `xpra stop` in our runs: the servers get an address that
-//     cannot connect instead.
+// xpra 3.1 reads configuration, places sockets and needs Python modules in
+// ways the settings below work around: see docs/xpra.md.
 
 // Xpra is an xpra server running `xpra start :N` with a small X app.
 type Xpra struct {
@@ -70,7 +41,7 @@ type Xpra struct {
 
 // xpraConf is the servers' whole configuration, on top of xpra's built-in
 // defaults: every optional feature off.
-const xpraConf = `# xpra.conf of an xpra server of perch's test bed
+const xpraConf = `# xpra.conf of an xpra server of perch's sandbox
 xvfb = Xvfb +extension Composite -screen 0 1920x1080x24+32 -dpi 96 -nolisten tcp -noreset -auth $XAUTHORITY
 start = %s
 exit-with-children = no
@@ -110,12 +81,12 @@ server-idle-timeout = 0
 
 // StartXpra starts `xpra start :display` running child (e.g. "xeyes") as
 // the current user and returns once `xpra attach :display` can connect.
-func StartXpra(display int, child string) (*Xpra, error) {
-	xpra, err := findBinary("xpra")
+func StartXpra(ctx context.Context, display int, child string) (*Xpra, error) {
+	xpra, err := FindBinary("xpra")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := findBinary("Xvfb"); err != nil {
+	if _, err := FindBinary("Xvfb"); err != nil {
 		return nil, fmt.Errorf("xpra needs Xvfb: %w", err)
 	}
 	if err := checkXpraPython(xpra); err != nil {
@@ -123,7 +94,7 @@ func StartXpra(display int, child string) (*Xpra, error) {
 	}
 	if f := strings.Fields(child); len(f) == 0 {
 		return nil, errors.New("StartXpra needs a command to run in the session")
-	} else if _, err := findBinary(f[0]); err != nil {
+	} else if _, err := FindBinary(f[0]); err != nil {
 		return nil, err
 	}
 	sockets, err := acquireXpraSocketDir()
@@ -139,7 +110,7 @@ func StartXpra(display int, child string) (*Xpra, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	if err := x.start(); err != nil {
+	if err := x.start(ctx); err != nil {
 		x.Close()
 		return nil, err
 	}
@@ -199,7 +170,7 @@ func (x *Xpra) setup() error {
 	if err := os.WriteFile(xauth, nil, 0o600); err != nil {
 		return fmt.Errorf("create the xpra server's XAUTHORITY: %w", err)
 	}
-	x.env = append(minimalEnv(),
+	x.env = append(MinimalEnv(),
 		"HOME="+filepath.Join(dir, "home"),
 		"XDG_RUNTIME_DIR="+filepath.Join(dir, "run"),
 		"XAUTHORITY="+xauth,
@@ -211,7 +182,7 @@ func (x *Xpra) setup() error {
 }
 
 // start runs the server and waits until it is ready, at most 30 seconds.
-func (x *Xpra) start() error {
+func (x *Xpra) start(ctx context.Context) error {
 	logf, err := os.OpenFile(x.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the xpra log: %w", err)
@@ -235,7 +206,7 @@ func (x *Xpra) start() error {
 	// xpra logs "xpra is ready." once its main loop runs; the socket then
 	// accepts clients. Checking the log costs nothing, where every
 	// `xpra info` would start another python.
-	socket := x.socketPath()
+	socket := x.Socket()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if strings.Contains(logSince(x.Log, offset), "xpra is ready.") && dialable(socket) {
@@ -243,20 +214,26 @@ func (x *Xpra) start() error {
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("xpra server %s exited at start (%v): %s", x.Name, cmd.ProcessState, tail(x.Log))
+			return fmt.Errorf("xpra server %s exited at start (%v): %s", x.Name, cmd.ProcessState, Tail(x.Log))
+		case <-ctx.Done():
+			return fmt.Errorf("start xpra server %s: %w", x.Name, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("xpra server %s was not ready within 30s: %s", x.Name, tail(x.Log))
+			return fmt.Errorf("xpra server %s was not ready within 30s: %s", x.Name, Tail(x.Log))
 		}
 	}
 }
 
-// socketPath returns where xpra 3.1 creates the server's socket.
-func (x *Xpra) socketPath() string {
+// Socket returns the path of the server's socket (where xpra 3.1 creates
+// it).
+func (x *Xpra) Socket() string {
 	host, _ := os.Hostname() // the server's environment has no XPRA_SOCKET_HOSTNAME
 	return filepath.Join(x.SocketDir, fmt.Sprintf("%s-%d", host, x.Display))
 }
+
+// Accepting reports whether the server's socket accepts connections.
+func (x *Xpra) Accepting() bool { return dialable(x.Socket()) }
 
 // dialable reports whether a unix socket accepts connections.
 func dialable(path string) bool {
@@ -283,7 +260,7 @@ func (x *Xpra) Close() error {
 	x.closed = true
 	x.mu.Unlock()
 	err := x.stop(syscall.SIGTERM, 10*time.Second)
-	os.Remove(x.socketPath())
+	os.Remove(x.Socket())
 	releaseXpraSocketDir()
 	if rerr := os.RemoveAll(x.Dir); err == nil && rerr != nil {
 		err = fmt.Errorf("remove the xpra directory: %w", rerr)
@@ -299,7 +276,7 @@ func (x *Xpra) Kill() error {
 
 // Restart starts the server again on the same display (killing it first
 // if it still runs) and waits until it is ready.
-func (x *Xpra) Restart() error {
+func (x *Xpra) Restart(ctx context.Context) error {
 	x.mu.Lock()
 	closed := x.closed
 	x.mu.Unlock()
@@ -310,7 +287,7 @@ func (x *Xpra) Restart() error {
 		return err
 	}
 	x.clearStale()
-	return x.start()
+	return x.start(ctx)
 }
 
 // clearStale removes what a killed server left behind: its socket, which
@@ -318,7 +295,7 @@ func (x *Xpra) Restart() error {
 // its Xvfb if they name a process that is gone or a zombie not yet reaped
 // (Xvfb itself takes a zombie's lock for a live server).
 func (x *Xpra) clearStale() {
-	os.Remove(x.socketPath())
+	os.Remove(x.Socket())
 	lock := fmt.Sprintf("/tmp/.X%d-lock", x.Display)
 	b, err := os.ReadFile(lock)
 	if err != nil {
@@ -328,7 +305,7 @@ func (x *Xpra) clearStale() {
 	if err != nil || pid <= 0 {
 		return
 	}
-	if state := procState(pid); state == 0 || state == 'Z' || state == 'X' {
+	if !proctab.Alive(pid) {
 		os.Remove(fmt.Sprintf("/tmp/.X11-unix/X%d", x.Display))
 		os.Remove(lock)
 	}
@@ -347,15 +324,15 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 	pid := cmd.Process.Pid
 	// xpra starts its Xvfb in a session of its own: remember the whole
 	// tree before the server dies and its children are orphaned.
-	procs, _ := processTable()
-	tree := descendants(procs, pid)
+	procs, _ := proctab.Read()
+	tree := procs.Descendants(pid)
 	var err error
 	if sig != syscall.SIGKILL {
 		_ = syscall.Kill(pid, sig)
 		select {
 		case <-done:
 		case <-time.After(grace):
-			err = fmt.Errorf("xpra server %s did not stop within %v: %s", x.Name, grace, tail(x.Log))
+			err = fmt.Errorf("xpra server %s did not stop within %v: %s", x.Name, grace, Tail(x.Log))
 		}
 	}
 	select {
@@ -364,7 +341,7 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	killSnapshot(procs, tree)
+	procs.KillSnapshot(tree)
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -372,75 +349,10 @@ func (x *Xpra) stop(sig syscall.Signal, grace time.Duration) error {
 			err = fmt.Errorf("xpra server %s (pid %d) did not exit within 5s of SIGKILL", x.Name, pid)
 		}
 	}
-	if left := waitGone(tree, 5*time.Second); len(left) > 0 && err == nil {
+	if left := proctab.WaitGone(tree, 5*time.Second); len(left) > 0 && err == nil {
 		err = fmt.Errorf("processes %v of xpra server %s survive SIGKILL", left, x.Name)
 	}
 	return err
-}
-
-// FreeDisplay returns the first display number ≥ from with neither an X
-// socket /tmp/.X11-unix/XN nor a lock file /tmp/.XN-lock that no live
-// process got from FreeDisplay before. The numbers it hands out are
-// recorded in /tmp/.perch-testbed-displays, so that test binaries running
-// in parallel (go test ./...) and two calls before the first server
-// starts never get the same number.
-func FreeDisplay(from int) int {
-	for n := from; ; n++ {
-		if exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) || exists(fmt.Sprintf("/tmp/.X%d-lock", n)) {
-			continue
-		}
-		if reserveDisplay(n) {
-			return n
-		}
-	}
-}
-
-const displayReservations = "/tmp/.perch-testbed-displays"
-
-// reserveDisplay records display n for this process, unless a live process
-// did so first. Records of exited processes are taken over. If nothing can
-// be recorded, it says yes: the X files alone decide.
-func reserveDisplay(n int) bool {
-	if err := os.Mkdir(displayReservations, 0o777); err == nil {
-		_ = os.Chmod(displayReservations, os.ModeSticky|0o777)
-	} else if !errors.Is(err, os.ErrExist) {
-		return true
-	}
-	path := filepath.Join(displayReservations, strconv.Itoa(n))
-	// Link a complete file into place, so that nobody reads a half-written
-	// record.
-	tmp, err := os.CreateTemp(displayReservations, ".new-")
-	if err != nil {
-		return true
-	}
-	fmt.Fprintf(tmp, "%d\n", os.Getpid())
-	_ = tmp.Chmod(0o644)
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	for attempt := 0; attempt < 2; attempt++ {
-		err := os.Link(tmp.Name(), path)
-		if err == nil {
-			return true
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return true
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		if state := procState(pid); pid == os.Getpid() || (state != 0 && state != 'Z' && state != 'X') {
-			return false
-		}
-		os.Remove(path) // left by a process that exited
-	}
-	return false
-}
-
-func exists(path string) bool {
-	_, err := os.Lstat(path)
-	return err == nil
 }
 
 // The xpra socket directory every server and every SSHD's client defaults
@@ -483,7 +395,7 @@ func releaseXpraSocketDir() {
 
 // xpraClientConf is the remote `xpra attach`'s configuration, read on top
 // of /etc/xpra: quiet and cheap.
-const xpraClientConf = `# xpra client defaults of perch's test bed (see testbed.WriteXpraClientDefaults)
+const xpraClientConf = `# xpra client defaults of perch's sandbox (see sandbox.WriteXpraClientDefaults)
 socket-dirs = %s
 opengl = no
 speaker = no

@@ -1,4 +1,4 @@
-package testbed
+package sandbox
 
 import (
 	"encoding/hex"

@@ -1,8 +1,8 @@
+package x11fwd
+
 // The X11 connection setup request, as it arrives on a forwarded X11
 // channel: reading it whole, checking its fake cookie and swapping in the
 // real one, as OpenSSH's x11_open_helper does.
-
-package sessions
 
 import (
 	"crypto/subtle"
@@ -17,15 +17,15 @@ const (
 	x11SetupHeaderLen = 12
 	// maxX11AuthLen bounds the auth name and auth data lengths together.
 	maxX11AuthLen = 64 << 10
-	// x11ReadChunk is how much ReadX11Setup asks for per Read.
+	// x11ReadChunk is how much ReadSetup asks for per Read.
 	x11ReadChunk = 4096
-	// maxEmptyReads is how many (0, nil) reads in a row ReadX11Setup allows.
+	// maxEmptyReads is how many (0, nil) reads in a row ReadSetup allows.
 	maxEmptyReads = 100
 )
 
-// ErrX11WrongAuth is wrapped by the error CheckAndSwapCookie returns when
+// ErrWrongAuth is wrapped by the error CheckAndSwapCookie returns when
 // the client did not present the expected fake cookie.
-var ErrX11WrongAuth = errors.New("X11 connection rejected because of wrong authentication")
+var ErrWrongAuth = errors.New("X11 connection rejected because of wrong authentication")
 
 // pad4 rounds x up to a multiple of 4.
 func pad4(x int) int { return (x + 3) &^ 3 }
@@ -53,13 +53,13 @@ func x11AuthLens(buf []byte) (n, d int) {
 	return int(order.Uint16(buf[6:])), int(order.Uint16(buf[8:]))
 }
 
-// X11SetupLen reports how many bytes the complete setup request needs,
+// SetupLen reports how many bytes the complete setup request needs,
 // given the bytes buffered so far: 12 + pad4(name length) + pad4(data
 // length). need==0 with err==nil means "need more bytes (fewer than 12
 // buffered)". It returns an error for a bad byte-order byte (checked as
 // soon as one byte is buffered) and for an auth name and data longer than
 // 64 KiB together.
-func X11SetupLen(buf []byte) (need int, err error) {
+func SetupLen(buf []byte) (need int, err error) {
 	if len(buf) == 0 {
 		return 0, nil
 	}
@@ -77,11 +77,11 @@ func X11SetupLen(buf []byte) (need int, err error) {
 }
 
 // CheckAndSwapCookie verifies that the complete setup request in buf
-// (len(buf) >= X11SetupLen(buf)) carries auth name proto and auth data
+// (len(buf) >= SetupLen(buf)) carries auth name proto and auth data
 // fake, exactly, and then overwrites the auth data in place with real.
 // The data is compared in constant time, after the lengths. Any mismatch
 // (no cookie, another protocol, another length, other bytes) returns an
-// error wrapping ErrX11WrongAuth and leaves buf unchanged. fake must not
+// error wrapping ErrWrongAuth and leaves buf unchanged. fake must not
 // be empty and real must be as long as fake.
 func CheckAndSwapCookie(buf []byte, proto string, fake, real []byte) error {
 	if len(fake) == 0 {
@@ -90,7 +90,7 @@ func CheckAndSwapCookie(buf []byte, proto string, fake, real []byte) error {
 	if len(real) != len(fake) {
 		return fmt.Errorf("x11: real cookie is %d bytes but fake cookie is %d bytes", len(real), len(fake))
 	}
-	need, err := X11SetupLen(buf)
+	need, err := SetupLen(buf)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func CheckAndSwapCookie(buf []byte, proto string, fake, real []byte) error {
 	}
 	n, d := x11AuthLens(buf)
 	if n == 0 && d == 0 {
-		return fmt.Errorf("%w: the client sent no authentication", ErrX11WrongAuth)
+		return fmt.Errorf("%w: the client sent no authentication", ErrWrongAuth)
 	}
 	name := buf[x11SetupHeaderLen : x11SetupHeaderLen+n]
 	if n != len(proto) || subtle.ConstantTimeCompare(name, []byte(proto)) != 1 {
@@ -107,27 +107,27 @@ func CheckAndSwapCookie(buf []byte, proto string, fake, real []byte) error {
 		if len(shown) > 64 {
 			shown = shown[:64]
 		}
-		return fmt.Errorf("%w: unexpected authentication protocol %q", ErrX11WrongAuth, shown)
+		return fmt.Errorf("%w: unexpected authentication protocol %q", ErrWrongAuth, shown)
 	}
 	off := x11SetupHeaderLen + pad4(n)
 	data := buf[off : off+d]
 	if d != len(fake) {
-		return fmt.Errorf("%w: cookie is %d bytes, expected %d", ErrX11WrongAuth, d, len(fake))
+		return fmt.Errorf("%w: cookie is %d bytes, expected %d", ErrWrongAuth, d, len(fake))
 	}
 	if subtle.ConstantTimeCompare(data, fake) != 1 {
-		return fmt.Errorf("%w: cookie does not match", ErrX11WrongAuth)
+		return fmt.Errorf("%w: cookie does not match", ErrWrongAuth)
 	}
 	copy(data, real)
 	return nil
 }
 
-// ReadX11Setup reads from r until a whole setup request is buffered,
+// ReadSetup reads from r until a whole setup request is buffered,
 // however it is split across reads, and returns it as setup together with
 // any bytes read beyond it as extra (nil if none), which the caller must
 // forward after the setup. A bad byte-order byte or an auth name and data
 // longer than 64 KiB together is an error, as is the stream ending first
 // (wrapping io.ErrUnexpectedEOF).
-func ReadX11Setup(r io.Reader) (setup, extra []byte, err error) {
+func ReadSetup(r io.Reader) (setup, extra []byte, err error) {
 	buf := make([]byte, 0, x11ReadChunk)
 	empty := 0
 	for {
@@ -138,7 +138,7 @@ func ReadX11Setup(r io.Reader) (setup, extra []byte, err error) {
 		buf = buf[:len(buf)+m]
 		if m > 0 {
 			empty = 0
-			need, err := X11SetupLen(buf)
+			need, err := SetupLen(buf)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/internal/sandbox"
 )
 
 // need skips the test loudly when a binary is missing, or fails it in CI.
@@ -49,7 +51,7 @@ func startSSHD(t *testing.T) *SSHD {
 		if err := s.Close(); err != nil {
 			t.Errorf("close sshd: %v", err)
 		}
-		if pids := markedPIDs(s.marker); len(pids) > 0 {
+		if pids := s.Processes(); len(pids) > 0 {
 			t.Errorf("processes %v of the sshd survive Close", pids)
 		}
 		if exists(s.Dir) {
@@ -122,7 +124,7 @@ func TestSSHD(t *testing.T) {
 
 	// A host key that is not the server's is refused.
 	bad := s.KnownHosts + ".other"
-	if _, err := writeKey(bad+"-key", "other"); err != nil {
+	if _, err := sandbox.WriteKey(bad+"-key", "other"); err != nil {
 		t.Fatal(err)
 	}
 	pub, _ := os.ReadFile(bad + "-key.pub")
@@ -177,7 +179,7 @@ func TestSSHDConnectionPIDs(t *testing.T) {
 		if pids, err = s.ConnectionPIDs(); err != nil {
 			t.Fatal(err)
 		}
-		if len(pids) > 0 && len(markedPIDs(s.marker)) > 0 {
+		if len(pids) > 0 && len(s.Processes()) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -203,13 +205,13 @@ func TestSSHDConnectionPIDs(t *testing.T) {
 	}
 	// The remote `sleep 30` outlives its connection (no pty, no SIGHUP);
 	// Close must find and kill it all the same.
-	if len(markedPIDs(s.marker)) == 0 {
+	if len(s.Processes()) == 0 {
 		t.Error("the remote sleep died with its connection; expected it orphaned")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if pids := markedPIDs(s.marker); len(pids) > 0 {
+	if pids := s.Processes(); len(pids) > 0 {
 		t.Fatalf("session processes %v survive Close", pids)
 	}
 }
@@ -324,7 +326,7 @@ func TestXpraAttachOverSSH(t *testing.T) {
 	if n, _ := ProcessCount("Xvfb-for-Xpra-" + x.Name + " "); n != 0 {
 		t.Fatalf("%d Xvfb of xpra %s survive Kill", n, x.Name)
 	}
-	if dialable(x.socketPath()) {
+	if x.Accepting() {
 		t.Fatal("the socket of a killed xpra server accepts connections")
 	}
 	t4 := time.Now()
@@ -332,7 +334,7 @@ func TestXpraAttachOverSSH(t *testing.T) {
 		t.Fatalf("Restart: %v", err)
 	}
 	t.Logf("Restart took %v", time.Since(t4))
-	if !dialable(x.socketPath()) {
+	if !x.Accepting() {
 		t.Fatal("the restarted xpra server does not accept connections")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
 // newNetns makes a namespace for a test, or skips loudly (fails in CI).
@@ -127,7 +129,7 @@ func TestNetns(t *testing.T) {
 		t.Errorf("%s survives Close: %s", n.HostDev, out)
 	}
 	for _, p := range pids {
-		if procState(p) != 0 {
+		if proctab.State(p) != 0 {
 			t.Errorf("process %d of the namespace survives Close", p)
 		}
 	}
