@@ -59,9 +59,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDisplay$$' -fuzztime $(FUZZTIME) ./internal/xauth
 	$(GO) test -run '^$$' -fuzz '^FuzzFind$$' -fuzztime $(FUZZTIME) ./internal/xauth
 	$(GO) test -run '^$$' -fuzz '^FuzzX11Setup$$' -fuzztime $(FUZZTIME) ./sessions
-	$(GO) test -run '^$$' -fuzz '^FuzzSSHConfig$$' -fuzztime $(FUZZTIME) ./sessions
-	$(GO) test -run '^$$' -fuzz '^FuzzSSHConfigLine$$' -fuzztime $(FUZZTIME) ./sessions
-	$(GO) test -run '^$$' -fuzz '^FuzzKnownHosts$$' -fuzztime $(FUZZTIME) ./sessions
+	$(GO) test -run '^$$' -fuzz '^FuzzSSHConfig$$' -fuzztime $(FUZZTIME) ./sessions/sshconf
+	$(GO) test -run '^$$' -fuzz '^FuzzSSHConfigLine$$' -fuzztime $(FUZZTIME) ./sessions/sshconf
+	$(GO) test -run '^$$' -fuzz '^FuzzKnownHosts$$' -fuzztime $(FUZZTIME) ./sessions/hostkey
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMode$$' -fuzztime $(FUZZTIME) ./xrandr
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePos$$' -fuzztime $(FUZZTIME) ./xrandr
 	$(GO) test -run '^$$' -fuzz '^FuzzMakePlan$$' -fuzztime $(FUZZTIME) ./xrandr

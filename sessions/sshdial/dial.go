@@ -2,13 +2,15 @@
 // exchange with host key verification, and public key authentication with
 // ssh-agent and identity files.
 
-package sessions
+package sshdial
 
 import (
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
 	"io"
 	"net"
 	"os"
@@ -22,12 +24,12 @@ import (
 	"github.com/perchdesk/perch/internal/rawconn"
 )
 
-// DefaultDialTimeout bounds a connection when neither DialOptions.Timeout
+// DefaultDialTimeout bounds a connection when neither Options.Timeout
 // nor ConnectTimeout is set.
 const DefaultDialTimeout = 15 * time.Second
 
-// DialOptions tunes Dial.
-type DialOptions struct {
+// Options tunes Dial.
+type Options struct {
 	Policy        string                                                                  // known_hosts policy, "strict" | "accept-new" (see HostKeys)
 	Passphrase    func(keyFile string) ([]byte, error)                                    // asks a person for an encrypted key's passphrase; nil: headless
 	HostKeyPrompt func(host string, key ssh.PublicKey) (accept, remember bool, err error) // nil: refuse unknown keys
@@ -36,11 +38,11 @@ type DialOptions struct {
 	NetDialer     func(ctx context.Context, network, addr string) (net.Conn, error)       // default net.Dialer; tests use it to go through a fault proxy
 }
 
-// DialTimings are the phases of a connection. TCP runs from the start of
+// Timings are the phases of a connection. TCP runs from the start of
 // Dial until the TCP connection to the target is up (through any jump
 // hosts), Handshake from then until the host key was checked, Auth from
 // then until authentication ended; Total is the whole Dial.
-type DialTimings struct{ TCP, Handshake, Auth, Total time.Duration }
+type Timings struct{ TCP, Handshake, Auth, Total time.Duration }
 
 // Dial connects and authenticates to t, through t.ProxyJump's hosts if
 // set: each jump host is resolved through the same ssh_config files and
@@ -60,9 +62,9 @@ type DialTimings struct{ TCP, Handshake, Auth, Total time.Duration }
 // ctx cancels the whole dial. The timeout (o.Timeout, else
 // t.ConnectTimeout, else 15s) bounds TCP, key exchange and authentication
 // of each connection. Errors name the server, wrap the cause with %w and
-// keep a *HostKeyError reachable with errors.As. Dial itself opens no
+// keep a *hostkey.HostKeyError reachable with errors.As. Dial itself opens no
 // session, channel or request on the returned client.
-func Dial(ctx context.Context, t *Target, o DialOptions) (*ssh.Client, DialTimings, error) {
+func Dial(ctx context.Context, t *sshconf.Target, o Options) (*ssh.Client, Timings, error) {
 	start := time.Now()
 	keys := &keyCache{passphrase: o.Passphrase, ids: map[string]*identityFile{}}
 	var jumps []*ssh.Client
@@ -73,21 +75,21 @@ func Dial(ctx context.Context, t *Target, o DialOptions) (*ssh.Client, DialTimin
 	}
 	var via *ssh.Client
 	if t.ProxyJump != "" && !strings.EqualFold(t.ProxyJump, "none") {
-		files := t.configFiles
+		files := t.ConfigFiles
 		if files == nil {
 			files = []string{}
 		}
 		for _, hop := range strings.Split(t.ProxyJump, ",") {
-			ht, err := Resolve(strings.TrimSpace(hop), files)
+			ht, err := sshconf.Resolve(strings.TrimSpace(hop), files)
 			if err != nil {
 				closeJumps()
-				return nil, DialTimings{Total: time.Since(start)}, fmt.Errorf("connect to %s: jump host: %w", t, err)
+				return nil, Timings{Total: time.Since(start)}, fmt.Errorf("connect to %s: jump host: %w", t, err)
 			}
 			ht.ProxyJump = "" // the hops are chained here, in order
 			c, _, err := dialOne(ctx, ht, o, via, keys, start)
 			if err != nil {
 				closeJumps()
-				return nil, DialTimings{Total: time.Since(start)}, fmt.Errorf("connect to %s through jump host: %w", t, err)
+				return nil, Timings{Total: time.Since(start)}, fmt.Errorf("connect to %s through jump host: %w", t, err)
 			}
 			jumps = append(jumps, c)
 			via = c
@@ -118,8 +120,8 @@ type handshakeResult struct {
 }
 
 // dialOne makes one connection: to t, directly or from via.
-func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, keys *keyCache, start time.Time) (*ssh.Client, DialTimings, error) {
-	var tm DialTimings
+func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client, keys *keyCache, start time.Time) (*ssh.Client, Timings, error) {
+	var tm Timings
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = t.ConnectTimeout
@@ -140,7 +142,7 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 			return accept, remember, err
 		}
 	}
-	hostKeyCB, algos, err := HostKeys(t, o.Policy, prompt)
+	hostKeyCB, algos, err := hostkey.HostKeys(t, o.Policy, prompt)
 	if err != nil {
 		return nil, tm, fmt.Errorf("connect to %s: %w", name, err)
 	}
@@ -240,7 +242,7 @@ func dialOne(ctx context.Context, t *Target, o DialOptions, via *ssh.Client, key
 		case fired:
 			return nil, tm, stopped(phase, context.DeadlineExceeded)
 		case hostKeyErr != nil:
-			var hk *HostKeyError
+			var hk *hostkey.HostKeyError
 			if errors.As(hostKeyErr, &hk) {
 				return nil, tm, fmt.Errorf("connect to %s: %w", name, hk)
 			}
@@ -415,8 +417,8 @@ func (kc *keyCache) decrypt(id *identityFile, wd *dialWatchdog) (ssh.Signer, err
 // offered and why some were not, for the error message.
 type authState struct {
 	keys *keyCache
-	t    *Target
-	o    DialOptions
+	t    *sshconf.Target
+	o    Options
 	wd   *dialWatchdog
 
 	mu      sync.Mutex

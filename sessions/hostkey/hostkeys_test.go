@@ -1,4 +1,4 @@
-package sessions
+package hostkey
 
 import (
 	"crypto/ecdsa"
@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"github.com/perchdesk/perch/sessions/sshconf"
 	"net"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ func newECDSAKey(t *testing.T) ssh.PublicKey {
 var testRemoteAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
 
 // checkHostKey runs a HostKeys callback as the ssh package would.
-func checkHostKey(t *testing.T, target *Target, policy string, prompt func(string, ssh.PublicKey) (bool, bool, error), key ssh.PublicKey) error {
+func checkHostKey(t *testing.T, target *sshconf.Target, policy string, prompt func(string, ssh.PublicKey) (bool, bool, error), key ssh.PublicKey) error {
 	t.Helper()
 	cb, _, err := HostKeys(target, policy, prompt)
 	if err != nil {
@@ -89,8 +90,8 @@ func TestHostKeysKnown(t *testing.T) {
 		b, _ := os.ReadFile(f)
 		contents[f] = string(b)
 	}
-	target := func(host string, port int) *Target {
-		return &Target{Alias: "alias", HostName: host, Port: port, KnownHostsFiles: []string{filepath.Join(dir, "missing"), file1, file2}}
+	target := func(host string, port int) *sshconf.Target {
+		return &sshconf.Target{Alias: "alias", HostName: host, Port: port, KnownHostsFiles: []string{filepath.Join(dir, "missing"), file1, file2}}
 	}
 	never := func(string, ssh.PublicKey) (bool, bool, error) {
 		t.Fatal("the prompt was called for a known host")
@@ -185,7 +186,7 @@ func TestHostKeysRSAAlgorithms(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := writeConfFile(t, t.TempDir(), "kh", knownhosts.Line([]string{"h"}, rsaKey)+"\n"+knownhosts.Line([]string{"h"}, newEd25519Key(t))+"\n")
-	_, algos, err := HostKeys(&Target{HostName: "h", Port: 22, KnownHostsFiles: []string{f}}, "", nil)
+	_, algos, err := HostKeys(&sshconf.Target{HostName: "h", Port: 22, KnownHostsFiles: []string{f}}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestHostKeysUnknown(t *testing.T) {
 	dir := t.TempDir()
 	key := newEd25519Key(t)
 	kh := filepath.Join(dir, "new", "dir", "known_hosts")
-	target := &Target{HostName: "127.0.0.1", Port: 2222, KnownHostsFiles: []string{kh, filepath.Join(dir, "other")}}
+	target := &sshconf.Target{HostName: "127.0.0.1", Port: 2222, KnownHostsFiles: []string{kh, filepath.Join(dir, "other")}}
 
 	// strict without a prompt: refused, nothing written.
 	err := checkHostKey(t, target, PolicyStrict, nil, key)
@@ -264,7 +265,7 @@ func TestHostKeysUnknown(t *testing.T) {
 
 	// accept-new: recorded (after a line without a newline), then known.
 	kh2 := writeConfFile(t, dir, "kh2", "# no newline at the end")
-	t2 := &Target{HostName: "srv.example", Port: 22, KnownHostsFiles: []string{kh2}}
+	t2 := &sshconf.Target{HostName: "srv.example", Port: 22, KnownHostsFiles: []string{kh2}}
 	key2 := newECDSAKey(t)
 	if err := checkHostKey(t, t2, PolicyAcceptNew, answer(false, false), key2); err != nil {
 		t.Fatalf("accept-new: %v", err)
@@ -283,7 +284,7 @@ func TestHostKeysUnknown(t *testing.T) {
 	wantHostKeyError(t, checkHostKey(t, t2, PolicyAcceptNew, nil, newECDSAKey(t)), HostKeyChanged)
 
 	// ssh_config's StrictHostKeyChecking accept-new is the default policy.
-	t3 := &Target{HostName: "third.example", Port: 22, KnownHostsFiles: []string{kh2}, StrictHostKeyChecking: "accept-new"}
+	t3 := &sshconf.Target{HostName: "third.example", Port: 22, KnownHostsFiles: []string{kh2}, StrictHostKeyChecking: "accept-new"}
 	if err := checkHostKey(t, t3, "", nil, key2); err != nil {
 		t.Errorf("StrictHostKeyChecking accept-new: %v", err)
 	}
@@ -291,7 +292,7 @@ func TestHostKeysUnknown(t *testing.T) {
 	wantHostKeyError(t, checkHostKey(t, t3, "", nil, key2), HostKeyUnknown)
 
 	// No known_hosts file at all: every key is unknown; none to write to.
-	t4 := &Target{HostName: "h", Port: 22}
+	t4 := &sshconf.Target{HostName: "h", Port: 22}
 	wantHostKeyError(t, checkHostKey(t, t4, PolicyStrict, nil, key), HostKeyUnknown)
 	if err := checkHostKey(t, t4, PolicyAcceptNew, nil, key); err == nil {
 		t.Error("accept-new with UserKnownHostsFile none accepted")
@@ -306,7 +307,7 @@ func TestHostKeysRevoked(t *testing.T) {
 	key := newEd25519Key(t)
 	f := writeConfFile(t, t.TempDir(), "kh", knownhosts.Line([]string{"h"}, newEd25519Key(t))+"\n"+
 		"@revoked * "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))+"\n")
-	target := &Target{HostName: "h", Port: 22, KnownHostsFiles: []string{f}}
+	target := &sshconf.Target{HostName: "h", Port: 22, KnownHostsFiles: []string{f}}
 	for _, policy := range []string{PolicyStrict, PolicyAcceptNew} {
 		err := checkHostKey(t, target, policy, func(string, ssh.PublicKey) (bool, bool, error) {
 			t.Fatal("prompted for a revoked key")

@@ -1,12 +1,13 @@
 // Host key verification against known_hosts, always on.
 
-package sessions
+package hostkey
 
 import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/perchdesk/perch/sessions/sshconf"
 	"io"
 	"net"
 	"os"
@@ -73,7 +74,7 @@ func (e *HostKeyError) Error() string {
 // its directory 0700) and accepted; with "strict" prompt decides (accept
 // once, accept and remember, or refuse), or, when prompt is nil, it is
 // refused. Refusals are *HostKeyError.
-func HostKeys(t *Target, policy string, prompt func(host string, key ssh.PublicKey) (accept, remember bool, err error)) (ssh.HostKeyCallback, []string, error) {
+func HostKeys(t *sshconf.Target, policy string, prompt func(host string, key ssh.PublicKey) (accept, remember bool, err error)) (ssh.HostKeyCallback, []string, error) {
 	switch policy {
 	case "":
 		policy = PolicyStrict

@@ -1,7 +1,7 @@
 // Resolving a server through ssh_config, as ssh(1) does, but strictly:
 // anything perch cannot honour is an error naming the file and the line.
 
-package sessions
+package sshconf
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ type Target struct {
 
 	// configFiles are the ssh_config files Resolve read (nil for a Target
 	// built by hand); jump hosts are resolved through the same files.
-	configFiles []string
+	ConfigFiles []string
 }
 
 // Addr returns "host:port" for net.Dial, with an IPv6 address bracketed.
@@ -103,7 +103,7 @@ func Resolve(target string, files []string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.configFiles = append([]string{}, files...)
+	t.ConfigFiles = append([]string{}, files...)
 	return t, nil
 }
 

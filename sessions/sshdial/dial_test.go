@@ -1,4 +1,4 @@
-package sessions
+package sshdial
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
 	"net"
 	"os"
 	"os/exec"
@@ -54,9 +56,9 @@ func testSSHD(t *testing.T) *testbed.SSHD {
 }
 
 // bedTarget resolves the test bed's Host entry.
-func bedTarget(t *testing.T, s *testbed.SSHD) *Target {
+func bedTarget(t *testing.T, s *testbed.SSHD) *sshconf.Target {
 	t.Helper()
-	tg, err := Resolve(s.HostAlias, []string{s.SSHConfig})
+	tg, err := sshconf.Resolve(s.HostAlias, []string{s.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +228,7 @@ func TestDialSSHD(t *testing.T) {
 		tg.StrictHostKeyChecking != "yes" || tg.ConnectTimeout != 10*time.Second {
 		t.Fatalf("the test bed's ssh_config resolved to %+v", tg)
 	}
-	client, tm, err := Dial(context.Background(), tg, DialOptions{})
+	client, tm, err := Dial(context.Background(), tg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,8 +259,8 @@ func TestDialChangedHostKey(t *testing.T) {
 	kh := writeConfFile(t, t.TempDir(), "known_hosts", "# the server, before it was reinstalled\n"+
 		knownhosts.Line([]string{s.Addr}, newEd25519Key(t))+"\n")
 	tg.KnownHostsFiles = []string{kh}
-	_, _, err := Dial(context.Background(), tg, DialOptions{AgentSocket: sock, Policy: PolicyAcceptNew})
-	hk := wantHostKeyError(t, err, HostKeyChanged)
+	_, _, err := Dial(context.Background(), tg, Options{AgentSocket: sock, Policy: hostkey.PolicyAcceptNew})
+	hk := wantHostKeyError(t, err, hostkey.HostKeyChanged)
 	if hk.File != kh || hk.Line != 2 || hk.Host != "[127.0.0.1]:"+strconv.Itoa(s.Port) || hk.Fingerprint != ssh.FingerprintSHA256(s.HostKey) {
 		t.Errorf("got %+v", hk)
 	}
@@ -280,13 +282,13 @@ func TestDialUnknownHostKey(t *testing.T) {
 	tg := bedTarget(t, s)
 	kh := filepath.Join(t.TempDir(), "ssh", "known_hosts")
 	tg.KnownHostsFiles = []string{kh}
-	_, _, err := Dial(context.Background(), tg, DialOptions{Policy: PolicyStrict})
-	wantHostKeyError(t, err, HostKeyUnknown)
+	_, _, err := Dial(context.Background(), tg, Options{Policy: hostkey.PolicyStrict})
+	wantHostKeyError(t, err, hostkey.HostKeyUnknown)
 	if _, err := os.Stat(kh); !os.IsNotExist(err) {
 		t.Fatal("strict wrote known_hosts")
 	}
 
-	client, _, err := Dial(context.Background(), tg, DialOptions{Policy: PolicyAcceptNew})
+	client, _, err := Dial(context.Background(), tg, Options{Policy: hostkey.PolicyAcceptNew})
 	if err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}
@@ -298,7 +300,7 @@ func TestDialUnknownHostKey(t *testing.T) {
 	if want := knownhosts.Line([]string{s.Addr}, s.HostKey) + "\n"; string(b) != want {
 		t.Errorf("known_hosts = %q, want %q", b, want)
 	}
-	client, _, err = Dial(context.Background(), tg, DialOptions{Policy: PolicyStrict})
+	client, _, err = Dial(context.Background(), tg, Options{Policy: hostkey.PolicyStrict})
 	if err != nil {
 		t.Fatalf("strict after accept-new: %v", err)
 	}
@@ -311,14 +313,14 @@ func TestDialEncryptedKey(t *testing.T) {
 	enc := writeEncryptedKey(t, bedUserKey(t, s), "secret")
 	tg.IdentityFiles = []string{enc}
 
-	_, _, err := Dial(context.Background(), tg, DialOptions{})
+	_, _, err := Dial(context.Background(), tg, Options{})
 	want := "key " + enc + " is encrypted and perch runs without a prompt: load it into ssh-agent with `ssh-add " + enc + "`"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("error %v\nwant one with %q", err, want)
 	}
 
 	calls := 0
-	client, _, err := Dial(context.Background(), tg, DialOptions{Passphrase: func(file string) ([]byte, error) {
+	client, _, err := Dial(context.Background(), tg, Options{Passphrase: func(file string) ([]byte, error) {
 		calls++
 		if file != enc {
 			t.Errorf("asked for %s", file)
@@ -335,7 +337,7 @@ func TestDialEncryptedKey(t *testing.T) {
 
 	// A wrong passphrase ends the dial: one question, never a loop.
 	calls = 0
-	_, _, err = Dial(context.Background(), tg, DialOptions{Passphrase: func(string) ([]byte, error) {
+	_, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
 		calls++
 		return []byte("wrong"), nil
 	}})
@@ -343,7 +345,7 @@ func TestDialEncryptedKey(t *testing.T) {
 		t.Errorf("wrong passphrase: %v after %d questions", err, calls)
 	}
 	// A refused question too.
-	_, _, err = Dial(context.Background(), tg, DialOptions{Passphrase: func(string) ([]byte, error) {
+	_, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
 		return nil, errors.New("the person said no")
 	}})
 	if err == nil || !strings.Contains(err.Error(), "the person said no") {
@@ -353,9 +355,9 @@ func TestDialEncryptedKey(t *testing.T) {
 	// Through a jump host the key is asked for once per Dial, not per hop.
 	calls = 0
 	tg.ProxyJump = s.HostAlias
-	tg.configFiles = []string{writeConfFile(t, t.TempDir(), "config", "Host "+s.HostAlias+"\n  HostName 127.0.0.1\n  Port "+
+	tg.ConfigFiles = []string{writeConfFile(t, t.TempDir(), "config", "Host "+s.HostAlias+"\n  HostName 127.0.0.1\n  Port "+
 		strconv.Itoa(s.Port)+"\n  IdentityFile "+enc+"\n  UserKnownHostsFile "+s.KnownHosts+"\n")}
-	client, _, err = Dial(context.Background(), tg, DialOptions{Passphrase: func(string) ([]byte, error) {
+	client, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
 		calls++
 		return []byte("secret"), nil
 	}})
@@ -375,7 +377,7 @@ func TestDialAgent(t *testing.T) {
 
 	tg := bedTarget(t, s)
 	tg.IdentityFiles, tg.IdentitiesOnly = nil, false
-	client, _, err := Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
+	client, _, err := Dial(context.Background(), tg, Options{AgentSocket: sock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +388,7 @@ func TestDialAgent(t *testing.T) {
 
 	// $SSH_AUTH_SOCK is the default.
 	t.Setenv("SSH_AUTH_SOCK", sock)
-	client, _, err = Dial(context.Background(), tg, DialOptions{})
+	client, _, err = Dial(context.Background(), tg, Options{})
 	if err != nil {
 		t.Fatalf("with $SSH_AUTH_SOCK: %v", err)
 	}
@@ -398,7 +400,7 @@ func TestDialAgent(t *testing.T) {
 	// passphrase since the agent holds it.
 	tg.IdentitiesOnly = true
 	tg.IdentityFiles = []string{writeEncryptedKey(t, bedUserKey(t, s), "secret")}
-	client, _, err = Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
+	client, _, err = Dial(context.Background(), tg, Options{AgentSocket: sock})
 	if err != nil {
 		t.Fatalf("IdentitiesOnly with the key in the agent: %v", err)
 	}
@@ -412,7 +414,7 @@ func TestDialAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherFP := ssh.FingerprintSHA256(otherPub)
-	_, _, err = Dial(context.Background(), tg, DialOptions{AgentSocket: sock})
+	_, _, err = Dial(context.Background(), tg, Options{AgentSocket: sock})
 	if err == nil {
 		t.Fatal("IdentitiesOnly offered the agent's other keys")
 	}
@@ -432,7 +434,7 @@ func TestDialAgent(t *testing.T) {
 
 	// An unreachable agent is skipped, with the reason kept.
 	tg.IdentityFiles, tg.IdentitiesOnly = []string{s.UserKey}, true
-	client, _, err = Dial(context.Background(), tg, DialOptions{AgentSocket: filepath.Join(t.TempDir(), "none.sock")})
+	client, _, err = Dial(context.Background(), tg, Options{AgentSocket: filepath.Join(t.TempDir(), "none.sock")})
 	if err != nil {
 		t.Fatalf("unreachable agent: %v", err)
 	}
@@ -457,7 +459,7 @@ func TestDialProxyJump(t *testing.T) {
 		mu.Unlock()
 		return w, nil
 	}
-	client, tm, err := Dial(context.Background(), tg, DialOptions{NetDialer: dialer})
+	client, tm, err := Dial(context.Background(), tg, Options{NetDialer: dialer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +482,7 @@ func TestDialProxyJump(t *testing.T) {
 
 	// Two hops.
 	tg.ProxyJump = s.HostAlias + "," + s.HostAlias
-	client, _, err = Dial(context.Background(), tg, DialOptions{})
+	client, _, err = Dial(context.Background(), tg, Options{})
 	if err != nil {
 		t.Fatalf("two hops: %v", err)
 	}
@@ -491,7 +493,7 @@ func TestDialProxyJump(t *testing.T) {
 
 	// A jump host that refuses: the error says so.
 	tg.ProxyJump = "127.0.0.1:" + strconv.Itoa(closedPort(t))
-	_, _, err = Dial(context.Background(), tg, DialOptions{})
+	_, _, err = Dial(context.Background(), tg, Options{})
 	if err == nil || !strings.Contains(err.Error(), "through jump host") {
 		t.Errorf("refusing jump host: %v", err)
 	}
@@ -523,7 +525,7 @@ func (c *closeWatchConn) Close() error {
 func TestDialTimeout(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	port := startSilentListener(t)
-	tg, err := Resolve("me@127.0.0.1:"+strconv.Itoa(port), []string{})
+	tg, err := sshconf.Resolve("me@127.0.0.1:"+strconv.Itoa(port), []string{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +541,7 @@ func TestDialTimeout(t *testing.T) {
 	} {
 		tg.ConnectTimeout = tc.cfg
 		start := time.Now()
-		_, tm, err := Dial(context.Background(), tg, DialOptions{Timeout: tc.opt})
+		_, tm, err := Dial(context.Background(), tg, Options{Timeout: tc.opt})
 		took := time.Since(start)
 		if err == nil {
 			t.Fatalf("%s: a silent server accepted", tc.name)
@@ -563,14 +565,14 @@ func TestDialTimeout(t *testing.T) {
 func TestDialCancel(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	port := startSilentListener(t)
-	tg, err := Resolve("me@127.0.0.1:"+strconv.Itoa(port), []string{})
+	tg, err := sshconf.Resolve("me@127.0.0.1:"+strconv.Itoa(port), []string{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	_, _, err = Dial(ctx, tg, DialOptions{Timeout: 30 * time.Second})
+	_, _, err = Dial(ctx, tg, Options{Timeout: 30 * time.Second})
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("cancel took %v", took)
 	}
@@ -578,7 +580,7 @@ func TestDialCancel(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 	// Already cancelled: nothing is dialled.
-	_, _, err = Dial(ctx, tg, DialOptions{})
+	_, _, err = Dial(ctx, tg, Options{})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled ctx: %v", err)
 	}
@@ -590,7 +592,7 @@ func TestDialPrompts(t *testing.T) {
 	tg.KnownHostsFiles = []string{filepath.Join(t.TempDir(), "known_hosts")}
 
 	// A person's time does not count against the timeout.
-	client, _, err := Dial(context.Background(), tg, DialOptions{Timeout: 300 * time.Millisecond,
+	client, _, err := Dial(context.Background(), tg, Options{Timeout: 300 * time.Millisecond,
 		HostKeyPrompt: func(host string, key ssh.PublicKey) (bool, bool, error) {
 			time.Sleep(700 * time.Millisecond)
 			return true, false, nil
@@ -609,7 +611,7 @@ func TestDialPrompts(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, _, err = Dial(ctx, tg, DialOptions{HostKeyPrompt: func(string, ssh.PublicKey) (bool, bool, error) {
+	_, _, err = Dial(ctx, tg, Options{HostKeyPrompt: func(string, ssh.PublicKey) (bool, bool, error) {
 		defer close(answered)
 		close(asked)
 		<-release

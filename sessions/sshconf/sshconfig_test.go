@@ -1,4 +1,4 @@
-package sessions
+package sshconf
 
 import (
 	"errors"
@@ -208,10 +208,10 @@ Host srv
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got.configFiles, files) {
-				t.Errorf("configFiles = %v, want %v", got.configFiles, files)
+			if !reflect.DeepEqual(got.ConfigFiles, files) {
+				t.Errorf("configFiles = %v, want %v", got.ConfigFiles, files)
 			}
-			got.configFiles = nil
+			got.ConfigFiles = nil
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("Resolve(%q):\n got  %+v\n want %+v", tc.target, *got, tc.want)
 			}
@@ -247,8 +247,8 @@ func TestResolveDefaults(t *testing.T) {
 		t.Errorf("KnownHostsFiles = %v, want %v", got.KnownHostsFiles, wantKH)
 	}
 	want := []string{filepath.Join(ssh, "config"), "/etc/ssh/ssh_config"}
-	if !reflect.DeepEqual(got.configFiles, want) {
-		t.Errorf("configFiles = %v, want %v", got.configFiles, want)
+	if !reflect.DeepEqual(got.ConfigFiles, want) {
+		t.Errorf("configFiles = %v, want %v", got.ConfigFiles, want)
 	}
 
 	// Missing files are skipped.
