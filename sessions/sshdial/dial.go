@@ -67,45 +67,49 @@ type Timings struct{ TCP, Handshake, Auth, Total time.Duration }
 func Dial(ctx context.Context, t *sshconf.Target, o Options) (*ssh.Client, Timings, error) {
 	start := time.Now()
 	keys := &keyCache{passphrase: o.Passphrase, ids: map[string]*identityFile{}}
-	var jumps []*ssh.Client
-	closeJumps := func() {
-		for i := len(jumps) - 1; i >= 0; i-- {
-			jumps[i].Close()
-		}
-	}
+	client, tm, err := dialChain(ctx, t, o, keys, start, 0)
+	tm.Total = time.Since(start)
+	return client, tm, err
+}
+
+// maxJumpDepth bounds a chain of jump hosts (each may have its own).
+const maxJumpDepth = 8
+
+// dialChain connects to t through its jump hosts as ssh does: the last hop
+// is resolved with its own configuration but reached through the hops
+// before it (ssh -J), and each hop is checked with its own host key
+// policy and files.
+func dialChain(ctx context.Context, t *sshconf.Target, o Options, keys *keyCache, start time.Time, depth int) (*ssh.Client, Timings, error) {
 	var via *ssh.Client
-	if t.ProxyJump != "" && !strings.EqualFold(t.ProxyJump, "none") {
-		files := t.ConfigFiles
-		if files == nil {
-			files = []string{}
+	if n := len(t.ProxyJump); n > 0 {
+		if depth >= maxJumpDepth {
+			return nil, Timings{}, fmt.Errorf("connect to %s: more than %d jump hosts (do two of them jump through each other?)", t, maxJumpDepth)
 		}
-		for _, hop := range strings.Split(t.ProxyJump, ",") {
-			ht, err := sshconf.Resolve(strings.TrimSpace(hop), files)
-			if err != nil {
-				closeJumps()
-				return nil, Timings{Total: time.Since(start)}, fmt.Errorf("connect to %s: jump host: %w", t, err)
-			}
-			ht.ProxyJump = "" // the hops are chained here, in order
-			c, _, err := dialOne(ctx, ht, o, via, keys, start)
-			if err != nil {
-				closeJumps()
-				return nil, Timings{Total: time.Since(start)}, fmt.Errorf("connect to %s through jump host: %w", t, err)
-			}
-			jumps = append(jumps, c)
-			via = c
+		ro := sshconf.Options{Files: t.ConfigFiles, Env: t.Env()}
+		if n > 1 {
+			ro.JumpOverride = t.ProxyJump[:n-1]
+		}
+		ht, err := sshconf.ResolveSpec(t.ProxyJump[n-1], ro)
+		if err != nil {
+			return nil, Timings{}, fmt.Errorf("connect to %s: jump host %s: %w", t, t.ProxyJump[n-1], err)
+		}
+		via, _, err = dialChain(ctx, ht, o, keys, start, depth+1)
+		if err != nil {
+			return nil, Timings{}, fmt.Errorf("connect to %s through jump host: %w", t, err)
 		}
 	}
 	client, tm, err := dialOne(ctx, t, o, via, keys, start)
-	tm.Total = time.Since(start)
 	if err != nil {
-		closeJumps()
+		if via != nil {
+			via.Close()
+		}
 		return nil, tm, err
 	}
-	if len(jumps) > 0 {
+	if via != nil {
 		// Ends when the client's connection closes, by Close or by loss.
 		go func() {
 			_ = client.Wait()
-			closeJumps()
+			via.Close()
 		}()
 	}
 	return client, tm, nil
@@ -159,6 +163,8 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 	switch {
 	case via != nil:
 		conn, err = via.DialContext(tcpCtx, "tcp", addr)
+	case t.ProxyCommand != "":
+		conn, err = proxyCommand(t.ProxyCommand, addr)
 	case o.NetDialer != nil:
 		conn, err = o.NetDialer(tcpCtx, "tcp", addr)
 	default:

@@ -354,7 +354,7 @@ func TestDialEncryptedKey(t *testing.T) {
 
 	// Through a jump host the key is asked for once per Dial, not per hop.
 	calls = 0
-	tg.ProxyJump = s.HostAlias
+	tg.ProxyJump = []sshconf.Spec{{Host: s.HostAlias}}
 	tg.ConfigFiles = []string{writeConfFile(t, t.TempDir(), "config", "Host "+s.HostAlias+"\n  HostName 127.0.0.1\n  Port "+
 		strconv.Itoa(s.Port)+"\n  IdentityFile "+enc+"\n  UserKnownHostsFile "+s.KnownHosts+"\n")}
 	client, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
@@ -444,7 +444,7 @@ func TestDialAgent(t *testing.T) {
 func TestDialProxyJump(t *testing.T) {
 	s := testSSHD(t)
 	tg := bedTarget(t, s)
-	tg.ProxyJump = s.HostAlias
+	tg.ProxyJump = []sshconf.Spec{{Host: s.HostAlias}}
 	var mu sync.Mutex
 	var raw []*closeWatchConn
 	dialer := func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -481,7 +481,7 @@ func TestDialProxyJump(t *testing.T) {
 	}
 
 	// Two hops.
-	tg.ProxyJump = s.HostAlias + "," + s.HostAlias
+	tg.ProxyJump = []sshconf.Spec{{Host: s.HostAlias}, {Host: s.HostAlias}}
 	client, _, err = Dial(context.Background(), tg, Options{})
 	if err != nil {
 		t.Fatalf("two hops: %v", err)
@@ -492,7 +492,7 @@ func TestDialProxyJump(t *testing.T) {
 	}
 
 	// A jump host that refuses: the error says so.
-	tg.ProxyJump = "127.0.0.1:" + strconv.Itoa(closedPort(t))
+	tg.ProxyJump = []sshconf.Spec{{Host: "127.0.0.1", Port: closedPort(t)}}
 	_, _, err = Dial(context.Background(), tg, Options{})
 	if err == nil || !strings.Contains(err.Error(), "through jump host") {
 		t.Errorf("refusing jump host: %v", err)
