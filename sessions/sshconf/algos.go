@@ -14,10 +14,15 @@ var DefaultHostKeyAlgorithms = strings.Split("ssh-ed25519-cert-v01@openssh.com,e
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"+
 	"sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256", ",")
 
-// allHostKeyAlgorithms are the names OpenSSH knows (sshkey_alg_list).
-var allHostKeyAlgorithms = append(slices.Clone(DefaultHostKeyAlgorithms),
-	"ssh-rsa", "ssh-dss", "ssh-rsa-cert-v01@openssh.com", "ssh-dss-cert-v01@openssh.com",
-	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com")
+// allHostKeyAlgorithms are the names OpenSSH knows, in its own order
+// (sshkey.c keyimpls), which is the order a pattern expands in.
+var allHostKeyAlgorithms = strings.Split("ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,"+
+	"sk-ssh-ed25519@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,"+
+	"ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,ecdsa-sha2-nistp384,ecdsa-sha2-nistp384-cert-v01@openssh.com,"+
+	"ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,"+
+	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,webauthn-sk-ecdsa-sha2-nistp256@openssh.com,"+
+	"ssh-dss,ssh-dss-cert-v01@openssh.com,ssh-rsa,ssh-rsa-cert-v01@openssh.com,"+
+	"rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com", ",")
 
 // hostKeyAlgorithms applies a HostKeyAlgorithms value to ssh's default
 // list as kex_assemble_names does: "+list" appends, "-list" removes

@@ -237,8 +237,9 @@ func (st *state) apply(s *setting) {
 		st.certs = append(st.certs, s)
 		return
 	case "proxycommand":
-		// The first of ProxyCommand and ProxyJump wins (readconf.c).
-		if st.first["proxyjump"] != nil {
+		// The first of ProxyCommand and ProxyJump wins (readconf.c), but
+		// "ProxyJump none" does not hide a later ProxyCommand (as ssh 9.2).
+		if j := st.first["proxyjump"]; j != nil && !jumpNone(j) {
 			return
 		}
 	case "proxyjump":
@@ -252,4 +253,10 @@ func (st *state) apply(s *setting) {
 	if st.first[s.key] == nil {
 		st.first[s.key] = s
 	}
+}
+
+// jumpNone reports a "ProxyJump none" line.
+func jumpNone(s *setting) bool {
+	v, _, _ := strings.Cut(s.raw, "#")
+	return strings.EqualFold(strings.TrimRight(v, whitespace), "none")
 }

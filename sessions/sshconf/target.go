@@ -42,6 +42,7 @@ type Target struct {
 	// Sources name the file:line each option came from, by ssh_config keyword.
 	Sources map[string]string
 	env     *Env
+	raw     map[string]string // values as written, for comparing with ssh -G
 }
 
 // Addr returns "host:port" for net.Dial, with an IPv6 address bracketed.
@@ -178,7 +179,22 @@ func (p *pass) readAll(files []string) error {
 // build turns the obtained options into a Target, expanding tokens where
 // ssh does and refusing what perch cannot honour (naming file and line).
 func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
-	t := &Target{Alias: spec.Host, HostName: host, Port: 22, User: env.User, ServerAliveCountMax: 3, env: env, Sources: map[string]string{}}
+	t := &Target{Alias: spec.Host, HostName: host, Port: 22, User: env.User, ServerAliveCountMax: 3, env: env, Sources: map[string]string{}, raw: map[string]string{}}
+	for _, s := range st.idents {
+		t.raw["identityfile"] += s.args[0] + "\n"
+	}
+	for _, k := range []string{"proxycommand", "proxyjump"} {
+		if s := st.get(k); s != nil {
+			v, _, _ := strings.Cut(s.raw, "#")
+			if k == "proxycommand" {
+				v = s.raw
+			}
+			t.raw[k] = strings.TrimRight(v, whitespace)
+		}
+	}
+	if s := st.get("revokedhostkeys"); s != nil {
+		t.raw["revokedhostkeys"] = s.args[0]
+	}
 	for k, s := range st.first {
 		if s.line > 0 {
 			t.Sources[k] = fmt.Sprintf("%s:%d", s.file, s.line)
@@ -259,13 +275,9 @@ func refuseUnsupported(st *state) error {
 
 // proxy sets ProxyJump or ProxyCommand (the first one set wins).
 func (t *Target) proxy(spec Spec, st *state) error {
-	if s := st.get("proxyjump"); s != nil {
+	if s := st.get("proxyjump"); s != nil && !jumpNone(s) {
 		v, _, _ := strings.Cut(s.raw, "#")
-		v = strings.TrimRight(v, whitespace)
-		if strings.EqualFold(v, "none") {
-			return nil
-		}
-		hops, err := ParseJump(v)
+		hops, err := ParseJump(strings.TrimRight(v, whitespace))
 		if err != nil {
 			return s.errorf("%v", err)
 		}

@@ -81,17 +81,13 @@ const maxJumpDepth = 8
 // policy and files.
 func dialChain(ctx context.Context, t *sshconf.Target, o Options, keys *keyCache, start time.Time, depth int) (*ssh.Client, Timings, error) {
 	var via *ssh.Client
-	if n := len(t.ProxyJump); n > 0 {
+	if len(t.ProxyJump) > 0 {
 		if depth >= maxJumpDepth {
 			return nil, Timings{}, fmt.Errorf("connect to %s: more than %d jump hosts (do two of them jump through each other?)", t, maxJumpDepth)
 		}
-		ro := sshconf.Options{Files: t.ConfigFiles, Env: t.Env()}
-		if n > 1 {
-			ro.JumpOverride = t.ProxyJump[:n-1]
-		}
-		ht, err := sshconf.ResolveSpec(t.ProxyJump[n-1], ro)
+		ht, err := t.JumpHost()
 		if err != nil {
-			return nil, Timings{}, fmt.Errorf("connect to %s: jump host %s: %w", t, t.ProxyJump[n-1], err)
+			return nil, Timings{}, fmt.Errorf("connect to %s: %w", t, err)
 		}
 		via, _, err = dialChain(ctx, ht, o, keys, start, depth+1)
 		if err != nil {
