@@ -131,8 +131,8 @@ func matchPatternList(s, list string, lower bool) int {
 	return got
 }
 
-// matchHostname is OpenSSH's match_hostname: the host lower-cased against
+// MatchHostname is OpenSSH's match_hostname: the host lower-cased against
 // a lower-cased pattern list.
-func matchHostname(host, list string) int {
+func MatchHostname(host, list string) int {
 	return matchPatternList(strings.ToLower(host), list, true)
 }

@@ -59,9 +59,9 @@ func (p *pass) match(s *setting, cond string) (bool, error) {
 		var r bool
 		switch name {
 		case "host":
-			r = matchHostname(host, arg) == 1
+			r = MatchHostname(host, arg) == 1
 		case "originalhost":
-			r = matchHostname(p.orig, arg) == 1
+			r = MatchHostname(p.orig, arg) == 1
 		case "user":
 			r = matchPatternList(ruser, arg, false) == 1
 		case "localuser":

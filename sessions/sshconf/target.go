@@ -16,25 +16,28 @@ import (
 // Target is a server as ssh would connect to it, resolved from
 // "[user@]host[:port]" and ssh_config.
 type Target struct {
-	Alias                 string        // the target as given (%n)
-	HostName              string        // to connect to: HostName (with %h), lower-cased as ssh does for names
-	Port                  int           // default 22
-	User                  string        // default: the local user
-	IdentityFiles         []string      // expanded (~, %-tokens, ${VAR}); default ~/.ssh/id_* that exist
-	IdentitiesOnly        bool          // offer only the IdentityFiles' keys, also from ssh-agent
-	IdentityAgent         string        // "" = $SSH_AUTH_SOCK; "none" = no agent
-	KnownHostsFiles       []string      // UserKnownHostsFile, expanded; default ~/.ssh/known_hosts ~/.ssh/known_hosts2
-	GlobalKnownHostsFiles []string      // GlobalKnownHostsFile; default /etc/ssh/ssh_known_hosts{,2}
-	StrictHostKeyChecking string        // "yes" | "accept-new" | "ask" ("no" is refused); "" if unset (ssh: ask)
-	HostKeyAlias          string        // lower-cased, "" if unset
-	HostKeyAlgorithms     []string      // as configured (+, -, ^ applied); nil: ssh's default, ordered by the known keys
-	RevokedHostKeys       string        // expanded path, "" if unset
-	HashKnownHosts        bool          // record new hosts hashed
-	ServerAliveInterval   time.Duration // 0 if unset
-	ServerAliveCountMax   int           // default 3
-	ConnectTimeout        time.Duration // 0 if unset
-	ProxyJump             []Spec        // the hops, in order; nil if none
-	ProxyCommand          string        // expanded, to run with $SHELL -c; "" if none
+	Alias                 string   // the target as given (%n)
+	HostName              string   // to connect to: HostName (with %h), lower-cased as ssh does for names
+	Port                  int      // default 22
+	User                  string   // default: the local user
+	IdentityFiles         []string // expanded (~, %-tokens, ${VAR}); default ~/.ssh/id_* that exist
+	IdentitiesOnly        bool     // offer only the IdentityFiles' keys, also from ssh-agent
+	IdentityAgent         string   // "" = $SSH_AUTH_SOCK; "none" = no agent
+	KnownHostsFiles       []string // UserKnownHostsFile, expanded; default ~/.ssh/known_hosts ~/.ssh/known_hosts2
+	GlobalKnownHostsFiles []string // GlobalKnownHostsFile; default /etc/ssh/ssh_known_hosts{,2}
+	StrictHostKeyChecking string   // "yes" | "accept-new" | "ask" ("no" is refused); "" if unset (ssh: ask)
+	HostKeyAlias          string   // lower-cased, "" if unset
+	HostKeyAlgorithms     []string // as configured (+, -, ^ applied); nil: ssh's default
+	// HostKeyAlgorithmsExact: HostKeyAlgorithms was given whole (or with
+	// ^), so ssh offers it as is instead of putting known key types first.
+	HostKeyAlgorithmsExact bool
+	RevokedHostKeys        string        // expanded path, "" if unset
+	HashKnownHosts         bool          // record new hosts hashed
+	ServerAliveInterval    time.Duration // 0 if unset
+	ServerAliveCountMax    int           // default 3
+	ConnectTimeout         time.Duration // 0 if unset
+	ProxyJump              []Spec        // the hops, in order; nil if none
+	ProxyCommand           string        // expanded, to run with $SHELL -c; "" if none
 
 	// ConfigFiles are the files the target was resolved from (nil: ssh's
 	// defaults); jump hosts are resolved from the same files.
@@ -234,6 +237,7 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	}
 	if s := st.get("hostkeyalgorithms"); s != nil {
 		t.HostKeyAlgorithms, _ = hostKeyAlgorithms(s.args[0])
+		t.HostKeyAlgorithmsExact = !strings.HasPrefix(s.args[0], "+") && !strings.HasPrefix(s.args[0], "-")
 	}
 	if err := t.proxy(spec, st); err != nil {
 		return nil, err
