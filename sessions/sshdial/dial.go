@@ -30,12 +30,16 @@ const DefaultDialTimeout = 15 * time.Second
 
 // Options tunes Dial.
 type Options struct {
-	Policy        string                                                                  // known_hosts policy, "strict" | "accept-new" (see HostKeys)
-	Passphrase    func(keyFile string) ([]byte, error)                                    // asks a person for an encrypted key's passphrase; nil: headless
-	HostKeyPrompt func(host string, key ssh.PublicKey) (accept, remember bool, err error) // nil: refuse unknown keys
-	AgentSocket   string                                                                  // default $SSH_AUTH_SOCK; "" and unset: no agent
-	Timeout       time.Duration                                                           // overrides ConnectTimeout when > 0; default 15s when neither is set
-	NetDialer     func(ctx context.Context, network, addr string) (net.Conn, error)       // default net.Dialer; tests use it to go through a fault proxy
+	Policy string // known_hosts policy, "strict" | "accept-new" (see HostKeys)
+	// Passphrase asks a person for an encrypted key's passphrase; nil:
+	// headless. ctx ends with the Dial that asked: the question goes away.
+	Passphrase func(ctx context.Context, keyFile string) ([]byte, error)
+	// HostKeyPrompt asks about an unknown host key under the "ask" policy;
+	// nil: refuse unknown keys. ctx ends with the Dial that asked.
+	HostKeyPrompt func(ctx context.Context, host string, key ssh.PublicKey) (accept, remember bool, err error)
+	AgentSocket   string                                                            // default $SSH_AUTH_SOCK; "" and unset: no agent
+	Timeout       time.Duration                                                     // overrides ConnectTimeout when > 0; default 15s when neither is set
+	NetDialer     func(ctx context.Context, network, addr string) (net.Conn, error) // default net.Dialer; tests use it to go through a fault proxy
 }
 
 // Timings are the phases of a connection. TCP runs from the start of
@@ -66,7 +70,10 @@ type Timings struct{ TCP, Handshake, Auth, Total time.Duration }
 // session, channel or request on the returned client.
 func Dial(ctx context.Context, t *sshconf.Target, o Options) (*ssh.Client, Timings, error) {
 	start := time.Now()
-	keys := &keyCache{passphrase: o.Passphrase, ids: map[string]*identityFile{}}
+	keys := &keyCache{ids: map[string]*identityFile{}}
+	if o.Passphrase != nil {
+		keys.passphrase = func(file string) ([]byte, error) { return o.Passphrase(ctx, file) }
+	}
 	client, tm, err := dialChain(ctx, t, o, keys, start, 0)
 	tm.Total = time.Since(start)
 	return client, tm, err
@@ -131,11 +138,11 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 	}
 	name := t.String()
 	addr := t.Addr()
-	prompt := o.HostKeyPrompt
-	if prompt != nil {
+	var prompt hostkey.Prompt
+	if o.HostKeyPrompt != nil {
 		// An answer that comes after Dial was cancelled changes nothing.
 		prompt = func(host string, key ssh.PublicKey) (bool, bool, error) {
-			accept, remember, err := o.HostKeyPrompt(host, key)
+			accept, remember, err := o.HostKeyPrompt(ctx, host, key)
 			if ctx.Err() != nil {
 				return false, false, ctx.Err()
 			}

@@ -320,7 +320,7 @@ func TestDialEncryptedKey(t *testing.T) {
 	}
 
 	calls := 0
-	client, _, err := Dial(context.Background(), tg, Options{Passphrase: func(file string) ([]byte, error) {
+	client, _, err := Dial(context.Background(), tg, Options{Passphrase: func(_ context.Context, file string) ([]byte, error) {
 		calls++
 		if file != enc {
 			t.Errorf("asked for %s", file)
@@ -337,7 +337,7 @@ func TestDialEncryptedKey(t *testing.T) {
 
 	// A wrong passphrase ends the dial: one question, never a loop.
 	calls = 0
-	_, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
+	_, _, err = Dial(context.Background(), tg, Options{Passphrase: func(context.Context, string) ([]byte, error) {
 		calls++
 		return []byte("wrong"), nil
 	}})
@@ -345,7 +345,7 @@ func TestDialEncryptedKey(t *testing.T) {
 		t.Errorf("wrong passphrase: %v after %d questions", err, calls)
 	}
 	// A refused question too.
-	_, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
+	_, _, err = Dial(context.Background(), tg, Options{Passphrase: func(context.Context, string) ([]byte, error) {
 		return nil, errors.New("the person said no")
 	}})
 	if err == nil || !strings.Contains(err.Error(), "the person said no") {
@@ -357,7 +357,7 @@ func TestDialEncryptedKey(t *testing.T) {
 	tg.ProxyJump = []sshconf.Spec{{Host: s.HostAlias}}
 	tg.ConfigFiles = []string{writeConfFile(t, t.TempDir(), "config", "Host "+s.HostAlias+"\n  HostName 127.0.0.1\n  Port "+
 		strconv.Itoa(s.Port)+"\n  IdentityFile "+enc+"\n  UserKnownHostsFile "+s.KnownHosts+"\n")}
-	client, _, err = Dial(context.Background(), tg, Options{Passphrase: func(string) ([]byte, error) {
+	client, _, err = Dial(context.Background(), tg, Options{Passphrase: func(context.Context, string) ([]byte, error) {
 		calls++
 		return []byte("secret"), nil
 	}})
@@ -590,10 +590,11 @@ func TestDialPrompts(t *testing.T) {
 	s := testSSHD(t)
 	tg := bedTarget(t, s)
 	tg.KnownHostsFiles = []string{filepath.Join(t.TempDir(), "known_hosts")}
+	tg.StrictHostKeyChecking = "ask" // the bed's ssh_config says yes: ssh never asks then
 
 	// A person's time does not count against the timeout.
 	client, _, err := Dial(context.Background(), tg, Options{Timeout: 300 * time.Millisecond,
-		HostKeyPrompt: func(host string, key ssh.PublicKey) (bool, bool, error) {
+		HostKeyPrompt: func(_ context.Context, host string, key ssh.PublicKey) (bool, bool, error) {
 			time.Sleep(700 * time.Millisecond)
 			return true, false, nil
 		}})
@@ -611,7 +612,9 @@ func TestDialPrompts(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, _, err = Dial(ctx, tg, Options{HostKeyPrompt: func(string, ssh.PublicKey) (bool, bool, error) {
+	var promptCtx context.Context
+	_, _, err = Dial(ctx, tg, Options{HostKeyPrompt: func(pctx context.Context, _ string, _ ssh.PublicKey) (bool, bool, error) {
+		promptCtx = pctx
 		defer close(answered)
 		close(asked)
 		<-release
@@ -622,6 +625,9 @@ func TestDialPrompts(t *testing.T) {
 	}
 	close(release)
 	<-answered
+	if promptCtx == nil || promptCtx.Err() == nil {
+		t.Error("the prompt's context did not end with the cancelled dial")
+	}
 	// The callback would write right after the answer; give it the time.
 	time.Sleep(200 * time.Millisecond)
 	if _, err := os.Stat(tg.KnownHostsFiles[0]); !os.IsNotExist(err) {
