@@ -67,6 +67,7 @@ Usage:
   perch disconnect                               drop the link (the layout stays)
   perch reload                                   re-read the configuration (as SIGHUP)
   perch down                                     stop the running agent
+  perch resolve [--json] [--ssh-config FILE] TARGET  what perch will do for a server or [user@]host[:port] (its ssh -G)
   perch exec SERVER -- COMMAND [ARG...]          run one command with X11 forwarding, as ssh -Y
   perch demo [--for DURATION]                    run perch in a self-contained sandbox
   perch version
@@ -183,6 +184,8 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return e.cmdDemo(ctx, rest)
 	case "exec":
 		return e.cmdExec(ctx, rest)
+	case "resolve":
+		return e.cmdResolve(rest)
 	case "up":
 		return e.cmdUp(ctx, rest)
 	case "status":
