@@ -128,6 +128,9 @@ func (p *pass) ruser() string {
 // run runs a Match exec command as ssh does: $SHELL -c, stdin and stdout on
 // /dev/null, stderr inherited; exit status 0 is a match.
 func (e *Env) run(cmd string) (bool, error) {
+	if e.Exec != nil {
+		return e.Exec(cmd)
+	}
 	shell := e.Shell
 	if shell == "" {
 		shell = "/bin/sh"

@@ -20,6 +20,9 @@ type Env struct {
 	Hostname string // local host name (%l; %L is its first label)
 	Shell    string // $SHELL, for Match exec (default /bin/sh)
 	Getenv   func(string) string
+	// Exec runs a Match exec command and reports whether it exited 0; nil
+	// runs it with Shell -c as ssh does (tests and fuzzing replace it).
+	Exec func(cmd string) (bool, error)
 }
 
 // SystemEnv reads Env from this process and the password database.
