@@ -399,3 +399,31 @@ func TestIntended(t *testing.T) {
 		t.Fatalf("a block for another host stopped bar: %v", err)
 	}
 }
+
+// TestBadOwnerOrPermissions: ~/.ssh/config (and what it includes) must
+// not be writable by others, as ssh insists.
+func TestBadOwnerOrPermissions(t *testing.T) {
+	env, err := SystemEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Home = t.TempDir()
+	env.HomeVar = env.Home
+	cfg := filepath.Join(env.Home, ".ssh", "config")
+	inc := filepath.Join(env.Home, ".ssh", "inc")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	os.WriteFile(cfg, []byte("Host foo\n  User bob\nInclude inc\n"), 0o600)
+	os.WriteFile(inc, []byte("Host bar\n  User alice\n"), 0o600)
+	if _, err := ResolveSpec(Spec{Host: "foo"}, Options{Env: &env}); err != nil {
+		t.Fatalf("private files: %v", err)
+	}
+	for _, f := range []string{cfg, inc} {
+		os.Chmod(f, 0o620)
+		_, err := ResolveSpec(Spec{Host: "foo"}, Options{Env: &env})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.File != f || !strings.Contains(err.Error(), "Bad owner or permissions") || !strings.Contains(err.Error(), "chmod go-w") {
+			t.Errorf("%s writable by its group: %v", f, err)
+		}
+		os.Chmod(f, 0o600)
+	}
+}

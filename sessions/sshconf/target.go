@@ -371,11 +371,7 @@ func (t *Target) files(st *state) error {
 		t.GlobalKnownHostsFiles = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
 	}
 	if s := st.get("revokedhostkeys"); s != nil && !strings.EqualFold(s.args[0], "none") {
-		p, err := path(s, s.args[0])
-		if err != nil {
-			return err
-		}
-		t.RevokedHostKeys = p
+		t.RevokedHostKeys = s.args[0] // ssh expands nothing here, not even ~
 	}
 	if s := st.get("identityagent"); s != nil {
 		switch v := s.args[0]; {

@@ -249,7 +249,11 @@ func (c realCase) config(dir string) string {
 		return p
 	}
 	files := "  UserKnownHostsFile none\n"
-	if c.user != "-" {
+	switch {
+	case strings.HasPrefix(c.extra, "  UserKnownHostsFile ${HOME}"):
+		write("user_kh", c.user) // named through ${HOME} in extra
+		files = ""
+	case c.user != "-":
 		files = "  UserKnownHostsFile " + write("user_kh", c.user) + "\n"
 	}
 	files += "  GlobalKnownHostsFile " + write("global_kh", c.global) + "\n"
@@ -302,6 +306,8 @@ func realCases() []realCase {
 	add("HostKeyAlgorithms ed25519 only", khLine("", hp, bed.wrongEd)+khLine("", hp, ec), "", "  HostKeyAlgorithms ssh-ed25519\n", false)
 	add("HostKeyAlgorithms ecdsa", khLine("", hp, ec), "", "  HostKeyAlgorithms ecdsa-sha2-nistp256\n", false)
 	add("HashKnownHosts", "", "", "  HashKnownHosts yes\n", false)
+	add("${HOME} wrong", khLine("", hp, bed.wrongEd), "", "  UserKnownHostsFile ${HOME}/user_kh\n", false)
+	add("${HOME} unknown", "", "", "  UserKnownHostsFile ${HOME}/user_kh\n", false)
 	return cs
 }
 
