@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,13 +125,26 @@ func normalise(k, v string, ssh map[string]string, home string) string {
 		}
 		// ssh -G prints it before expanding ~ (it does, to connect).
 		return strings.ReplaceAll(" "+v, " ~/", " "+home+"/")[1:]
-	case "proxycommand", "proxyjump":
+	case "proxyjump":
+		// ssh prints the last hop rebuilt (user@host:port), the others as written.
+		if hops, err := ParseJump(v); err == nil && !strings.EqualFold(v, "none") {
+			var out []string
+			for _, h := range hops {
+				out = append(out, h.String())
+			}
+			return strings.Join(out, ",")
+		}
+		fallthrough
+	case "proxycommand":
 		if strings.EqualFold(v, "none") || ssh["proxycommand"] == "none" && k == "proxycommand" && ssh["proxyjump"] != "" {
 			return ""
 		}
 	}
 	return v
 }
+
+// sshLineRe finds the file and line ssh's error names.
+var sshLineRe = regexp.MustCompile(`(/\S+?):? line (\d+)`)
 
 // intended reports whether err is a refusal perch means (README).
 func intended(err error) bool {
@@ -141,6 +155,7 @@ func intended(err error) bool {
 // diffResult counts a suite's outcome.
 type diffResult struct {
 	cases, bothAccept, bothRefuse, intendedRefusals int
+	samePlace                                       int // refusals whose file and line were compared
 	disagreements                                   []string
 }
 
@@ -172,6 +187,13 @@ func runDiff(t *testing.T, cases []diffCase, env Env) diffResult {
 		switch {
 		case sshErr != nil && err != nil:
 			res.bothRefuse++
+			if m := sshLineRe.FindStringSubmatch(sshErr.Error()); m != nil {
+				res.samePlace++
+				var ce *Error
+				if !errors.As(err, &ce) || filepath.Base(ce.File) != filepath.Base(m[1]) || strconv.Itoa(ce.Line) != m[2] {
+					res.disagreements = append(res.disagreements, describe(fmt.Sprintf("both refuse, at different places: ssh %q, perch %q", sshErr, err)))
+				}
+			}
 		case sshErr != nil:
 			res.disagreements = append(res.disagreements, describe("ssh refuses ("+sshErr.Error()+"), perch accepts"))
 		case err != nil && intended(err):
@@ -209,10 +231,10 @@ func TestDiffSSHG(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.Shell = "/bin/sh"
-	cases := append(handWritten(), generated(400)...)
+	cases := append(handWritten(), generated(600)...)
 	res := runDiff(t, cases, env)
-	t.Logf("ssh -G differential: %d cases, %d both accept (options compared), %d both refuse, %d refused by perch on purpose, %d disagreements",
-		res.cases, res.bothAccept, res.bothRefuse, res.intendedRefusals, len(res.disagreements))
+	t.Logf("ssh -G differential: %d cases, %d both accept (options compared), %d both refuse (%d at a file:line compared), %d refused by perch on purpose, %d disagreements",
+		res.cases, res.bothAccept, res.bothRefuse, res.samePlace, res.intendedRefusals, len(res.disagreements))
 	for i, d := range res.disagreements {
 		if i == 15 {
 			t.Errorf("... and %d more", len(res.disagreements)-i)
@@ -318,6 +340,9 @@ func generated(n int) []diffCase {
 		"Match canonical", "Match !final", "Match host *.example.com,!bar.example.com", "Match host foo,bar user bob",
 		"Match host nas exec \"test -n $PERCH_DIFF\"", `Match host * exec "gpg-connect-agent UPDATESTARTUPTTY /bye"`,
 		"Match canonical all", "Match final all", "Match exec \"test %p = 2222\"", "Match exec \"test %r = bob\"",
+		`Host "foo"`, "Host foo # comment", "Match host foo # comment", "Match Host FOO User bob", "Match !all",
+		"Match exec \"test %%h != %h\"", "Match originalhost !x,*", "Match localuser !root,*", "Host !*",
+		"Match host foo,bar !exec false", "Include inc*.conf",
 	}
 	settings := []string{
 		"User bob", "User alice", "User Domain\\me", "User me@corp.example",
@@ -338,25 +363,52 @@ func generated(n int) []diffCase {
 		"RevokedHostKeys ~/.ssh/revoked_%h", "ForwardAgent yes", "Compression yes", "LogLevel ERROR",
 		"SendEnv LANG LC_*", "CheckHostIP yes", "CheckHostIP no", "User=eq", "Port = 2022",
 		"IgnoreUnknown UseKeychain,AddKeysToAgent", "UseKeychain yes",
+		`User "quoted user"`, `IdentityFile "~/.ssh/with space"`, `UserKnownHostsFile "~/a b" ~/c`,
+		"ProxyCommand ssh -W %h:%p -l %r %n", "ProxyCommand sh -c 'nc %h %p'", "ProxyJump ssh://carol@j3:2022",
+		"HostName %%literal", "IdentityFile ~/.ssh/%C", "UserKnownHostsFile ~/kh_%k_%L_%l_%i",
+		"HostKeyAlias %h", "IgnoreUnknown *", "Frobnicate yes",
 	}
 	bad := []string{"Port 0", "Port abc", "ConnectTimeout 5x", "Bogus yes", "User", "ServerAliveCountMax -1",
 		"StrictHostKeyChecking maybe", "IdentitiesOnly sure", "Match bogus x", "Match host", "Match all host foo",
 		"HostKeyAlgorithms nope", "User a b"}
 	targets := []string{"foo", "FOO", "bar", "x.example.com", "bar.example.com", "i-0abc", "10.0.0.5", "nas", "real.example.com"}
+	// mutate writes a line in one of the spellings ssh accepts: keyword
+	// case, '=' or tabs between keyword and value, a trailing comment.
+	mutate := func(l string) string {
+		kw, rest, _ := strings.Cut(l, " ")
+		switch r.IntN(6) {
+		case 0:
+			kw = strings.ToUpper(kw)
+		case 1:
+			kw = strings.ToLower(kw)
+		}
+		sep := []string{" ", "=", " = ", "\t", " \t"}[r.IntN(5)]
+		if strings.Contains(kw, "=") {
+			sep = " "
+		}
+		out := kw + sep + rest
+		if r.IntN(5) == 0 && !strings.HasPrefix(strings.ToLower(kw), "proxycommand") {
+			out += " # comment"
+		}
+		if r.IntN(8) == 0 {
+			out += " \t "
+		}
+		return out
+	}
 	var cs []diffCase
 	for i := range n {
 		var b strings.Builder
 		blocks := 1 + r.IntN(4)
 		if r.IntN(3) == 0 {
 			for range 1 + r.IntN(2) {
-				fmt.Fprintf(&b, "%s\n", pick(settings))
+				fmt.Fprintf(&b, "%s\n", mutate(pick(settings)))
 			}
 		}
 		files := map[string]string{}
 		for range blocks {
-			fmt.Fprintf(&b, "%s\n", pick(heads))
+			fmt.Fprintf(&b, "%s\n", mutate(pick(heads)))
 			for range 1 + r.IntN(4) {
-				fmt.Fprintf(&b, "  %s\n", pick(settings))
+				fmt.Fprintf(&b, "  %s\n", mutate(pick(settings)))
 			}
 			if r.IntN(40) == 0 {
 				fmt.Fprintf(&b, "  %s\n", pick(bad))
