@@ -191,7 +191,7 @@ func (d *decider) unknown(key ssh.PublicKey, fp string) error {
 	refused := &HostKeyError{Host: d.name, Fingerprint: fp, Kind: HostKeyUnknown, File: writeTo, Key: key}
 	remember := false
 	switch {
-	case writeTo == "" || strings.ContainsAny(d.name, "@?*#|'\"\\") && d.t.HostKeyAlias == "":
+	case writeTo == "" || strings.ContainsAny(d.t.HostName, "@?*#[]|'\"\\"):
 		return refused // ssh: read-only, cannot record
 	case d.policy == PolicyAcceptNew:
 		remember = true

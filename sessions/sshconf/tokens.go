@@ -19,7 +19,7 @@ type Env struct {
 	UID      int    // %i
 	Hostname string // local host name (%l; %L is its first label)
 	Shell    string // $SHELL, for Match exec (default /bin/sh)
-	Getenv   func(string) string
+	Getenv   func(string) string // nil: this process's environment
 	// Exec runs a Match exec command and reports whether it exited 0; nil
 	// runs it with Shell -c as ssh does (tests and fuzzing replace it).
 	Exec func(cmd string) (bool, error)
@@ -27,7 +27,7 @@ type Env struct {
 
 // SystemEnv reads Env from this process and the password database.
 func SystemEnv() (Env, error) {
-	e := Env{HomeVar: os.Getenv("HOME"), UID: os.Getuid(), Shell: os.Getenv("SHELL"), Getenv: os.Getenv}
+	e := Env{HomeVar: os.Getenv("HOME"), UID: os.Getuid(), Shell: os.Getenv("SHELL")}
 	if u, err := osuser.Current(); err == nil {
 		e.Home, e.User = u.HomeDir, u.Username
 	}
@@ -45,13 +45,6 @@ func SystemEnv() (Env, error) {
 	}
 	e.Hostname, _ = os.Hostname()
 	return e, nil
-}
-
-func (e *Env) getenv(k string) string {
-	if e.Getenv == nil {
-		return ""
-	}
-	return e.Getenv(k)
 }
 
 // tokens are the values of %-tokens for one expansion.
