@@ -13,12 +13,12 @@ import (
 
 // Env is what resolution reads from the local system; tests replace it.
 type Env struct {
-	Home     string // the user's home from the password database: ~, %d, ~/.ssh/config
-	HomeVar  string // $HOME: Include patterns starting with ~ (glob's tilde)
-	User     string // local user name (%u, Match localuser)
-	UID      int    // %i
-	Hostname string // local host name (%l; %L is its first label)
-	Shell    string // $SHELL, for Match exec (default /bin/sh)
+	Home     string              // the user's home from the password database: ~, %d, ~/.ssh/config
+	HomeVar  string              // $HOME: Include patterns starting with ~ (glob's tilde)
+	User     string              // local user name (%u, Match localuser)
+	UID      int                 // %i
+	Hostname string              // local host name (%l; %L is its first label)
+	Shell    string              // $SHELL, for Match exec (default /bin/sh)
 	Getenv   func(string) string // nil: this process's environment
 	// Exec runs a Match exec command and reports whether it exited 0; nil
 	// runs it with Shell -c as ssh does (tests and fuzzing replace it).
