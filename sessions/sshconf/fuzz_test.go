@@ -83,12 +83,12 @@ func FuzzResolve(f *testing.F) {
 	f.Add("Host foo\n  User bob\nMatch host real exec \"yes\"\n  Port 2222\n", "Include inc\nHost *\n HostName real", "foo")
 	f.Add("Match final host x\n User a\nMatch !localuser me\n Port 1\n", "", "x")
 	f.Add("Host *\n ProxyJump a,b@c:2\n", "Match all\n IdentityFile ~/%d/${X}\n", "h")
+	dir := f.TempDir() // one per worker: the inputs run one at a time
 	f.Fuzz(func(t *testing.T, main, inc, target string) {
 		spec, err := ParseSpec(target)
 		if err != nil {
 			return
 		}
-		dir := t.TempDir()
 		cfg := filepath.Join(dir, "config")
 		os.WriteFile(cfg, []byte(strings.ReplaceAll(main, "Include inc", "Include "+filepath.Join(dir, "inc"))), 0o600)
 		os.WriteFile(filepath.Join(dir, "inc"), []byte(inc), 0o600)

@@ -42,8 +42,6 @@ type Target struct {
 	// ConfigFiles are the files the target was resolved from (nil: ssh's
 	// defaults); jump hosts are resolved from the same files.
 	ConfigFiles []string
-	// Sources name the file:line each option came from, by ssh_config keyword.
-	Sources map[string]string
 	env     *Env
 	raw     map[string]string // values as written, for comparing with ssh -G
 }
@@ -182,7 +180,7 @@ func (p *pass) readAll(files []string) error {
 // build turns the obtained options into a Target, expanding tokens where
 // ssh does and refusing what perch cannot honour (naming file and line).
 func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
-	t := &Target{Alias: spec.Host, HostName: host, Port: 22, User: env.User, ServerAliveCountMax: 3, env: env, Sources: map[string]string{}, raw: map[string]string{}}
+	t := &Target{Alias: spec.Host, HostName: host, Port: 22, User: env.User, ServerAliveCountMax: 3, env: env, raw: map[string]string{}}
 	for _, s := range st.idents {
 		t.raw["identityfile"] += s.args[0] + "\n"
 	}
@@ -197,11 +195,6 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	}
 	if s := st.get("revokedhostkeys"); s != nil {
 		t.raw["revokedhostkeys"] = s.args[0]
-	}
-	for k, s := range st.first {
-		if s.line > 0 {
-			t.Sources[k] = fmt.Sprintf("%s:%d", s.file, s.line)
-		}
 	}
 	if s := st.get("port"); s != nil {
 		t.Port, _ = parsePort(s.args[0])
