@@ -418,3 +418,48 @@ func lastLine(s string) string {
 }
 
 var _ = errors.New
+
+// TestRealResolution: ssh_config blocks (Host case, Match exec, Match
+// final, Include) decide which known_hosts file applies; ssh and perch
+// must connect or refuse alike.
+func TestRealResolution(t *testing.T) {
+	needRealBed(t)
+	a := bed.a
+	right := khLine("", "[127.0.0.1]:"+strconv.Itoa(a.Port), a.HostKey)
+	wrong := khLine("", "[127.0.0.1]:"+strconv.Itoa(a.Port), bed.wrongEd)
+	cases := []struct{ name, target, before string }{
+		{"Host in upper case, target in lower case", "target", "Host TARGET\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Host in upper case, target in upper case", "TARGET", "Host TARGET\n  UserKnownHostsFile %d/wrong_kh\n  HostName 127.0.0.1\n"},
+		{"Match exec true", "target", "Match exec \"test %n = target\"\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Match host before HostName is known", "target", "Match host 127.0.0.1\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Match exec false", "target", "Match exec \"exit 3\"\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Match originalhost", "target", "Match originalhost target\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Match final", "target", "Match final host 127.0.0.1\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Include", "target", "Include %d/inc\n"},
+		{"block for another host", "target", "Host other\n  ProxyCommand false\n  StrictHostKeyChecking no\n  UserKnownHostsFile %d/wrong_kh\n"},
+	}
+	agree := 0
+	for _, c := range cases {
+		cfgFor := func(dir string) string {
+			os.WriteFile(filepath.Join(dir, "wrong_kh"), []byte(wrong), 0o600)
+			os.WriteFile(filepath.Join(dir, "inc"), []byte("Host target\n  UserKnownHostsFile "+filepath.Join(dir, "wrong_kh")+"\n"), 0o600)
+			kh := filepath.Join(dir, "user_kh")
+			os.WriteFile(kh, []byte(right), 0o600)
+			before := strings.ReplaceAll(c.before, "%d/", dir+"/")
+			cfg := filepath.Join(dir, "config")
+			base := hostCfg("target TARGET", a, dir, "yes", "  UserKnownHostsFile "+kh+"\n  GlobalKnownHostsFile /dev/null\n")
+			os.WriteFile(cfg, []byte(before+base), 0o600)
+			return cfg
+		}
+		s, p := connectBoth(t, realCase{user: right}, c.target, cfgFor)
+		if s.ok != p.ok {
+			t.Errorf("%s: ssh ok=%v (%s), perch ok=%v (%s)", c.name, s.ok, s.msg, p.ok, p.msg)
+			continue
+		}
+		if testing.Verbose() {
+			t.Logf("%-45s ok=%v", c.name, s.ok)
+		}
+		agree++
+	}
+	t.Logf("resolution differential: %d cases, %d agree", len(cases), agree)
+}
