@@ -42,8 +42,8 @@ type Target struct {
 	// ConfigFiles are the files the target was resolved from (nil: ssh's
 	// defaults); jump hosts are resolved from the same files.
 	ConfigFiles []string
-	env     *Env
-	raw     map[string]string // values as written, for comparing with ssh -G
+	env         *Env
+	raw         map[string]string // values as written, for comparing with ssh -G
 }
 
 // Addr returns "host:port" for net.Dial, with an IPv6 address bracketed.
