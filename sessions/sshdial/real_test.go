@@ -271,8 +271,15 @@ func realCases() []realCase {
 		return strings.Replace(khLine("", host, k), host, hashOf(host), 1)
 	}
 	var cs []realCase
+	// Each case runs under accept-new, the policy most likely to let a key
+	// through; those where the policy decides run under yes too.
+	both := map[string]bool{"unknown": true, "other CA": true, "port-less wrong": true, "negated": true,
+		"alias, host line only": true, "user none, unknown": true, "${HOME} unknown": true}
 	add := func(name, user, global, extra string, revoke bool) {
-		for _, strict := range []string{"yes", "accept-new"} {
+		for _, strict := range []string{"accept-new", "yes"} {
+			if strict == "yes" && !both[name] {
+				break
+			}
 			cs = append(cs, realCase{name: name + "/" + strict, user: user, global: global, extra: extra, strict: strict, revoke: revoke})
 		}
 	}
