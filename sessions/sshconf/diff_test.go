@@ -416,6 +416,9 @@ func generated(n int) []diffCase {
 			if r.IntN(8) == 0 {
 				var inc strings.Builder
 				fmt.Fprintf(&inc, "%s\n  %s\n%s\n  %s\n", pick(heads), pick(settings), pick(heads), pick(settings))
+				if r.IntN(4) == 0 { // read even from an inactive block: ssh refuses it all the same
+					fmt.Fprintf(&inc, "  %s\n", pick(bad))
+				}
 				files[fmt.Sprintf("inc%d.conf", len(files))] = inc.String()
 				fmt.Fprintf(&b, "  Include inc*.conf\n")
 			}
