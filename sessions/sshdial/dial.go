@@ -128,25 +128,13 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 	var tm Timings
 	timeout := o.Timeout
 	if timeout <= 0 {
-		timeout = t.ConnectTimeout
+		timeout = max(t.ConnectTimeout, 0)
 	}
-	if timeout <= 0 {
+	if timeout == 0 {
 		timeout = DefaultDialTimeout
 	}
-	name := t.String()
-	addr := t.Addr()
-	var prompt hostkey.Prompt
-	if o.HostKeyPrompt != nil {
-		// An answer that comes after Dial was cancelled changes nothing.
-		prompt = func(host string, key ssh.PublicKey) (bool, bool, error) {
-			accept, remember, err := o.HostKeyPrompt(ctx, host, key)
-			if ctx.Err() != nil {
-				return false, false, ctx.Err()
-			}
-			return accept, remember, err
-		}
-	}
-	hostKeyCB, algos, err := hostkey.HostKeys(t, o.Policy, prompt)
+	name, addr := t.String(), t.Addr()
+	hostKeyCB, algos, err := hostkey.HostKeys(t, o.Policy, ctxPrompt(ctx, o))
 	if err != nil {
 		return nil, tm, fmt.Errorf("connect to %s: %w", name, err)
 	}
@@ -189,41 +177,17 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 		HostKeyAlgorithms: algos,
 		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(as.signers)},
 	}
-	// The key exchange runs in its own goroutine so that a cancelled ctx
-	// returns at once even while a person is being asked something; the
-	// goroutine ends when the handshake does (the connection is closed).
-	done := make(chan handshakeResult, 1)
-	go func() {
-		c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-		done <- handshakeResult{c, chans, reqs, err}
-	}()
-	var hs handshakeResult
-	select {
-	case hs = <-done:
-	case <-ctx.Done():
-		conn.Close()
-		wd.stop()
-		go func() {
-			if hs := <-done; hs.err == nil {
-				hs.conn.Close()
-			}
-			as.close()
-		}()
+	hs, ok := handshake(ctx, conn, addr, cfg, wd, as)
+	if !ok {
 		return nil, tm, stopped("the SSH handshake", ctx.Err())
 	}
 	fired := wd.stop()
 	ctxFired := !stopCtx()
 	as.close()
-	end := time.Now()
+	end, phase := time.Now(), "key exchange"
+	tm.Handshake = end.Sub(tcpAt)
 	if !hostKeyAt.IsZero() {
-		tm.Handshake = hostKeyAt.Sub(tcpAt)
-		tm.Auth = end.Sub(hostKeyAt)
-	} else {
-		tm.Handshake = end.Sub(tcpAt)
-	}
-	phase := "key exchange"
-	if !hostKeyAt.IsZero() {
-		phase = "authentication"
+		tm.Handshake, tm.Auth, phase = hostKeyAt.Sub(tcpAt), end.Sub(hostKeyAt), "authentication"
 	}
 	if hs.err == nil && (fired || ctxFired) {
 		hs.conn.Close()
@@ -236,20 +200,70 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 			return nil, tm, stopped(phase, ctx.Err())
 		case fired:
 			return nil, tm, stopped(phase, context.DeadlineExceeded)
-		case hostKeyErr != nil:
-			var hk *hostkey.HostKeyError
-			if errors.As(hostKeyErr, &hk) {
-				return nil, tm, fmt.Errorf("connect to %s: %w", name, hk)
-			}
-			return nil, tm, fmt.Errorf("connect to %s: %w", name, hostKeyErr)
-		case as.err != nil:
-			return nil, tm, fmt.Errorf("connect to %s: %w", name, as.err)
-		case !hostKeyAt.IsZero() && strings.Contains(hs.err.Error(), "unable to authenticate"):
-			return nil, tm, fmt.Errorf("connect to %s: %s: %w", name, as.describe(), hs.err)
 		}
-		return nil, tm, fmt.Errorf("connect to %s: %s: %w", name, phase, hs.err)
+		return nil, tm, handshakeError(name, phase, hostKeyErr, !hostKeyAt.IsZero(), as, hs.err)
 	}
 	return ssh.NewClient(hs.conn, hs.chans, hs.reqs), tm, nil
+}
+
+// handshake runs the key exchange and authentication in a goroutine of
+// its own, so that a cancelled ctx returns at once (ok false) even while a
+// person is being asked something; the goroutine ends with the handshake
+// (the connection is closed) and then releases what it holds.
+func handshake(ctx context.Context, conn net.Conn, addr string, cfg *ssh.ClientConfig, wd *dialWatchdog, as *authState) (handshakeResult, bool) {
+	done := make(chan handshakeResult, 1)
+	go func() {
+		c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+		done <- handshakeResult{c, chans, reqs, err}
+	}()
+	select {
+	case hs := <-done:
+		return hs, true
+	case <-ctx.Done():
+		conn.Close()
+		wd.stop()
+		go func() {
+			if hs := <-done; hs.err == nil {
+				hs.conn.Close()
+			}
+			as.close()
+		}()
+		return handshakeResult{}, false
+	}
+}
+
+// ctxPrompt is o's host key prompt for one dial: asked with the dial's
+// context, and an answer that comes after the dial was cancelled changes
+// nothing. nil without a prompt.
+func ctxPrompt(ctx context.Context, o Options) hostkey.Prompt {
+	if o.HostKeyPrompt == nil {
+		return nil
+	}
+	return func(host string, key ssh.PublicKey) (bool, bool, error) {
+		accept, remember, err := o.HostKeyPrompt(ctx, host, key)
+		if ctx.Err() != nil {
+			return false, false, ctx.Err()
+		}
+		return accept, remember, err
+	}
+}
+
+// handshakeError says why a key exchange or authentication failed: the
+// host key refusal, the passphrase, or what was offered.
+func handshakeError(name, phase string, hostKeyErr error, keyChecked bool, as *authState, err error) error {
+	switch {
+	case hostKeyErr != nil:
+		var hk *hostkey.HostKeyError
+		if errors.As(hostKeyErr, &hk) {
+			return fmt.Errorf("connect to %s: %w", name, hk)
+		}
+		return fmt.Errorf("connect to %s: %w", name, hostKeyErr)
+	case as.err != nil:
+		return fmt.Errorf("connect to %s: %w", name, as.err)
+	case keyChecked && strings.Contains(err.Error(), "unable to authenticate"):
+		return fmt.Errorf("connect to %s: %s: %w", name, as.describe(), err)
+	}
+	return fmt.Errorf("connect to %s: %s: %w", name, phase, err)
 }
 
 // transport opens the byte stream to t: a channel of the jump host, a
