@@ -144,7 +144,7 @@ type Server struct {
 	SSH        string        // [user@]host[:port]
 	SSHConfig  string        // "" = ~/.ssh/config then /etc/ssh/ssh_config
 	Keepalive  time.Duration // 0: ServerAliveInterval from ssh_config, else 5 s
-	KnownHosts string        // strict | accept-new
+	KnownHosts string        // strict | accept-new; "" when not given (ssh_config decides)
 }
 
 // DefaultPath is $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml,
@@ -316,9 +316,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			s.Keepalive = d
 		}
 		switch rs.KnownHosts {
-		case "":
-			s.KnownHosts = "strict"
-		case "strict", "accept-new":
+		case "", "strict", "accept-new": // "": not given, ssh_config's StrictHostKeyChecking decides
 		default:
 			return nil, errAt(key+".known_hosts", "%q: want \"strict\" or \"accept-new\"", rs.KnownHosts)
 		}

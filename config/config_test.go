@@ -59,7 +59,7 @@ func TestParseExample(t *testing.T) {
 		t.Errorf("desk sessions: %+v", d)
 	}
 	s := c.Servers["quiet"]
-	if s.Keepalive != 2*time.Second || s.KnownHosts != "strict" || s.SSH != "me@quiet" {
+	if s.Keepalive != 2*time.Second || s.KnownHosts != "" || s.SSH != "me@quiet" {
 		t.Errorf("server: %+v", s)
 	}
 	l := d.Layout()

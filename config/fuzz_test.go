@@ -86,7 +86,7 @@ func FuzzParse(f *testing.F) {
 			checkSameLayout(t, back.Profiles[name], p)
 		}
 		for name, s := range c.Servers {
-			if s.Name != name || s.SSH == "" || s.Keepalive < 0 || (s.KnownHosts != "strict" && s.KnownHosts != "accept-new") {
+			if s.Name != name || s.SSH == "" || s.Keepalive < 0 || (s.KnownHosts != "" && s.KnownHosts != "strict" && s.KnownHosts != "accept-new") {
 				t.Fatalf("server %s accepted as %+v", name, s)
 			}
 		}

@@ -43,6 +43,7 @@ var commands = []func(*env) *cobra.Command{
 	newReloadCmd,
 	newDownCmd,
 	newExecCmd,
+	newResolveCmd,
 	newInitCmd,
 	newDemoCmd,
 	newVersionCmd,
