@@ -19,6 +19,8 @@ packages=(
   gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # benchmarks
   hyperfine
+  # the Debian package: dpkg-shlibdeps, lintian, systemd-analyze and desktop-file-validate
+  dpkg-dev lintian systemd desktop-file-utils
 )
 
 missing=()
@@ -38,5 +40,12 @@ else
   SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# apt's output goes to a log, shown only when it fails.
+log=$(mktemp "${TMPDIR:-/tmp}/perch-deps.XXXXXX.log")
+if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "deps: apt-get failed (log above, kept in $log)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "deps: installed ${#missing[@]} packages"
