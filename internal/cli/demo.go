@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -185,7 +186,7 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 		}
 		if attached && !shotDone && windowsDrawn(x, len(displays)) {
 			shotDone = true
-			if err := takeShot(x, shot); err != nil {
+			if err := takeShot(x, shot, a.Status().Screen); err != nil {
 				say("screenshot failed: %v", err)
 			} else {
 				say("screenshot of the arranged display written to %s", shot)
@@ -233,7 +234,9 @@ func windowsDrawn(x *testbed.Display, n int) bool {
 	return found >= n
 }
 
-func takeShot(x *testbed.Display, path string) error {
+// takeShot writes a screenshot of the display to path with the
+// arrangement drawn on it: each monitor's outline and caption.
+func takeShot(x *testbed.Display, path string, sc agent.Screen) error {
 	time.Sleep(1500 * time.Millisecond) // let the remote windows paint
 	c, err := x.Dial()
 	if err != nil {
@@ -247,5 +250,26 @@ func takeShot(x *testbed.Display, path string) error {
 	if xshot.Colors(img, 16) < 3 {
 		return errors.New("the screen is blank")
 	}
+	xshot.Annotate(img, shotOutlines(sc))
 	return xshot.WritePNG(path, img)
+}
+
+// shotOutlines are the monitors that are on, with their captions.
+func shotOutlines(sc agent.Screen) []xshot.Outline {
+	var outs []xshot.Outline
+	for _, o := range sc.Outputs {
+		if !o.On || o.Width <= 0 || o.Height <= 0 {
+			continue
+		}
+		mode := o.Mode
+		if o.Refresh > 0 {
+			mode += fmt.Sprintf(" @ %.0f Hz", o.Refresh)
+		}
+		lines := []string{o.Name, mode}
+		if o.Primary {
+			lines = append(lines, "primary")
+		}
+		outs = append(outs, xshot.Outline{Rect: image.Rect(o.X, o.Y, o.X+o.Width, o.Y+o.Height), Lines: lines, Primary: o.Primary})
+	}
+	return outs
 }
