@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests the Debian package built by `make deb`: lintian (no errors), then
 # installs it with dpkg -i, runs the installed perch, verifies the installed
-# systemd user unit and autostart entry, and removes the package again.
+# systemd user unit and autostart entry, and purges the package again.
 #
 #   scripts/deb-test.sh bin/perch_VERSION_ARCH.deb
 set -euo pipefail
@@ -14,9 +14,9 @@ echo "deb-test: lintian $deb"
 lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors (above)"
 
 if dpkg-query -W -f='${Status}' perch 2>/dev/null | grep -q "install ok installed"; then
-  fail "a perch package is installed already: this test installs and removes its own (dpkg -r perch first)"
+  fail "a perch package is installed already: this test installs and removes its own (dpkg --purge perch first)"
 fi
-trap '$SUDO dpkg -r perch >/dev/null || echo "deb-test: dpkg -r perch failed" >&2' EXIT
+trap '$SUDO dpkg --purge perch >/dev/null || echo "deb-test: dpkg --purge perch failed" >&2' EXIT
 $SUDO dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb failed"
 
 for f in /usr/bin/perch /usr/bin/perch-tray; do
