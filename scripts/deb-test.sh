@@ -23,6 +23,7 @@ for f in /usr/bin/perch /usr/bin/perch-tray; do
   [ -x "$f" ] || fail "$f is not installed"
 done
 for f in /usr/lib/systemd/user/perch.service /etc/xdg/autostart/perch-tray.desktop \
+  /usr/share/applications/io.github.perchdesk.perch.desktop \
   /usr/share/icons/hicolor/256x256/apps/io.github.perchdesk.perch.png \
   /usr/share/man/man1/perch.1.gz /usr/share/bash-completion/completions/perch \
   /usr/share/zsh/vendor-completions/_perch /usr/share/fish/vendor_completions.d/perch.fish \

@@ -44,14 +44,17 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 doc=$root/usr/share/doc/perch
 
-install -D -s -m 0755 "$bin/perch" "$root/usr/bin/perch"
-install -D -s -m 0755 "$bin/perch-tray" "$root/usr/bin/perch-tray"
+for b in perch perch-tray; do
+  install -D -m 0755 "$bin/$b" "$root/usr/bin/$b"
+  strip --strip-unneeded --remove-section=.comment "$root/usr/bin/$b"
+done
 # The unit in assets/ runs a perch installed in ~/.local/bin; the package's
 # runs /usr/bin/perch.
 install -d "$root/usr/lib/systemd/user"
 sed 's|%h/\.local/bin/perch|/usr/bin/perch|' assets/perch.service >"$root/usr/lib/systemd/user/perch.service"
 grep -q '^ExecStart=/usr/bin/perch ' "$root/usr/lib/systemd/user/perch.service" || fail "assets/perch.service: ExecStart no longer runs %h/.local/bin/perch"
 install -D -m 0644 assets/perch-tray.desktop "$root/etc/xdg/autostart/perch-tray.desktop"
+install -D -m 0644 assets/perch-tray.desktop "$root/usr/share/applications/io.github.perchdesk.perch.desktop"
 install -D -m 0644 assets/icons/perch.png "$root/usr/share/icons/hicolor/256x256/apps/io.github.perchdesk.perch.png"
 install -d "$root/usr/share/man/man1"
 for m in "${man_pages[@]}" assets/man/perch-tray.1; do
