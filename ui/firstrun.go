@@ -13,11 +13,16 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/perchdesk/perch/config"
 )
 
-// FirstRunTitle is the title of the window perch-tray shows when it has no
-// configuration.
-const FirstRunTitle = "perch: no configuration"
+// Titles of the windows perch-tray shows when it cannot start: no
+// configuration, or one it cannot use.
+const (
+	FirstRunTitle    = "perch: no configuration"
+	ConfigErrorTitle = "perch: configuration error"
+)
 
 // Labels of the first-run window's buttons.
 const (
@@ -65,6 +70,25 @@ func FirstRun(ctx context.Context, app fyne.App, path string, cause error) int {
 		}()
 	})
 	w.SetContent(container.NewVBox(intro, server, container.NewHBox(run, start, widget.NewButton(CloseLabel, app.Quit)), out))
+	return runWindow(ctx, app, w)
+}
+
+// ConfigError tells the person who started perch-tray why its
+// configuration cannot be used (the error names the file, line and key),
+// until they close the window or ctx ends; it returns the exit status, 2.
+// Call it on the main goroutine instead of the tray's app.Run.
+func ConfigError(ctx context.Context, app fyne.App, cause error) int {
+	w := app.NewWindow(ConfigErrorTitle)
+	msg := widget.NewLabel("perch-tray cannot start: its configuration has an error.\n\n" + cause.Error() +
+		"\n\nFix the file (perch check says what is wrong), then start perch-tray again.")
+	msg.Wrapping = fyne.TextWrapWord
+	w.SetContent(container.NewVBox(msg, container.NewHBox(widget.NewButton(CloseLabel, app.Quit))))
+	return runWindow(ctx, app, w)
+}
+
+// runWindow shows w and runs the app until w closes or ctx ends: exit
+// status 2.
+func runWindow(ctx context.Context, app fyne.App, w fyne.Window) int {
 	w.SetIcon(AppIcon())
 	w.Resize(fyne.NewSize(560, 320))
 	w.SetOnClosed(app.Quit)
@@ -130,4 +154,18 @@ func restartSelf(out *widget.Label) {
 		err = syscall.Exec(self, os.Args, os.Environ())
 	}
 	out.SetText("cannot start perch-tray again: " + err.Error())
+}
+
+// CannotStart shows why perch-tray cannot start on display (when there is
+// one: nobody reads stderr under a menu or the autostart): the first-run
+// window when the file at path does not exist, else the error. It returns
+// the exit status, 2.
+func CannotStart(ctx context.Context, app fyne.App, display, path string, cause error) int {
+	switch {
+	case display == "":
+		return 2
+	case errors.Is(cause, config.ErrNoFile):
+		return FirstRun(ctx, app, path, cause)
+	}
+	return ConfigError(ctx, app, cause)
 }

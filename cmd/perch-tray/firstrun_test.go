@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/internal/testbed"
 	"github.com/perchdesk/perch/ui"
 )
 
@@ -23,59 +24,102 @@ func TestFirstRunWindow(t *testing.T) {
 	need(t, "Xorg")
 	d := startXorg(t)
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.toml") // not there
-	var out syncBuf
-	cmd := exec.Command(trayBinary(t), "--config", cfg, "--socket", filepath.Join(dir, "control.sock"))
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") || strings.HasPrefix(kv, "LANGUAGE=") ||
-			strings.HasPrefix(kv, "LC_ALL=") || strings.HasPrefix(kv, "LC_MESSAGES=")
-	})
-	cmd.Env = append(cmd.Env, d.Env()...)
-	cmd.Env = append(cmd.Env, "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_RUNTIME_DIR="+dir, "LANG=C.UTF-8")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	b := startLoneTray(t, d, dir, filepath.Join(dir, "config.toml")) // not there
+	b.waitWindow(t, d, ui.FirstRunTitle)
+	if !strings.Contains(b.out.String(), "no configuration file") {
+		t.Errorf("stderr does not say the configuration is missing:\n%s", b.out.String())
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("perch-tray output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		names, err := d.WindowNames()
-		if err == nil && slices.Contains(names, ui.FirstRunTitle) {
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("perch-tray exited (%v) without showing %q", err, ui.FirstRunTitle)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q window after 30 s (windows: %q, %v)", ui.FirstRunTitle, names, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !strings.Contains(out.String(), "no configuration file") {
-		t.Errorf("stderr does not say the configuration is missing:\n%s", out.String())
-	}
-	if s := out.String(); strings.Contains(s, "locale") || strings.Contains(s, "Fyne error") {
+	if s := b.out.String(); strings.Contains(s, "locale") || strings.Contains(s, "Fyne error") {
 		t.Errorf("Fyne complained under LANG=C.UTF-8:\n%s", s)
 	}
 	if pids := busDaemonsOn(t, d.Env()); len(pids) > 0 {
 		t.Errorf("perch-tray autolaunched a session bus: processes %v with its DISPLAY", pids)
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	b.stop(t, 2)
+}
+
+// TestConfigErrorWindow: with a configuration it cannot use, perch-tray
+// shows the error in a window too, and exits 2 when stopped.
+func TestConfigErrorWindow(t *testing.T) {
+	need(t, "Xorg")
+	d := startXorg(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte("default = \"desk\"\n[profile.desk]\nserver = \"nowhere\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := startLoneTray(t, d, dir, cfg)
+	b.waitWindow(t, d, ui.ConfigErrorTitle)
+	if !strings.Contains(b.out.String(), cfg) {
+		t.Errorf("stderr does not name the file:\n%s", b.out.String())
+	}
+	b.stop(t, 2)
+}
+
+// loneTray is a perch-tray started as a menu or the autostart would on a
+// machine with no session bus and LANG=C.UTF-8.
+type loneTray struct {
+	cmd    *exec.Cmd
+	out    *syncBuf
+	exited chan error
+}
+
+func startLoneTray(t *testing.T, d *testbed.Display, dir, cfg string) *loneTray {
+	t.Helper()
+	b := &loneTray{out: &syncBuf{}, exited: make(chan error, 1)}
+	b.cmd = exec.Command(trayBinary(t), "--config", cfg, "--socket", filepath.Join(dir, "control.sock"))
+	b.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") || strings.HasPrefix(kv, "LANGUAGE=") ||
+			strings.HasPrefix(kv, "LC_ALL=") || strings.HasPrefix(kv, "LC_MESSAGES=")
+	})
+	b.cmd.Env = append(b.cmd.Env, d.Env()...)
+	b.cmd.Env = append(b.cmd.Env, "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_RUNTIME_DIR="+dir, "LANG=C.UTF-8")
+	b.cmd.Stdout, b.cmd.Stderr = b.out, b.out
+	b.cmd.WaitDelay = 2 * time.Second
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { b.exited <- b.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = b.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("perch-tray output:\n%s", b.out.String())
+		}
+	})
+	return b
+}
+
+// waitWindow waits for a window titled title, failing if perch-tray exits
+// first.
+func (b *loneTray) waitWindow(t *testing.T, d *testbed.Display, title string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		names, err := d.WindowNames()
+		if err == nil && slices.Contains(names, title) {
+			return
+		}
+		select {
+		case err := <-b.exited:
+			t.Fatalf("perch-tray exited (%v) without showing %q", err, title)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q window after 30 s (windows: %q, %v)", title, names, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and wants exit status code.
+func (b *loneTray) stop(t *testing.T, code int) {
+	t.Helper()
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-exited:
+	case err := <-b.exited:
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-			t.Errorf("perch-tray ended with %v, want exit status 2 (still no configuration)", err)
+		if !errors.As(err, &ee) || ee.ExitCode() != code {
+			t.Errorf("perch-tray ended with %v, want exit status %d", err, code)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("perch-tray did not stop on SIGTERM")

@@ -116,12 +116,9 @@ func run(args []string) int {
 	be, err := attachOrStart(ctx, o, log, ui.NewPrompter(fa))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perch-tray:", err)
-		if errors.Is(err, config.ErrNoFile) && o.display != "" {
-			return ui.FirstRun(ctx, fa, o.config, err) // says so in a window, offers perch init
-		}
 		var ue usageError
 		if errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) {
-			return 2
+			return ui.CannotStart(ctx, fa, o.display, o.config, err) // a window too: stderr goes unread from a menu
 		}
 		return 1
 	}
