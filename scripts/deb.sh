@@ -67,6 +67,7 @@ install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/ve
 install -D -m 0644 assets/config.example.toml "$doc/examples/config.example.toml"
 install -D -m 0644 assets/thin-client-startup.sh "$doc/examples/thin-client-startup.sh"
 install -m 0644 assets/debian/copyright "$doc/copyright"
+install -D -m 0644 assets/debian/lintian-overrides "$root/usr/share/lintian/overrides/perch"
 gzip -9n <assets/debian/changelog >"$doc/changelog.gz"
 gzip -9n <README.md >"$doc/README.md.gz"
 find "$root" -type d -exec chmod 0755 {} +
