@@ -23,6 +23,8 @@ packages=(
   weston xwayland
   # benchmarks
   hyperfine
+  # the Debian package: dpkg-shlibdeps, lintian, systemd-analyze and desktop-file-validate
+  dpkg-dev lintian systemd desktop-file-utils
 )
 
 missing=()
@@ -42,5 +44,12 @@ else
   SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# apt's output goes to a log, shown only when it fails.
+log=$(mktemp "${TMPDIR:-/tmp}/perch-deps.XXXXXX.log")
+if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "deps: apt-get failed (log above, kept in $log)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "deps: installed ${#missing[@]} packages"

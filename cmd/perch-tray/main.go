@@ -114,7 +114,11 @@ func run(args []string) int {
 	be, err := attachOrStart(ctx, o, log, ui.NewPrompter(fa))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perch-tray:", err)
-		return app.ExitCode(err)
+		if code := app.ExitCode(err); code == app.ExitInvalid {
+			return ui.CannotStart(ctx, fa, o.display, o.config, err) // a window too: stderr goes unread from a menu
+		} else {
+			return code
+		}
 	}
 	// The tray icon and menu without Fyne's hidden window: perch-tray makes
 	// no OpenGL context until it shows a window (RSS 102 → 32 MiB with the

@@ -184,7 +184,7 @@ func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logF
 		}
 		if attached && !shotDone && windowsDrawn(x, len(displays)) {
 			shotDone = true
-			if err := takeShot(ctx, x, shot); err != nil {
+			if err := takeShot(ctx, x, shot, a.Status().Screen); err != nil {
 				say("screenshot failed: %v", err)
 			} else {
 				say("screenshot of the arranged display written to %s", shot)
@@ -232,10 +232,11 @@ func windowsDrawn(x *sandbox.Display, n int) bool {
 	return found >= n
 }
 
-// takeShot writes a screenshot once the remote windows are painted: each
-// shows more than one colour and looks the same in two captures in a row
-// (xpra sends a lossy picture first and refreshes it losslessly).
-func takeShot(ctx context.Context, x *sandbox.Display, path string) error {
+// takeShot writes a screenshot once the remote windows are painted (each
+// shows more than one colour and looks the same in two captures in a row:
+// xpra sends a lossy picture first and refreshes it losslessly), with the
+// arrangement drawn on it: each monitor's outline and caption.
+func takeShot(ctx context.Context, x *sandbox.Display, path string, sc agent.Screen) error {
 	c, err := x.Dial()
 	if err != nil {
 		return err
@@ -284,4 +285,24 @@ func painted(a, b *image.RGBA, wins []sandbox.Window) bool {
 		n++
 	}
 	return n > 0
+}
+
+// shotOutlines are the monitors that are on, with their captions.
+func shotOutlines(sc agent.Screen) []xshot.Outline {
+	var outs []xshot.Outline
+	for _, o := range sc.Outputs {
+		if !o.On || o.Width <= 0 || o.Height <= 0 {
+			continue
+		}
+		mode := o.Mode
+		if o.Refresh > 0 {
+			mode += fmt.Sprintf(" @ %.0f Hz", o.Refresh)
+		}
+		lines := []string{o.Name, mode}
+		if o.Primary {
+			lines = append(lines, "primary")
+		}
+		outs = append(outs, xshot.Outline{Rect: image.Rect(o.X, o.Y, o.X+o.Width, o.Y+o.Height), Lines: lines, Primary: o.Primary})
+	}
+	return outs
 }

@@ -64,7 +64,7 @@ func ProfileFromState(name string, st *xrandr.State) *config.Profile {
 		m, _ := st.Mode(cr.Mode)
 		out := config.Output{Name: o.Name, Pos: fmt.Sprintf("%d,%d", cr.X, cr.Y), Primary: o.ID == st.Primary}
 		if m != nil {
-			out.Mode = fmt.Sprintf("%s@%.2f", m.Size(), m.Refresh())
+			out.Mode = m.Spec()
 		}
 		if r := cr.Rotation & 0xf; r != xrandr.RotateNormal {
 			out.Rotate = r.String()

@@ -3,29 +3,46 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/perchdesk/perch/internal/sys/proctab"
 )
 
 // FreeDisplay returns the first display number ≥ from with neither an X
-// socket /tmp/.X11-unix/XN nor a lock file /tmp/.XN-lock that no live
-// process got from FreeDisplay before. The numbers it hands out are
+// socket /tmp/.X11-unix/XN nor a lock file /tmp/.XN-lock nor an X server
+// answering on it (the abstract socket @/tmp/.X11-unix/XN or TCP port
+// 6000+N on loopback: a server in another /tmp, a container's or a
+// PrivateTmp service's, shows no files here), that no live process got
+// from FreeDisplay before. The numbers it hands out are
 // recorded in /tmp/.perch-testbed-displays, so that test binaries running
 // in parallel (go test ./...) and two calls before the first server
 // starts never get the same number.
 func FreeDisplay(from int) int {
 	for n := from; ; n++ {
-		if exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) || exists(fmt.Sprintf("/tmp/.X%d-lock", n)) {
+		if exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) || exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || displayAnswers(n) {
 			continue
 		}
 		if reserveDisplay(n) {
 			return n
 		}
 	}
+}
+
+// displayAnswers reports whether something accepts connections on display
+// n's abstract X socket or its TCP port on loopback.
+func displayAnswers(n int) bool {
+	for _, a := range [][2]string{{"unix", fmt.Sprintf("@/tmp/.X11-unix/X%d", n)}, {"tcp", fmt.Sprintf("127.0.0.1:%d", 6000+n)}} {
+		if c, err := net.DialTimeout(a[0], a[1], time.Second); err == nil {
+			c.Close()
+			return true
+		}
+	}
+	return false
 }
 
 const displayReservations = "/tmp/.perch-testbed-displays"
