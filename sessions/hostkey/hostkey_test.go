@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	sshc "github.com/kevinburke/ssh_config"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/sessions/sshconf"
@@ -37,6 +38,7 @@ func TestAuthority(t *testing.T) {
 		{"", "yes", PolicyStrict},
 		{"", "ask", PolicyAsk},
 		{"", "", PolicyAsk},
+		{"", "", sshc.Default("StrictHostKeyChecking")}, // unset: OpenSSH's default, as perch resolve reports it
 	} {
 		if got := Policy(tc.perch, &sshconf.Target{StrictHostKeyChecking: tc.ssh}); got != tc.want {
 			t.Errorf("perch %q, ssh_config %q: %q, want %q", tc.perch, tc.ssh, got, tc.want)

@@ -307,6 +307,23 @@ Host *
   SendEnv LANG LC_*
   HashKnownHosts yes
 `
+	// Patterns where a '?' must take exactly one character and regexp
+	// characters are literal (the library's Pattern does those without '?').
+	patterns := `Host f?o
+  User q1
+Host a.b a+b
+  User literal
+Host *.example.com !x?.example.com
+  Port 2201
+Match host b?r,!baz
+  Port 2202
+Match originalhost FO?
+  HostName hn.example.org
+Host 10.0.0.? !10.0.0.1?
+  User ip
+Host *
+  IdentityFile ~/.ssh/id_%h
+`
 	var cs []diffCase
 	add := func(name, cfg string, extra map[string]string, hosts ...string) {
 		for _, h := range hosts {
@@ -322,6 +339,8 @@ Host *
 	add("include-generated", generated, map[string]string{"tool/generated_config": tool}, "myserver", "other", "colima", "orb")
 	add("nas", nas, nil, "nas", "NAS", "router")
 	add("gpg", gpg, nil, "work", "mail", "anything.example")
+	add("patterns", patterns, nil, "fo", "foo", "fxo", "axb", "a.b", "aab", "a+b", "x.example.com", "xy.example.com",
+		"xyz.example.com", "br", "bar", "baz", "FO", "fo1", "10.0.0.1", "10.0.0.10", "10.0.0.")
 	return cs
 }
 

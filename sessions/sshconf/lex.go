@@ -121,7 +121,7 @@ func matchPatternList(s, list string, lower bool) int {
 		if lower {
 			p = strings.ToLower(p)
 		}
-		if matchPattern(s, p) {
+		if matchGlob(s, p) {
 			if neg {
 				return -1
 			}

@@ -115,7 +115,7 @@ func (p *pass) port() int {
 			return n
 		}
 	}
-	return 22
+	return defaultPort()
 }
 
 func (p *pass) ruser() string {

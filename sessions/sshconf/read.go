@@ -182,7 +182,7 @@ func (p *pass) hostLine(s *setting, never bool, active *bool) error {
 	}
 	for _, a := range s.args {
 		neg := strings.HasPrefix(a, "!")
-		if matchPattern(p.host, strings.TrimPrefix(a, "!")) {
+		if matchGlob(p.host, strings.TrimPrefix(a, "!")) {
 			if neg {
 				*active = false
 				return nil

@@ -18,13 +18,13 @@ import (
 type Target struct {
 	Alias                 string   // the target as given (%n)
 	HostName              string   // to connect to: HostName (with %h), lower-cased as ssh does for names
-	Port                  int      // default 22
+	Port                  int      // default ssh_config.Default("Port")
 	User                  string   // default: the local user
 	IdentityFiles         []string // expanded (~, %-tokens, ${VAR}); default ~/.ssh/id_* that exist
 	IdentitiesOnly        bool     // offer only the IdentityFiles' keys, also from ssh-agent
 	IdentityAgent         string   // "" = $SSH_AUTH_SOCK; "none" = no agent
-	KnownHostsFiles       []string // UserKnownHostsFile, expanded; default ~/.ssh/known_hosts ~/.ssh/known_hosts2
-	GlobalKnownHostsFiles []string // GlobalKnownHostsFile; default /etc/ssh/ssh_known_hosts{,2}
+	KnownHostsFiles       []string // UserKnownHostsFile, expanded; default ssh_config.Default's (~/.ssh/known_hosts ~/.ssh/known_hosts2)
+	GlobalKnownHostsFiles []string // GlobalKnownHostsFile; default ssh_config.Default's (/etc/ssh/ssh_known_hosts{,2})
 	StrictHostKeyChecking string   // "yes" | "accept-new" | "ask" ("no" is refused); "" if unset (ssh: ask)
 	HostKeyAlias          string   // lower-cased, "" if unset
 	HostKeyAlgorithms     []string // as configured (+, -, ^ applied); nil: ssh's default
@@ -34,7 +34,7 @@ type Target struct {
 	RevokedHostKeys        string        // expanded path, "" if unset
 	HashKnownHosts         bool          // record new hosts hashed
 	ServerAliveInterval    time.Duration // 0 if unset
-	ServerAliveCountMax    int           // default 3
+	ServerAliveCountMax    int           // default ssh_config.Default's (3)
 	ConnectTimeout         time.Duration // 0 if unset
 	ProxyJump              []Spec        // the hops, in order; nil if none
 	ProxyCommand           string        // expanded, to run with $SHELL -c; "" if none
@@ -180,7 +180,7 @@ func (p *pass) readAll(files []string) error {
 // build turns the obtained options into a Target, expanding tokens where
 // ssh does and refusing what perch cannot honour (naming file and line).
 func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
-	t := &Target{Alias: spec.Host, HostName: host, Port: 22, User: env.User, ServerAliveCountMax: 3, env: env, raw: map[string]string{}}
+	t := &Target{Alias: spec.Host, HostName: host, User: env.User, env: env, raw: map[string]string{}}
 	for _, s := range st.idents {
 		t.raw["identityfile"] += s.args[0] + "\n"
 	}
@@ -196,9 +196,8 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	if s := st.get("revokedhostkeys"); s != nil {
 		t.raw["revokedhostkeys"] = s.args[0]
 	}
-	if s := st.get("port"); s != nil {
-		t.Port, _ = parsePort(s.args[0])
-	}
+	st.withDefaults()
+	t.Port, _ = parsePort(st.str("port"))
 	if u := st.str("user"); u != "" {
 		if strings.ContainsFunc(u, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 			return nil, st.get("user").errorf("User %q has control characters", u)
@@ -216,15 +215,11 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	}
 	t.IdentitiesOnly = flag(st, "identitiesonly")
 	t.HashKnownHosts = flag(st, "hashknownhosts")
-	if s := st.get("serveraliveinterval"); s != nil {
-		t.ServerAliveInterval, _ = parseTime(s.args[0])
-	}
+	t.ServerAliveInterval, _ = parseTime(st.str("serveraliveinterval"))
 	if s := st.get("connecttimeout"); s != nil {
 		t.ConnectTimeout, _ = parseTime(s.args[0])
 	}
-	if s := st.get("serveralivecountmax"); s != nil {
-		t.ServerAliveCountMax, _ = parseCount(s.args[0])
-	}
+	t.ServerAliveCountMax, _ = parseCount(st.str("serveralivecountmax"))
 	if a := st.str("hostkeyalias"); a != "" {
 		t.HostKeyAlias = strings.ToLower(a)
 	}
@@ -337,31 +332,23 @@ func (t *Target) files(st *state) error {
 		}
 	}
 	t.IdentityFiles = slices.DeleteFunc(t.IdentityFiles, func(p string) bool { return strings.EqualFold(p, "none") })
-	if s := st.get("userknownhostsfile"); s != nil {
-		if !strings.EqualFold(s.args[0], "none") {
-			for _, a := range s.args {
-				p, err := path(s, a)
-				if err != nil {
-					return err
-				}
-				t.KnownHostsFiles = append(t.KnownHostsFiles, p)
+	if s := st.get("userknownhostsfile"); !strings.EqualFold(s.args[0], "none") {
+		for _, a := range s.args {
+			p, err := path(s, a)
+			if err != nil {
+				return err
 			}
+			t.KnownHostsFiles = append(t.KnownHostsFiles, p)
 		}
-	} else {
-		t.KnownHostsFiles = []string{filepath.Join(t.env.Home, ".ssh", "known_hosts"), filepath.Join(t.env.Home, ".ssh", "known_hosts2")}
 	}
-	if s := st.get("globalknownhostsfile"); s != nil {
-		if !strings.EqualFold(s.args[0], "none") {
-			for _, a := range s.args {
-				p, err := t.env.tilde(a)
-				if err != nil {
-					return s.errorf("%s: %v", s.key, err)
-				}
-				t.GlobalKnownHostsFiles = append(t.GlobalKnownHostsFiles, p)
+	if s := st.get("globalknownhostsfile"); !strings.EqualFold(s.args[0], "none") {
+		for _, a := range s.args {
+			p, err := t.env.tilde(a)
+			if err != nil {
+				return s.errorf("%s: %v", s.key, err)
 			}
+			t.GlobalKnownHostsFiles = append(t.GlobalKnownHostsFiles, p)
 		}
-	} else {
-		t.GlobalKnownHostsFiles = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
 	}
 	if s := st.get("revokedhostkeys"); s != nil && !strings.EqualFold(s.args[0], "none") {
 		t.RevokedHostKeys = s.args[0] // ssh expands nothing here, not even ~
