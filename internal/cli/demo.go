@@ -91,41 +91,18 @@ func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logF
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(e.stdout, "demo: "+format+"\n", a...) }
 
-	say("starting a virtual display with two monitors (Xorg, dummy driver) ...")
-	x, err := sandbox.StartXorg(ctx, sandbox.XorgOptions{Connected: 2})
+	bed, err := startDemoBed(ctx, say)
 	if err != nil {
-		return fmt.Errorf("start the demo display (run `make deps` first): %w", err)
-	}
-	defer x.Close()
-	x.Setenv()
-	say("starting a loopback sshd with throwaway keys ...")
-	sshd, err := sandbox.StartSSHD(ctx, sandbox.SSHDOptions{})
-	if err != nil {
-		return fmt.Errorf("start the demo sshd (run `make deps` first): %w", err)
-	}
-	defer sshd.Close()
-	if err := sshd.WriteXpraClientDefaults(); err != nil {
 		return err
 	}
-	var displays []int
-	// One window on each monitor: xpra maps them where the apps ask.
-	for i, app := range []string{"xeyes -geometry 400x300+1500+200", "xclock -update 1 -geometry 300x300+200+200"} {
-		n := sandbox.FreeDisplay(60 + i)
-		say("starting xpra server :%d with %s ...", n, app)
-		xp, err := sandbox.StartXpra(ctx, n, app)
-		if err != nil {
-			return fmt.Errorf("start the demo xpra server: %w", err)
-		}
-		defer xp.Close()
-		displays = append(displays, n)
-	}
+	defer bed.Close()
 	dir, err := os.MkdirTemp("", "perch-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	cfgPath := filepath.Join(dir, "config.toml")
-	text := fmt.Sprintf(demoConfig, sshd.HostAlias, sshd.SSHConfig, displays[0], displays[1], displays[0])
+	text := fmt.Sprintf(demoConfig, bed.sshd.HostAlias, bed.sshd.SSHConfig, bed.displays[0], bed.displays[1], bed.displays[0])
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		return err
 	}
@@ -136,7 +113,7 @@ func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logF
 	sock := filepath.Join(dir, "control.sock")
 	// The demo's display is its own Xorg even in a Wayland session.
 	noWayland := func(string) string { return "" }
-	a, err := app.Assemble(app.Options{Config: cfg, Profile: "desk", Display: x.Name, Socket: sock, Log: log, Getenv: noWayland})
+	a, err := app.Assemble(app.Options{Config: cfg, Profile: "desk", Display: bed.x.Name, Socket: sock, Log: log, Getenv: noWayland})
 	if err != nil {
 		return err
 	}
@@ -146,7 +123,69 @@ func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logF
 	say("while it runs, try: perch status --socket %s", sock)
 	runErr := make(chan error, 1)
 	go func() { runErr <- a.Run(ctx, nil) }()
+	return e.watchDemo(ctx, cancel, a, bed, runErr, keep, shot, say)
+}
 
+// demoBed is what the demo starts: a display with two monitors, a loopback
+// sshd and two xpra servers.
+type demoBed struct {
+	x        *sandbox.Display
+	sshd     *sandbox.SSHD
+	xpras    []*sandbox.Xpra
+	displays []int
+}
+
+// startDemoBed starts the demo's servers; on failure it stops those it
+// started.
+func startDemoBed(ctx context.Context, say func(string, ...any)) (_ *demoBed, err error) {
+	b := &demoBed{}
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	say("starting a virtual display with two monitors (Xorg, dummy driver) ...")
+	if b.x, err = sandbox.StartXorg(ctx, sandbox.XorgOptions{Connected: 2}); err != nil {
+		return nil, fmt.Errorf("start the demo display (run `make deps` first): %w", err)
+	}
+	b.x.Setenv()
+	say("starting a loopback sshd with throwaway keys ...")
+	if b.sshd, err = sandbox.StartSSHD(ctx, sandbox.SSHDOptions{}); err != nil {
+		return nil, fmt.Errorf("start the demo sshd (run `make deps` first): %w", err)
+	}
+	if err := b.sshd.WriteXpraClientDefaults(); err != nil {
+		return nil, err
+	}
+	// One window on each monitor: xpra maps them where the apps ask.
+	for i, app := range []string{"xeyes -geometry 400x300+1500+200", "xclock -update 1 -geometry 300x300+200+200"} {
+		n := sandbox.FreeDisplay(60 + i)
+		say("starting xpra server :%d with %s ...", n, app)
+		xp, err := sandbox.StartXpra(ctx, n, app)
+		if err != nil {
+			return nil, fmt.Errorf("start the demo xpra server: %w", err)
+		}
+		b.xpras = append(b.xpras, xp)
+		b.displays = append(b.displays, n)
+	}
+	return b, nil
+}
+
+// Close stops the demo's servers, the last started first.
+func (b *demoBed) Close() {
+	for i := len(b.xpras) - 1; i >= 0; i-- {
+		b.xpras[i].Close()
+	}
+	if b.sshd != nil {
+		b.sshd.Close()
+	}
+	if b.x != nil {
+		b.x.Close()
+	}
+}
+
+// watchDemo prints the status at every change until the agent ends (or
+// keep passes), and takes the screenshot once every window is drawn.
+func (e *env) watchDemo(ctx context.Context, cancel func(), a *app.Agent, bed *demoBed, runErr <-chan error, keep time.Duration, shot string, say func(string, ...any)) error {
 	start := time.Now()
 	var deadline <-chan time.Time
 	if keep > 0 {
@@ -182,9 +221,9 @@ func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logF
 			attached = true
 			say("every session attached after %.2fs", time.Since(start).Seconds())
 		}
-		if attached && !shotDone && windowsDrawn(x, len(displays)) {
+		if attached && !shotDone && windowsDrawn(bed.x, len(bed.displays)) {
 			shotDone = true
-			if err := takeShot(ctx, x, shot, a.Status().Screen); err != nil {
+			if err := takeShot(ctx, bed.x, shot, a.Status().Screen); err != nil {
 				say("screenshot failed: %v", err)
 			} else {
 				say("screenshot of the arranged display written to %s", shot)
@@ -257,6 +296,7 @@ func takeShot(ctx context.Context, x *sandbox.Display, path string, sc agent.Scr
 			if xshot.Colors(img, 16) < 3 {
 				return errors.New("the screen is blank")
 			}
+			xshot.Annotate(img, shotOutlines(sc))
 			return xshot.WritePNG(path, img)
 		}
 		if time.Now().After(deadline) {
