@@ -29,6 +29,11 @@ type session struct {
 	execAt     time.Time
 	attachedAt time.Time
 	openGate   func()
+
+	// take (under l.mu): the next start takes the display from wherever
+	// it is, unless another location took it less than takeMinAge ago.
+	take       bool
+	takeMinAge time.Duration
 }
 
 // errOpen is a session channel that could not be opened.
@@ -38,9 +43,10 @@ var errOpen = errors.New("open a session channel")
 // gate: long enough for sshd's xauth to finish.
 const gateHold = 80 * time.Millisecond
 
+// newSession is called with l.mu held.
 func newSession(l *Link, sp Spec) *session {
 	return &session{
-		l: l, spec: sp, kick: make(chan struct{}, 1), done: make(chan struct{}),
+		l: l, spec: sp, kick: make(chan struct{}, 1), done: make(chan struct{}), take: l.claims.TakeAlways,
 		status: SessionStatus{Name: sp.Name, Command: sp.Command, State: StateStarting, Since: time.Now()},
 	}
 }
@@ -52,6 +58,7 @@ func (s *session) set(state string, lastErr string) {
 		s.status.Since = time.Now()
 	}
 	s.status.State = state
+	s.status.HeldBy = ""
 	if lastErr != "" {
 		s.status.LastError = lastErr
 	}
@@ -69,6 +76,11 @@ func (s *session) run(ctx context.Context) {
 		if conn == nil {
 			return
 		}
+		if attach, ok := s.claimHere(ctx, conn); !ok {
+			return
+		} else if !attach {
+			continue // it was elsewhere, and is asked back
+		}
 		attached, linkLost, err := s.runOnce(ctx, conn)
 		if ctx.Err() != nil {
 			return
@@ -84,6 +96,14 @@ func (s *session) run(ctx context.Context) {
 			case <-time.After(2 * time.Second):
 			case <-ctx.Done():
 				return
+			}
+		}
+		if !linkLost {
+			// Displaced by another location is not a failure.
+			if moved, ok := s.displaced(ctx, conn); !ok {
+				return
+			} else if moved {
+				continue
 			}
 		}
 		s.l.mu.Lock()
