@@ -52,6 +52,13 @@ type Link interface {
 	// NetworkChanged: the machine's network changed; a link waiting to
 	// retry tries now.
 	NetworkChanged()
+	// SetClaims sets this location's name and how display sessions take
+	// their displays from other locations (sessions.Claims).
+	SetClaims(sessions.Claims)
+	// Take brings the named display sessions (all when none) here and
+	// returns those it asked; minAge > 0 leaves a display another location
+	// took less than minAge ago where it is.
+	Take(names []string, minAge time.Duration) []string
 }
 
 // LinkFactory makes the link to a configured server.
@@ -84,6 +91,7 @@ const (
 type Status struct {
 	PID       int                      `json:"pid"`
 	Config    string                   `json:"config"`
+	Location  string                   `json:"location"`
 	Profile   string                   `json:"profile"`
 	Mode      string                   `json:"mode"`
 	Since     time.Time                `json:"since"`
@@ -113,6 +121,7 @@ type Agent struct {
 	opts Options
 	log  *slog.Logger
 	reqs chan request
+	id   string // this agent's id in the claims on the server
 
 	mu       sync.Mutex // guards the fields below, read by Status
 	cfg      *config.Config
@@ -160,7 +169,7 @@ func New(o Options) *Agent {
 		o.HookTimeout = 30 * time.Second
 	}
 	return &Agent{
-		opts: o, log: o.Log, cfg: o.Config,
+		opts: o, log: o.Log, cfg: o.Config, id: sessions.NewAgentID(),
 		reqs:    make(chan request),
 		changes: make(chan struct{}, 1),
 		stopped: make(chan struct{}),
@@ -199,7 +208,7 @@ func (a *Agent) notify() {
 func (a *Agent) Status() Status {
 	a.mu.Lock()
 	st := Status{
-		PID: os.Getpid(), Config: a.cfg.Path, Profile: a.profile, Since: a.since, LastError: a.lastErr,
+		PID: os.Getpid(), Config: a.cfg.Path, Location: a.cfg.Location, Profile: a.profile, Since: a.since, LastError: a.lastErr,
 		Mode: ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
 		Sessions: []sessions.SessionStatus{}, Forwards: []sessions.ForwardStatus{},
 		Disconnected: a.disconnected,
@@ -585,7 +594,9 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 		return nil
 	}
 	srv := cfg.Servers[prof.Server]
+	claims := sessions.Claims{Location: cfg.Location, AgentID: a.id, TakeAlways: prof.Take != config.TakeIfFree}
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
+		lr.link.SetClaims(claims)
 		lr.link.SetSessions(Specs(prof))
 		if err := lr.link.SetForwards(Forwards(prof)); err != nil {
 			return err
@@ -597,6 +608,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 	if err != nil {
 		return err
 	}
+	l.SetClaims(claims)
 	l.SetSessions(Specs(prof))
 	if err := l.SetForwards(Forwards(prof)); err != nil {
 		return err

@@ -64,6 +64,7 @@ Usage:
   perch status [--json] [--follow]               the running agent: profile, link, layout, sessions
   perch switch PROFILE|auto                      switch the running agent's profile
   perch reconnect [SESSION]                      reconnect the link, or restart one session
+  perch take [SESSION...]                        bring the sessions here from another location
   perch disconnect                               drop the link (the layout stays)
   perch reload                                   re-read the configuration (as SIGHUP)
   perch down                                     stop the running agent
@@ -191,6 +192,8 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		return e.cmdSwitch(ctx, rest)
 	case "reconnect":
 		return e.cmdReconnect(ctx, rest)
+	case "take":
+		return e.cmdTake(ctx, rest)
 	case "reload":
 		return e.cmdReload(ctx, rest)
 	case "disconnect":
