@@ -265,7 +265,7 @@ func (a *Agent) Reconnect(ctx context.Context, session string) error {
 			a.mu.Lock()
 			a.disconnected = false
 			a.mu.Unlock()
-			return a.setLink(cfg, prof)
+			return a.setLink(cfg, prof, false) // a reconnect takes nothing back
 		}
 		if lr == nil {
 			return &UserError{"the profile has no server: nothing to reconnect"}
@@ -525,7 +525,7 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 	a.profile, a.since, a.disconnected = name, time.Now(), false
 	a.mu.Unlock()
 	a.updateScreen()
-	if err := a.setLink(cfg, prof); err != nil {
+	if err := a.setLink(cfg, prof, true); err != nil {
 		err = fmt.Errorf("profile %s: %w", name, err)
 		a.setErr(err)
 		return err
@@ -584,8 +584,10 @@ func Forwards(p *config.Profile) []sessions.ForwardSpec {
 }
 
 // setLink keeps the link when the server is the same (changing only its
-// sessions and forwards), else replaces it.
-func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
+// sessions and forwards), else replaces it. take: display sessions that
+// start take their displays as the profile's take key says (a start or a
+// switch); otherwise only displays no live location holds (a reconnect).
+func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) error {
 	a.mu.Lock()
 	lr := a.link
 	a.mu.Unlock()
@@ -594,7 +596,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 		return nil
 	}
 	srv := cfg.Servers[prof.Server]
-	claims := sessions.Claims{Location: cfg.Location, AgentID: a.id, TakeAlways: prof.Take != config.TakeIfFree}
+	claims := sessions.Claims{Location: cfg.Location, AgentID: a.id, TakeAlways: take && prof.Take != config.TakeIfFree}
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
 		lr.link.SetClaims(claims)
 		lr.link.SetSessions(Specs(prof))

@@ -210,6 +210,13 @@ func (w *claimWatch) requestLocked(ctx context.Context, cmd string) (*claimSnap,
 	}
 }
 
+// watch returns a channel closed at the next snapshot, and the last one.
+func (w *claimWatch) watch() (<-chan struct{}, *claimSnap) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.updated, w.last
+}
+
 // tick renews the lease, unless a command is under way (which renews it).
 func (w *claimWatch) tick(timeout time.Duration) {
 	if !w.reqMu.TryLock() {

@@ -86,7 +86,7 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 		s.l.mu.Lock()
 		s.take = false
 		s.l.mu.Unlock()
-		return false, s.elsewhere(ctx, c.Location)
+		return false, s.elsewhere(ctx, conn, d, c.Location)
 	}
 	if _, err := conn.claims.request(ctx, "take "+strconv.Itoa(d)); err != nil {
 		return true, ctx.Err() == nil
@@ -114,23 +114,43 @@ func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool
 		return false, true
 	}
 	s.l.log.Info("display taken by another location", "session", s.spec.Name, "held_by", c.Location)
-	return true, s.elsewhere(ctx, c.Location)
+	return true, s.elsewhere(ctx, conn, d, c.Location)
 }
 
-// elsewhere shows the session held by location and waits for a Take (or
-// a restart asked for); false when ctx ended.
-func (s *session) elsewhere(ctx context.Context, location string) bool {
-	s.l.mu.Lock()
-	if s.status.State != StateElsewhere || s.status.HeldBy != location {
-		s.status.Since = time.Now()
-	}
-	s.status.State, s.status.HeldBy, s.status.LastError = StateElsewhere, location, ""
-	s.l.notifyLocked()
-	s.l.mu.Unlock()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-s.kick:
-		return true
+// elsewhere shows the session held by location and waits: for a Take (or
+// a restart asked for), for the holder's lease to end (the display is free
+// again), or for the connection to go (the next one reads the claims
+// again). It returns false when ctx ended.
+func (s *session) elsewhere(ctx context.Context, conn *liveConn, d int, location string) bool {
+	shown := ""
+	for {
+		s.l.mu.Lock()
+		shown = location
+		if s.status.State != StateElsewhere || s.status.HeldBy != location {
+			s.status.Since = time.Now()
+			s.status.State, s.status.HeldBy, s.status.LastError = StateElsewhere, location, ""
+			s.l.notifyLocked()
+		}
+		s.l.mu.Unlock()
+		updated, snap := conn.claims.watch()
+		if snap != nil {
+			c, live := snap.holder(d)
+			if !live || c.Agent == conn.claims.id {
+				s.l.log.Info("the display is free again", "session", s.spec.Name, "was_at", location)
+				return true
+			}
+			if location = c.Location; location != shown {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.kick:
+			return true
+		case <-conn.dead:
+			return true
+		case <-updated:
+		}
 	}
 }
