@@ -135,6 +135,7 @@ type Agent struct {
 	link     *linkRun
 	// disconnected: the user dropped the link of the running profile.
 	disconnected bool
+	follow       *followRun // the activity watch of follow = "activity"
 
 	runCtx  context.Context
 	changes chan struct{}
@@ -348,6 +349,7 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 	for {
 		select {
 		case <-ctx.Done():
+			a.stopFollow()
 			a.stopLink()
 			a.notify()
 			return nil
@@ -531,6 +533,7 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 		return err
 	}
 	a.setErr(nil)
+	a.setFollow(prof)
 	if hooks {
 		for _, h := range prof.After {
 			if err := a.hook(ctx, "after", h); err != nil {

@@ -42,13 +42,19 @@ func WatchActivity(ctx context.Context, display string, after time.Duration) (<-
 		x.Close()
 		return nil, err
 	}
+	// Already idle long enough: the first input counts.
+	now, err := s.queryCounter()
+	if err != nil {
+		x.Close()
+		return nil, err
+	}
 	ch := make(chan time.Time, 1)
 	stop := context.AfterFunc(ctx, x.Close)
 	go func() {
 		defer close(ch)
 		defer stop()
 		defer x.Close()
-		wasIdle := false
+		wasIdle := now >= ms
 		for {
 			ev, xerr := x.WaitForEvent()
 			if ev == nil && xerr == nil {
@@ -75,6 +81,7 @@ func WatchActivity(ctx context.Context, display string, after time.Duration) (<-
 const (
 	syncInitialize         = 0
 	syncListSystemCounters = 1
+	syncQueryCounter       = 5
 	syncCreateAlarm        = 8
 
 	testPositiveTransition = 0
@@ -164,6 +171,20 @@ func (s *syncIdle) request(minor byte, body []byte, want bool) ([]byte, error) {
 	return nil, c.Check()
 }
 
+// queryCounter reads IDLETIME, in milliseconds.
+func (s *syncIdle) queryCounter() (int64, error) {
+	body := make([]byte, 4)
+	xgb.Put32(body, s.counter)
+	reply, err := s.request(syncQueryCounter, body, true)
+	if err != nil {
+		return 0, fmt.Errorf("SYNC query counter: %w", err)
+	}
+	if len(reply) < 16 {
+		return 0, errors.New("SYNC query counter: short reply")
+	}
+	return int64(int32(xgb.Get32(reply[8:])))<<32 | int64(xgb.Get32(reply[12:])), nil
+}
+
 // createAlarm makes an alarm on IDLETIME at value ms with test; it sends
 // events.
 func (s *syncIdle) createAlarm(ms int64, test uint32) (uint32, error) {
@@ -180,12 +201,10 @@ func (s *syncIdle) createAlarm(ms int64, test uint32) (uint32, error) {
 	xgb.Put32(v[8:], uint32(ms>>32))
 	xgb.Put32(v[12:], uint32(ms))
 	xgb.Put32(v[16:], test)
-	xgb.Put32(v[20:], 0) // delta 0 (hi), lo below
+	xgb.Put32(v[20:], 0) // delta 0: hi, then lo
 	xgb.Put32(v[24:], 0)
-	// CAEvents would follow the delta's two words: 6 values + delta = 7
-	// words; the event flag is the 8th.
 	body = append(body, 0, 0, 0, 0)
-	xgb.Put32(body[len(body)-4:], 1)
+	xgb.Put32(body[len(body)-4:], 1) // events: true (the 8th word)
 	if _, err := s.request(syncCreateAlarm, body, false); err != nil {
 		return 0, fmt.Errorf("SYNC create alarm: %w", err)
 	}

@@ -26,6 +26,8 @@ func TestWatchActivity(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const after = 400 * time.Millisecond
+	// The display has been idle since its start: the first key counts.
+	time.Sleep(after) // the idleness the test needs
 	ch, err := xrandr.WatchActivity(ctx, bed.Name, after)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +45,8 @@ func TestWatchActivity(t *testing.T) {
 			}
 		}
 	}
+	input(t)
+	expect("the first key after idleness", true, 5*time.Second)
 	// Busy: keys every 100 ms never leave 400 ms of idleness.
 	for range 8 {
 		input(t)
