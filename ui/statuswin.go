@@ -151,9 +151,14 @@ var sessionHeader = []string{"Session", "State", "Restarts", "Start", "First X11
 func SessionRows(st agent.Status) [][]string {
 	rows := make([][]string, 0, len(st.Sessions))
 	for _, s := range st.Sessions {
+		state, last := s.State, firstLine(s.LastError)
+		if s.State == sessions.StateElsewhere {
+			state = "elsewhere: at " + s.HeldBy
+			last = "since " + s.Since.Format("15:04:05") + "; bring here from the tray menu"
+		}
 		rows = append(rows, []string{
-			s.Name, s.State, strconv.Itoa(s.Restarts),
-			Millis(s.Timings.Start), Millis(s.Timings.FirstX11), firstLine(s.LastError),
+			s.Name, state, strconv.Itoa(s.Restarts),
+			Millis(s.Timings.Start), Millis(s.Timings.FirstX11), last,
 		})
 	}
 	return rows
