@@ -27,27 +27,45 @@ func (l *Link) SetClaims(c Claims) {
 }
 
 // Take brings display sessions here: those named (all display sessions
-// when names is empty) that are elsewhere, or waiting to restart, take
-// their display now. With minAge > 0 (follow), a display that another
-// location took less than minAge ago stays there. Sessions that are
-// already here are left alone.
+// when names is empty) that are elsewhere, waiting to restart, or still
+// attached to a display another location has just taken (its client has
+// not ended yet) take their display now. With minAge > 0 (follow), a
+// display that another location took less than minAge ago stays there.
+// Sessions that are here are left alone. It returns the sessions asked.
 func (l *Link) Take(names []string, minAge time.Duration) []string {
+	l.mu.Lock()
+	conn := l.conn
+	l.mu.Unlock()
+	var snap *claimSnap
+	if conn != nil && conn.claims != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), l.DeadAfter())
+		snap, _ = conn.claims.request(ctx, "tick")
+		cancel()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var moved []string
 	for _, s := range l.sessions {
-		if _, ok := displayOf(s.spec); !ok || (len(names) > 0 && !contains(names, s.spec.Name)) {
+		d, ok := displayOf(s.spec)
+		if !ok || (len(names) > 0 && !contains(names, s.spec.Name)) {
 			continue
 		}
+		wake := s.kick
 		switch s.status.State {
 		case StateElsewhere, StateBackoff, StateFailed:
 		default:
-			continue
+			if snap == nil {
+				continue
+			}
+			if c, live := snap.holder(d); !live || c.Agent == conn.claims.id {
+				continue // here
+			}
+			wake = s.drop // its client was displaced: no need to wait for it
 		}
 		s.take, s.takeMinAge = true, minAge
 		moved = append(moved, s.spec.Name)
 		select {
-		case s.kick <- struct{}{}:
+		case wake <- struct{}{}:
 		default:
 		}
 	}
@@ -112,6 +130,12 @@ func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool
 	c, live := snap.holder(d)
 	if !live || c.Agent == conn.claims.id {
 		return false, true
+	}
+	s.l.mu.Lock()
+	take := s.take
+	s.l.mu.Unlock()
+	if take {
+		return true, true // asked back meanwhile: the caller claims it again
 	}
 	s.l.log.Info("display taken by another location", "session", s.spec.Name, "held_by", c.Location)
 	return true, s.elsewhere(ctx, conn, d, c.Location)

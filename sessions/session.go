@@ -22,6 +22,9 @@ type session struct {
 	spec   Spec
 	status SessionStatus
 	kick   chan struct{}
+	// drop ends a run at once, without waiting for the command: its
+	// display was taken by another location and is being taken back.
+	drop   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -46,7 +49,7 @@ const gateHold = 80 * time.Millisecond
 // newSession is called with l.mu held.
 func newSession(l *Link, sp Spec) *session {
 	return &session{
-		l: l, spec: sp, kick: make(chan struct{}, 1), done: make(chan struct{}), take: l.claims.TakeAlways,
+		l: l, spec: sp, kick: make(chan struct{}, 1), drop: make(chan struct{}, 1), done: make(chan struct{}), take: l.claims.TakeAlways,
 		status: SessionStatus{Name: sp.Name, Command: sp.Command, State: StateStarting, Since: time.Now()},
 	}
 }
@@ -150,6 +153,10 @@ func (s *session) onX11() {
 // whether it ended because the link was lost, and why it ended.
 func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
 	s.set(StateStarting, "")
+	select {
+	case <-s.drop: // meant for a run that has ended
+	default:
+	}
 	// One session starts at a time (see Link.startGate); the gate opens
 	// gateHold after the command started (sshd's xauth takes a few ms), or
 	// as soon as its first X11 connection proves xauth is done.
@@ -237,6 +244,9 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	case <-s.kick:
 		ended()
 		return 0, false, errors.New("restart requested")
+	case <-s.drop:
+		sess.Close()
+		return 0, false, errors.New("its display is being taken back")
 	case <-conn.dead:
 		sess.Close()
 		select {
