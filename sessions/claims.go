@@ -128,16 +128,29 @@ func startClaims(client *ssh.Client, c Claims, lease time.Duration) (*claimWatch
 		sess.Close()
 		return nil, err
 	}
-	secs := int64((lease + time.Second - 1) / time.Second)
-	script := strings.NewReplacer("@ID@", c.AgentID, "@LEASE@", strconv.FormatInt(max(secs, 2), 10), "@LOC@", c.Location).Replace(claimScript)
 	// sh, whatever the user's login shell is.
+	script := claimScriptFor(c, lease)
 	if err := sess.Start("sh -c '" + strings.ReplaceAll(script, "'", `'\''`) + "'"); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("start the claim watcher: %w", err)
 	}
-	w := &claimWatch{id: c.AgentID, stdin: stdin, sess: sess, dead: make(chan struct{}), updated: make(chan struct{})}
-	go w.read(stdout)
+	w := newClaimWatch(c.AgentID, stdin, stdout)
+	w.sess = sess
 	return w, nil
+}
+
+// claimScriptFor is the watcher's script for c, with a lease of at least
+// lease (whole seconds, at least 2).
+func claimScriptFor(c Claims, lease time.Duration) string {
+	secs := int64((lease + time.Second - 1) / time.Second)
+	return strings.NewReplacer("@ID@", c.AgentID, "@LEASE@", strconv.FormatInt(max(secs, 2), 10), "@LOC@", c.Location).Replace(claimScript)
+}
+
+// newClaimWatch reads the watcher's answers from stdout.
+func newClaimWatch(id string, stdin io.WriteCloser, stdout io.Reader) *claimWatch {
+	w := &claimWatch{id: id, stdin: stdin, dead: make(chan struct{}), updated: make(chan struct{})}
+	go w.read(stdout)
+	return w
 }
 
 // read parses snapshots until the watcher's output ends.
@@ -234,7 +247,9 @@ func (w *claimWatch) free(timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	_, _ = w.request(ctx, "free")
-	w.sess.Close()
+	if w.sess != nil {
+		w.sess.Close()
+	}
 }
 
 // displayOf returns N for a display session ":N".
