@@ -314,25 +314,7 @@ func TestLocations(t *testing.T) {
 		t.Errorf("the move took %s, more than one attach time (%s) allows (%s)", moved, attachTime, limit)
 	}
 
-	// No fight: one client per display, the desk restarts nothing and
-	// shows no window.
-	deskRestarts := desk.restarts()
-	window := watchWindow(t)
-	for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
-		if n := b.attaches(t); n[0] != 1 || n[1] != 1 {
-			t.Fatalf("xpra attach processes per display %v, want exactly one each\n%s\n%s", n, desk.describe(), sofa.describe())
-		}
-		if r := desk.restarts(); r != deskRestarts {
-			t.Fatalf("the desk's restarts moved from %s to %s", deskRestarts, r)
-		}
-		if !desk.all(sessions.StateElsewhere, "sofa") {
-			t.Fatalf("the desk left elsewhere: %s", desk.describe())
-		}
-		if n := windows(t, desk.x); n != 0 {
-			t.Fatalf("%d windows came back to the desk", n)
-		}
-	}
-	t.Logf("watched %s: no fight", window)
+	b.noFight(t, desk, sofa)
 
 	// perch take at the desk brings them back.
 	sofaRestarts := sofa.restarts()
@@ -353,11 +335,44 @@ func TestLocations(t *testing.T) {
 		t.Errorf("take of an unknown session: %v", err)
 	}
 
+	b.ifFreeAndStalledLink(t, desk, sofa)
+
+	// kill -9 of the holder: once its lease runs out, an if-free agent
+	// takes its displays as free.
+	b.killedHolder(t)
+}
+
+// noFight watches the desk, displaced by the sofa, for watchWindow: one
+// client per display, the desk restarts nothing and shows no window.
+func (b *locBed) noFight(t *testing.T, desk, sofa *place) {
+	deskRestarts := desk.restarts()
+	window := watchWindow(t)
+	for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		if n := b.attaches(t); n[0] != 1 || n[1] != 1 {
+			t.Fatalf("xpra attach processes per display %v, want exactly one each\n%s\n%s", n, desk.describe(), sofa.describe())
+		}
+		if r := desk.restarts(); r != deskRestarts {
+			t.Fatalf("the desk's restarts moved from %s to %s", deskRestarts, r)
+		}
+		if !desk.all(sessions.StateElsewhere, "sofa") {
+			t.Fatalf("the desk left elsewhere: %s", desk.describe())
+		}
+		if n := windows(t, desk.x); n != 0 {
+			t.Fatalf("%d windows came back to the desk", n)
+		}
+	}
+	t.Logf("watched %s: no fight", window)
+}
+
+// ifFreeAndStalledLink: an if-free sofa does not steal from the desk; then
+// the desk's link stalls, the sofa takes meanwhile, and the desk's
+// reconnect does not steal them back.
+func (b *locBed) ifFreeAndStalledLink(t *testing.T, desk, sofa *place) {
 	// take = "if-free" at start does not steal from a live location.
 	sofa.stop()
 	sofa2 := b.startPlace(t, "sofa", b.sofa, config.TakeIfFree, false)
 	waitFor(t, "the if-free sofa elsewhere", 30*time.Second, func() bool { return sofa2.all(sessions.StateElsewhere, "desk") }, desk, sofa2)
-	deskRestarts = desk.restarts()
+	deskRestarts := desk.restarts()
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		if !desk.all(sessions.StateAttached, "") || desk.restarts() != deskRestarts || windows(t, sofa2.x) != 0 {
 			t.Fatalf("the if-free sofa stole:\n%s\n%s", desk.describe(), sofa2.describe())
@@ -380,7 +395,7 @@ func TestLocations(t *testing.T) {
 		st := desk.a.Status()
 		return st.Link != nil && st.Link.State == sessions.LinkUp && desk.all(sessions.StateElsewhere, "sofa")
 	}, desk, sofa2)
-	sofaRestarts = sofa2.restarts()
+	sofaRestarts := sofa2.restarts()
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		if !sofa2.all(sessions.StateAttached, "") || sofa2.restarts() != sofaRestarts || windows(t, desk.x) != 0 {
 			t.Fatalf("the reconnecting desk stole:\n%s\n%s", desk.describe(), sofa2.describe())
@@ -388,10 +403,6 @@ func TestLocations(t *testing.T) {
 	}
 	desk.stop()
 	sofa2.stop()
-
-	// kill -9 of the holder: once its lease runs out, an if-free agent
-	// takes its displays as free.
-	b.killedHolder(t)
 }
 
 // killedHolder runs a `perch up` at a third location, kills it with
@@ -425,79 +436,4 @@ func (b *locBed) killedHolder(t *testing.T) {
 	}, desk)
 	t.Logf("the if-free desk attached %s after the kill", time.Since(killed).Round(time.Millisecond))
 	desk.stop()
-}
-
-// key injects a key press at a location through XTEST.
-func key(t *testing.T, x *testbed.Display) time.Time {
-	t.Helper()
-	cmd := exec.Command("xdotool", "key", "shift")
-	cmd.Env = append(os.Environ(), x.Env()...)
-	at := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("xdotool at %s: %v: %s", x.Name, err, out)
-	}
-	return at
-}
-
-// holder is the location holding every display with its windows, "" while
-// they move.
-func holder(t *testing.T, places ...*place) string {
-	for _, p := range places {
-		if p.all(sessions.StateAttached, "") && windows(t, p.x) == 2 {
-			others := 0
-			for _, o := range places {
-				if o != p {
-					others += windows(t, o.x)
-				}
-			}
-			if others == 0 {
-				return p.name
-			}
-		}
-	}
-	return ""
-}
-
-// TestLocationsFollow: with follow = "activity", input at the idle
-// location brings the sessions there; input alternating every 3 s at both
-// moves them at most once per follow_after.
-func TestLocationsFollow(t *testing.T) {
-	b := needLocations(t)
-	const after = 5 * time.Second
-	desk := b.startPlaceFollow(t, "desk", b.remote.Local, config.TakeAlways, false, after)
-	waitFor(t, "the desk attached", 60*time.Second, func() bool { return holder(t, desk) == "desk" }, desk)
-	sofa := b.startPlaceFollow(t, "sofa", b.sofa, config.TakeAlways, false, after)
-	waitFor(t, "the sofa took them", 60*time.Second, func() bool { return holder(t, desk, sofa) == "sofa" }, desk, sofa)
-
-	// The desk has been idle since it started; a key there brings them.
-	time.Sleep(after) // no input for follow_after: the condition, not a wait for an event
-	pressed := key(t, desk.x)
-	waitFor(t, "a key at the desk brings them", 30*time.Second, func() bool { return holder(t, desk, sofa) == "desk" }, desk, sofa)
-	t.Logf("follow: key press at the desk to every window there and none at the sofa: %s", time.Since(pressed).Round(time.Millisecond))
-
-	// Input alternating every 3 s: each place is idle 6 s between its
-	// own inputs, but a move may only come follow_after after the last.
-	time.Sleep(after) // both idle
-	var moves []time.Time
-	last := "desk"
-	places := []*place{sofa, desk}
-	end := time.Now().Add(21 * time.Second)
-	for i := 0; time.Now().Before(end); i++ {
-		key(t, places[i%2].x)
-		for next := time.Now().Add(3 * time.Second); time.Now().Before(next); time.Sleep(50 * time.Millisecond) {
-			if h := holder(t, desk, sofa); h != "" && h != last {
-				moves = append(moves, time.Now())
-				last = h
-			}
-		}
-	}
-	t.Logf("alternating input: %d moves", len(moves))
-	if len(moves) < 2 {
-		t.Errorf("%d moves in 21 s of alternating input, want at least 2 (follow works while both are used)", len(moves))
-	}
-	for i := 1; i < len(moves); i++ {
-		if gap := moves[i].Sub(moves[i-1]); gap < after-time.Second {
-			t.Errorf("moves %d and %d only %s apart (follow_after %s): ping-pong", i, i+1, gap.Round(time.Millisecond), after)
-		}
-	}
 }
