@@ -4,6 +4,10 @@ import (
 	"slices"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/sessions"
 )
@@ -63,4 +67,29 @@ func labelsOf(m Model) []string {
 		l = append(l, it.Label)
 	}
 	return l
+}
+
+// TestStatusWindowBringHere: an elsewhere session's row in the status
+// window has a "Bring here" button that takes that session.
+func TestStatusWindowBringHere(t *testing.T) {
+	app := test.NewTempApp(t)
+	w := newStatusWindow(app)
+	var took []string
+	w.take = func(s string) { took = append(took, s) }
+	up := status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached", ":11=attached")
+	w.update(elsewhereAt(up, 1, "sofa"), nil, nil)
+	test.Tap(button(t, w.win, "Bring here"))
+	if !slices.Equal(took, []string{":11"}) {
+		t.Errorf("Bring here took %q, want :11", took)
+	}
+	w.update(up, nil, nil)
+	n := 0
+	walk(w.win.Content(), func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Bring here" {
+			n++
+		}
+	})
+	if n != 0 {
+		t.Errorf("%d Bring here buttons with every session here", n)
+	}
 }

@@ -27,6 +27,9 @@ type statusWindow struct {
 	sessions *fyne.Container // a grid: a header row, then a row per session
 	log      *widget.Label
 	logBox   *container.Scroll
+	// take brings a session here (the "Bring here" of an elsewhere
+	// session's row); nil: no button.
+	take func(session string)
 }
 
 func newStatusWindow(app fyne.App) *statusWindow {
@@ -68,10 +71,16 @@ func (w *statusWindow) update(st agent.Status, err error, lines []string) {
 	for _, h := range sessionHeader {
 		objs = append(objs, widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
-	for _, row := range rows {
-		for _, c := range row {
+	for i, row := range rows {
+		for j, c := range row {
 			l := widget.NewLabel(c)
 			l.Truncation = fyne.TextTruncateEllipsis
+			s := st.Sessions[i]
+			if j == len(row)-1 && s.State == sessions.StateElsewhere && w.take != nil {
+				name := s.Name
+				objs = append(objs, container.NewBorder(nil, nil, nil, widget.NewButton("Bring here", func() { w.take(name) }), l))
+				continue
+			}
 			objs = append(objs, l)
 		}
 	}
@@ -154,7 +163,7 @@ func SessionRows(st agent.Status) [][]string {
 		state, last := s.State, firstLine(s.LastError)
 		if s.State == sessions.StateElsewhere {
 			state = "elsewhere: at " + s.HeldBy
-			last = "since " + s.Since.Format("15:04:05") + "; bring here from the tray menu"
+			last = "since " + s.Since.Format("15:04:05")
 		}
 		rows = append(rows, []string{
 			s.Name, state, strconv.Itoa(s.Restarts),

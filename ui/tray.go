@@ -320,6 +320,7 @@ func (t *Tray) quit() {
 func (t *Tray) showStatus() {
 	if t.win == nil {
 		t.win = newStatusWindow(t.o.App)
+		t.win.take = t.take
 		if t.desk != nil {
 			t.win.win.SetCloseIntercept(t.win.win.Hide)
 		} else {
