@@ -50,7 +50,7 @@ func benchHandoff(w *strings.Builder, perch string, runs int) error {
 	fmt.Fprintf(w, "%d xpra displays running xeyes; two agents (`location` desk and sofa, two Xvfb); from `perch take`\n"+
 		"(the CLI process included), or from a key press injected with xdotool at the idle location under\n"+
 		"`follow = \"activity\"` (follow_after %s), until the %d windows are mapped at the new location and gone\n"+
-		"from the old; %d moves each, alternating the direction. The manual way (the anchor): at the new\n"+
+		"from the old; %d moves of each kind, alternating the direction. The manual way (the anchor): at the new\n"+
 		"place, `ssh -Y server 'xpra attach :N & ... wait'`; one xpra client start is the same for one display.\n\n",
 		n, h.after, n, runs)
 	fmt.Fprintf(w, "| | perch take | follow (key press) | manual (%d × xpra attach) | one xpra client start | ratio manual/take | ratio manual/follow |\n|---|---|---|---|---|---|---|\n", n)
@@ -156,7 +156,7 @@ func (h *handoff) perchRuns(runs int) (take, follow stats, err error) {
 	}{{desk, deskSock}, {h.sofa, sofaSock}}
 	// The sessions are at the sofa: take to the desk, follow to the sofa,
 	// take to the sofa... each move from where the last one left them.
-	for i := range 2 * runs {
+	for i := 0; len(take.samples) < runs || len(follow.samples) < runs; i++ {
 		to, from := places[i%2], places[(i+1)%2]
 		if i%4 < 2 {
 			start := time.Now()
