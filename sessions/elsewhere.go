@@ -93,18 +93,20 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 	s.l.mu.Lock()
 	take, minAge := s.take, s.takeMinAge
 	s.l.mu.Unlock()
-	snap, err := conn.claims.request(ctx, "tick")
-	if err != nil {
-		return true, ctx.Err() == nil // the link is going: runOnce sees it
-	}
-	c, live := snap.holder(d)
-	other := live && c.Agent != conn.claims.id
-	young := other && minAge > 0 && time.Duration(snap.Now-c.At)*time.Second < minAge
-	if other && (!take || young) {
-		s.l.mu.Lock()
-		s.take = false
-		s.l.mu.Unlock()
-		return false, s.elsewhere(ctx, conn, d, c.Location)
+	if !take || minAge > 0 { // a plain take needs no look first
+		snap, err := conn.claims.request(ctx, "tick")
+		if err != nil {
+			return true, ctx.Err() == nil // the link is going: runOnce sees it
+		}
+		c, live := snap.holder(d)
+		other := live && c.Agent != conn.claims.id
+		young := other && minAge > 0 && time.Duration(snap.Now-c.At)*time.Second < minAge
+		if other && (!take || young) {
+			s.l.mu.Lock()
+			s.take = false
+			s.l.mu.Unlock()
+			return false, s.elsewhere(ctx, conn, d, c.Location)
+		}
 	}
 	if _, err := conn.claims.request(ctx, "take "+strconv.Itoa(d)); err != nil {
 		return true, ctx.Err() == nil
