@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions"
 )
 

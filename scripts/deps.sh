@@ -19,6 +19,10 @@ packages=(
   xdotool
   # Fyne (cgo, GLFW) for perch-tray
   gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # the completion tests run bash with bash-completion, as a user has it
+  bash-completion
+  # the Wayland test: a headless Weston with XWayland
+  weston xwayland
   # benchmarks
   hyperfine
 )

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // handoff is the bed of the locations comparison: the remote bed's display
