@@ -177,7 +177,7 @@ func usageCases() []cliCase {
 		{"layout apply without profile", []string{"layout", "apply", "--config", "@"}, nil, 2, "layout apply needs one PROFILE"},
 		{"layout apply with two profiles", []string{"layout", "apply", "desk", "one", "--config", "@"}, nil, 2, "layout apply needs one PROFILE"},
 		{"layout save without name", []string{"layout", "save", "--config", "@"}, nil, 2, "layout save needs one NAME"},
-		{"resolve without target", []string{"resolve", "--config", "@"}, nil, 2, "resolve needs one TARGET: a server name or [user@]host[:port]"},
+		{"resolve without target", []string{"resolve", "--config", "@"}, nil, 2, "resolve needs one TARGET: a server name, or a host as ssh takes it"},
 		{"up with two profiles", []string{"up", "desk", "one", "--config", "@", "--socket", "@SOCK"}, nil, 2, "up takes at most one PROFILE (or auto)"},
 		{"up with a bad log format", []string{"up", "desk", "--log-format", "xml", "--config", "@", "--socket", "@SOCK"}, nil, 2, `--log-format "xml": want text or json`},
 		{"up without profile or default", []string{"up", "--config", "@DIR/nodefault.toml", "--socket", "@SOCK"}, nil, 2,

@@ -23,7 +23,7 @@ func newResolveCmd(e *env) *cobra.Command {
 known_hosts files, the host-key policy, the jump chain (each hop resolved)
 or proxy command, keepalive and connect timeout, as ssh_config and perch's
 configuration decide them. A refusal exits 2 naming the file and line.`,
-		Args: oneArg("resolve needs one TARGET: a server name or [user@]host[:port]"),
+		Args: oneArg("resolve needs one TARGET: a server name, or a host as ssh takes it"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.resolve(args[0], sshConfig, asJSON)
 		},

@@ -126,13 +126,7 @@ type handshakeResult struct {
 // dialOne makes one connection: to t, directly or from via.
 func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client, keys *keyCache, start time.Time) (*ssh.Client, Timings, error) {
 	var tm Timings
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = max(t.ConnectTimeout, 0)
-	}
-	if timeout == 0 {
-		timeout = DefaultDialTimeout
-	}
+	timeout := connectTimeout(t, o)
 	name, addr := t.String(), t.Addr()
 	hostKeyCB, algos, err := hostkey.HostKeys(t, o.Policy, ctxPrompt(ctx, o))
 	if err != nil {
@@ -204,6 +198,19 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 		return nil, tm, handshakeError(name, phase, hostKeyErr, !hostKeyAt.IsZero(), as, hs.err)
 	}
 	return ssh.NewClient(hs.conn, hs.chans, hs.reqs), tm, nil
+}
+
+// connectTimeout bounds a connection: Options.Timeout, else ssh_config's
+// ConnectTimeout, else DefaultDialTimeout.
+func connectTimeout(t *sshconf.Target, o Options) time.Duration {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = max(t.ConnectTimeout, 0)
+	}
+	if timeout == 0 {
+		timeout = DefaultDialTimeout
+	}
+	return timeout
 }
 
 // handshake runs the key exchange and authentication in a goroutine of
