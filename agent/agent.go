@@ -55,6 +55,13 @@ type Link interface {
 	// NetworkChanged: the machine's network changed; a link waiting to
 	// retry tries now.
 	NetworkChanged()
+	// SetClaims sets this location's name and how display sessions take
+	// their displays from other locations (sessions.Claims).
+	SetClaims(sessions.Claims)
+	// Take brings the named display sessions (all when none) here and
+	// returns those it asked; minAge > 0 leaves a display another location
+	// took less than minAge ago where it is.
+	Take(names []string, minAge time.Duration) []string
 }
 
 // LinkFactory makes the link to a configured server.
@@ -87,6 +94,7 @@ const (
 type Status struct {
 	PID       int                      `json:"pid"`
 	Config    string                   `json:"config"`
+	Location  string                   `json:"location"`
 	Profile   string                   `json:"profile"`
 	Mode      string                   `json:"mode"`
 	Since     time.Time                `json:"since"`
@@ -119,6 +127,7 @@ type Agent struct {
 	opts Options
 	log  *slog.Logger
 	reqs chan request
+	id   string // this agent's id in the claims on the server
 
 	mu       sync.Mutex // guards the fields below, read by Status
 	cfg      *config.Config
@@ -132,7 +141,8 @@ type Agent struct {
 	link     *linkRun
 	// disconnected: the user dropped the link of the running profile.
 	disconnected bool
-	layoutKept   bool // the running profile lists no outputs
+	follow       *followRun // the activity watch of follow = "activity"
+	layoutKept   bool       // the running profile lists no outputs
 
 	runCtx  context.Context
 	changes chan struct{}
@@ -167,7 +177,7 @@ func New(o Options) *Agent {
 		o.HookTimeout = 30 * time.Second
 	}
 	return &Agent{
-		opts: o, log: o.Log, cfg: o.Config,
+		opts: o, log: o.Log, cfg: o.Config, id: sessions.NewAgentID(),
 		reqs:    make(chan request),
 		changes: make(chan struct{}, 1),
 		stopped: make(chan struct{}),
@@ -206,7 +216,7 @@ func (a *Agent) notify() {
 func (a *Agent) Status() Status {
 	a.mu.Lock()
 	st := Status{
-		PID: os.Getpid(), Config: a.cfg.Path, Profile: a.profile, Since: a.since, LastError: a.lastErr,
+		PID: os.Getpid(), Config: a.cfg.Path, Location: a.cfg.Location, Profile: a.profile, Since: a.since, LastError: a.lastErr,
 		Mode: ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
 		Sessions: []sessions.SessionStatus{}, Forwards: []sessions.ForwardStatus{},
 		Disconnected: a.disconnected, LayoutKept: a.layoutKept,
@@ -263,7 +273,7 @@ func (a *Agent) Reconnect(ctx context.Context, session string) error {
 			a.mu.Lock()
 			a.disconnected = false
 			a.mu.Unlock()
-			return a.setLink(cfg, prof)
+			return a.setLink(cfg, prof, false) // a reconnect takes nothing back
 		}
 		if lr == nil {
 			return &UserError{"the profile has no server: nothing to reconnect"}
@@ -346,6 +356,7 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 	for {
 		select {
 		case <-ctx.Done():
+			a.stopFollow()
 			a.stopLink()
 			a.notify()
 			return nil
@@ -524,12 +535,13 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 	} else {
 		a.updateScreen()
 	}
-	if err := a.setLink(cfg, prof); err != nil {
+	if err := a.setLink(cfg, prof, true); err != nil {
 		err = fmt.Errorf("profile %s: %w", name, err)
 		a.setErr(err)
 		return err
 	}
 	a.setErr(nil)
+	a.setFollow(prof)
 	if hooks {
 		for _, h := range prof.After {
 			if err := a.hook(ctx, "after", h); err != nil {
@@ -600,8 +612,10 @@ func Forwards(p *config.Profile) []sessions.ForwardSpec {
 }
 
 // setLink keeps the link when the server is the same (changing only its
-// sessions and forwards), else replaces it.
-func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
+// sessions and forwards), else replaces it. take: display sessions that
+// start take their displays as the profile's take key says (a start or a
+// switch); otherwise only displays no live location holds (a reconnect).
+func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) error {
 	a.mu.Lock()
 	lr := a.link
 	a.mu.Unlock()
@@ -610,7 +624,9 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 		return nil
 	}
 	srv := cfg.Servers[prof.Server]
+	claims := sessions.Claims{Location: cfg.Location, AgentID: a.id, TakeAlways: take && prof.Take != config.TakeIfFree}
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
+		lr.link.SetClaims(claims)
 		lr.link.SetSessions(Specs(prof))
 		if err := lr.link.SetForwards(Forwards(prof)); err != nil {
 			return err
@@ -622,6 +638,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 	if err != nil {
 		return err
 	}
+	l.SetClaims(claims)
 	l.SetSessions(Specs(prof))
 	if err := l.SetForwards(Forwards(prof)); err != nil {
 		return err

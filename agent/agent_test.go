@@ -140,6 +140,10 @@ func (l *fakeLink) NetworkChanged() {
 	l.mu.Unlock()
 }
 func (l *fakeLink) RestartSession(name string) error { return nil }
+func (l *fakeLink) SetClaims(sessions.Claims)        {}
+func (l *fakeLink) Take(names []string, minAge time.Duration) []string {
+	return names
+}
 
 type linkLog struct {
 	mu    sync.Mutex

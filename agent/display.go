@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"time"
 
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -47,4 +48,9 @@ func (d *XDisplay) Apply(l xrandr.Layout) (*xrandr.Plan, error) {
 // Watch implements Display.
 func (d *XDisplay) Watch(ctx context.Context) (<-chan xrandr.Event, error) {
 	return xrandr.Watch(ctx, d.name)
+}
+
+// WatchActivity implements ActivityWatcher.
+func (d *XDisplay) WatchActivity(ctx context.Context, after time.Duration) (<-chan time.Time, error) {
+	return xrandr.WatchActivity(ctx, d.name, after)
 }

@@ -72,6 +72,15 @@ var parseCatalogue = []parseCase{
 		`c.toml:4: profile.a.output.rotation: unknown key "rotation" (did you mean "rotate"?)`},
 	{"unknown server key with hint", "[server.q]\nssh = \"h\"\nknownhosts = \"strict\"\n", 3, "server.q.knownhosts",
 		`c.toml:3: server.q.knownhosts: unknown key "knownhosts" (did you mean "known_hosts"?)`},
+	// Locations.
+	{"bad location", "location = \"the sofa\"\n" + oneOutput, 1, "location",
+		`c.toml:1: location: "the sofa" is not a location name: 1 to 64 letters, digits, '.', '_' or '-'`},
+	{"bad take", "[profile.a]\ntake = \"sometimes\"\n[[profile.a.output]]\nname = \"X\"\n", 2, "profile.a.take",
+		`c.toml:2: profile.a.take: "sometimes": want "always" (take the sessions from wherever they are) or "if-free" (only those no live location holds)`},
+	{"bad follow", "[profile.a]\nfollow = \"on\"\n[[profile.a.output]]\nname = \"X\"\n", 2, "profile.a.follow",
+		`c.toml:2: profile.a.follow: "on": want "activity" (input here takes the sessions) or "off"`},
+	{"bad follow_after", "[profile.a]\nfollow_after = \"30\"\n[[profile.a.output]]\nname = \"X\"\n", 2, "profile.a.follow_after",
+		`c.toml:2: profile.a.follow_after: "30" is not a positive duration such as "30s"`},
 	// Servers.
 	{"server without ssh", "[server.q]\nkeepalive = \"2s\"\n", 1, "server.q",
 		"c.toml:1: server.q: ssh is required: the server's [user@]host[:port]"},

@@ -92,6 +92,7 @@ const Auto = "auto"
 type Config struct {
 	Path     string
 	Default  string              // profile for `perch up` without argument; may be "auto"
+	Location string              // this place's name, as other locations see it; default the host name
 	Profiles map[string]*Profile // by name
 	Order    []string            // profile names in file order
 	Servers  map[string]*Server
@@ -109,7 +110,25 @@ type Profile struct {
 	Forwards []Forward
 	Before   []string
 	After    []string
+	// Take is what starting or switching to the profile does with
+	// sessions another location holds: TakeAlways or TakeIfFree.
+	Take string
+	// Follow is FollowActivity or FollowOff; FollowAfter is the idleness
+	// after which input here takes the sessions.
+	Follow      string
+	FollowAfter time.Duration
 }
+
+// Values of a profile's take and follow keys.
+const (
+	TakeAlways     = "always"
+	TakeIfFree     = "if-free"
+	FollowActivity = "activity"
+	FollowOff      = "off"
+)
+
+// DefaultFollowAfter is follow_after when the profile does not say.
+const DefaultFollowAfter = 30 * time.Second
 
 // Output is one output of a profile, as written.
 type Output struct {
@@ -178,20 +197,24 @@ func Load(path string) (*Config, error) {
 }
 
 type rawConfig struct {
-	Default string                `toml:"default"`
-	Profile map[string]rawProfile `toml:"profile"`
-	Server  map[string]rawServer  `toml:"server"`
+	Default  string                `toml:"default"`
+	Location string                `toml:"location"`
+	Profile  map[string]rawProfile `toml:"profile"`
+	Server   map[string]rawServer  `toml:"server"`
 }
 
 type rawProfile struct {
-	Match    []string     `toml:"match"`
-	Output   []rawOutput  `toml:"output"`
-	Server   string       `toml:"server"`
-	Displays []int        `toml:"displays"`
-	Session  []rawSession `toml:"session"`
-	Forward  []rawForward `toml:"forward"`
-	Before   []string     `toml:"before"`
-	After    []string     `toml:"after"`
+	Match       []string     `toml:"match"`
+	Output      []rawOutput  `toml:"output"`
+	Server      string       `toml:"server"`
+	Displays    []int        `toml:"displays"`
+	Session     []rawSession `toml:"session"`
+	Forward     []rawForward `toml:"forward"`
+	Before      []string     `toml:"before"`
+	After       []string     `toml:"after"`
+	Take        string       `toml:"take"`
+	Follow      string       `toml:"follow"`
+	FollowAfter string       `toml:"follow_after"`
 }
 
 type rawOutput struct {
@@ -296,7 +319,14 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 
-	c := &Config{Path: path, Default: raw.Default, Profiles: map[string]*Profile{}, Servers: map[string]*Server{}}
+	c := &Config{Path: path, Default: raw.Default, Location: raw.Location, Profiles: map[string]*Profile{}, Servers: map[string]*Server{}}
+	if md.IsDefined("location") {
+		if !validLocation(raw.Location) {
+			return nil, errAt("location", "%q is not a location name: 1 to 64 letters, digits, '.', '_' or '-'", raw.Location)
+		}
+	} else {
+		c.Location = DefaultLocation()
+	}
 
 	for _, name := range sortedKeys(raw.Server) {
 		rs := raw.Server[name]
@@ -341,6 +371,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		p := &Profile{
 			Name: name, Line: ix.line(key), Match: rp.Match, Server: rp.Server,
 			Displays: rp.Displays, Before: rp.Before, After: rp.After,
+		}
+		if err := p.parseLocations(rp, key, errAt); err != nil {
+			return nil, err
 		}
 		listed := map[string]bool{}
 		primaries := 0

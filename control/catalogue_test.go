@@ -103,7 +103,11 @@ func (k catLink) Reconnect() {
 	k.l.reconnects++
 	k.l.mu.Unlock()
 }
-func (k catLink) NetworkChanged() {}
+func (k catLink) NetworkChanged()           {}
+func (k catLink) SetClaims(sessions.Claims) {}
+func (k catLink) Take(names []string, minAge time.Duration) []string {
+	return names
+}
 func (k catLink) RestartSession(name string) error {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()
@@ -305,7 +309,7 @@ func rewriteConfig(text string) func(t *testing.T, ca *catAgent) {
 }
 
 // servedList is what an unknown request's answer says the socket serves.
-const servedList = "GET /v1/status, GET /v1/events, POST /v1/switch, POST /v1/reconnect, POST /v1/disconnect, POST /v1/reload, POST /v1/down"
+const servedList = "GET /v1/status, GET /v1/events, POST /v1/switch, POST /v1/reconnect, POST /v1/take, POST /v1/disconnect, POST /v1/reload, POST /v1/down"
 
 // TestCatalogueRequests: the agent runs desk (a server, session :10).
 func TestCatalogueRequests(t *testing.T) {
@@ -341,6 +345,10 @@ func TestCatalogueRequests(t *testing.T) {
 			want: `POST /v1/reconnect: bad request body (json: unknown field "sesion"); want {"session":"NAME"}, or {} for the link`},
 		{name: "reconnect: unknown session", method: "POST", path: "/v1/reconnect", body: `{"session":"nope"}`, status: 400, invalid: true,
 			want: `no session "nope"`},
+		{name: "take: unknown session", method: "POST", path: "/v1/take", body: `{"sessions":[":10",":99"]}`, status: 400, invalid: true,
+			want: `no display session ":99" in profile desk (display sessions: :10)`},
+		{name: "take: unknown field", method: "POST", path: "/v1/take", body: `{"session":":10"}`, status: 400, invalid: true,
+			want: `POST /v1/take: bad request body (json: unknown field "session"); want {"sessions":[":10",...]}, or {} for all`},
 		{name: "reload: broken file", method: "POST", path: "/v1/reload", setup: rewriteConfig(catConfig + "[profile.x\n"),
 			status: 400, invalid: true,
 			want: "reload: @:32: expected '.' or ']' to end table name, but got '\\n' instead; still running profile desk"},
@@ -361,6 +369,8 @@ func TestCatalogueRequestsWithoutLink(t *testing.T) {
 			want: "the profile has no server: nothing to reconnect"},
 		{name: "disconnect without a server", method: "POST", path: "/v1/disconnect", status: 400, invalid: true,
 			want: "not connected: the profile has no server"},
+		{name: "take without a server", method: "POST", path: "/v1/take", body: `{}`, status: 400, invalid: true,
+			want: `profile local is not connected to a server: no sessions to take`},
 	})
 	runRequestCases(t, "desk", func(t *testing.T, ca *catAgent) {
 		if _, err := (&Client{Path: ca.sock}).Disconnect(context.Background()); err != nil {

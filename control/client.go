@@ -131,6 +131,11 @@ func (c *Client) Reconnect(ctx context.Context, session string) (agent.Status, e
 	return c.call(ctx, http.MethodPost, "/v1/reconnect", map[string]string{"session": session})
 }
 
+// Take brings display sessions here (all when none is named).
+func (c *Client) Take(ctx context.Context, sessions []string) (agent.Status, error) {
+	return c.call(ctx, http.MethodPost, "/v1/take", map[string][]string{"sessions": sessions})
+}
+
 // Reload makes the agent re-read its configuration.
 func (c *Client) Reload(ctx context.Context) (agent.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/reload", nil)

@@ -43,6 +43,8 @@ type API interface {
 	Reconnect(ctx context.Context, session string) error
 	Reload(ctx context.Context) error
 	Disconnect(ctx context.Context) error
+	// Take brings display sessions here (all when none is named).
+	Take(ctx context.Context, sessions []string) error
 }
 
 // HeldError says another agent holds the socket.
@@ -235,6 +237,20 @@ func Handler(api API, down func()) http.Handler {
 			return
 		}
 		if err := api.Reconnect(r.Context(), req.Session); err != nil {
+			writeErr(w, err)
+			return
+		}
+		ok(w)
+	})
+	handle("POST /v1/take", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Sessions []string `json:"sessions"`
+		}
+		if err := decode(r, &req, `{"sessions":[":10",...]}, or {} for all`); err != nil {
+			writeErr(w, err)
+			return
+		}
+		if err := api.Take(r.Context(), req.Sessions); err != nil {
 			writeErr(w, err)
 			return
 		}

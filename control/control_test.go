@@ -32,6 +32,7 @@ func (f *fakeAPI) Switch(ctx context.Context, p string) error {
 func (f *fakeAPI) Reconnect(ctx context.Context, s string) error { return nil }
 func (f *fakeAPI) Reload(ctx context.Context) error              { return io.ErrUnexpectedEOF }
 func (f *fakeAPI) Disconnect(ctx context.Context) error          { return nil }
+func (f *fakeAPI) Take(ctx context.Context, s []string) error    { return nil }
 
 func serve(t *testing.T, path string) (cancel func(), api *fakeAPI) {
 	t.Helper()
@@ -172,7 +173,7 @@ func TestRoutesServed(t *testing.T) {
 	_, list, _ := strings.Cut(rec.Body.String(), "this agent serves ")
 	list, _, _ = strings.Cut(list, ")")
 	routes := strings.Split(list, ", ")
-	if len(routes) != 7 {
+	if len(routes) != 8 {
 		t.Fatalf("the answer to an unknown request lists %q", routes)
 	}
 	for _, route := range routes {

@@ -41,6 +41,7 @@ func (a *fuzzAPI) Switch(_ context.Context, p string) error {
 func (a *fuzzAPI) Reconnect(_ context.Context, s string) error { a.reconnected = &s; return nil }
 func (a *fuzzAPI) Reload(context.Context) error                { a.reloaded = true; return errors.New("boom") }
 func (a *fuzzAPI) Disconnect(context.Context) error            { return nil }
+func (a *fuzzAPI) Take(context.Context, []string) error        { return nil }
 
 func FuzzHandler(f *testing.F) {
 	f.Add("POST", "/v1/switch", []byte(`{"profile":"desk"}`))

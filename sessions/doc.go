@@ -11,4 +11,8 @@
 // first X11 connection through perch, recognised by the fake cookie sent
 // in that session's x11-req. Status returns a copy of the whole state for
 // the front ends; Changes signals when it moves.
+//
+// Display sessions share their displays with other locations through
+// claims on the server (see Claims): a session whose display another live
+// location took is "elsewhere", not failed, until Take brings it back.
 package sessions

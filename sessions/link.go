@@ -60,6 +60,7 @@ type Options struct {
 type liveConn struct {
 	client *ssh.Client
 	x11    *x11fwd.Forwarder
+	claims *claimWatch   // nil when claims are off or the watcher could not start
 	dead   chan struct{} // closed once the connection is gone
 	upAt   time.Time
 }
@@ -100,6 +101,8 @@ type Link struct {
 	// forwarding: sshd runs xauth for each, and concurrent xauth runs on
 	// one ~/.Xauthority collide on its lock and sleep 2 s.
 	startGate chan struct{}
+	// claims (under mu): see Claims; off while Location is "".
+	claims Claims
 }
 
 // New makes a link; nothing happens until Run.
@@ -314,6 +317,9 @@ func (l *Link) RestartSession(name string) error {
 	defer l.mu.Unlock()
 	for _, s := range l.sessions {
 		if s.spec.Name == name {
+			if s.status.State == StateElsewhere {
+				s.take, s.takeMinAge = true, 0 // restarting it here takes it
+			}
 			select {
 			case s.kick <- struct{}{}:
 			default:
@@ -525,6 +531,7 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 			return nil, err
 		}
 	}
+	l.startClaims(conn)
 	l.log.Info("connected", "address", l.opts.Target.Addr(), "tcp", tm.TCP, "handshake", tm.Handshake, "auth", tm.Auth, "total", tm.Total)
 	l.mu.Lock()
 	l.conn = conn
@@ -597,6 +604,9 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 				}()
 			}
 			dead.Reset(max(limit-silence(), time.Millisecond))
+			if conn.claims != nil {
+				go conn.claims.tick(interval)
+			}
 		case <-dead.C:
 			if s := silence(); s >= limit {
 				return fmt.Errorf("no answer from the server for %s (keepalive every %s, %d missed)",
@@ -653,6 +663,9 @@ func (l *Link) stop(conn *liveConn) {
 	case <-done:
 	case <-time.After(l.opts.StopTimeout + 2*time.Second):
 		l.log.Warn("sessions did not stop in time; closing the connection")
+	}
+	if conn.claims != nil {
+		conn.claims.free(time.Second)
 	}
 	l.drop(conn, errStop)
 	<-done

@@ -22,6 +22,9 @@ type session struct {
 	spec   Spec
 	status SessionStatus
 	kick   chan struct{}
+	// drop ends a run at once, without waiting for the command: its
+	// display was taken by another location and is being taken back.
+	drop   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -29,6 +32,11 @@ type session struct {
 	execAt     time.Time
 	attachedAt time.Time
 	openGate   func()
+
+	// take (under l.mu): the next start takes the display from wherever
+	// it is, unless another location took it less than takeMinAge ago.
+	take       bool
+	takeMinAge time.Duration
 }
 
 // errOpen is a session channel that could not be opened.
@@ -38,9 +46,10 @@ var errOpen = errors.New("open a session channel")
 // gate: long enough for sshd's xauth to finish.
 const gateHold = 80 * time.Millisecond
 
+// newSession is called with l.mu held.
 func newSession(l *Link, sp Spec) *session {
 	return &session{
-		l: l, spec: sp, kick: make(chan struct{}, 1), done: make(chan struct{}),
+		l: l, spec: sp, kick: make(chan struct{}, 1), drop: make(chan struct{}, 1), done: make(chan struct{}), take: l.claims.TakeAlways,
 		status: SessionStatus{Name: sp.Name, Command: sp.Command, State: StateStarting, Since: time.Now()},
 	}
 }
@@ -52,6 +61,7 @@ func (s *session) set(state string, lastErr string) {
 		s.status.Since = time.Now()
 	}
 	s.status.State = state
+	s.status.HeldBy = ""
 	if lastErr != "" {
 		s.status.LastError = lastErr
 	}
@@ -69,6 +79,11 @@ func (s *session) run(ctx context.Context) {
 		if conn == nil {
 			return
 		}
+		if attach, ok := s.claimHere(ctx, conn); !ok {
+			return
+		} else if !attach {
+			continue // it was elsewhere, and is asked back
+		}
 		attached, linkLost, err := s.runOnce(ctx, conn)
 		if ctx.Err() != nil {
 			return
@@ -84,6 +99,14 @@ func (s *session) run(ctx context.Context) {
 			case <-time.After(2 * time.Second):
 			case <-ctx.Done():
 				return
+			}
+		}
+		if !linkLost {
+			// Displaced by another location is not a failure.
+			if moved, ok := s.displaced(ctx, conn); !ok {
+				return
+			} else if moved {
+				continue
 			}
 		}
 		s.l.mu.Lock()
@@ -130,6 +153,10 @@ func (s *session) onX11() {
 // whether it ended because the link was lost, and why it ended.
 func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
 	s.set(StateStarting, "")
+	select {
+	case <-s.drop: // meant for a run that has ended
+	default:
+	}
 	// One session starts at a time (see Link.startGate); the gate opens
 	// gateHold after the command started (sshd's xauth takes a few ms), or
 	// as soon as its first X11 connection proves xauth is done.
@@ -217,6 +244,9 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	case <-s.kick:
 		ended()
 		return 0, false, errors.New("restart requested")
+	case <-s.drop:
+		sess.Close()
+		return 0, false, errors.New("its display is being taken back")
 	case <-conn.dead:
 		sess.Close()
 		select {

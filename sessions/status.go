@@ -20,7 +20,9 @@ const (
 	StateAttached = "attached" // it opened its first X11 connection through perch
 	StateBackoff  = "backoff"  // waiting before the restart
 	StateFailed   = "failed"   // cannot start (the link failed for good)
-	StateStopped  = "stopped"
+	// StateElsewhere: another location took the display (see Claims).
+	StateElsewhere = "elsewhere"
+	StateStopped   = "stopped"
 )
 
 // Duration marshals as milliseconds in JSON.
@@ -76,6 +78,7 @@ type SessionStatus struct {
 	State     string         `json:"state"`
 	Since     time.Time      `json:"since"`
 	Restarts  int            `json:"restarts"`
+	HeldBy    string         `json:"held_by,omitempty"` // the location holding an elsewhere session
 	LastError string         `json:"last_error,omitempty"`
 	Timings   SessionTimings `json:"timings"`
 }

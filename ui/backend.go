@@ -31,6 +31,12 @@ type Disconnecter interface {
 	Disconnect(ctx context.Context) error
 }
 
+// Taker is a Backend that can bring sessions here from another location
+// (all of them when none is named).
+type Taker interface {
+	Take(ctx context.Context, sessions []string) error
+}
+
 // AgentBackend is an agent running in this process. Run it with Run.
 type AgentBackend struct {
 	a       *agent.Agent
@@ -98,6 +104,11 @@ func (b *AgentBackend) Reload(ctx context.Context) error { return b.a.Reload(ctx
 
 // Disconnect implements Disconnecter.
 func (b *AgentBackend) Disconnect(ctx context.Context) error { return b.a.Disconnect(ctx) }
+
+// Take implements Taker.
+func (b *AgentBackend) Take(ctx context.Context, sessions []string) error {
+	return b.a.Take(ctx, sessions)
+}
 
 // Changes signals the agent's changes, and its end.
 func (b *AgentBackend) Changes() <-chan struct{} { return b.changes }
@@ -198,6 +209,11 @@ func (b *ClientBackend) Reload(ctx context.Context) error {
 // Disconnect implements Disconnecter.
 func (b *ClientBackend) Disconnect(ctx context.Context) error {
 	return b.answer(b.c.Disconnect(ctx))
+}
+
+// Take implements Taker.
+func (b *ClientBackend) Take(ctx context.Context, sessions []string) error {
+	return b.answer(b.c.Take(ctx, sessions))
 }
 
 // Changes signals a status different from the last one seen.

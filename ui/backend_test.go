@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +68,10 @@ func (f *fakeAPI) Reconnect(_ context.Context, s string) error {
 
 func (f *fakeAPI) Reload(context.Context) error     { f.record("reload"); return nil }
 func (f *fakeAPI) Disconnect(context.Context) error { f.record("disconnect"); return nil }
+func (f *fakeAPI) Take(_ context.Context, s []string) error {
+	f.record("take " + strings.Join(s, ","))
+	return nil
+}
 
 // serve starts a control socket for api in a temporary directory.
 func serve(t *testing.T, api control.API) string {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/sessions"
@@ -66,9 +67,18 @@ func Transitions(prev *agent.Status, cur agent.Status) []Event {
 	for _, s := range prev.Sessions {
 		before[s.Name] = s
 	}
+	moved := map[string][]string{} // location: sessions that left for it
+	var places []string
 	for _, s := range cur.Sessions {
 		p, ok := before[s.Name]
 		if !ok || p.State == s.State {
+			continue
+		}
+		if s.State == sessions.StateElsewhere {
+			if moved[s.HeldBy] == nil {
+				places = append(places, s.HeldBy)
+			}
+			moved[s.HeldBy] = append(moved[s.HeldBy], s.Name)
 			continue
 		}
 		failed := s.State == sessions.StateFailed ||
@@ -78,6 +88,9 @@ func Transitions(prev *agent.Status, cur agent.Status) []Event {
 			continue
 		}
 		add(false, "Session "+s.Name, s.State)
+	}
+	for _, place := range places {
+		add(true, "Your sessions moved to "+place, strings.Join(moved[place], ", ")+" (Bring here takes them back)")
 	}
 	return evs
 }

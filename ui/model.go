@@ -45,6 +45,7 @@ const (
 	ActApply                 // apply the current profile's layout again
 	ActStatus                // open the status window
 	ActQuit                  // quit the tray
+	ActTake                  // bring the session Arg here ("": all of them)
 )
 
 // Action is a menu item's action and its argument.
@@ -120,8 +121,17 @@ func Present(st agent.Status, err error, caps Caps) Model {
 		default:
 			add(Item{Label: "Reconnect", Action: Action{Kind: ActConnect}})
 		}
+		elsewhere := false
 		for _, s := range st.Sessions {
+			if s.State == sessions.StateElsewhere {
+				elsewhere = true
+				add(Item{Label: SessionLabel(s), Action: Action{Kind: ActTake, Arg: s.Name}})
+				continue
+			}
 			add(Item{Label: SessionLabel(s), Action: Action{Kind: ActRestart, Arg: s.Name}})
+		}
+		if elsewhere {
+			add(Item{Label: "Bring here", Action: Action{Kind: ActTake}})
 		}
 		sep()
 	}
@@ -142,7 +152,8 @@ func Icon(st agent.Status) IconState {
 		return IconConnecting
 	case sessions.LinkUp:
 		for _, s := range st.Sessions {
-			if s.State != sessions.StateAttached {
+			// Elsewhere is where the person put it: nothing is wrong.
+			if s.State != sessions.StateAttached && s.State != sessions.StateElsewhere {
 				return IconDegraded
 			}
 		}
@@ -202,9 +213,13 @@ func Title(st agent.Status) string {
 	return t
 }
 
-// SessionLabel is a session's menu item: its name, state and restarts.
+// SessionLabel is a session's menu item: its name, state (or where it is)
+// and restarts.
 func SessionLabel(s sessions.SessionStatus) string {
 	l := fmt.Sprintf("%s: %s", s.Name, s.State)
+	if s.State == sessions.StateElsewhere {
+		l = fmt.Sprintf("%s: at %s (click: bring here)", s.Name, s.HeldBy)
+	}
 	switch {
 	case s.Restarts == 1:
 		l += ", 1 restart"

@@ -120,8 +120,11 @@ func (w *statusWindow) actionButtons(s sessions.SessionStatus) fyne.CanvasObject
 }
 
 // SessionActions are the buttons of a session's row in the status window,
-// as menu items: Restart (and, with locations, "Bring here").
+// as menu items: "Bring here" for a session held elsewhere, else Restart.
 func SessionActions(s sessions.SessionStatus) []Item {
+	if s.State == sessions.StateElsewhere {
+		return []Item{{Label: "Bring here", Action: Action{Kind: ActTake, Arg: s.Name}}}
+	}
 	return []Item{{Label: "Restart", Action: Action{Kind: ActRestart, Arg: s.Name}}}
 }
 
@@ -198,9 +201,14 @@ var sessionHeader = []string{"Session", "State", "Restarts", "Start", "First X11
 func SessionRows(st agent.Status) [][]string {
 	rows := make([][]string, 0, len(st.Sessions))
 	for _, s := range st.Sessions {
+		state, last := s.State, firstLine(s.LastError)
+		if s.State == sessions.StateElsewhere {
+			state = "elsewhere: at " + s.HeldBy
+			last = "since " + s.Since.Format("15:04:05")
+		}
 		rows = append(rows, []string{
-			s.Name, s.State, strconv.Itoa(s.Restarts),
-			Millis(s.Timings.Start), Millis(s.Timings.FirstX11), firstLine(s.LastError),
+			s.Name, state, strconv.Itoa(s.Restarts),
+			Millis(s.Timings.Start), Millis(s.Timings.FirstX11), last,
 		})
 	}
 	return rows

@@ -268,6 +268,8 @@ func (t *Tray) do(a Action) {
 		}
 	case ActRestart:
 		t.run("restart "+a.Arg, func(ctx context.Context) error { return b.Reconnect(ctx, a.Arg) })
+	case ActTake:
+		t.take(a.Arg)
 	case ActApply:
 		target := ""
 		if t.last != nil {
@@ -343,4 +345,18 @@ func (t *Tray) StatusWindow() fyne.Window {
 		return nil
 	}
 	return t.win.win
+}
+
+// take brings a session (or all, "") here, when the back end can.
+func (t *Tray) take(name string) {
+	tk, ok := t.o.Backend.(Taker)
+	if !ok {
+		return
+	}
+	var names []string
+	what := "bring every session here"
+	if name != "" {
+		names, what = []string{name}, "bring "+name+" here"
+	}
+	t.run(what, func(ctx context.Context) error { return tk.Take(ctx, names) })
 }

@@ -39,6 +39,7 @@ var commands = []func(*env) *cobra.Command{
 	newStatusCmd,
 	newSwitchCmd,
 	newReconnectCmd,
+	newTakeCmd,
 	newDisconnectCmd,
 	newReloadCmd,
 	newDownCmd,

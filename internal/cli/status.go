@@ -74,6 +74,7 @@ func ms(d sessions.Duration) string {
 // printStatus is the status for people.
 func printStatus(w io.Writer, st agent.Status) {
 	fmt.Fprintf(w, "profile   %s (%s), since %s; agent pid %d, config %s\n", st.Profile, st.Mode, st.Since.Format("15:04:05"), st.PID, st.Config)
+	fmt.Fprintf(w, "location  %s\n", st.Location)
 	if st.LastError != "" {
 		fmt.Fprintf(w, "error     %s\n", st.LastError)
 	}
@@ -102,7 +103,11 @@ func printStatus(w io.Writer, st agent.Status) {
 	}
 	fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %s\n", "SESSION", "STATE", "RESTARTS", "FIRST-X11", "LAST ERROR")
 	for _, s := range st.Sessions {
-		fmt.Fprintf(w, "%-10s %-9s %-8d %-10s %s\n", s.Name, s.State, s.Restarts, ms(s.Timings.FirstX11), s.LastError)
+		last := s.LastError
+		if s.State == sessions.StateElsewhere {
+			last = fmt.Sprintf("at %s since %s (perch take brings it here)", s.HeldBy, s.Since.Format("15:04:05"))
+		}
+		fmt.Fprintf(w, "%-10s %-9s %-8d %-10s %s\n", s.Name, s.State, s.Restarts, ms(s.Timings.FirstX11), last)
 	}
 	for _, f := range st.Forwards {
 		fmt.Fprintf(w, "forward   %s → %s: %d open, %d in all %s\n", f.Listen, f.To, f.Active, f.Total, f.LastError)

@@ -23,7 +23,7 @@ func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
 	rn := flag.Int("remote-runs", 7, "runs of each side per cold start and recovery comparison")
 	xn := flag.Int("x11-runs", 8, "runs of each side per X11 tunnel test")
-	only := flag.String("only", "", "run only this comparison: layout, cli, x11, cold, recovery, idle, tray")
+	only := flag.String("only", "", "run only this comparison: layout, cli, x11, cold, recovery, idle, tray, handoff")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
@@ -108,6 +108,11 @@ func run(n, rn, xn int, only, out, perch string) error {
 			if err := benchTray(&report, b); err != nil {
 				return fmt.Errorf("tray: %w", err)
 			}
+		}
+	}
+	if only == "" || only == "handoff" {
+		if err := benchHandoff(&report, perchAbs, rn); err != nil {
+			return fmt.Errorf("handoff: %w", err)
 		}
 	}
 	fmt.Fprintf(&report, "## Notes\n\n"+

@@ -1,0 +1,288 @@
+package sessions
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Claims say which location holds which xpra display, so that several
+// agents (a desk, a sofa) share the displays without fighting: xpra gives
+// a display to its newest client, and the client it displaced only says
+// "Connection lost". Each display has one small file on the server,
+// claims/N under ${XDG_STATE_HOME:-~/.local/state}/perch, naming the agent
+// and location that last took it; each agent renews agents/ID at every
+// keepalive. A claim counts only while its agent's lease runs: the agent
+// that was killed or cut off frees its displays once its lease is over.
+//
+// One long-running `sh` per connection (the claim watcher) does the file
+// work: it reads one command a line from its stdin and answers each with
+// a snapshot of every claim and lease, read with the server's own clock.
+type Claims struct {
+	Location string // this place's name: letters, digits, '.', '_', '-'
+	AgentID  string // this agent; "" makes one up
+	// TakeAlways: a display session that starts takes its display from
+	// wherever it is (as xpra does); otherwise only a display that no live
+	// location holds is attached, and the others are "elsewhere".
+	TakeAlways bool
+}
+
+// NewAgentID makes a random agent id.
+func NewAgentID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// claim is one display's claim file.
+type claim struct {
+	Agent    string
+	At       int64 // server time of the take, in seconds
+	Location string
+}
+
+// lease is one agent's lease file.
+type lease struct {
+	Renewed, Lease int64 // server seconds
+	Location       string
+}
+
+// claimSnap is what the watcher printed after one command.
+type claimSnap struct {
+	Seq    int
+	Now    int64
+	Claims map[int]claim
+	Agents map[string]lease
+}
+
+// holder returns the live claim on display d, if any.
+func (s *claimSnap) holder(d int) (claim, bool) {
+	c, ok := s.Claims[d]
+	if !ok {
+		return claim{}, false
+	}
+	l, ok := s.Agents[c.Agent]
+	if !ok || s.Now-l.Renewed > l.Lease {
+		return c, false
+	}
+	return c, true
+}
+
+// claimScript is the watcher; @ID@, @LEASE@ and @LOC@ are replaced (they are
+// hex, digits and a location name: nothing to quote). Files are written to
+// a dot-name first and renamed, so readers never see half a claim.
+const claimScript = `d="${XDG_STATE_HOME:-$HOME/.local/state}/perch"
+mkdir -p "$d/claims" "$d/agents" || exit 1
+while read -r seq cmd arg; do
+  case $cmd in
+  take) case $arg in *[!0-9]*|'') ;; *)
+    printf '%s %s %s\n' @ID@ "$(date +%s)" @LOC@ >"$d/claims/.$arg.@ID@" && mv -f "$d/claims/.$arg.@ID@" "$d/claims/$arg";;
+    esac;;
+  free) rm -f "$d/agents/@ID@"; printf 'snap %s 0\nend\n' "$seq"; exit 0;;
+  esac
+  printf '%s @LEASE@ @LOC@\n' "$(date +%s)" >"$d/agents/.@ID@" && mv -f "$d/agents/.@ID@" "$d/agents/@ID@"
+  printf 'snap %s %s\n' "$seq" "$(date +%s)"
+  for f in "$d"/claims/*; do [ -f "$f" ] && printf 'claim %s %s\n' "${f##*/}" "$(head -n 1 "$f")"; done
+  for f in "$d"/agents/*; do [ -f "$f" ] && printf 'agent %s %s\n' "${f##*/}" "$(head -n 1 "$f")"; done
+  echo end
+done
+`
+
+// claimWatch is the watcher of one connection.
+type claimWatch struct {
+	id    string
+	reqMu sync.Mutex // one command at a time
+	seq   int
+	stdin io.WriteCloser
+	sess  *ssh.Session
+	dead  chan struct{} // closed when its output ended
+
+	mu      sync.Mutex
+	last    *claimSnap
+	updated chan struct{} // closed and replaced at every snapshot
+}
+
+// startClaims starts the watcher on client.
+func startClaims(client *ssh.Client, c Claims, lease time.Duration) (*claimWatch, error) {
+	sess, err := client.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("start the claim watcher: %w", err)
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	// sh, whatever the user's login shell is.
+	script := claimScriptFor(c, lease)
+	if err := sess.Start("sh -c '" + strings.ReplaceAll(script, "'", `'\''`) + "'"); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("start the claim watcher: %w", err)
+	}
+	w := newClaimWatch(c.AgentID, stdin, stdout)
+	w.sess = sess
+	return w, nil
+}
+
+// claimScriptFor is the watcher's script for c, with a lease of at least
+// lease (whole seconds, at least 2).
+func claimScriptFor(c Claims, lease time.Duration) string {
+	secs := int64((lease + time.Second - 1) / time.Second)
+	return strings.NewReplacer("@ID@", c.AgentID, "@LEASE@", strconv.FormatInt(max(secs, 2), 10), "@LOC@", c.Location).Replace(claimScript)
+}
+
+// newClaimWatch reads the watcher's answers from stdout.
+func newClaimWatch(id string, stdin io.WriteCloser, stdout io.Reader) *claimWatch {
+	w := &claimWatch{id: id, stdin: stdin, dead: make(chan struct{}), updated: make(chan struct{})}
+	go w.read(stdout)
+	return w
+}
+
+// read parses snapshots until the watcher's output ends.
+func (w *claimWatch) read(r io.Reader) {
+	defer close(w.dead)
+	sc := bufio.NewScanner(r)
+	var cur *claimSnap
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 3 && f[0] == "snap":
+			seq, _ := strconv.Atoi(f[1])
+			now, _ := strconv.ParseInt(f[2], 10, 64)
+			cur = &claimSnap{Seq: seq, Now: now, Claims: map[int]claim{}, Agents: map[string]lease{}}
+		case cur == nil:
+		case len(f) == 5 && f[0] == "claim":
+			d, err1 := strconv.Atoi(f[1])
+			at, err2 := strconv.ParseInt(f[3], 10, 64)
+			if err1 == nil && err2 == nil {
+				cur.Claims[d] = claim{Agent: f[2], At: at, Location: f[4]}
+			}
+		case len(f) == 5 && f[0] == "agent":
+			ren, err1 := strconv.ParseInt(f[2], 10, 64)
+			ls, err2 := strconv.ParseInt(f[3], 10, 64)
+			if err1 == nil && err2 == nil {
+				cur.Agents[f[1]] = lease{Renewed: ren, Lease: ls, Location: f[4]}
+			}
+		case len(f) == 1 && f[0] == "end":
+			w.mu.Lock()
+			w.last = cur
+			close(w.updated)
+			w.updated = make(chan struct{})
+			w.mu.Unlock()
+			cur = nil
+		}
+	}
+}
+
+// errClaimsGone: the watcher ended (the connection is going).
+var errClaimsGone = errors.New("the claim watcher ended")
+
+// request sends one command ("tick", "take N", "free") and returns the
+// snapshot that answers it.
+func (w *claimWatch) request(ctx context.Context, cmd string) (*claimSnap, error) {
+	w.reqMu.Lock()
+	defer w.reqMu.Unlock()
+	return w.requestLocked(ctx, cmd)
+}
+
+func (w *claimWatch) requestLocked(ctx context.Context, cmd string) (*claimSnap, error) {
+	w.seq++
+	seq := w.seq
+	if _, err := fmt.Fprintf(w.stdin, "%d %s\n", seq, cmd); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
+	for {
+		w.mu.Lock()
+		last, updated := w.last, w.updated
+		w.mu.Unlock()
+		if last != nil && last.Seq >= seq {
+			return last, nil
+		}
+		select {
+		case <-updated:
+		case <-w.dead:
+			return nil, errClaimsGone
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// watch returns a channel closed at the next snapshot, and the last one.
+func (w *claimWatch) watch() (<-chan struct{}, *claimSnap) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.updated, w.last
+}
+
+// tick renews the lease, unless a command is under way (which renews it).
+func (w *claimWatch) tick(timeout time.Duration) {
+	if !w.reqMu.TryLock() {
+		return
+	}
+	defer w.reqMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, _ = w.requestLocked(ctx, "tick")
+}
+
+// free gives the lease up (a clean stop): the claims of this agent no
+// longer count, and other locations may take its displays.
+func (w *claimWatch) free(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, _ = w.request(ctx, "free")
+	if w.sess != nil {
+		w.sess.Close()
+	}
+}
+
+// displayOf returns N for a display session ":N".
+func displayOf(sp Spec) (int, bool) {
+	if !strings.HasPrefix(sp.Name, ":") {
+		return 0, false
+	}
+	n, err := strconv.Atoi(sp.Name[1:])
+	return n, err == nil && n >= 0
+}
+
+// startClaims starts the claim watcher of a new connection when claims
+// are on, and reads the claims once (renewing the lease). Without a
+// watcher the display sessions attach as they would without claims.
+func (l *Link) startClaims(conn *liveConn) {
+	l.mu.Lock()
+	c := l.claims
+	l.mu.Unlock()
+	if c.Location == "" {
+		return
+	}
+	w, err := startClaims(conn.client, c, l.DeadAfter()+l.opts.Keepalive)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), l.DeadAfter())
+		_, err = w.request(ctx, "tick")
+		cancel()
+		if err != nil {
+			w.sess.Close()
+		}
+	}
+	if err != nil {
+		l.log.Warn("claims on the server do not work: displays are taken as xpra does", "err", err)
+		return
+	}
+	conn.claims = w
+}

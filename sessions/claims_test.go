@@ -1,0 +1,96 @@
+package sessions
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// localWatcher runs the claim watcher's script with the local sh (dash on
+// Debian: POSIX), as sshd would on the server, in a HOME of the test's.
+func localWatcher(t *testing.T, home string, c Claims) *claimWatch {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", claimScriptFor(c, 2*time.Second))
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	return newClaimWatch(c.AgentID, stdin, stdout)
+}
+
+func ask(t *testing.T, w *claimWatch, cmd string) *claimSnap {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := w.request(ctx, cmd)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return s
+}
+
+// TestClaimScript: the newest take holds a display; a freed lease does not
+// count; files land under the state directory, written whole.
+func TestClaimScript(t *testing.T) {
+	home := t.TempDir()
+	desk := localWatcher(t, home, Claims{Location: "desk", AgentID: "a1"})
+	sofa := localWatcher(t, home, Claims{Location: "sofa", AgentID: "b2"})
+
+	s := ask(t, desk, "take 10")
+	if c, live := s.holder(10); !live || c.Agent != "a1" || c.Location != "desk" {
+		t.Fatalf("after desk's take: %+v live %v (%+v)", c, live, s)
+	}
+	if _, live := s.holder(11); live {
+		t.Error("display 11 held without a claim")
+	}
+	ask(t, sofa, "take 10")
+	ask(t, sofa, "take ../x") // not a display number: nothing written
+	s = ask(t, desk, "tick")
+	if c, live := s.holder(10); !live || c.Agent != "b2" || c.Location != "sofa" {
+		t.Fatalf("after sofa's take the desk sees %+v live %v", c, live)
+	}
+	if len(s.Claims) != 1 {
+		t.Errorf("claims %+v, want only display 10", s.Claims)
+	}
+	ask(t, sofa, "free")
+	s = ask(t, desk, "tick")
+	if c, live := s.holder(10); live {
+		t.Errorf("the sofa freed its lease, yet %+v counts", c)
+	}
+	ents, err := os.ReadDir(filepath.Join(home, ".local/state/perch/claims"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != "10" {
+		t.Errorf("claim files %v, want just 10 (no temporary file left)", ents)
+	}
+}
+
+// TestLease: a claim counts while its agent renewed its lease within the
+// lease, by the server's clock.
+func TestLease(t *testing.T) {
+	s := &claimSnap{Now: 1000, Claims: map[int]claim{10: {Agent: "a", At: 990, Location: "desk"}, 11: {Agent: "gone", At: 990}},
+		Agents: map[string]lease{"a": {Renewed: 996, Lease: 4}}}
+	if _, live := s.holder(10); !live {
+		t.Error("renewed 4 s ago with a 4 s lease: should count")
+	}
+	s.Now = 1001
+	if _, live := s.holder(10); live {
+		t.Error("renewed 5 s ago with a 4 s lease: should not count")
+	}
+	if _, live := s.holder(11); live {
+		t.Error("a claim without a lease file counts")
+	}
+}

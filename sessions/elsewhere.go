@@ -1,0 +1,182 @@
+package sessions
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// This file is the display sessions' side of the claims (see Claims): a
+// session claims its display before its client starts, and when its
+// client ends it asks the claims whether another location took the
+// display; if so the session is "elsewhere" (not a failure: no restart, no
+// backoff, its restart count does not move) until Take brings it back. It
+// does not depend on how the session's client runs: only on the display
+// number and the claim watcher of the connection.
+
+// SetClaims turns the claims on (c.Location set) or off for the link's
+// display sessions; it applies from the next connection, and TakeAlways
+// to sessions that start from now on.
+func (l *Link) SetClaims(c Claims) {
+	if c.Location != "" && c.AgentID == "" {
+		c.AgentID = NewAgentID()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.claims = c
+}
+
+// Take brings display sessions here: those named (all display sessions
+// when names is empty) that are elsewhere, waiting to restart, or still
+// attached to a display another location has just taken (its client has
+// not ended yet) take their display now. With minAge > 0 (follow), a
+// display that another location took less than minAge ago stays there.
+// Sessions that are here are left alone. It returns the sessions asked.
+func (l *Link) Take(names []string, minAge time.Duration) []string {
+	l.mu.Lock()
+	conn := l.conn
+	l.mu.Unlock()
+	var snap *claimSnap
+	if conn != nil && conn.claims != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), l.DeadAfter())
+		snap, _ = conn.claims.request(ctx, "tick")
+		cancel()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var moved []string
+	for _, s := range l.sessions {
+		d, ok := displayOf(s.spec)
+		if !ok || (len(names) > 0 && !contains(names, s.spec.Name)) {
+			continue
+		}
+		wake := s.kick
+		switch s.status.State {
+		case StateElsewhere, StateBackoff, StateFailed:
+		default:
+			if snap == nil {
+				continue
+			}
+			if c, live := snap.holder(d); !live || c.Agent == conn.claims.id {
+				continue // here
+			}
+			wake = s.drop // its client was displaced: no need to wait for it
+		}
+		s.take, s.takeMinAge = true, minAge
+		moved = append(moved, s.spec.Name)
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	return moved
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// claimHere decides, on a live connection, whether the session may start
+// its client: it returns false once the session went elsewhere and came
+// back (the caller loops), true when the display is claimed for this agent
+// (or claims are off). ok is false when ctx ended.
+func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok bool) {
+	d, isDisplay := displayOf(s.spec)
+	if !isDisplay || conn.claims == nil {
+		return true, true
+	}
+	s.l.mu.Lock()
+	take, minAge := s.take, s.takeMinAge
+	s.l.mu.Unlock()
+	if !take || minAge > 0 { // a plain take needs no look first
+		snap, err := conn.claims.request(ctx, "tick")
+		if err != nil {
+			return true, ctx.Err() == nil // the link is going: runOnce sees it
+		}
+		c, live := snap.holder(d)
+		other := live && c.Agent != conn.claims.id
+		young := other && minAge > 0 && time.Duration(snap.Now-c.At)*time.Second < minAge
+		if other && (!take || young) {
+			s.l.mu.Lock()
+			s.take = false
+			s.l.mu.Unlock()
+			return false, s.elsewhere(ctx, conn, d, c.Location)
+		}
+	}
+	if _, err := conn.claims.request(ctx, "take "+strconv.Itoa(d)); err != nil {
+		return true, ctx.Err() == nil
+	}
+	s.l.mu.Lock()
+	s.take, s.takeMinAge = false, 0
+	s.l.mu.Unlock()
+	return true, true
+}
+
+// displaced tells, after the session's client ended on its own, whether
+// another location took the display; if so the session waits elsewhere
+// (ok false when ctx ended meanwhile).
+func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool) {
+	d, isDisplay := displayOf(s.spec)
+	if !isDisplay || conn.claims == nil {
+		return false, true
+	}
+	snap, err := conn.claims.request(ctx, "tick")
+	if err != nil {
+		return false, true
+	}
+	c, live := snap.holder(d)
+	if !live || c.Agent == conn.claims.id {
+		return false, true
+	}
+	s.l.mu.Lock()
+	take := s.take
+	s.l.mu.Unlock()
+	if take {
+		return true, true // asked back meanwhile: the caller claims it again
+	}
+	s.l.log.Info("display taken by another location", "session", s.spec.Name, "held_by", c.Location)
+	return true, s.elsewhere(ctx, conn, d, c.Location)
+}
+
+// elsewhere shows the session held by location and waits: for a Take (or
+// a restart asked for), for the holder's lease to end (the display is free
+// again), or for the connection to go (the next one reads the claims
+// again). It returns false when ctx ended.
+func (s *session) elsewhere(ctx context.Context, conn *liveConn, d int, location string) bool {
+	shown := ""
+	for {
+		s.l.mu.Lock()
+		shown = location
+		if s.status.State != StateElsewhere || s.status.HeldBy != location {
+			s.status.Since = time.Now()
+			s.status.State, s.status.HeldBy, s.status.LastError = StateElsewhere, location, ""
+			s.l.notifyLocked()
+		}
+		s.l.mu.Unlock()
+		updated, snap := conn.claims.watch()
+		if snap != nil {
+			c, live := snap.holder(d)
+			if !live || c.Agent == conn.claims.id {
+				s.l.log.Info("the display is free again", "session", s.spec.Name, "was_at", location)
+				return true
+			}
+			if location = c.Location; location != shown {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.kick:
+			return true
+		case <-conn.dead:
+			return true
+		case <-updated:
+		}
+	}
+}
