@@ -557,6 +557,11 @@ func (a *Agent) updateScreen() {
 func Specs(p *config.Profile) []sessions.Spec {
 	var specs []sessions.Spec
 	for _, d := range p.Displays {
+		if p.Client == config.ClientLocal {
+			// The identity: "" until locations name this thin client.
+			specs = append(specs, sessions.LocalDisplaySpec(d, p.XpraArgs, ""))
+			continue
+		}
 		specs = append(specs, sessions.DisplaySpec(d))
 	}
 	for _, s := range p.Sessions {

@@ -109,7 +109,18 @@ type Profile struct {
 	Forwards []Forward
 	Before   []string
 	After    []string
+	// Client runs each display's xpra client: ClientRemote (on the
+	// server, drawing through X11 forwarding) or ClientLocal (here, xpra's
+	// protocol through the link). The server's client key is the default.
+	Client   string
+	XpraArgs []string // extra `xpra attach` options of a local client
 }
+
+// Where a profile's xpra clients run.
+const (
+	ClientRemote = "remote"
+	ClientLocal  = "local"
+)
 
 // Output is one output of a profile, as written.
 type Output struct {
@@ -145,6 +156,7 @@ type Server struct {
 	SSHConfig  string        // "" = ~/.ssh/config then /etc/ssh/ssh_config
 	Keepalive  time.Duration // 0: ServerAliveInterval from ssh_config, else 5 s
 	KnownHosts string        // strict | accept-new
+	Client     string        // default of its profiles: ClientRemote or ClientLocal
 }
 
 // DefaultPath is $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml,
@@ -192,6 +204,8 @@ type rawProfile struct {
 	Forward  []rawForward `toml:"forward"`
 	Before   []string     `toml:"before"`
 	After    []string     `toml:"after"`
+	Client   string       `toml:"client"`
+	XpraArgs []string     `toml:"xpra_args"`
 }
 
 type rawOutput struct {
@@ -223,6 +237,7 @@ type rawServer struct {
 	Keepalive  string `toml:"keepalive"`
 	KnownHosts string `toml:"known_hosts"`
 	X11        string `toml:"x11"`
+	Client     string `toml:"client"`
 }
 
 // Parse validates configuration text; path is used in messages.
@@ -328,6 +343,9 @@ func Parse(path string, data []byte) (*Config, error) {
 			return nil, errAt(key+".x11", "untrusted X11 forwarding (ssh -X) is not supported yet; remove the key for trusted forwarding as with ssh -Y")
 		default:
 			return nil, errAt(key+".x11", "%q: want \"trusted\"", rs.X11)
+		}
+		if s.Client, err = client(rs.Client, ClientRemote); err != nil {
+			return nil, errAt(key+".client", "%v", err)
 		}
 		c.Servers[name] = s
 	}
@@ -435,6 +453,19 @@ func Parse(path string, data []byte) (*Config, error) {
 			seen[rs.Name] = true
 			p.Sessions = append(p.Sessions, Session{Name: rs.Name, Command: rs.Command})
 		}
+		def := ClientRemote
+		if srv := c.Servers[rp.Server]; srv != nil {
+			def = srv.Client
+		}
+		if p.Client, err = client(rp.Client, def); err != nil {
+			return nil, errAt(key+".client", "%v", err)
+		}
+		for i, a := range rp.XpraArgs {
+			if !strings.HasPrefix(a, "-") {
+				return nil, errAt(key+".xpra_args", "entry %d, %q, is not an option: write each as \"--name=value\"", i+1, a)
+			}
+		}
+		p.XpraArgs = rp.XpraArgs
 		for i, rf := range rp.Forward {
 			fk := fmt.Sprintf("%s.forward[%d]", key, i)
 			if _, _, err := net.SplitHostPort(rf.Listen); err != nil || rf.Listen == "" {
@@ -454,6 +485,17 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// client checks a client key; "" is def.
+func client(v, def string) (string, error) {
+	switch v {
+	case "":
+		return def, nil
+	case ClientRemote, ClientLocal:
+		return v, nil
+	}
+	return "", fmt.Errorf("%q: want \"remote\" (xpra's client on the server, through X11 forwarding) or \"local\" (xpra's client on this machine)", v)
 }
 
 // Profile returns the named profile, with an error listing the known ones.
