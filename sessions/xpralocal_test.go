@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -195,4 +196,44 @@ func TestLocalErrors(t *testing.T) {
 	if e := st.Sessions[0].LastError; !strings.Contains(e, "install the Debian package xpra") {
 		t.Errorf("no local xpra: %q", e)
 	}
+}
+
+// TestLocalIdentity: two local clients of one display with sharing on
+// share it when their identities (locations) differ; with the same
+// identity the newer one disconnects the older, as xpra does for one user
+// on one machine.
+func TestLocalIdentity(t *testing.T) {
+	b := needBed(t)
+	x := b.xpras[1]
+	share := append(slices.Clone(localArgs), "--sharing=yes")
+	serverLog := func(from int64) string {
+		data, err := os.ReadFile(x.Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data[min(from, int64(len(data))):])
+	}
+	attachAs := func(identity string) (*Link, func()) {
+		l := b.newLink(t, []Spec{LocalDisplaySpec(x.Display, share, identity)}, func(o *Options) { o.X11 = nil })
+		stop := run(t, l)
+		waitFor(t, l, 60*time.Second, identity+" attached", allAttached)
+		return l, stop
+	}
+	offset := int64(len(serverLog(0)))
+	desk, stopDesk := attachAs("desk")
+	_, stopSofa := attachAs("sofa")
+	if log := serverLog(offset); !strings.Contains(log, "sharing with 1 other client") || strings.Contains(log, "same uuid") {
+		t.Errorf("desk and sofa do not share the display; the server said:\n%s", log)
+	}
+	if st := desk.Status().Sessions[0]; st.State != StateAttached || st.Restarts != 0 {
+		t.Errorf("desk after sofa attached: %+v", st)
+	}
+	stopSofa()
+	offset = int64(len(serverLog(0)))
+	_, stopDesk2 := attachAs("desk")
+	if log := serverLog(offset); !strings.Contains(log, "new connection from the same uuid") {
+		t.Errorf("a second desk client did not replace the first; the server said:\n%s", log)
+	}
+	stopDesk2()
+	stopDesk()
 }
