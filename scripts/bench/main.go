@@ -24,7 +24,7 @@ func main() {
 	rn := flag.Int("remote-runs", 7, "runs of each side per cold start and recovery comparison")
 	xn := flag.Int("x11-runs", 8, "runs of each side per X11 tunnel test")
 	only := flag.String("only", "", "run only this comparison: layout, x11, cold, recovery, idle, tray, xlocal")
-	xlocalArgs := flag.String("xlocal-args", "", "extra xpra options, comma-separated, of the xlocal comparison's local clients")
+	xlocalArgs := flag.String("xlocal-args", "--bandwidth-limit=4M", "xpra options, comma-separated, of the xlocal comparison's tuned rows")
 	xlocalFor := flag.Duration("xlocal-for", time.Minute, "how long each xlocal measurement (open link, 5 Mbit/s link) lasts")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")

@@ -86,9 +86,12 @@ func startLocalBed(extra []string) (*localBed, error) {
 			return nil, err
 		}
 	}
-	var args []string
-	for _, a := range append(slices.Clone(quietXpra), extra...) {
-		args = append(args, strconv.Quote(a))
+	quote := func(opts []string) string {
+		var q []string
+		for _, a := range opts {
+			q = append(q, strconv.Quote(a))
+		}
+		return strings.Join(q, ", ")
 	}
 	b.cfg = filepath.Join(b.dir, "config.toml")
 	conf := fmt.Sprintf(`[server.bed]
@@ -107,7 +110,15 @@ client = "local"
 xpra_args = [%s]
 [[profile.local.output]]
 name = "screen"
-`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, b.xpra.Display, strings.Join(args, ", "))
+[profile.tuned]
+server = "bed"
+displays = [%d]
+client = "local"
+xpra_args = [%s]
+[[profile.tuned.output]]
+name = "screen"
+`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, b.xpra.Display, quote(quietXpra),
+		b.xpra.Display, quote(append(slices.Clone(quietXpra), extra...)))
 	if err := os.WriteFile(b.cfg, []byte(conf), 0o600); err != nil {
 		b.close()
 		return nil, err
@@ -448,7 +459,8 @@ func readFile(p string) string {
 }
 
 // benchLocal compares remote mode, local mode and xpra's own ssh://.
-// extra are xpra options both xpra clients here get (xpra_args).
+// extra are the xpra options (xpra_args) of the tuned rows, local mode
+// and the anchor each measured with and without them.
 func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []string) error {
 	if err := testbed.NetnsSupported(); err != nil {
 		return err
@@ -461,13 +473,22 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 	up := func(profile string) []string {
 		return []string{perch, "--config", b.cfg, "--display", b.local.Name, "up", profile, "--socket", filepath.Join(b.dir, profile+".sock")}
 	}
-	anchor := append([]string{"xpra", "attach", fmt.Sprintf("ssh://%s/%d", b.sshd.HostAlias, b.xpra.Display),
-		"--ssh=ssh -F " + b.sshd.SSHConfig}, append(slices.Clone(quietXpra), extra...)...)
+	anchor := func(opts ...string) []string {
+		return append(append([]string{"xpra", "attach", fmt.Sprintf("ssh://%s/%d", b.sshd.HostAlias, b.xpra.Display),
+			"--ssh=ssh -F " + b.sshd.SSHConfig}, quietXpra...), opts...)
+	}
+	tuned := " + " + strings.Join(extra, " ")
 	var runs []*localRun
 	for _, way := range []struct {
 		name string
 		cmd  []string
-	}{{"perch remote (X11 forwarding)", up("remote")}, {"perch local", up("local")}, {"xpra attach ssh:// (OpenSSH)", anchor}} {
+	}{
+		{"perch remote (X11 forwarding)", up("remote")},
+		{"perch local", up("local")},
+		{"xpra attach ssh:// (OpenSSH)", anchor()},
+		{"perch local" + tuned, up("tuned")},
+		{"xpra attach ssh://" + tuned, anchor(extra...)},
+	} {
 		r, err := b.measure(way.name, way.cmd, dur)
 		if err != nil {
 			return err
@@ -482,7 +503,7 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 		"local Xvfb; the server's sshd tree and xpra server tree). Then the same %s on a 5 Mbit/s link (tc tbf\n"+
 		"both ways): frames that reached the local screen per second (read from a frame counter drawn in\n"+
 		"the window, polled every 5 ms), and key presses on the local window until the animation saw them\n"+
-		"(median; lost = not seen within 5 s). Extra xpra options of both local clients: %q.\n\n", dur, dur, extra)
+		"(median; lost = not seen within 5 s). Rows marked + OPTIONS add those xpra options\n(local mode: `xpra_args`); both xpra clients here otherwise run with xpra's defaults (no audio,\ntray, OpenGL or mmap).\n\n", dur, dur)
 	fmt.Fprintf(w, "| | start | link MB | thin client CPU | server CPU | fps open | fps 5 Mbit/s | key → app 5 Mbit/s |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		st := stats{samples: r.keys}
@@ -496,9 +517,12 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 		fmt.Fprintf(w, "| %s | %s | %.1f | %.1f s | %.1f s | %.1f | %.1f | %s |\n", r.name, ms(r.start),
 			float64(r.bytes)/1e6, r.clientCPU.Seconds(), r.serverCPU.Seconds(), r.fpsOpen, r.fpsSlow, key)
 	}
-	remote, local := runs[0], runs[1]
-	ratio := float64(remote.bytes) / float64(max(local.bytes, 1))
-	fmt.Fprintf(w, "\nBytes remote ÷ local: %.1f (goal ≥ 3: %s). Local mode live on 5 Mbit/s (≥ 10 fps): %s.\n\n",
-		ratio, verdict(ratio >= 3), verdict(local.fpsSlow >= 10))
+	fmt.Fprintln(w)
+	for _, local := range []*localRun{runs[1], runs[3]} {
+		ratio := float64(runs[0].bytes) / float64(max(local.bytes, 1))
+		fmt.Fprintf(w, "%s: bytes remote ÷ local %.1f (goal ≥ 3: %s); live on 5 Mbit/s (≥ 10 fps): %s.\n",
+			local.name, ratio, verdict(ratio >= 3), verdict(local.fpsSlow >= 10))
+	}
+	fmt.Fprintln(w)
 	return nil
 }
