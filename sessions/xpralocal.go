@@ -91,26 +91,14 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 		return 0, false, errNoLocalXpra
 	}
 	start := time.Now()
-	lost := func(err error) (time.Duration, bool, error) {
+	sock, err := openLocal(ctx, conn, lx.Display)
+	if err != nil {
 		select {
 		case <-conn.dead:
 			return 0, true, err
 		default:
 			return 0, false, err
 		}
-	}
-	path, err := findXpraSocket(ctx, conn.client, lx.Display)
-	if err != nil {
-		return lost(err)
-	}
-	first, err := dialStreamLocal(ctx, conn.client, path)
-	if err != nil {
-		return lost(fmt.Errorf("display :%d: the xpra socket %s on the server does not answer (is its xpra server running?): %w", lx.Display, path, err))
-	}
-	sock, err := listenPrivate(first, func() (net.Conn, error) { return dialStreamLocal(ctx, conn.client, path) })
-	if err != nil {
-		first.Close()
-		return 0, false, err
 	}
 	defer sock.close()
 
@@ -173,6 +161,29 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 		stop()
 		return 0, true, errors.New("link lost")
 	}
+}
+
+// openLocal finds display n's socket on the server, checks that it
+// answers and exposes it here as a private socket.
+func openLocal(ctx context.Context, conn *liveConn, n int) (*privateSocket, error) {
+	path, err := findXpraSocket(ctx, conn.client, n)
+	if err != nil {
+		return nil, err
+	}
+	first, err := dialStreamLocal(ctx, conn.client, path)
+	var oe *ssh.OpenChannelError
+	switch {
+	case errors.As(err, &oe) && oe.Reason == ssh.Prohibited:
+		return nil, fmt.Errorf("display :%d: the server refuses to forward unix sockets (sshd_config: AllowStreamLocalForwarding, DisableForwarding): %w", n, err)
+	case err != nil:
+		return nil, fmt.Errorf("display :%d: the xpra socket %s on the server does not answer (is its xpra server running?): %w", n, path, err)
+	}
+	sock, err := listenPrivate(first, func() (net.Conn, error) { return dialStreamLocal(ctx, conn.client, path) })
+	if err != nil {
+		first.Close()
+		return nil, err
+	}
+	return sock, nil
 }
 
 // markAttached moves a starting session to attached (the first X11
