@@ -43,6 +43,9 @@ type Display interface {
 // Link is a supervised connection to one server (sessions.Link).
 type Link interface {
 	Run(ctx context.Context) error
+	// Started is closed once Run has started; a Run that cannot start
+	// returns its error without closing it.
+	Started() <-chan struct{}
 	SetSessions([]sessions.Spec)
 	SetForwards([]sessions.ForwardSpec) error
 	Status() sessions.Status
@@ -96,6 +99,9 @@ type Status struct {
 	// Disconnected is true when the user dropped the link (Disconnect);
 	// Reconnect or a switch connects again.
 	Disconnected bool `json:"disconnected,omitempty"`
+	// LayoutKept: the profile lists no outputs, so the layout was left as
+	// it is (Screen is what was on screen before, if known).
+	LayoutKept bool `json:"layout_kept,omitempty"`
 }
 
 // Screen is the local layout: the screen size and the outputs that are on.
@@ -126,6 +132,7 @@ type Agent struct {
 	link     *linkRun
 	// disconnected: the user dropped the link of the running profile.
 	disconnected bool
+	layoutKept   bool // the running profile lists no outputs
 
 	runCtx  context.Context
 	changes chan struct{}
@@ -202,7 +209,7 @@ func (a *Agent) Status() Status {
 		PID: os.Getpid(), Config: a.cfg.Path, Profile: a.profile, Since: a.since, LastError: a.lastErr,
 		Mode: ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
 		Sessions: []sessions.SessionStatus{}, Forwards: []sessions.ForwardStatus{},
-		Disconnected: a.disconnected,
+		Disconnected: a.disconnected, LayoutKept: a.layoutKept,
 	}
 	if a.wantAuto && a.override == "" {
 		st.Mode = ModeAuto
@@ -476,6 +483,7 @@ func (a *Agent) outputsChanged(ctx context.Context) {
 		return
 	}
 	if winner == current {
+		a.log.Info("auto: keeping the current profile, still the best match", "profile", current)
 		return
 	}
 	a.log.Info("auto: switching", "from", current, "to", winner)
@@ -505,17 +513,17 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 			}
 		}
 	}
-	plan, err := a.opts.Display.Apply(prof.Layout())
-	if err != nil {
-		err = fmt.Errorf("profile %s (%s:%d): %w", name, cfg.Path, prof.Line, err)
-		a.setErr(err)
+	if err := a.applyLayout(cfg, prof, log); err != nil {
 		return err
 	}
-	log.Info("layout applied", "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
 	a.mu.Lock()
-	a.profile, a.since, a.disconnected = name, time.Now(), false
+	a.profile, a.since, a.disconnected, a.layoutKept = name, time.Now(), false, prof.KeepsLayout()
 	a.mu.Unlock()
-	a.updateScreen()
+	if prof.KeepsLayout() {
+		a.notify()
+	} else {
+		a.updateScreen()
+	}
 	if err := a.setLink(cfg, prof); err != nil {
 		err = fmt.Errorf("profile %s: %w", name, err)
 		a.setErr(err)
@@ -530,6 +538,23 @@ func (a *Agent) run(ctx context.Context, name string, hooks bool) error {
 			}
 		}
 	}
+	return nil
+}
+
+// applyLayout applies the profile's layout; a profile without outputs
+// leaves it as it is, without a RandR request.
+func (a *Agent) applyLayout(cfg *config.Config, prof *config.Profile, log *slog.Logger) error {
+	if prof.KeepsLayout() {
+		log.Info("layout left as it is: the profile lists no outputs")
+		return nil
+	}
+	plan, err := a.opts.Display.Apply(prof.Layout())
+	if err != nil {
+		err = fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
+		a.setErr(err)
+		return err
+	}
+	log.Info("layout applied", "changed", !plan.Unchanged(), "screen", fmt.Sprintf("%dx%d", plan.Width, plan.Height))
 	return nil
 }
 
@@ -629,13 +654,14 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 			}
 		}
 	}()
-	// A forward that cannot listen makes Run return at once: report it.
+	// The link says whether it started: a forward that cannot listen
+	// makes Run return its error instead.
 	select {
 	case err := <-started:
 		if err != nil {
 			return err
 		}
-	case <-time.After(50 * time.Millisecond):
+	case <-l.Started():
 	}
 	a.mu.Lock()
 	a.link = lr

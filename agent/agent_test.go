@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/perchdesk/perch/config"
@@ -90,14 +91,24 @@ type fakeLink struct {
 	running  bool
 	stopped  bool
 	changes  chan struct{}
+	started  chan struct{}
+	// failStart, when set, is what Run returns after a slow start
+	// (startDelay) instead of starting.
+	failStart  error
+	startDelay time.Duration
 	// networkChanges counts NetworkChanged calls.
 	networkChanges int
 }
 
 func (l *fakeLink) Run(ctx context.Context) error {
+	if l.failStart != nil {
+		time.Sleep(l.startDelay) // a slow start, in the synctest bubble's time
+		return l.failStart
+	}
 	l.mu.Lock()
 	l.running = true
 	l.mu.Unlock()
+	close(l.started)
 	<-ctx.Done()
 	l.mu.Lock()
 	l.running, l.stopped = false, true
@@ -121,6 +132,7 @@ func (l *fakeLink) Status() sessions.Status {
 	return st
 }
 func (l *fakeLink) Changes() <-chan struct{} { return l.changes }
+func (l *fakeLink) Started() <-chan struct{} { return l.started }
 func (l *fakeLink) Reconnect()               {}
 func (l *fakeLink) NetworkChanged() {
 	l.mu.Lock()
@@ -132,12 +144,19 @@ func (l *fakeLink) RestartSession(name string) error { return nil }
 type linkLog struct {
 	mu    sync.Mutex
 	links []*fakeLink
+	// failServer's links fail to start with failStart after startDelay.
+	failServer string
+	failStart  error
+	startDelay time.Duration
 }
 
 func (ll *linkLog) factory(name string, srv *config.Server) (Link, error) {
 	ll.mu.Lock()
 	defer ll.mu.Unlock()
-	l := &fakeLink{server: name, changes: make(chan struct{})}
+	l := &fakeLink{server: name, changes: make(chan struct{}), started: make(chan struct{})}
+	if name == ll.failServer {
+		l.failStart, l.startDelay = ll.failStart, ll.startDelay
+	}
 	ll.links = append(ll.links, l)
 	return l, nil
 }
@@ -400,7 +419,13 @@ name = "HDMI1"
 	}
 }
 
+// TestAuto runs in a synctest bubble: "nothing happened" is checked once
+// the agent is idle past its debounce, not after a guessed sleep.
 func TestAuto(t *testing.T) {
+	synctest.Test(t, testAuto)
+}
+
+func testAuto(t *testing.T) {
 	d := newFakeDisplay("eDP1")
 	h := start(t, loadConfig(t, testConfig), d, "auto")
 	st := h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
@@ -414,7 +439,9 @@ func TestAuto(t *testing.T) {
 	// Events that change nothing connected (as perch's own apply causes)
 	// do not switch or re-apply.
 	d.plug("HDMI1", "HDMI2", "eDP1")
-	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()                    // the agent took the event
+	time.Sleep(100 * time.Millisecond) // past the 20 ms debounce, in the bubble's time
+	synctest.Wait()                    // and acted on it
 	if got := len(d.appliedLayouts()); got != n {
 		t.Errorf("an unchanged set of outputs re-applied: %d → %d", n, got)
 	}
@@ -615,4 +642,61 @@ func TestNetworkChanges(t *testing.T) {
 	default:
 		t.Fatal("WatchNetwork never ran")
 	}
+}
+
+// TestProfileWithoutOutputs: a profile that lists no outputs leaves the
+// layout alone (the display is never asked to apply one) and still runs
+// its hooks, server and sessions; switching to a profile with outputs
+// applies again.
+func TestProfileWithoutOutputs(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "hooks")
+	cfg := loadConfig(t, testConfig+`
+[profile.couch]
+server = "quiet"
+displays = [10, 12]
+before = ["echo before >> `+marker+`"]
+after = ["echo after >> `+marker+`"]
+`)
+	d := newFakeDisplay("eDP1")
+	h := start(t, cfg, d, "couch")
+	st := h.wait(t, "couch with its sessions and after hook", func(s Status) bool {
+		b, _ := os.ReadFile(marker)
+		return s.Profile == "couch" && sessionNames(s) == ":10,:12" && strings.HasSuffix(string(b), "after\n")
+	})
+	if !st.LayoutKept || st.Link == nil || st.Link.Server != "quiet" {
+		t.Errorf("status %+v", st)
+	}
+	if got := d.appliedLayouts(); len(got) != 0 {
+		t.Errorf("layouts applied for a profile without outputs: %q", got)
+	}
+	if b, _ := os.ReadFile(marker); string(b) != "before\nafter\n" {
+		t.Errorf("hooks ran: %q", b)
+	}
+	if err := h.a.Switch(context.Background(), "sofa"); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.appliedLayouts(); !slices.Equal(got, []string{"eDP1"}) || h.a.Status().LayoutKept {
+		t.Errorf("after switching to sofa: applied %q, kept %v", got, h.a.Status().LayoutKept)
+	}
+}
+
+// TestLinkFailsToStart: the agent learns from the link whether it started,
+// however long that takes: a link whose forward cannot listen fails the
+// switch with its error, even when it fails a (virtual) second after it was
+// asked to start, and the running profile stays.
+func TestLinkFailsToStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := start(t, loadConfig(t, testConfig), newFakeDisplay("HDMI1", "HDMI2", "eDP1"), "desk")
+		h.links.mu.Lock()
+		h.links.failServer, h.links.failStart, h.links.startDelay = "loud", errors.New("forward 127.0.0.1:8080 → db:5432: address already in use"), time.Second
+		h.links.mu.Unlock()
+		h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Link != nil })
+		err := h.a.Switch(context.Background(), "lab")
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatalf("switch to a profile whose link cannot start: %v, want the link's error", err)
+		}
+		if st := h.a.Status(); st.Link != nil && st.Link.Server == "loud" {
+			t.Errorf("the link that failed to start is in the status: %+v", st.Link)
+		}
+	})
 }

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/internal/netwatch"
+	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/sessions"
 )
 
@@ -27,18 +27,18 @@ func ResolveServer(name string, srv *config.Server) (*sessions.Target, sessions.
 	if err != nil {
 		return nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
 	}
-	policy := srv.KnownHosts
-	if t.StrictHostKeyChecking == "accept-new" {
-		policy = "accept-new"
-	}
-	return t, sessions.DialOptions{Policy: policy}, nil
+	// perch's own known_hosts setting, when given, wins over ssh_config's
+	// StrictHostKeyChecking, for the server and its jump hosts; when not
+	// given, each host's own ssh_config decides (hostkey.Policy).
+	return t, sessions.DialOptions{Policy: srv.KnownHosts}, nil
 }
 
 // Prompts are how a front end asks a person; nil functions mean headless
-// (unknown host keys refused, encrypted keys need ssh-agent).
+// (unknown host keys refused, encrypted keys need ssh-agent). ctx ends with
+// the connection attempt that asked: the question must then go away.
 type Prompts struct {
-	HostKey    func(host string, key ssh.PublicKey) (accept, remember bool, err error)
-	Passphrase func(keyFile string) ([]byte, error)
+	HostKey    func(ctx context.Context, host string, key ssh.PublicKey) (accept, remember bool, err error)
+	Passphrase func(ctx context.Context, keyFile string) ([]byte, error)
 }
 
 // WatchNetwork is Options.WatchNetwork of the real thing: the kernel's

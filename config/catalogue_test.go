@@ -90,8 +90,6 @@ var parseCatalogue = []parseCase{
 	// Profiles and outputs.
 	{"profile named auto", "[profile.auto]\n[[profile.auto.output]]\nname = \"X\"\n", 1, "profile.auto",
 		`c.toml:1: profile.auto: "auto" is reserved: it means pick the profile by the connected monitors`},
-	{"no outputs", "[profile.a]\nmatch = [\"X\"]\n", 1, "profile.a",
-		"c.toml:1: profile.a: the profile lists no output; add at least one [[profile.a.output]] with a name"},
 	{"output without name", "[profile.a]\n[[profile.a.output]]\nmode = \"1024x768\"\n", 2, "profile.a.output",
 		"c.toml:2: profile.a.output: name is required: the output's name as `perch outputs` shows it"},
 	{"output listed twice", oneOutput + "[[profile.a.output]]\nname = \"X\"\n", 5, "profile.a.output.name",

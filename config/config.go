@@ -155,7 +155,7 @@ type Server struct {
 	SSH        string        // [user@]host[:port]
 	SSHConfig  string        // "" = ~/.ssh/config then /etc/ssh/ssh_config
 	Keepalive  time.Duration // 0: ServerAliveInterval from ssh_config, else 5 s
-	KnownHosts string        // strict | accept-new
+	KnownHosts string        // strict | accept-new; "" when not given (ssh_config decides)
 	Client     string        // default of its profiles: ClientRemote or ClientLocal
 }
 
@@ -331,9 +331,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			s.Keepalive = d
 		}
 		switch rs.KnownHosts {
-		case "":
-			s.KnownHosts = "strict"
-		case "strict", "accept-new":
+		case "", "strict", "accept-new": // "": not given, ssh_config's StrictHostKeyChecking decides
 		default:
 			return nil, errAt(key+".known_hosts", "%q: want \"strict\" or \"accept-new\"", rs.KnownHosts)
 		}
@@ -361,9 +359,6 @@ func Parse(path string, data []byte) (*Config, error) {
 		p := &Profile{
 			Name: name, Line: ix.line(key), Match: rp.Match, Server: rp.Server,
 			Displays: rp.Displays, Before: rp.Before, After: rp.After,
-		}
-		if len(rp.Output) == 0 {
-			return nil, errAt(key, "the profile lists no output; add at least one [[%s.output]] with a name", key)
 		}
 		listed := map[string]bool{}
 		primaries := 0
@@ -506,6 +501,11 @@ func (c *Config) Profile(name string) (*Profile, error) {
 	}
 	return p, nil
 }
+
+// KeepsLayout reports whether the profile lists no outputs: running it
+// leaves the screen's layout as it is (no RandR request) and still runs
+// its server, sessions and hooks.
+func (p *Profile) KeepsLayout() bool { return len(p.Outputs) == 0 }
 
 // Layout turns the profile's outputs into the layout the planner takes. The
 // values were validated by Parse.

@@ -59,7 +59,7 @@ func TestParseExample(t *testing.T) {
 		t.Errorf("desk sessions: %+v", d)
 	}
 	s := c.Servers["quiet"]
-	if s.Keepalive != 2*time.Second || s.KnownHosts != "strict" || s.SSH != "me@quiet" {
+	if s.Keepalive != 2*time.Second || s.KnownHosts != "" || s.SSH != "me@quiet" {
 		t.Errorf("server: %+v", s)
 	}
 	l := d.Layout()
@@ -94,7 +94,6 @@ func TestParseErrors(t *testing.T) {
 			"c.toml:4: profile.a.output.right-of: output Z is not in this profile, so it will be off"},
 		{"no name", "[profile.a]\n[[profile.a.output]]\nmode = \"1024x768\"\n",
 			"c.toml:2: profile.a.output: name is required"},
-		{"no outputs", "[profile.a]\nmatch = [\"X\"]\n", "c.toml:1: profile.a: the profile lists no output"},
 		{"twice", "[profile.a]\n[[profile.a.output]]\nname = \"X\"\n[[profile.a.output]]\nname = \"X\"\n",
 			"c.toml:5: profile.a.output.name: output X is listed twice"},
 		{"two primaries", "[profile.a]\n[[profile.a.output]]\nname = \"X\"\nprimary = true\n[[profile.a.output]]\nname = \"Y\"\nprimary = true\n",

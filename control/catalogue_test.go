@@ -93,6 +93,11 @@ func (k catLink) Status() sessions.Status {
 	return st
 }
 func (k catLink) Changes() <-chan struct{} { return nil }
+func (k catLink) Started() <-chan struct{} { return catStarted }
+
+// catStarted is closed: a catLink starts at once.
+var catStarted = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 func (k catLink) Reconnect() {
 	k.l.mu.Lock()
 	k.l.reconnects++
@@ -151,6 +156,7 @@ type catAgent struct {
 	links *catLinks
 	sock  string
 	cfg   string
+	ctx   context.Context // the agent's and server's: Serve cancels it on "down"
 }
 
 func startCatAgent(t *testing.T, initial string) *catAgent {
@@ -171,6 +177,7 @@ func startCatAgent(t *testing.T, initial string) *catAgent {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	ca.ctx = ctx
 	ran, served := make(chan error, 1), make(chan struct{})
 	go func() { ran <- ca.a.Run(ctx, initial) }()
 	go func() { defer close(served); _ = Serve(ctx, ln, ca.a, cancel) }()
@@ -276,8 +283,11 @@ func runRequestCases(t *testing.T, initial string, prepare func(t *testing.T, ca
 					t.Errorf("answer %q invalid %v\nwant   %q invalid %v", eb.Error, eb.Invalid, want, tc.invalid)
 				}
 			}
-			// Let anything the request may have started happen.
-			time.Sleep(20 * time.Millisecond)
+			// The handler and the agent act before the answer; the one
+			// thing a request can set going is the agent's end (cancel).
+			if ca.ctx.Err() != nil {
+				t.Errorf("the request stopped the agent")
+			}
 			if after := ca.snapshot(); after != before {
 				t.Errorf("the agent changed:\n%s→\n%s", before, after)
 			}

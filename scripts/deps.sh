@@ -17,8 +17,14 @@ packages=(
   iproute2 procps psmisc
   # Fyne (cgo, GLFW) for perch-tray
   gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # the completion tests run bash with bash-completion, as a user has it
+  bash-completion
+  # the Wayland test: a headless Weston with XWayland
+  weston xwayland
   # benchmarks
   hyperfine
+  # the Debian package: dpkg-shlibdeps, lintian, systemd-analyze and desktop-file-validate
+  dpkg-dev lintian systemd desktop-file-utils
 )
 
 missing=()
@@ -38,5 +44,12 @@ else
   SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# apt's output goes to a log, shown only when it fails.
+log=$(mktemp "${TMPDIR:-/tmp}/perch-deps.XXXXXX.log")
+if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "deps: apt-get failed (log above, kept in $log)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "deps: installed ${#missing[@]} packages"

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 type testBed struct {

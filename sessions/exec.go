@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 // ExitConnect is the status Exec returns when perch itself failed (no
@@ -39,13 +41,13 @@ func Exec(ctx context.Context, t *Target, dial DialOptions, command string, o Ex
 	defer client.Close()
 	stop := context.AfterFunc(ctx, func() { client.Close() })
 	defer stop()
-	var x11 *x11Forwarder
+	var x11 *x11fwd.Forwarder
 	if o.X11 != nil {
-		x11, err = newX11Forwarder(client, o.X11, o.Log, new(atomic.Int64))
+		x11, err = x11fwd.New(client, o.X11, o.Log, new(atomic.Int64))
 		if err != nil {
 			return ExitConnect, err
 		}
-		defer x11.close()
+		defer x11.Close()
 		defer client.Close() // the forwarder's loop ends with the client
 	}
 	sess, err := client.NewSession()
@@ -54,7 +56,7 @@ func Exec(ctx context.Context, t *Target, dial DialOptions, command string, o Ex
 	}
 	defer sess.Close()
 	if x11 != nil {
-		release, err := x11.request(sess, "exec", nil)
+		release, err := x11.Request(sess, "exec", nil)
 		if err != nil {
 			// As OpenSSH: a refused X11 request is a warning only.
 			o.Log.Warn("X11 forwarding is not available", "err", err)

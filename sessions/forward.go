@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/perchdesk/perch/internal/rawconn"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
 )
 
 // forward is a local listener whose connections reach spec.To through the
@@ -186,25 +186,34 @@ func (f *forward) setErr(err error) {
 	f.l.log.Warn("forward failed", "listen", f.spec.Listen, "to", f.spec.To, "err", err)
 }
 
+// track adds c to the connections serve closes when it ends, or removes it.
 func (f *forward) track(c net.Conn, on bool) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	if on {
 		f.conns[c] = struct{}{}
 	} else {
 		delete(f.conns, c)
 	}
-	f.mu.Unlock()
+}
+
+// count counts a forwarded connection in the status as it opens (on) and
+// closes: once, though perch holds two sockets for it.
+func (f *forward) count(on bool) {
 	f.l.mu.Lock()
+	defer f.l.mu.Unlock()
 	if on {
 		f.status.Active++
 		f.status.Total++
 	} else {
 		f.status.Active--
 	}
-	f.l.mu.Unlock()
+	f.l.notifyLocked()
 }
 
 func (f *forward) handle(ctx context.Context, c net.Conn) {
+	f.count(true)
+	defer f.count(false)
 	f.track(c, true)
 	defer f.track(c, false)
 	defer c.Close()

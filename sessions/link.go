@@ -15,7 +15,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/perchdesk/perch/internal/rawconn"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 // Spec is a remote command to supervise: a display's `xpra attach :N`, or
@@ -59,7 +60,7 @@ type Options struct {
 // liveConn is one established connection.
 type liveConn struct {
 	client *ssh.Client
-	x11    *x11Forwarder
+	x11    *x11fwd.Forwarder
 	dead   chan struct{} // closed once the connection is gone
 	upAt   time.Time
 }
@@ -86,6 +87,7 @@ type Link struct {
 
 	changes chan struct{}
 	kick    chan struct{}
+	started chan struct{} // closed once Run has started (see Started)
 	// tcpCancel ends the TCP connect in progress (nil when none), under mu:
 	// NetworkChanged starts it over on the network as it now is.
 	tcpCancel context.CancelCauseFunc
@@ -133,6 +135,7 @@ func New(o Options) *Link {
 		status:  LinkStatus{Server: o.Server, Address: addr, State: LinkStopped, Since: time.Now()},
 		connCh:  make(chan struct{}),
 		changes: make(chan struct{}, 1),
+		started: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 
 		startGate: make(chan struct{}, 1),
@@ -329,6 +332,12 @@ const flapTime = 2 * time.Second
 // errStop ends supervision for a clean stop.
 var errStop = errors.New("stopping")
 
+// Started is closed once Run has opened the forwards' listeners and
+// started the sessions and forwards; from then on Run returns nil when its
+// context ends. A Run that cannot start (a forward cannot listen) returns
+// its error without closing it.
+func (l *Link) Started() <-chan struct{} { return l.started }
+
 // Run connects and supervises until ctx ends, then stops every session
 // (SIGTERM to the remote commands, then closing their channels), closes the
 // forwards and the connection, and returns. It returns an error only if a
@@ -346,6 +355,11 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 	for _, f := range l.forwards {
 		l.startForwardLocked(f)
+	}
+	select {
+	case <-l.started: // an earlier Run started
+	default:
+		close(l.started)
 	}
 	l.mu.Unlock()
 
@@ -490,7 +504,7 @@ func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (
 			}
 			return nil, err
 		}
-		// Raw reads and writes underneath (see internal/rawconn): the
+		// Raw reads and writes underneath (see internal/sys/rawconn): the
 		// wrapper hides the socket from Dial's own rawconn.Wrap.
 		return aliveConn{rawconn.Wrap(c), &l.lastAlive}, nil
 	}
@@ -506,7 +520,7 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now()}
 	l.lastAlive.Store(time.Now().UnixNano())
 	if l.opts.X11 != nil {
-		conn.x11, err = newX11Forwarder(client, l.opts.X11, l.log, &l.rejected)
+		conn.x11, err = x11fwd.New(client, l.opts.X11, l.log, &l.rejected)
 		if err != nil {
 			client.Close()
 			return nil, err
@@ -610,7 +624,7 @@ func (l *Link) drop(conn *liveConn, err error) {
 	close(conn.dead)
 	conn.client.Close()
 	if conn.x11 != nil {
-		conn.x11.close()
+		conn.x11.Close()
 	}
 }
 

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/faultproxy"
-	"github.com/perchdesk/perch/internal/rawconn"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/sys/rawconn"
+	"github.com/perchdesk/perch/internal/testrig/faultproxy"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 func displaySpecs(ds []int) []Spec {
@@ -404,6 +404,7 @@ func TestNetworkChanged(t *testing.T) {
 		up
 	)
 	var mode, dials atomic.Int64
+	hanging := make(chan struct{}, 1) // a connect hangs
 	l := b.newLink(t, nil, func(o *Options) {
 		o.Dial.NetDialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			dials.Add(1)
@@ -411,6 +412,10 @@ func TestNetworkChanged(t *testing.T) {
 			case fail:
 				return nil, errors.New("network is unreachable (test)")
 			case hang:
+				select {
+				case hanging <- struct{}{}:
+				default:
+				}
 				<-ctx.Done()
 				return nil, ctx.Err()
 			}
@@ -452,7 +457,11 @@ func TestNetworkChanged(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(100 * time.Millisecond) // the connect hangs
+	select {
+	case <-hanging:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connect did not reach the dialer within 10s")
+	}
 	mode.Store(up)
 	told = time.Now()
 	l.NetworkChanged()
@@ -460,9 +469,14 @@ func TestNetworkChanged(t *testing.T) {
 	if d := time.Since(told); d > time.Second || dials.Load() != n+2 {
 		t.Errorf("up %v after the last network change, %d dials since the one before (want 2: the hung one, then one at once)", d.Round(time.Millisecond), dials.Load()-n)
 	}
+	// NetworkChanged acts before it returns: on an up link it leaves no
+	// kick for the run loop and no mark on the next connect.
 	l.NetworkChanged()
-	time.Sleep(300 * time.Millisecond)
-	if st := l.Status(); st.Link.State != LinkUp || st.Link.Reconnects != 0 || dials.Load() != n+2 {
-		t.Errorf("an up link told of a network change: %s, %d reconnects, %d dials", st.Link.State, st.Link.Reconnects, dials.Load()-n)
+	l.mu.Lock()
+	kicked, marked := len(l.kick) > 0, l.netChanged || l.freshBackoff
+	l.mu.Unlock()
+	if st := l.Status(); kicked || marked || st.Link.State != LinkUp || st.Link.Reconnects != 0 || dials.Load() != n+2 {
+		t.Errorf("an up link told of a network change: kick %v, connect marked %v, %s, %d reconnects, %d dials",
+			kicked, marked, st.Link.State, st.Link.Reconnects, dials.Load()-n)
 	}
 }

@@ -157,7 +157,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	sess.Stdout, sess.Stderr = out, out
 	release := func() {}
 	if conn.x11 != nil {
-		rel, err := conn.x11.request(sess, s.spec.Name, s.onX11)
+		rel, err := conn.x11.Request(sess, s.spec.Name, s.onX11)
 		if err != nil {
 			return 0, false, err
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/faultproxy"
+	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 )
 
 // TestSoakLocal runs the soak's kill and freeze rounds with local

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/netwatch"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/sys/netwatch"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // netnsPlan is the network-namespace soak: how many cuts of the veth, and

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/faultproxy"
+	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 )
 
 // soakPlan is how many faults of each kind the soak injects.

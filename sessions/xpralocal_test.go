@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/faultproxy"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/faultproxy"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // localArgs keep the test's local xpra clients cheap and quiet: xpra 3.1

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -43,8 +44,9 @@ const (
 type hostKeyAnswer struct{ accept, remember bool }
 
 // HostKey asks whether to trust an unknown host key, showing its SHA256
-// fingerprint as ssh-keygen -l does.
-func (p *Prompter) HostKey(host string, key ssh.PublicKey) (accept, remember bool, err error) {
+// fingerprint as ssh-keygen -l does. The window goes away, with ctx's
+// error, when ctx ends (the connection attempt that asked was given up).
+func (p *Prompter) HostKey(ctx context.Context, host string, key ssh.PublicKey) (accept, remember bool, err error) {
 	answer := make(chan hostKeyAnswer, 1)
 	var w fyne.Window
 	fyne.Do(func() {
@@ -79,14 +81,18 @@ func (p *Prompter) HostKey(host string, key ssh.PublicKey) (accept, remember boo
 	select {
 	case a := <-answer:
 		return a.accept, a.remember, nil
+	case <-ctx.Done():
+		fyne.Do(func() { w.Close() })
+		return false, false, ctx.Err()
 	case <-time.After(p.timeout):
 		fyne.Do(func() { w.Close() })
 		return false, false, ErrNoAnswer
 	}
 }
 
-// Passphrase asks for an encrypted key's passphrase.
-func (p *Prompter) Passphrase(keyFile string) ([]byte, error) {
+// Passphrase asks for an encrypted key's passphrase; the window goes away,
+// with ctx's error, when ctx ends.
+func (p *Prompter) Passphrase(ctx context.Context, keyFile string) ([]byte, error) {
 	type reply struct {
 		pass []byte
 		ok   bool
@@ -124,6 +130,9 @@ func (p *Prompter) Passphrase(keyFile string) ([]byte, error) {
 			return nil, ErrNoAnswer
 		}
 		return r.pass, nil
+	case <-ctx.Done():
+		fyne.Do(func() { w.Close() })
+		return nil, ctx.Err()
 	case <-time.After(p.timeout):
 		fyne.Do(func() { w.Close() })
 		return nil, ErrNoAnswer

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -87,7 +88,7 @@ func TestHostKeyPrompt(t *testing.T) {
 			}
 			done := make(chan res, 1)
 			go func() {
-				a, r, err := p.HostKey("[quiet]:2222", key)
+				a, r, err := p.HostKey(context.Background(), "[quiet]:2222", key)
 				done <- res{a, r, err}
 			}()
 			w := findWindow(t, app, HostKeyTitle)
@@ -116,7 +117,7 @@ func TestPassphrasePrompt(t *testing.T) {
 	}
 	done := make(chan res, 1)
 	go func() {
-		b, err := p.Passphrase("/home/me/.ssh/id_ed25519")
+		b, err := p.Passphrase(context.Background(), "/home/me/.ssh/id_ed25519")
 		done <- res{b, err}
 	}()
 	w := findWindow(t, app, PassphraseTitle)
@@ -139,12 +140,58 @@ func TestPassphrasePrompt(t *testing.T) {
 	}
 	// Cancel is no answer.
 	go func() {
-		b, err := p.Passphrase("k")
+		b, err := p.Passphrase(context.Background(), "k")
 		done <- res{b, err}
 	}()
 	w = findWindow(t, app, PassphraseTitle)
 	test.Tap(button(t, w, "Cancel"))
 	if r := <-done; !errors.Is(r.err, ErrNoAnswer) {
 		t.Errorf("cancel: %q %v", r.pass, r.err)
+	}
+}
+
+// TestPromptsGoWithTheDial: a prompt whose connection attempt is given up
+// closes its window and returns the context's error.
+func TestPromptsGoWithTheDial(t *testing.T) {
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	key, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := test.NewTempApp(t)
+	p := NewPrompter(app)
+	for _, tc := range []struct {
+		title string
+		ask   func(ctx context.Context) error
+	}{
+		{HostKeyTitle, func(ctx context.Context) error { _, _, err := p.HostKey(ctx, "quiet", key); return err }},
+		{PassphraseTitle, func(ctx context.Context) error { _, err := p.Passphrase(ctx, "k"); return err }},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- tc.ask(ctx) }()
+		findWindow(t, app, tc.title)
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: %v, want context.Canceled", tc.title, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: still asking after its dial was cancelled", tc.title)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for open := true; open; {
+			open = false
+			for _, w := range app.Driver().AllWindows() {
+				open = open || w.Title() == tc.title
+			}
+			if open && time.Now().After(deadline) {
+				t.Fatalf("%s: the window stayed open", tc.title)
+			}
+			if open {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 	}
 }

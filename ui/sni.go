@@ -14,18 +14,9 @@ import (
 // library and D-Bus objects of Fyne's own desktop.App tray. Use it from
 // the UI goroutine, before app.Run.
 //
-// It differs from desktop.App's tray in one thing: Fyne's SetSystemTrayMenu
-// also creates a hidden window ("SystrayMonitor", to hear of a close
-// request), and every Fyne window is a GLFW window with an OpenGL context:
-// making it loads the GL driver (Mesa: swrast_dri, libLLVM) and compiles
-// Fyne's shaders. Measured on Xvfb with Mesa llvmpipe, RSS 5 s after
-// start: a Fyne app with no window 25 MiB; the bare Fyne tray app of the
-// benchmark 97 MiB, of which libLLVM 44 MiB, the C heap 13 MiB and
-// swrast_dri 7.6 MiB; perch-tray with its agent and 4 sessions 102 MiB
-// before, 32 MiB with this tray. perch-tray makes no OpenGL context until
-// it shows a window (the status window, a prompt); with one shown it is
-// about what it was (one window and context fewer: ~131 vs ~135 MiB for a
-// one-label window).
+// It differs from desktop.App's tray in one thing: it makes no hidden
+// window, so perch-tray makes no OpenGL context until it shows one (the
+// memory this saves: docs/benchmarks.md, "perch-tray memory").
 func NewStatusNotifier(app fyne.App) SystemTray { return &statusNotifier{app: app} }
 
 type statusNotifier struct {

@@ -14,35 +14,48 @@ import (
 	"github.com/perchdesk/perch/sessions"
 )
 
-// logLinesShown is how many recent log lines the status window shows.
-const logLinesShown = 40
+// linesShown is how many recent events (and log lines) the status window
+// shows.
+const linesShown = 40
 
 // statusWindow shows the whole status: the profile, a drawing of the
-// layout, the link, the sessions and the recent log lines.
+// layout, the link, the sessions with their actions, the recent events in
+// words and, folded, the raw log.
 type statusWindow struct {
-	win      fyne.Window
-	summary  *widget.Label
-	screen   *screenView
-	link     *widget.Label
-	sessions *fyne.Container // a grid: a header row, then a row per session
-	log      *widget.Label
-	logBox   *container.Scroll
+	win       fyne.Window
+	summary   *widget.Label
+	screen    *screenView
+	link      *widget.Label
+	sessions  *fyne.Container // a grid: a header row, then a row per session
+	events    *widget.Label
+	eventsBox *container.Scroll
+	log       *widget.Label
+	// do runs a session row's action (the tray's menu actions).
+	do func(Action)
+	// recent is the list of events shown.
+	recent *EventList
 }
 
-func newStatusWindow(app fyne.App) *statusWindow {
+func newStatusWindow(app fyne.App, do func(Action), recent *EventList) *statusWindow {
 	w := &statusWindow{
 		win:      app.NewWindow("perch status"),
 		summary:  widget.NewLabel(""),
 		screen:   newScreenView(),
 		link:     widget.NewLabel(""),
 		sessions: container.NewGridWithColumns(len(sessionHeader)),
+		events:   widget.NewLabel(""),
 		log:      widget.NewLabel(""),
+		do:       do,
+		recent:   recent,
 	}
 	w.summary.Wrapping = fyne.TextWrapWord
 	w.link.Wrapping = fyne.TextWrapWord
+	w.events.TextStyle.Monospace = true
 	w.log.TextStyle.Monospace = true
-	w.logBox = container.NewScroll(w.log)
-	w.logBox.SetMinSize(fyne.NewSize(0, 120))
+	w.eventsBox = container.NewScroll(w.events)
+	w.eventsBox.SetMinSize(fyne.NewSize(0, 120))
+	logBox := container.NewScroll(w.log)
+	logBox.SetMinSize(fyne.NewSize(0, 120))
 	top := container.NewVBox(
 		w.summary,
 		w.screen,
@@ -50,15 +63,17 @@ func newStatusWindow(app fyne.App) *statusWindow {
 		w.link,
 		w.sessions,
 		widget.NewSeparator(),
-		widget.NewLabelWithStyle("Recent log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle("Recent events", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 	)
-	w.win.SetContent(container.NewBorder(top, nil, nil, nil, w.logBox))
+	logs := widget.NewAccordion(widget.NewAccordionItem("Log", logBox))
+	w.win.SetContent(container.NewBorder(top, logs, nil, nil, w.eventsBox))
 	w.win.SetIcon(AppIcon())
-	w.win.Resize(fyne.NewSize(760, 640))
+	w.win.Resize(fyne.NewSize(760, 680))
 	return w
 }
 
-// update shows st (or the error reading it). UI goroutine only.
+// update shows st (or the error reading it), the recent events and the log
+// lines. UI goroutine only.
 func (w *statusWindow) update(st agent.Status, err error, lines []string) {
 	w.summary.SetText(SummaryText(st, err))
 	w.screen.SetScreen(st.Screen)
@@ -68,21 +83,53 @@ func (w *statusWindow) update(st agent.Status, err error, lines []string) {
 	for _, h := range sessionHeader {
 		objs = append(objs, widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
-	for _, row := range rows {
+	for i, row := range rows {
 		for _, c := range row {
 			l := widget.NewLabel(c)
 			l.Truncation = fyne.TextTruncateEllipsis
 			objs = append(objs, l)
 		}
+		objs = append(objs, w.actionButtons(st.Sessions[i]))
 	}
 	w.sessions.Objects = objs
 	w.sessions.Hidden = len(rows) == 0
 	w.sessions.Refresh()
-	if n := len(lines) - logLinesShown; n > 0 {
-		lines = lines[n:]
+	var events []string
+	if w.recent != nil {
+		events = w.recent.Lines()
 	}
-	w.log.SetText(strings.Join(lines, "\n"))
-	w.logBox.ScrollToBottom()
+	w.events.SetText(strings.Join(lastN(events, linesShown), "\n"))
+	w.eventsBox.ScrollToBottom()
+	w.log.SetText(strings.Join(lastN(lines, linesShown), "\n"))
+}
+
+// actionButtons is a session row's last cell: a button per action.
+func (w *statusWindow) actionButtons(s sessions.SessionStatus) fyne.CanvasObject {
+	box := container.NewHBox()
+	for _, it := range SessionActions(s) {
+		act := it.Action
+		b := widget.NewButton(it.Label, func() {
+			if w.do != nil {
+				w.do(act)
+			}
+		})
+		b.Importance = widget.LowImportance
+		box.Add(b)
+	}
+	return box
+}
+
+// SessionActions are the buttons of a session's row in the status window,
+// as menu items: Restart (and, with locations, "Bring here").
+func SessionActions(s sessions.SessionStatus) []Item {
+	return []Item{{Label: "Restart", Action: Action{Kind: ActRestart, Arg: s.Name}}}
+}
+
+func lastN(lines []string, n int) []string {
+	if k := len(lines) - n; k > 0 {
+		return lines[k:]
+	}
+	return lines
 }
 
 // SummaryText is the status window's first paragraph: the profile, its
@@ -144,10 +191,10 @@ func LinkText(st agent.Status) string {
 	return s
 }
 
-var sessionHeader = []string{"Session", "State", "Restarts", "Start", "First X11", "Last error"}
+var sessionHeader = []string{"Session", "State", "Restarts", "Start", "First X11", "Last error", ""}
 
 // SessionRows are the sessions table's rows, one per session, in the
-// columns of sessionHeader.
+// columns of sessionHeader but the last (the actions).
 func SessionRows(st agent.Status) [][]string {
 	rows := make([][]string, 0, len(st.Sessions))
 	for _, s := range st.Sessions {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -64,6 +65,7 @@ type Tray struct {
 	last     *agent.Status // the last status read without error
 	lastErr  error
 	lines    []string
+	events   *EventList // the status window's recent events
 	win      *statusWindow
 	quitting bool
 }
@@ -80,7 +82,7 @@ func New(o Options) *Tray {
 	if o.TrayHost == nil {
 		o.TrayHost = TrayHostOnDBus
 	}
-	t := &Tray{o: o, log: o.Log, menu: fyne.NewMenu("perch")}
+	t := &Tray{o: o, log: o.Log, menu: fyne.NewMenu("perch"), events: NewEventList(200)}
 	_, t.caps.Disconnect = o.Backend.(Disconnecter)
 	t.model = Present(agent.Status{}, errStarting, t.caps)
 	t.lastErr = errStarting
@@ -189,6 +191,7 @@ func (t *Tray) watch(ctx context.Context) {
 func (t *Tray) update(st agent.Status, err error, lines []string) {
 	m := Present(st, err, t.caps)
 	if err == nil {
+		t.events.Observe(t.last, st, time.Now())
 		for _, e := range Transitions(t.last, st) {
 			t.log.Info(e.String())
 			if e.Notify {
@@ -317,7 +320,7 @@ func (t *Tray) quit() {
 // showStatus opens (or raises) the status window. UI goroutine only.
 func (t *Tray) showStatus() {
 	if t.win == nil {
-		t.win = newStatusWindow(t.o.App)
+		t.win = newStatusWindow(t.o.App, t.do, t.events)
 		if t.desk != nil {
 			t.win.win.SetCloseIntercept(t.win.win.Hide)
 		} else {

@@ -224,17 +224,17 @@ func TestTrayStates(t *testing.T) {
 			icon: "perch-disconnected.png", link: "Link: none"},
 		{name: "connecting", st: full(sessions.LinkConnecting, ":10=starting"),
 			icon: "perch-connecting.png", link: "Link to quiet (quiet:22): connecting",
-			sessions: []string{":10", "starting", "0", "-", "150 ms", ""}},
+			sessions: []string{":10", "starting", "0", "-", "150 ms", "", "[Restart]"}},
 		{name: "connected", st: full(sessions.LinkUp, ":10=attached", ":11=attached"),
 			icon: "perch-connected.png", link: "RTT 12 ms",
-			sessions: []string{":10", "attached", "0", "-", "150 ms", "", ":11", "attached", "1", "-", "150 ms", ""}},
+			sessions: []string{":10", "attached", "0", "-", "150 ms", "", "[Restart]", ":11", "attached", "1", "-", "150 ms", "", "[Restart]"}},
 		{name: "degraded", st: func() agent.Status {
 			s := full(sessions.LinkUp, ":10=attached", ":11=backoff")
 			s.Sessions[1].LastError = "no session on :11"
 			return s
 		}(),
 			icon: "perch-degraded.png", link: "connected",
-			sessions: []string{":10", "attached", "0", "-", "150 ms", "", ":11", "backoff", "1", "-", "150 ms", "no session on :11"}},
+			sessions: []string{":10", "attached", "0", "-", "150 ms", "", "[Restart]", ":11", "backoff", "1", "-", "150 ms", "no session on :11", "[Restart]"}},
 		{name: "agent unreachable", err: errors.New("no perch agent is running"),
 			icon: "perch-disconnected.png", link: "Link: none"},
 	}
@@ -299,7 +299,16 @@ func gridCells(c *fyne.Container) []string {
 		if i < len(sessionHeader) {
 			continue
 		}
-		out = append(out, o.(*widget.Label).Text)
+		switch o := o.(type) {
+		case *widget.Label:
+			out = append(out, o.Text)
+		case *fyne.Container: // a row's actions
+			var bs []string
+			for _, b := range o.Objects {
+				bs = append(bs, "["+b.(*widget.Button).Text+"]")
+			}
+			out = append(out, strings.Join(bs, " "))
+		}
 	}
 	return out
 }

@@ -54,23 +54,9 @@ func Apply(s Server, p *Plan) (err error) {
 	if p.Unchanged() {
 		return nil
 	}
-	crtcs := make([]CrtcPlan, len(p.Crtcs))
-	copy(crtcs, p.Crtcs)
-	for _, nm := range p.NewModes {
-		id := nm.Mode.ID
-		if nm.Create {
-			if id, err = s.CreateMode(nm.Mode); err != nil {
-				return &StepError{Step: fmt.Sprintf("create mode %s", nm.Mode.Name), Err: err}
-			}
-		}
-		if err := s.AddOutputMode(nm.Output, id); err != nil {
-			return &StepError{Step: fmt.Sprintf("add mode %s to output %s", nm.Mode.Name, nm.OutputName), Err: err}
-		}
-		for i := range crtcs {
-			if crtcs[i].Output == nm.Output {
-				crtcs[i].Mode.ID = id
-			}
-		}
+	crtcs, err := addModes(s, p)
+	if err != nil {
+		return err
 	}
 
 	if err := s.Grab(); err != nil {
@@ -132,6 +118,31 @@ func Apply(s Server, p *Plan) (err error) {
 		}
 	}
 	return nil
+}
+
+// addModes creates and adds the modes the plan needs, and returns the
+// plan's CRTCs with the new modes' IDs.
+func addModes(s Server, p *Plan) ([]CrtcPlan, error) {
+	crtcs := make([]CrtcPlan, len(p.Crtcs))
+	copy(crtcs, p.Crtcs)
+	for _, nm := range p.NewModes {
+		id := nm.Mode.ID
+		if nm.Create {
+			var err error
+			if id, err = s.CreateMode(nm.Mode); err != nil {
+				return nil, &StepError{Step: fmt.Sprintf("create mode %s", nm.Mode.Name), Err: err}
+			}
+		}
+		if err := s.AddOutputMode(nm.Output, id); err != nil {
+			return nil, &StepError{Step: fmt.Sprintf("add mode %s to output %s", nm.Mode.Name, nm.OutputName), Err: err}
+		}
+		for i := range crtcs {
+			if crtcs[i].Output == nm.Output {
+				crtcs[i].Mode.ID = id
+			}
+		}
+	}
+	return crtcs, nil
 }
 
 // restore puts the configuration of st back, as xrandr's revert: every CRTC

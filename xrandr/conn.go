@@ -165,19 +165,8 @@ func (c *Conn) read(probe bool) (*State, error) {
 		Timestamp: uint32(res.Timestamp), ConfigTimestamp: uint32(res.ConfigTimestamp),
 		Primary: OutputID(prim.Output),
 	}
-	names := res.Names
-	for _, mi := range res.Modes {
-		n := int(mi.NameLen)
-		if n > len(names) {
-			return nil, fmt.Errorf("read the screen resources: mode names are truncated")
-		}
-		st.Modes = append(st.Modes, Mode{
-			ID: ModeID(mi.Id), Name: string(names[:n]), Width: mi.Width, Height: mi.Height,
-			DotClock: mi.DotClock, HSyncStart: mi.HsyncStart, HSyncEnd: mi.HsyncEnd, HTotal: mi.Htotal,
-			HSkew: mi.Hskew, VSyncStart: mi.VsyncStart, VSyncEnd: mi.VsyncEnd, VTotal: mi.Vtotal,
-			Flags: mi.ModeFlags,
-		})
-		names = names[n:]
+	if st.Modes, err = modesOf(res); err != nil {
+		return nil, err
 	}
 	crtcCookies := make([]randr.GetCrtcInfoCookie, len(res.Crtcs))
 	for i, id := range res.Crtcs {
@@ -192,25 +181,58 @@ func (c *Conn) read(probe bool) (*State, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read CRTC 0x%x: %w", uint32(id), err)
 		}
-		cr := Crtc{
-			ID: CrtcID(id), X: int(ci.X), Y: int(ci.Y), Width: int(ci.Width), Height: int(ci.Height),
-			Mode: ModeID(ci.Mode), Rotation: Rotation(ci.Rotation), Rotations: Rotation(ci.Rotations),
-		}
-		for _, o := range ci.Outputs {
-			cr.Outputs = append(cr.Outputs, OutputID(o))
-		}
-		for _, o := range ci.Possible {
-			cr.Possible = append(cr.Possible, OutputID(o))
-		}
-		st.Crtcs = append(st.Crtcs, cr)
+		st.Crtcs = append(st.Crtcs, crtcOf(id, ci))
 	}
-	// EDIDs: every first chunk requested at once, one round trip in all.
+	if st.Outputs, err = c.outputs(res, outCookies); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// modesOf reads the modes of the screen resources, names included.
+func modesOf(res *resources) ([]Mode, error) {
+	var modes []Mode
+	names := res.Names
+	for _, mi := range res.Modes {
+		n := int(mi.NameLen)
+		if n > len(names) {
+			return nil, fmt.Errorf("read the screen resources: mode names are truncated")
+		}
+		modes = append(modes, Mode{
+			ID: ModeID(mi.Id), Name: string(names[:n]), Width: mi.Width, Height: mi.Height,
+			DotClock: mi.DotClock, HSyncStart: mi.HsyncStart, HSyncEnd: mi.HsyncEnd, HTotal: mi.Htotal,
+			HSkew: mi.Hskew, VSyncStart: mi.VsyncStart, VSyncEnd: mi.VsyncEnd, VTotal: mi.Vtotal,
+			Flags: mi.ModeFlags,
+		})
+		names = names[n:]
+	}
+	return modes, nil
+}
+
+func crtcOf(id randr.Crtc, ci *randr.GetCrtcInfoReply) Crtc {
+	cr := Crtc{
+		ID: CrtcID(id), X: int(ci.X), Y: int(ci.Y), Width: int(ci.Width), Height: int(ci.Height),
+		Mode: ModeID(ci.Mode), Rotation: Rotation(ci.Rotation), Rotations: Rotation(ci.Rotations),
+	}
+	for _, o := range ci.Outputs {
+		cr.Outputs = append(cr.Outputs, OutputID(o))
+	}
+	for _, o := range ci.Possible {
+		cr.Possible = append(cr.Possible, OutputID(o))
+	}
+	return cr
+}
+
+// outputs reads the outputs' replies and their EDIDs (every first chunk
+// requested at once, one round trip in all).
+func (c *Conn) outputs(res *resources, outCookies []randr.GetOutputInfoCookie) ([]Output, error) {
 	var edidCookies []randr.GetOutputPropertyCookie
 	if c.edid != 0 {
 		for _, id := range res.Outputs {
-			edidCookies = append(edidCookies, randr.GetOutputProperty(x, id, c.edid, xproto.AtomInteger, 0, 256, false, false))
+			edidCookies = append(edidCookies, randr.GetOutputProperty(c.x, id, c.edid, xproto.AtomInteger, 0, 256, false, false))
 		}
 	}
+	var outs []Output
 	for i, id := range res.Outputs {
 		oi, err := outCookies[i].Reply()
 		if err != nil {
@@ -238,9 +260,9 @@ func (c *Conn) read(probe bool) (*State, error) {
 			return nil, fmt.Errorf("read the EDID of output %s: %w", o.Name, err)
 		}
 		o.Fingerprint = Fingerprint(edid)
-		st.Outputs = append(st.Outputs, o)
+		outs = append(outs, o)
 	}
-	return st, nil
+	return outs, nil
 }
 
 func connectionName(c byte) string {

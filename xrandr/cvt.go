@@ -112,98 +112,126 @@ var errNoFit = errors.New("timings out of range")
 // keeps the C code's mix of float (float32) and double (float64) arithmetic
 // so that truncations land exactly where cvt's do.
 func cvtTimings(hdisplay, vdisplay int, vrefresh float32, reduced bool) (Modeline, error) {
-	vfieldRate := vrefresh
-
 	// 2. Horizontal pixels (already a multiple of 8 after CVT's rounding).
 	hdisplay -= hdisplay % cvtHGranularity
-	vdisplayRnd := vdisplay
-
-	// Determine the vsync width from the aspect ratio.
-	var vsync int
-	switch {
-	case vdisplay%3 == 0 && vdisplay*4/3 == hdisplay:
-		vsync = 4
-	case vdisplay%9 == 0 && vdisplay*16/9 == hdisplay:
-		vsync = 5
-	case vdisplay%10 == 0 && vdisplay*16/10 == hdisplay:
-		vsync = 6
-	case vdisplay%4 == 0 && vdisplay*5/4 == hdisplay:
-		vsync = 7
-	case vdisplay%9 == 0 && vdisplay*15/9 == hdisplay:
-		vsync = 7
-	default: // custom
-		vsync = 10
-	}
+	vsync := cvtVSyncWidth(hdisplay, vdisplay)
 
 	var (
-		hperiod                      float32
-		htotal, hsyncStart, hsyncEnd int
-		vtotal, vsyncStart, vsyncEnd int
-		hsyncPositive, vsyncPositive bool
+		b   blanking
+		err error
 	)
 	if !reduced {
-		// 8. Estimated horizontal period (µs).
-		hperiod = float32(1000000.0/float64(vfieldRate)-cvtMinVSyncBP) /
-			float32(vdisplayRnd+cvtMinVPorch)
-		if !(hperiod > 0) {
-			return Modeline{}, errNoFit
-		}
-
-		// 9. Lines in vsync + back porch.
-		vsyncAndBackPorch := int(cvtMinVSyncBP/float64(hperiod)) + 1
-		if vsyncAndBackPorch < vsync+cvtMinVPorch {
-			vsyncAndBackPorch = vsync + cvtMinVPorch
-		}
-
-		// 11. Total lines in the vertical field.
-		vtotal = vdisplayRnd + vsyncAndBackPorch + cvtMinVPorch
-
-		// 12. Ideal blanking duty cycle (%).
-		hblankPercentage := float32(cvtCPrime - float64(float32(cvtMPrime)*hperiod)/1000.0)
-
-		// 13. Blanking time, a multiple of twice the cell granularity.
-		if hblankPercentage < 20 {
-			hblankPercentage = 20
-		}
-		hblank := int(float64(float32(hdisplay)*hblankPercentage) / (100.0 - float64(hblankPercentage)))
-		hblank -= hblank % (2 * cvtHGranularity)
-
-		// 14. Total pixels in a line, and the hsync placement.
-		htotal = hdisplay + hblank
-		hsyncEnd = hdisplay + hblank/2
-		hsyncStart = hsyncEnd - htotal*cvtHSyncPercent/100
-		hsyncStart += cvtHGranularity - hsyncStart%cvtHGranularity
-
-		vsyncStart = vdisplay + cvtMinVPorch
-		vsyncEnd = vsyncStart + vsync
-		hsyncPositive, vsyncPositive = false, true
+		b, err = cvtStandardBlanking(hdisplay, vdisplay, vsync, vrefresh)
 	} else {
-		// 8. Estimated horizontal period (µs).
-		hperiod = float32(1000000.0/float64(vfieldRate)-cvtRBMinVBlank) / float32(vdisplayRnd)
-		if !(hperiod > 0) {
-			return Modeline{}, errNoFit
-		}
+		b, err = cvtReducedBlanking(hdisplay, vdisplay, vsync, vrefresh)
+	}
+	if err != nil {
+		return Modeline{}, err
+	}
+	return b.modeline(hdisplay, vdisplay)
+}
 
-		// 9./10. Lines of vertical blanking, at least front porch + sync +
-		// minimum back porch.
-		vbiLines := int(float32(cvtRBMinVBlank)/hperiod + 1)
-		if vbiLines < cvtRBVFPorch+vsync+cvtMinVBPorch {
-			vbiLines = cvtRBVFPorch + vsync + cvtMinVBPorch
-		}
+// cvtVSyncWidth is the vsync width CVT gives the aspect ratio.
+func cvtVSyncWidth(hdisplay, vdisplay int) int {
+	switch {
+	case vdisplay%3 == 0 && vdisplay*4/3 == hdisplay:
+		return 4
+	case vdisplay%9 == 0 && vdisplay*16/9 == hdisplay:
+		return 5
+	case vdisplay%10 == 0 && vdisplay*16/10 == hdisplay:
+		return 6
+	case vdisplay%4 == 0 && vdisplay*5/4 == hdisplay:
+		return 7
+	case vdisplay%9 == 0 && vdisplay*15/9 == hdisplay:
+		return 7
+	default: // custom
+		return 10
+	}
+}
 
-		// 11./12. Totals and sync placement.
-		vtotal = vdisplayRnd + vbiLines
-		htotal = hdisplay + cvtRBHBlank
-		hsyncEnd = hdisplay + cvtRBHBlank/2
-		hsyncStart = hsyncEnd - cvtRBHSync
+// blanking is what the standard and reduced-blanking branches of CVT
+// compute: the line period and the sync placement.
+type blanking struct {
+	hperiod                      float32
+	htotal, hsyncStart, hsyncEnd int
+	vtotal, vsyncStart, vsyncEnd int
+	hsyncPositive, vsyncPositive bool
+}
 
-		vsyncStart = vdisplay + cvtRBVFPorch
-		vsyncEnd = vsyncStart + vsync
-		hsyncPositive, vsyncPositive = true, false
+// cvtStandardBlanking is CVT's branch for CRT-style blanking.
+func cvtStandardBlanking(hdisplay, vdisplay, vsync int, vfieldRate float32) (blanking, error) {
+	var b blanking
+	// 8. Estimated horizontal period (µs).
+	b.hperiod = float32(1000000.0/float64(vfieldRate)-cvtMinVSyncBP) /
+		float32(vdisplay+cvtMinVPorch)
+	if !(b.hperiod > 0) {
+		return b, errNoFit
 	}
 
+	// 9. Lines in vsync + back porch.
+	vsyncAndBackPorch := int(cvtMinVSyncBP/float64(b.hperiod)) + 1
+	if vsyncAndBackPorch < vsync+cvtMinVPorch {
+		vsyncAndBackPorch = vsync + cvtMinVPorch
+	}
+
+	// 11. Total lines in the vertical field.
+	b.vtotal = vdisplay + vsyncAndBackPorch + cvtMinVPorch
+
+	// 12. Ideal blanking duty cycle (%).
+	hblankPercentage := float32(cvtCPrime - float64(float32(cvtMPrime)*b.hperiod)/1000.0)
+
+	// 13. Blanking time, a multiple of twice the cell granularity.
+	if hblankPercentage < 20 {
+		hblankPercentage = 20
+	}
+	hblank := int(float64(float32(hdisplay)*hblankPercentage) / (100.0 - float64(hblankPercentage)))
+	hblank -= hblank % (2 * cvtHGranularity)
+
+	// 14. Total pixels in a line, and the hsync placement.
+	b.htotal = hdisplay + hblank
+	b.hsyncEnd = hdisplay + hblank/2
+	b.hsyncStart = b.hsyncEnd - b.htotal*cvtHSyncPercent/100
+	b.hsyncStart += cvtHGranularity - b.hsyncStart%cvtHGranularity
+
+	b.vsyncStart = vdisplay + cvtMinVPorch
+	b.vsyncEnd = b.vsyncStart + vsync
+	b.hsyncPositive, b.vsyncPositive = false, true
+	return b, nil
+}
+
+// cvtReducedBlanking is CVT's reduced-blanking branch (cvt -r).
+func cvtReducedBlanking(hdisplay, vdisplay, vsync int, vfieldRate float32) (blanking, error) {
+	var b blanking
+	// 8. Estimated horizontal period (µs).
+	b.hperiod = float32(1000000.0/float64(vfieldRate)-cvtRBMinVBlank) / float32(vdisplay)
+	if !(b.hperiod > 0) {
+		return b, errNoFit
+	}
+
+	// 9./10. Lines of vertical blanking, at least front porch + sync +
+	// minimum back porch.
+	vbiLines := int(float32(cvtRBMinVBlank)/b.hperiod + 1)
+	if vbiLines < cvtRBVFPorch+vsync+cvtMinVBPorch {
+		vbiLines = cvtRBVFPorch + vsync + cvtMinVBPorch
+	}
+
+	// 11./12. Totals and sync placement.
+	b.vtotal = vdisplay + vbiLines
+	b.htotal = hdisplay + cvtRBHBlank
+	b.hsyncEnd = hdisplay + cvtRBHBlank/2
+	b.hsyncStart = b.hsyncEnd - cvtRBHSync
+
+	b.vsyncStart = vdisplay + cvtRBVFPorch
+	b.vsyncEnd = b.vsyncStart + vsync
+	b.hsyncPositive, b.vsyncPositive = true, false
+	return b, nil
+}
+
+// modeline finishes CVT: the pixel clock, libxcvt's 1366 hack, the range
+// checks and the actual refresh rate.
+func (b blanking) modeline(hdisplay, vdisplay int) (Modeline, error) {
 	// 15/13. Pixel clock (kHz), rounded down to the clock step.
-	clockF := float64(htotal) * 1000.0 / float64(hperiod)
+	clockF := float64(b.htotal) * 1000.0 / float64(b.hperiod)
 	if !(clockF >= 0) || clockF >= math.MaxUint32 {
 		return Modeline{}, errNoFit
 	}
@@ -214,11 +242,11 @@ func cvtTimings(hdisplay, vdisplay int, vrefresh float32, reduced bool) (Modelin
 	// can't say 1366".
 	if hdisplay == 1360 && vdisplay == 768 {
 		hdisplay = 1366
-		hsyncStart--
-		hsyncEnd--
+		b.hsyncStart--
+		b.hsyncEnd--
 	}
 
-	for _, v := range []int{hdisplay, hsyncStart, hsyncEnd, htotal, vdisplay, vsyncStart, vsyncEnd, vtotal} {
+	for _, v := range []int{hdisplay, b.hsyncStart, b.hsyncEnd, b.htotal, vdisplay, b.vsyncStart, b.vsyncEnd, b.vtotal} {
 		if v < 0 || v > math.MaxUint16 {
 			return Modeline{}, errNoFit
 		}
@@ -226,26 +254,26 @@ func cvtTimings(hdisplay, vdisplay int, vrefresh float32, reduced bool) (Modelin
 	// Degenerate sizes (a few pixels) give timings out of order, a sync
 	// pulse of no width or a zero clock, which cvt prints regardless (cvt
 	// 80 70: 80 88 88 96); no monitor syncs to them.
-	if dotClock == 0 || hsyncStart < hdisplay || hsyncEnd <= hsyncStart || htotal < hsyncEnd ||
-		vsyncStart < vdisplay || vsyncEnd <= vsyncStart || vtotal < vsyncEnd {
+	if dotClock == 0 || b.hsyncStart < hdisplay || b.hsyncEnd <= b.hsyncStart || b.htotal < b.hsyncEnd ||
+		vdisplay > b.vsyncStart || b.vsyncEnd <= b.vsyncStart || b.vtotal < b.vsyncEnd {
 		return Modeline{}, errNoFit
 	}
 
 	// 17/15. Actual field rate, computed as cvt does (stored in a float).
-	refresh := float32(1000.0 * float64(float32(dotClock)) / float64(float32(htotal*vtotal)))
+	refresh := float32(1000.0 * float64(float32(dotClock)) / float64(float32(b.htotal*b.vtotal)))
 
 	return Modeline{
 		Clock:         float64(dotClock) / 1000.0,
 		HDisplay:      uint16(hdisplay),
-		HSyncStart:    uint16(hsyncStart),
-		HSyncEnd:      uint16(hsyncEnd),
-		HTotal:        uint16(htotal),
+		HSyncStart:    uint16(b.hsyncStart),
+		HSyncEnd:      uint16(b.hsyncEnd),
+		HTotal:        uint16(b.htotal),
 		VDisplay:      uint16(vdisplay),
-		VSyncStart:    uint16(vsyncStart),
-		VSyncEnd:      uint16(vsyncEnd),
-		VTotal:        uint16(vtotal),
-		HSyncPositive: hsyncPositive,
-		VSyncPositive: vsyncPositive,
+		VSyncStart:    uint16(b.vsyncStart),
+		VSyncEnd:      uint16(b.vsyncEnd),
+		VTotal:        uint16(b.vtotal),
+		HSyncPositive: b.hsyncPositive,
+		VSyncPositive: b.vsyncPositive,
 		Refresh:       float64(refresh),
 	}, nil
 }

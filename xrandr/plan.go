@@ -159,8 +159,57 @@ func (p *Plan) primaryChanged() bool { return p.Primary != p.Before.Primary }
 // it touches no X server. Every refusal is a *LayoutError (errors.Is
 // ErrLayout).
 func MakePlan(st *State, l Layout) (*Plan, error) {
+	specs, outs, err := checkSpecs(st, l)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Before: st}
+	geos, err := p.footprints(st, l, outs)
+	if err != nil {
+		return nil, err
+	}
+	// Placement, as xrandr's set_positions.
+	pos, err := place(st, l, specs, func(n string) (int, int) { return geos[n].w, geos[n].h })
+	if err != nil {
+		return nil, err
+	}
+	if err := p.screenSize(st, l, geos, pos); err != nil {
+		return nil, err
+	}
+	assigned, used, err := assignCrtcs(l, outs)
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range l.Outputs {
+		cp, err := crtcPlan(st, outs[sp.Name], assigned[sp.Name], geos[sp.Name], pos[sp.Name])
+		if err != nil {
+			return nil, err
+		}
+		p.Crtcs = append(p.Crtcs, cp)
+		if sp.Primary {
+			p.Primary, p.PrimaryName = cp.Output, cp.OutputName
+		}
+	}
+	for _, c := range st.Crtcs {
+		if c.Mode != 0 && !used[c.ID] {
+			p.Disable = append(p.Disable, c.ID)
+		}
+	}
+	for _, o := range st.Outputs {
+		if _, listed := specs[o.Name]; !listed && o.Crtc != 0 {
+			if c, ok := st.Crtc(o.Crtc); ok && c.Mode != 0 {
+				p.Off = append(p.Off, o.Name)
+			}
+		}
+	}
+	return p, nil
+}
+
+// checkSpecs refuses unknown, duplicate and disconnected outputs and more
+// than one primary, and indexes the layout's outputs by name.
+func checkSpecs(st *State, l Layout) (map[string]*OutputSpec, map[string]*Output, error) {
 	if len(l.Outputs) == 0 {
-		return nil, refuse("", "the layout lists no outputs: at least one must stay on")
+		return nil, nil, refuse("", "the layout lists no outputs: at least one must stay on")
 	}
 	specs := map[string]*OutputSpec{}
 	outs := map[string]*Output{}
@@ -169,13 +218,13 @@ func MakePlan(st *State, l Layout) (*Plan, error) {
 		sp := &l.Outputs[i]
 		o, ok := st.Output(sp.Name)
 		if !ok {
-			return nil, refuse(sp.Name, "no such output (this screen has %s)", strings.Join(st.OutputNames(), ", "))
+			return nil, nil, refuse(sp.Name, "no such output (this screen has %s)", strings.Join(st.OutputNames(), ", "))
 		}
 		if _, dup := specs[sp.Name]; dup {
-			return nil, refuse(sp.Name, "listed twice")
+			return nil, nil, refuse(sp.Name, "listed twice")
 		}
 		if !o.Connected && !sp.Force {
-			return nil, refuse(sp.Name, "is %s; set force = true to use it anyway", o.Connection)
+			return nil, nil, refuse(sp.Name, "is %s; set force = true to use it anyway", o.Connection)
 		}
 		if sp.Primary {
 			primaries++
@@ -184,21 +233,24 @@ func MakePlan(st *State, l Layout) (*Plan, error) {
 		outs[sp.Name] = o
 	}
 	if primaries > 1 {
-		return nil, refuse("", "more than one output is marked primary")
+		return nil, nil, refuse("", "more than one output is marked primary")
 	}
+	return specs, outs, nil
+}
 
-	p := &Plan{Before: st}
+// geo is an output's mode, rotation and rotated footprint.
+type geo struct {
+	mode Mode
+	rot  Rotation
+	w, h int
+}
 
-	// Modes and footprints.
-	type geo struct {
-		mode Mode
-		rot  Rotation
-		w, h int
-	}
+// footprints picks each output's mode (recording modes to add in p) and
+// its footprint after rotation.
+func (p *Plan) footprints(st *State, l Layout, outs map[string]*Output) (map[string]geo, error) {
 	geos := map[string]geo{}
 	for _, sp := range l.Outputs {
-		o := outs[sp.Name]
-		m, nm, err := pickMode(st, o, sp.Mode)
+		m, nm, err := pickMode(st, outs[sp.Name], sp.Mode)
 		if err != nil {
 			return nil, err
 		}
@@ -215,29 +267,31 @@ func MakePlan(st *State, l Layout) (*Plan, error) {
 		}
 		geos[sp.Name] = geo{m, rot, w, h}
 	}
+	return geos, nil
+}
 
-	// Placement, as xrandr's set_positions.
-	pos, err := place(st, l, specs, func(n string) (int, int) { return geos[n].w, geos[n].h })
-	if err != nil {
-		return nil, err
-	}
-
-	// Screen size.
+// screenSize sets the screen size the placed outputs need, refusing one
+// beyond the server's maximum.
+func (p *Plan) screenSize(st *State, l Layout, geos map[string]geo, pos map[string]Point) error {
 	for _, sp := range l.Outputs {
 		g, pt := geos[sp.Name], pos[sp.Name]
 		p.Width = max(p.Width, pt.X+g.w)
 		p.Height = max(p.Height, pt.Y+g.h)
 	}
 	if p.Width > st.MaxWidth || p.Height > st.MaxHeight {
-		return nil, refuse("", "the layout needs a %dx%d screen but this X server allows at most %dx%d; "+
+		return refuse("", "the layout needs a %dx%d screen but this X server allows at most %dx%d; "+
 			"raise Xorg's Virtual size in xorg.conf (Section \"Screen\", SubSection \"Display\", Virtual W H) to allow more",
 			p.Width, p.Height, st.MaxWidth, st.MaxHeight)
 	}
 	p.Width = max(p.Width, st.MinWidth)
 	p.Height = max(p.Height, st.MinHeight)
 	p.MmWidth, p.MmHeight = physicalSize(st, p.Width, p.Height)
+	return nil
+}
 
-	// CRTCs: keep an output's current CRTC, else the first free one it can use.
+// assignCrtcs keeps an output's current CRTC, else gives it the first free
+// one it can use.
+func assignCrtcs(l Layout, outs map[string]*Output) (map[string]CrtcID, map[CrtcID]bool, error) {
 	assigned := map[string]CrtcID{}
 	used := map[CrtcID]bool{}
 	for _, sp := range l.Outputs {
@@ -260,46 +314,29 @@ func MakePlan(st *State, l Layout) (*Plan, error) {
 			}
 		}
 		if _, ok := assigned[sp.Name]; !ok {
-			return nil, refuse(sp.Name, "no free CRTC: the layout turns on %d outputs and this output can use only %d CRTCs, all taken by the others",
+			return nil, nil, refuse(sp.Name, "no free CRTC: the layout turns on %d outputs and this output can use only %d CRTCs, all taken by the others",
 				len(l.Outputs), len(o.Crtcs))
 		}
 	}
+	return assigned, used, nil
+}
 
-	for _, sp := range l.Outputs {
-		o, g, pt := outs[sp.Name], geos[sp.Name], pos[sp.Name]
-		cid := assigned[sp.Name]
-		cur, ok := st.Crtc(cid)
-		if !ok {
-			return nil, refuse(sp.Name, "its CRTC 0x%x is not on this screen", uint32(cid))
-		}
-		if cur.Rotations&g.rot == 0 {
-			return nil, refuse(sp.Name, "rotation %s is not supported by its CRTC (it supports: %s)", g.rot, rotationNames(cur.Rotations))
-		}
-		cp := CrtcPlan{
-			Crtc: cid, Output: o.ID, OutputName: o.Name, Mode: g.mode,
-			X: pt.X, Y: pt.Y, Width: g.w, Height: g.h, Rotation: g.rot,
-		}
-		cp.Changed = g.mode.ID == 0 || cur.Mode != g.mode.ID || cur.X != pt.X || cur.Y != pt.Y ||
-			cur.Rotation != g.rot || !slices.Equal(cur.Outputs, []OutputID{o.ID})
-		p.Crtcs = append(p.Crtcs, cp)
-		if sp.Primary {
-			p.Primary, p.PrimaryName = o.ID, o.Name
-		}
+// crtcPlan is what CRTC cid shows for output o, and whether that changes.
+func crtcPlan(st *State, o *Output, cid CrtcID, g geo, pt Point) (CrtcPlan, error) {
+	cur, ok := st.Crtc(cid)
+	if !ok {
+		return CrtcPlan{}, refuse(o.Name, "its CRTC 0x%x is not on this screen", uint32(cid))
 	}
-
-	for _, c := range st.Crtcs {
-		if c.Mode != 0 && !used[c.ID] {
-			p.Disable = append(p.Disable, c.ID)
-		}
+	if cur.Rotations&g.rot == 0 {
+		return CrtcPlan{}, refuse(o.Name, "rotation %s is not supported by its CRTC (it supports: %s)", g.rot, rotationNames(cur.Rotations))
 	}
-	for _, o := range st.Outputs {
-		if _, listed := specs[o.Name]; !listed && o.Crtc != 0 {
-			if c, ok := st.Crtc(o.Crtc); ok && c.Mode != 0 {
-				p.Off = append(p.Off, o.Name)
-			}
-		}
+	cp := CrtcPlan{
+		Crtc: cid, Output: o.ID, OutputName: o.Name, Mode: g.mode,
+		X: pt.X, Y: pt.Y, Width: g.w, Height: g.h, Rotation: g.rot,
 	}
-	return p, nil
+	cp.Changed = g.mode.ID == 0 || cur.Mode != g.mode.ID || cur.X != pt.X || cur.Y != pt.Y ||
+		cur.Rotation != g.rot || !slices.Equal(cur.Outputs, []OutputID{o.ID})
+	return cp, nil
 }
 
 // pickMode finds the mode an output spec asks for. When the output does not
@@ -397,103 +434,6 @@ func modeFromModeline(ml Modeline) Mode {
 		m.Flags |= ModeVSyncNegative
 	}
 	return m
-}
-
-// place resolves absolute and relative positions as xrandr does, then
-// shifts everything so the smallest x and y are 0.
-func place(st *State, l Layout, specs map[string]*OutputSpec, size func(string) (int, int)) (map[string]Point, error) {
-	pos := map[string]Point{}
-	for _, sp := range l.Outputs {
-		ref, kind := relation(sp)
-		if ref == "" {
-			if sp.Pos != nil {
-				pos[sp.Name] = *sp.Pos
-			} else {
-				pos[sp.Name] = Point{}
-			}
-			continue
-		}
-		if ref == sp.Name {
-			return nil, refuse(sp.Name, "is placed %s itself", kind)
-		}
-		if _, ok := specs[ref]; !ok {
-			if _, exists := st.Output(ref); exists {
-				return nil, refuse(sp.Name, "is placed %s %s, which this layout turns off", kind, ref)
-			}
-			return nil, refuse(sp.Name, "is placed %s %s, which is no output of this screen (it has %s)",
-				kind, ref, strings.Join(st.OutputNames(), ", "))
-		}
-	}
-	for {
-		progress, pending := false, []string(nil)
-		for _, sp := range l.Outputs {
-			if _, done := pos[sp.Name]; done {
-				continue
-			}
-			ref, kind := relation(sp)
-			rp, ok := pos[ref]
-			if !ok {
-				pending = append(pending, sp.Name)
-				continue
-			}
-			w, h := size(sp.Name)
-			rw, rh := size(ref)
-			switch kind {
-			case "right-of":
-				pos[sp.Name] = Point{rp.X + rw, rp.Y}
-			case "left-of":
-				pos[sp.Name] = Point{rp.X - w, rp.Y}
-			case "above":
-				pos[sp.Name] = Point{rp.X, rp.Y - h}
-			case "below":
-				pos[sp.Name] = Point{rp.X, rp.Y + rh}
-			}
-			progress = true
-		}
-		if len(pending) == 0 {
-			break
-		}
-		if !progress {
-			return nil, refuse("", "placement loop: %s are placed relative to each other and none has a fixed position",
-				strings.Join(pending, ", "))
-		}
-	}
-	minX, minY := math.MaxInt, math.MaxInt
-	for _, pt := range pos {
-		minX, minY = min(minX, pt.X), min(minY, pt.Y)
-	}
-	for n, pt := range pos {
-		pos[n] = Point{pt.X - minX, pt.Y - minY}
-	}
-	return pos, nil
-}
-
-func relation(sp OutputSpec) (ref, kind string) {
-	switch {
-	case sp.RightOf != "":
-		return sp.RightOf, "right-of"
-	case sp.LeftOf != "":
-		return sp.LeftOf, "left-of"
-	case sp.Above != "":
-		return sp.Above, "above"
-	case sp.Below != "":
-		return sp.Below, "below"
-	}
-	return "", ""
-}
-
-// physicalSize keeps the screen's millimetres when its size does not change,
-// else keeps its DPI, as xrandr does (96 DPI when the screen has no size).
-func physicalSize(st *State, w, h int) (int, int) {
-	if w == st.Width && h == st.Height && st.MmWidth > 0 && st.MmHeight > 0 {
-		return st.MmWidth, st.MmHeight
-	}
-	dpi := 96.0
-	if st.MmHeight > 0 && st.Height > 0 {
-		dpi = 25.4 * float64(st.Height) / float64(st.MmHeight)
-	}
-	mmw, mmh := int(25.4*float64(w)/dpi), int(25.4*float64(h)/dpi)
-	return max(mmw, 1), max(mmh, 1)
 }
 
 // XrandrCommands returns the xrandr command lines that do what the plan

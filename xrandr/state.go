@@ -130,6 +130,18 @@ func (m Mode) Refresh() float64 {
 // Size returns "WxH".
 func (m Mode) Size() string { return fmt.Sprintf("%dx%d", m.Width, m.Height) }
 
+// Spec is the mode as a profile names it and ParseMode reads it back:
+// "WxH@R" with the refresh to two decimals, or "WxH" (any refresh) when the
+// server gives the mode no timings and so no rate (Xvfb's modes, some
+// virtual outputs: 0 Hz).
+func (m Mode) Spec() string {
+	r := m.Refresh()
+	if r < 0.005 {
+		return m.Size()
+	}
+	return fmt.Sprintf("%s@%.2f", m.Size(), r)
+}
+
 // Crtc is a CRTC's current configuration.
 type Crtc struct {
 	ID        CrtcID

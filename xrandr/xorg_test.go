@@ -1,7 +1,7 @@
 package xrandr_test
 
 // These tests run against a real Xorg with the dummy driver, started once
-// for the package by TestMain (internal/testbed).
+// for the package by TestMain (internal/testrig/testbed).
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/jezek/xgb/randr"
 	"github.com/jezek/xgb/xproto"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/xrandr"
 )
 

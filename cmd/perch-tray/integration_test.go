@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/control"
-	"github.com/perchdesk/perch/internal/testbed"
-	"github.com/perchdesk/perch/internal/xshot"
+	"github.com/perchdesk/perch/internal/sys/xshot"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/ui"
 )
 

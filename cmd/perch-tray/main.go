@@ -19,10 +19,11 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
+	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/control"
+	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/ui"
 )
 
@@ -40,9 +41,6 @@ type options struct {
 	profile                 string
 }
 
-// usageError is bad usage or configuration: exit status 2.
-type usageError struct{ error }
-
 func parse(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("perch-tray", flag.ContinueOnError)
@@ -55,7 +53,7 @@ func parse(args []string) (options, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return o, usageError{fmt.Errorf("%w\nusage: perch-tray [--config FILE] [--socket PATH] [--display DPY] [-v] [PROFILE|auto]", err)}
+			return o, app.Usagef("%v\nusage: perch-tray [--config FILE] [--socket PATH] [--display DPY] [-v] [PROFILE|auto]", err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -64,7 +62,7 @@ func parse(args []string) (options, error) {
 		args = fs.Args()[1:]
 	}
 	if len(pos) > 1 {
-		return o, usageError{errors.New("perch-tray takes at most one PROFILE (or auto)")}
+		return o, app.Usagef("perch-tray takes at most one PROFILE (or auto)")
 	}
 	if len(pos) == 1 {
 		o.profile = pos[0]
@@ -103,24 +101,24 @@ func run(args []string) int {
 	o, err := parse(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perch-tray:", err)
-		return 2
+		return app.ExitCode(err)
 	}
 	ring := ui.NewLogRing(200)
 	log := logger(ring, o.verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fa := app.NewWithID(appID)
+	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(ui.AppIcon())
 
 	be, err := attachOrStart(ctx, o, log, ui.NewPrompter(fa))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perch-tray:", err)
-		var ue usageError
-		if errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) {
-			return 2
+		if code := app.ExitCode(err); code == app.ExitInvalid {
+			return ui.CannotStart(ctx, fa, o.display, o.config, err) // a window too: stderr goes unread from a menu
+		} else {
+			return code
 		}
-		return 1
 	}
 	// The tray icon and menu without Fyne's hidden window: perch-tray makes
 	// no OpenGL context until it shows a window (RSS 102 → 32 MiB with the
@@ -158,9 +156,9 @@ func run(args []string) int {
 	tray.Wait()
 	if err := be.wait(); err != nil {
 		log.Error("perch agent", "err", err)
-		return 1
+		return app.ExitCode(err)
 	}
-	return 0
+	return app.ExitOK
 }
 
 // backend is the agent the tray shows, with what ends it.

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"testing"
+
+	"github.com/perchdesk/perch/internal/app"
 )
 
 func TestParse(t *testing.T) {
@@ -20,7 +22,7 @@ func TestParse(t *testing.T) {
 	if err != nil || o.socket != "/run/user/7/perch/control.sock" || o.profile != "" {
 		t.Errorf("defaults = %+v, %v", o, err)
 	}
-	var ue usageError
+	var ue *app.UsageError
 	if _, err := parse([]string{"a", "b"}); !errors.As(err, &ue) {
 		t.Errorf("two profiles: %v, want a usage error", err)
 	}

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // catalogueConfig has profiles that pass the configuration check and are
@@ -164,6 +164,8 @@ func usageCases() []cliCase {
 		{"no command", nil, nil, 2, "no command given"},
 		{"global flags alone", []string{"--config", "@"}, nil, 2, "no command given"},
 		{"unknown command", []string{"frobnicate"}, nil, 2, "unknown command \"frobnicate\"; run `perch help`"},
+		{"misspelt command", []string{"stauts"}, nil, 2, "unknown command \"stauts\" (did you mean \"status\"?); run `perch help`"},
+		{"one-dash long flag before the command", []string{"-config=@", "chek"}, nil, 2, "unknown command \"chek\" (did you mean \"check\"?); run `perch help`"},
 		{"layout without subcommand", []string{"layout"}, nil, 2, "layout needs a subcommand: apply or save"},
 		{"unknown layout subcommand", []string{"layout", "show", "desk"}, nil, 2, `unknown layout subcommand "show" (want apply or save)`},
 		{"unknown flag", []string{"outputs", "--jsn"}, nil, 2, "unknown flag --jsn"},
@@ -175,6 +177,7 @@ func usageCases() []cliCase {
 		{"layout apply without profile", []string{"layout", "apply", "--config", "@"}, nil, 2, "layout apply needs one PROFILE"},
 		{"layout apply with two profiles", []string{"layout", "apply", "desk", "one", "--config", "@"}, nil, 2, "layout apply needs one PROFILE"},
 		{"layout save without name", []string{"layout", "save", "--config", "@"}, nil, 2, "layout save needs one NAME"},
+		{"resolve without target", []string{"resolve", "--config", "@"}, nil, 2, "resolve needs one TARGET: a server name, or a host as ssh takes it"},
 		{"up with two profiles", []string{"up", "desk", "one", "--config", "@", "--socket", "@SOCK"}, nil, 2, "up takes at most one PROFILE (or auto)"},
 		{"up with a bad log format", []string{"up", "desk", "--log-format", "xml", "--config", "@", "--socket", "@SOCK"}, nil, 2, `--log-format "xml": want text or json`},
 		{"up without profile or default", []string{"up", "--config", "@DIR/nodefault.toml", "--socket", "@SOCK"}, nil, 2,
@@ -189,6 +192,14 @@ func usageCases() []cliCase {
 		{"reload with an argument", []string{"reload", "now", "--socket", "@SOCK"}, nil, 2, "reload takes at most 0 argument(s)"},
 		{"disconnect with an argument", []string{"disconnect", "now", "--socket", "@SOCK"}, nil, 2, "disconnect takes at most 0 argument(s)"},
 		{"down with an argument", []string{"down", "now", "--socket", "@SOCK"}, nil, 2, "down takes at most 0 argument(s)"},
+		{"init without --server", []string{"init", "--ssh-config", "@DIR/no_ssh_config", "--config", "@DIR/new.toml"}, nil, 2,
+			"init needs --server HOST: a host of ssh_config (none), or a host name or address"},
+		{"init with bad displays", []string{"init", "--server", "far", "--displays", "ten", "--config", "@DIR/new.toml"}, nil, 2,
+			`--displays "ten": want auto or display numbers such as 10,11`},
+		{"init over an existing file", []string{"init", "--server", "far", "--config", "@"}, nil, 2,
+			"@ exists; pass --force to replace it (the old file is kept as @.bak)"},
+		{"init with a profile named auto", []string{"init", "--server", "far", "--profile", "auto", "--config", "@DIR/new.toml"}, nil, 2,
+			`--profile "auto": give the profile a name other than auto`},
 		{"demo with an argument", []string{"demo", "now"}, nil, 2, "demo takes no arguments"},
 		{"demo with a bad duration", []string{"demo", "--for", "soon"}, nil, 2, `invalid value "soon" for flag -for: parse error`},
 		{"demo with a bad log format", []string{"demo", "--log-format", "xml", "--for", "1s"}, nil, 2, `--log-format "xml": want text or json`},
@@ -208,6 +219,9 @@ func configCases() []cliCase {
 }
 
 func layoutCases() []cliCase {
+	wayland := map[string]string{"DISPLAY": bed.Name, "WAYLAND_DISPLAY": "wayland-0"}
+	const waylandMsg = "this is a Wayland session (WAYLAND_DISPLAY=wayland-0): RandR cannot arrange the monitors of a Wayland session; " +
+		"arrange them in the compositor (its display settings, or kanshi, wlr-randr, swaymsg output), and give the profile no outputs to run only its server and sessions"
 	return []cliCase{
 		{"rotation refused", []string{"layout", "apply", "rotated", "--config", "@"}, nil, 2,
 			"profile rotated (@:21): output DUMMY1: rotation left is not supported by its CRTC (it supports: normal)"},
@@ -241,6 +255,10 @@ func layoutCases() []cliCase {
 		{"no display", []string{"outputs"}, map[string]string{}, 1, "no X display: set DISPLAY or pass --display"},
 		{"no display for up", []string{"up", "one", "--config", "@", "--socket", "@SOCK"}, map[string]string{}, 1, "no X display: set DISPLAY or pass --display"},
 		{"dead display", []string{"layout", "apply", "one", "--config", "@", "--display", ":4711"}, map[string]string{}, 1, "~connect to X display :4711: "},
+		{"layout apply under Wayland", []string{"layout", "apply", "one", "--config", "@"}, wayland, 2, "layout apply: " + waylandMsg},
+		{"layout apply --dry-run under Wayland", []string{"layout", "apply", "one", "--dry-run", "--config", "@"}, wayland, 2, "layout apply: " + waylandMsg},
+		{"layout save under Wayland", []string{"layout", "save", "new", "--config", "@"}, wayland, 2, "layout save: " + waylandMsg},
+		{"up under Wayland", []string{"up", "one", "--config", "@", "--socket", "@SOCK"}, wayland, 2, "profile one (@:15): " + waylandMsg},
 		{"up on a file that is not a socket", []string{"up", "one", "--config", "@", "--socket", "@DIR/notes.txt"}, nil, 1,
 			"control socket: @DIR/notes.txt exists and is not a socket; pass --socket with another path"},
 	}
@@ -459,11 +477,12 @@ func TestCatalogueCoversEveryMessage(t *testing.T) {
 		t.Skip("!!! SKIPPED: the catalogue did not run (no X server, or -run chose this test alone)")
 	}
 	templates := templatesOf(t, ".", "usagef") // usage errors: exit 2
+	templates = append(templates, templatesOf(t, ".", "oneArg")...)
 	templates = append(templates, templatesOf(t, "../../xrandr/plan.go", "refuse")...)
 	// Refusals a configuration that passed `perch check` cannot reach on
 	// this server: each is in xrandr's TestPlanRefusals.
 	exempt := map[string]string{
-		"the layout lists no outputs: at least one must stay on": "config refuses a profile without outputs",
+		"the layout lists no outputs: at least one must stay on": "a profile without outputs never reaches the planner (TestLayoutApplyWithoutOutputs)",
 		"listed twice":                           "config refuses an output listed twice",
 		"more than one output is marked primary": "config refuses two primaries",
 		"no free CRTC: the layout turns on %d outputs and this output can use only %d CRTCs, all taken by the others": "the dummy server has a CRTC per output",

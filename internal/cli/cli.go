@@ -1,95 +1,140 @@
-// Package cli is perch's command line: it parses arguments, runs one
-// command and maps every error to an exit code in one place (0 done, 1
-// failed at run time, 2 bad usage, configuration or layout).
+// Package cli is perch's command line, one file per command on
+// spf13/cobra: it parses arguments, runs one command and maps its error to
+// an exit code through app.ExitCode (0 done, 1 failed at run time, 2 bad
+// usage, configuration or layout).
+//
+// A new command is one file with a constructor func(*env) *cobra.Command,
+// listed once in commands below.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/spf13/cobra"
+
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
 )
 
-// Exit codes.
+// Exit codes (app's, named here for the tests).
 const (
-	ExitOK      = 0
-	ExitFailed  = 1
-	ExitInvalid = 2
+	ExitOK      = app.ExitOK
+	ExitFailed  = app.ExitFailed
+	ExitInvalid = app.ExitInvalid
 )
 
-// usageError is bad usage of the command line: exit 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+// commands are perch's commands, in the order `perch help` lists them.
+var commands = []func(*env) *cobra.Command{
+	newOutputsCmd,
+	newLayoutCmd,
+	newCheckCmd,
+	newUpCmd,
+	newStatusCmd,
+	newSwitchCmd,
+	newReconnectCmd,
+	newDisconnectCmd,
+	newReloadCmd,
+	newDownCmd,
+	newExecCmd,
+	newResolveCmd,
+	newInitCmd,
+	newDemoCmd,
+	newVersionCmd,
 }
 
-// env is what a command runs with; tests replace its parts.
+func usagef(format string, args ...any) error {
+	return &app.UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// env is what a command runs with; tests replace its parts. config and
+// display are the global flags.
 type env struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	getenv  func(string) string
+	config  string
+	display string
+	// terminal reports whether stdin is a person at a terminal (prompts
+	// are allowed); nil: never.
+	terminal func() bool
 }
 
 // Main runs perch with the arguments after the program name and returns
 // the exit code.
 func Main(args []string) int {
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, terminal: stdinIsTerminal}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return e.run(ctx, args)
 }
 
-const usageText = `perch puts a remote desktop back together on a thin client.
+const rootLong = `perch puts a remote desktop back together on a thin client: it arranges
+the monitors (RandR) as a profile says and attaches the remote sessions
+(xpra over one SSH link with X11 forwarding).
 
-Usage:
-  perch outputs [--json]                         list outputs, modes and EDID fingerprints
-  perch layout apply [--dry-run] [--json] PROFILE  arrange the outputs as a profile says
-  perch layout save [--force] NAME               save the current layout as a profile
-  perch check                                    validate the configuration
-  perch up [PROFILE|auto] [--socket PATH]        the agent: apply the layout, connect, supervise the
-                                                 sessions; SIGHUP reloads; SIGINT/SIGTERM stop it
-  perch status [--json] [--follow]               the running agent: profile, link, layout, sessions
-  perch switch PROFILE|auto                      switch the running agent's profile
-  perch reconnect [SESSION]                      reconnect the link, or restart one session
-  perch disconnect                               drop the link (the layout stays)
-  perch reload                                   re-read the configuration (as SIGHUP)
-  perch down                                     stop the running agent
-  perch exec SERVER -- COMMAND [ARG...]          run one command with X11 forwarding, as ssh -Y
-  perch demo [--for DURATION]                    run perch in a self-contained sandbox
-  perch version
+Exit codes: 0 done, 1 failed at run time, 2 bad usage, configuration or
+layout (nothing was applied). perch exec returns the remote command's
+status, or 255 when it could not run (as ssh does).`
 
-Global flags (before or after the command):
-  --config FILE   configuration file (default $PERCH_CONFIG, else
-                  $XDG_CONFIG_HOME/perch/config.toml)
-  --display DPY   X display (default $DISPLAY)
-
-Exit codes: 0 done, 1 failed at run time, 2 bad usage, configuration or layout
-(nothing was applied). perch exec returns the remote command's status, or 255
-when it could not run (as ssh does).
-`
-
-// Version is set at build time with -ldflags "-X ...cli.Version=...".
-var Version = "dev"
+// newRoot is the whole command tree, bound to e.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "perch",
+		Short: "arrange a thin client's monitors and attach the remote desktop's sessions",
+		Long:  rootLong,
+		Args:  cobra.ArbitraryArgs,
+		// perch alone, or an unknown command.
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				fmt.Fprint(e.stderr, c.UsageString())
+				return usagef("no command given")
+			}
+			if s := c.SuggestionsFor(args[0]); len(args[0]) > 1 && len(s) > 0 {
+				return usagef("unknown command %q (did you mean %q?); run `perch help`", args[0], s[0])
+			}
+			return usagef("unknown command %q; run `perch help`", args[0])
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		Version:           version(),
+		// Misspellings within two edits are suggested.
+		SuggestionsMinimumDistance: 2,
+	}
+	root.SetVersionTemplate("perch {{.Version}}\n")
+	// --version without cobra's -v shorthand: -v is up's, exec's and demo's --verbose.
+	root.Flags().Bool("version", false, "print perch's version and VCS revision")
+	pf := root.PersistentFlags()
+	pf.StringVar(&e.config, "config", "", "configuration file (default $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml)")
+	pf.StringVar(&e.display, "display", "", "X display (default $DISPLAY)")
+	_ = root.RegisterFlagCompletionFunc("config", completeConfigFile)
+	_ = root.RegisterFlagCompletionFunc("display", completeDisplays)
+	root.SetFlagErrorFunc(flagError)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	for _, nc := range commands {
+		root.AddCommand(nc(e))
+	}
+	return root
+}
 
 func (e *env) run(ctx context.Context, args []string) int {
-	err := e.dispatch(ctx, args)
+	root := newRoot(e)
+	args, err := normalize(root, args)
 	if err == nil {
-		return ExitOK
+		root.SetArgs(args)
+		err = root.ExecuteContext(ctx)
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	if err == nil {
 		return ExitOK
 	}
 	var es exitStatus
@@ -97,33 +142,17 @@ func (e *env) run(ctx context.Context, args []string) int {
 		return int(es)
 	}
 	fmt.Fprintln(e.stderr, "perch: "+err.Error())
-	return exitCode(err)
+	return app.ExitCode(err)
 }
 
-func exitCode(err error) int {
-	var ue *usageError
-	var aue *agent.UserError
-	switch {
-	case errors.As(err, &ue), errors.As(err, &aue), errors.Is(err, config.ErrInvalid), errors.Is(err, xrandr.ErrLayout):
-		return ExitInvalid
-	}
-	return ExitFailed
+func stdinIsTerminal() bool {
+	fi, err := os.Stdin.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// globals are the flags every command takes.
-type globals struct {
-	config  string
-	display string
-}
-
-func (g *globals) add(fs *flag.FlagSet) {
-	fs.StringVar(&g.config, "config", "", "configuration file")
-	fs.StringVar(&g.display, "display", "", "X display")
-}
-
-func (e *env) configPath(g *globals) string {
-	if g.config != "" {
-		return g.config
+func (e *env) configPath() string {
+	if e.config != "" {
+		return e.config
 	}
 	if p := e.getenv("PERCH_CONFIG"); p != "" {
 		return p
@@ -131,154 +160,31 @@ func (e *env) configPath(g *globals) string {
 	return config.DefaultPath()
 }
 
-func (e *env) dispatch(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usageText)
-		return usagef("no command given")
-	}
-	// Global flags may also stand before the command: move them after it.
-	var lead []string
-	for len(args) > 1 && (args[0] == "--config" || args[0] == "--display" || args[0] == "-config" || args[0] == "-display") {
-		lead = append(lead, args[0], args[1])
-		args = args[2:]
-	}
-	for len(args) > 0 && (strings.HasPrefix(args[0], "--config=") || strings.HasPrefix(args[0], "--display=")) {
-		lead = append(lead, args[0])
-		args = args[1:]
-	}
-	if len(args) == 0 {
-		return usagef("no command given")
-	}
-	cmd, rest := args[0], args[1:]
-	if len(lead) > 0 {
-		if cmd == "layout" && len(rest) > 0 {
-			rest = append(append([]string{rest[0]}, lead...), rest[1:]...)
-		} else {
-			rest = append(lead, rest...)
-		}
-	}
-	switch cmd {
-	case "help", "-h", "--help":
-		fmt.Fprint(e.stdout, usageText)
-		return nil
-	case "version", "--version":
-		fmt.Fprintln(e.stdout, "perch "+Version)
-		return nil
-	case "outputs":
-		return e.cmdOutputs(rest)
-	case "layout":
-		if len(rest) == 0 {
-			return usagef("layout needs a subcommand: apply or save")
-		}
-		switch rest[0] {
-		case "apply":
-			return e.cmdLayoutApply(rest[1:])
-		case "save":
-			return e.cmdLayoutSave(rest[1:])
-		}
-		return usagef("unknown layout subcommand %q (want apply or save)", rest[0])
-	case "check":
-		return e.cmdCheck(rest)
-	case "demo":
-		return e.cmdDemo(ctx, rest)
-	case "exec":
-		return e.cmdExec(ctx, rest)
-	case "up":
-		return e.cmdUp(ctx, rest)
-	case "status":
-		return e.cmdStatus(ctx, rest)
-	case "switch":
-		return e.cmdSwitch(ctx, rest)
-	case "reconnect":
-		return e.cmdReconnect(ctx, rest)
-	case "reload":
-		return e.cmdReload(ctx, rest)
-	case "disconnect":
-		return e.cmdDisconnect(ctx, rest)
-	case "down":
-		return e.cmdDown(ctx, rest)
-	}
-	return usagef("unknown command %q; run `perch help`", cmd)
+func (e *env) loadConfig() (*config.Config, error) {
+	return config.Load(e.configPath())
 }
 
-func newFlagSet(name string) *flag.FlagSet {
-	return flag.NewFlagSet(name, flag.ContinueOnError)
-}
-
-// parse parses flags that may stand before or after the positional
-// arguments; "--" ends the flags.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		f := fs.Lookup(name)
-		if f == nil {
-			return nil, usagef("unknown flag %s", a)
-		}
-		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
-			continue
-		}
-		// "--" ends the flags: it is never a value (--display -- xterm
-		// forgot the display).
-		if i+1 >= len(args) || args[i+1] == "--" {
-			return nil, usagef("flag %s needs a value", a)
-		}
-		i++
-		flags = append(flags, args[i])
+// displayName is the X display to use: --display, else $DISPLAY.
+func (e *env) displayName() string {
+	if e.display != "" {
+		return e.display
 	}
-	if err := fs.Parse(flags); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usagef("%v", err)
-	}
-	return pos, nil
+	return e.getenv("DISPLAY")
 }
 
-func (e *env) loadConfig(g *globals) (*config.Config, error) {
-	return config.Load(e.configPath(g))
-}
-
-func (e *env) dial(g *globals) (*xrandr.Conn, error) {
-	d := g.display
+func (e *env) dial() (*xrandr.Conn, error) {
+	d := e.displayName()
 	if d == "" {
-		d = e.getenv("DISPLAY")
-	}
-	if d == "" {
-		return nil, fmt.Errorf("no X display: set DISPLAY or pass --display")
+		return nil, app.ErrNoDisplay
 	}
 	return xrandr.Dial(d)
 }
 
-func (e *env) cmdCheck(args []string) error {
-	var g globals
-	fs := newFlagSet("check")
-	g.add(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("check takes no arguments")
-	}
-	c, err := e.loadConfig(&g)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%s: ok (%d profiles: %s; %d servers)\n", c.Path, len(c.Order), strings.Join(c.Order, ", "), len(c.Servers))
-	return nil
+// Command is perch's whole command tree, with cobra's help and completion
+// commands, for generating documentation (make man).
+func Command() *cobra.Command {
+	root := newRoot(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	return root
 }

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/spf13/cobra"
+
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -27,6 +31,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stopRemote()
+	if perchBin.dir != "" {
+		os.RemoveAll(perchBin.dir)
+	}
 	if bed != nil {
 		bed.Close()
 	}
@@ -98,7 +105,12 @@ func writeConfig(t *testing.T, text string) string {
 // screenView reads the bed's RandR state as perch sees it.
 func screenView(t *testing.T) xrandr.ScreenView {
 	t.Helper()
-	c, err := bed.Dial()
+	return screenViewOf(t, bed)
+}
+
+func screenViewOf(t *testing.T, d *testbed.Display) xrandr.ScreenView {
+	t.Helper()
+	c, err := d.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +124,14 @@ func screenView(t *testing.T) xrandr.ScreenView {
 
 func currentLayout(t *testing.T) string {
 	t.Helper()
+	return layoutOf(t, bed)
+}
+
+// layoutOf describes the outputs that are on: "NAME WxH+X+Y rotation; ...".
+func layoutOf(t *testing.T, d *testbed.Display) string {
+	t.Helper()
 	var parts []string
-	for _, o := range screenView(t).Outputs {
+	for _, o := range screenViewOf(t, d).Outputs {
 		if o.On {
 			parts = append(parts, o.Name+" "+o.Mode+"+"+strconv.Itoa(o.X)+"+"+strconv.Itoa(o.Y)+" "+o.Rotation)
 		}
@@ -271,32 +289,59 @@ primary = true
 	}
 }
 
+// parseArgs parses args as a command of perch's with the global flags,
+// --dry-run and --json (booleans) and --for (a duration) would: through
+// the same normalize, cobra and flag errors. It returns the positional
+// arguments, the flags' values and the error the command line would map.
+type parsed struct {
+	pos         []string
+	config      string
+	dry, asJSON bool
+	keep        time.Duration
+}
+
+func parseArgs(args []string) (parsed, error) {
+	var p parsed
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	root := newRoot(e)
+	t := &cobra.Command{Use: "t", Args: cobra.ArbitraryArgs, RunE: func(_ *cobra.Command, args []string) error {
+		p.pos = args
+		return nil
+	}}
+	t.Flags().BoolVar(&p.dry, "dry-run", false, "")
+	t.Flags().BoolVar(&p.asJSON, "json", false, "")
+	t.Flags().DurationVar(&p.keep, "for", 0, "")
+	root.AddCommand(t)
+	args, err := normalize(root, append([]string{"t"}, args...))
+	if err == nil {
+		root.SetArgs(args)
+		err = root.Execute()
+	}
+	p.config = e.config
+	return p, err
+}
+
 func TestParseInterspersedFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--dry-run", "desk", "--json"},
 		{"desk", "--json", "--dry-run"},
 		{"--json=true", "--dry-run", "desk"},
+		{"-json", "-dry-run", "desk"},
 	} {
-		var g globals
-		var dry, js bool
-		fs := newFlagSet("t")
-		g.add(fs)
-		fs.BoolVar(&dry, "dry-run", false, "")
-		fs.BoolVar(&js, "json", false, "")
-		pos, err := parse(fs, args)
-		if err != nil || len(pos) != 1 || pos[0] != "desk" || !dry || !js {
-			t.Errorf("%q: pos %q dry %v json %v err %v", args, pos, dry, js, err)
+		p, err := parseArgs(args)
+		if err != nil || len(p.pos) != 1 || p.pos[0] != "desk" || !p.dry || !p.asJSON {
+			t.Errorf("%q: pos %q dry %v json %v err %v", args, p.pos, p.dry, p.asJSON, err)
 		}
 	}
-	var g globals
-	fs := newFlagSet("t")
-	g.add(fs)
-	pos, err := parse(fs, []string{"srv", "--config", "c.toml", "--", "ls", "--config"})
-	if err != nil || strings.Join(pos, " ") != "srv ls --config" || g.config != "c.toml" {
-		t.Errorf("with --: %q %q %v", pos, g.config, err)
+	p, err := parseArgs([]string{"srv", "--config", "c.toml", "--", "ls", "--config"})
+	if err != nil || strings.Join(p.pos, " ") != "srv ls --config" || p.config != "c.toml" {
+		t.Errorf("with --: %q %q %v", p.pos, p.config, err)
 	}
-	if _, err := parse(newFlagSet("t"), []string{"--config"}); err == nil {
-		t.Error("unknown flag accepted")
+	if _, err := parseArgs([]string{"--config"}); err == nil {
+		t.Error("flag without value accepted")
+	}
+	if _, err := parseArgs([]string{"--nope"}); err == nil || err.Error() != "unknown flag --nope" {
+		t.Errorf("unknown flag: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -11,11 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/control"
-	"github.com/perchdesk/perch/internal/testbed"
-	"github.com/perchdesk/perch/internal/xshot"
+	"github.com/perchdesk/perch/internal/app"
+	"github.com/perchdesk/perch/internal/sandbox"
+	"github.com/perchdesk/perch/internal/sys/xshot"
 )
 
 // demoConfig is the sandbox's configuration: a desk with two screens side
@@ -51,26 +54,32 @@ mode = "1024x768"
 primary = true
 `
 
-// cmdDemo runs perch's main job in a sandbox it makes itself: a virtual
-// display with two monitors (Xorg, dummy driver), a loopback sshd with
-// throwaway keys and two xpra servers with small X apps. It prints the
-// status as the sessions attach, writes a screenshot if asked, runs until
-// Ctrl-C or --for, then cleans everything up.
-func (e *env) cmdDemo(ctx context.Context, args []string) error {
-	fs := newFlagSet("demo")
+func newDemoCmd(e *env) *cobra.Command {
 	var keep time.Duration
 	var shot string
 	var lf logFlags
-	lf.add(fs)
-	fs.DurationVar(&keep, "for", 0, "run this long, then clean up (default: until Ctrl-C)")
-	fs.StringVar(&shot, "shot", "", "write a PNG screenshot of the arranged display here")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "demo [--for DURATION] [--shot FILE]",
+		Short: "run perch in a self-contained sandbox",
+		Long: `demo runs perch's main job in a sandbox it makes itself: a virtual display
+with two monitors (Xorg, dummy driver), a loopback sshd with throwaway keys
+and two xpra servers with small X apps. It prints the status as the
+sessions attach, writes a screenshot if asked, runs until Ctrl-C or --for,
+then cleans everything up.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return e.demo(c.Context(), keep, shot, lf)
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	if len(pos) > 0 {
-		return usagef("demo takes no arguments")
-	}
+	lf.add(c)
+	c.Flags().DurationVar(&keep, "for", 0, "run this long, then clean up (default: until Ctrl-C)")
+	c.Flags().StringVar(&shot, "shot", "", "write a PNG screenshot of the arranged display here")
+	return c
+}
+
+// demo is perch demo.
+func (e *env) demo(ctx context.Context, keep time.Duration, shot string, lf logFlags) error {
 	// The flags are checked even when the log is not shown (-v).
 	vlog, err := lf.logger(e.stderr)
 	if err != nil {
@@ -83,14 +92,14 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	say := func(format string, a ...any) { fmt.Fprintf(e.stdout, "demo: "+format+"\n", a...) }
 
 	say("starting a virtual display with two monitors (Xorg, dummy driver) ...")
-	x, err := testbed.StartXorg(testbed.XorgOptions{Connected: 2})
+	x, err := sandbox.StartXorg(ctx, sandbox.XorgOptions{Connected: 2})
 	if err != nil {
 		return fmt.Errorf("start the demo display (run `make deps` first): %w", err)
 	}
 	defer x.Close()
 	x.Setenv()
 	say("starting a loopback sshd with throwaway keys ...")
-	sshd, err := testbed.StartSSHD()
+	sshd, err := sandbox.StartSSHD(ctx, sandbox.SSHDOptions{})
 	if err != nil {
 		return fmt.Errorf("start the demo sshd (run `make deps` first): %w", err)
 	}
@@ -101,9 +110,9 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	var displays []int
 	// One window on each monitor: xpra maps them where the apps ask.
 	for i, app := range []string{"xeyes -geometry 400x300+1500+200", "xclock -update 1 -geometry 300x300+200+200"} {
-		n := testbed.FreeDisplay(60 + i)
+		n := sandbox.FreeDisplay(60 + i)
 		say("starting xpra server :%d with %s ...", n, app)
-		xp, err := testbed.StartXpra(n, app)
+		xp, err := sandbox.StartXpra(ctx, n, app)
 		if err != nil {
 			return fmt.Errorf("start the demo xpra server: %w", err)
 		}
@@ -124,28 +133,19 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	xd, err := agent.NewXDisplay(x.Name)
-	if err != nil {
-		return err
-	}
-	defer xd.Close()
 	sock := filepath.Join(dir, "control.sock")
-	ln, err := control.Listen(sock, log)
+	// The demo's display is its own Xorg even in a Wayland session.
+	noWayland := func(string) string { return "" }
+	a, err := app.Assemble(app.Options{Config: cfg, Profile: "desk", Display: x.Name, Socket: sock, Log: log, Getenv: noWayland})
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := agent.New(agent.Options{Config: cfg, Display: xd, NewLink: agent.SSHLinks(x.Name, log, agent.Prompts{}), Log: log, WatchNetwork: agent.WatchNetwork})
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = control.Serve(ctx, ln, a, cancel)
-	}()
 	say("running the agent on profile desk (config %s)", cfgPath)
 	say("while it runs, try: perch status --socket %s", sock)
 	runErr := make(chan error, 1)
-	go func() { runErr <- a.Run(ctx, "desk") }()
+	go func() { runErr <- a.Run(ctx, nil) }()
 
 	start := time.Now()
 	var deadline <-chan time.Time
@@ -159,7 +159,6 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 		select {
 		case err := <-runErr:
 			cancel()
-			<-served
 			if err != nil {
 				return err
 			}
@@ -185,7 +184,7 @@ func (e *env) cmdDemo(ctx context.Context, args []string) error {
 		}
 		if attached && !shotDone && windowsDrawn(x, len(displays)) {
 			shotDone = true
-			if err := takeShot(x, shot); err != nil {
+			if err := takeShot(ctx, x, shot, a.Status().Screen); err != nil {
 				say("screenshot failed: %v", err)
 			} else {
 				say("screenshot of the arranged display written to %s", shot)
@@ -219,7 +218,7 @@ func demoLine(st agent.Status) string {
 }
 
 // windowsDrawn reports whether n remote windows are mapped on the display.
-func windowsDrawn(x *testbed.Display, n int) bool {
+func windowsDrawn(x *sandbox.Display, n int) bool {
 	names, err := x.WindowNames()
 	if err != nil {
 		return false
@@ -233,19 +232,77 @@ func windowsDrawn(x *testbed.Display, n int) bool {
 	return found >= n
 }
 
-func takeShot(x *testbed.Display, path string) error {
-	time.Sleep(1500 * time.Millisecond) // let the remote windows paint
+// takeShot writes a screenshot once the remote windows are painted (each
+// shows more than one colour and looks the same in two captures in a row:
+// xpra sends a lossy picture first and refreshes it losslessly), with the
+// arrangement drawn on it: each monitor's outline and caption.
+func takeShot(ctx context.Context, x *sandbox.Display, path string, sc agent.Screen) error {
 	c, err := x.Dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	img, err := xshot.Capture(c.X())
-	if err != nil {
-		return err
+	deadline := time.Now().Add(20 * time.Second)
+	var prev *image.RGBA
+	for {
+		img, err := xshot.Capture(c.X())
+		if err != nil {
+			return err
+		}
+		wins, err := x.Windows()
+		if err != nil {
+			return err
+		}
+		if prev != nil && painted(prev, img, wins) {
+			if xshot.Colors(img, 16) < 3 {
+				return errors.New("the screen is blank")
+			}
+			return xshot.WritePNG(path, img)
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the remote windows were not painted within 20s")
+		}
+		prev = img
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
-	if xshot.Colors(img, 16) < 3 {
-		return errors.New("the screen is blank")
+}
+
+// painted reports whether every demo window shows more than one colour in
+// b and the same pixels in a.
+func painted(a, b *image.RGBA, wins []sandbox.Window) bool {
+	n := 0
+	for _, w := range wins {
+		if !strings.Contains(w.Name, "xeyes") && !strings.Contains(w.Name, "xclock") {
+			continue
+		}
+		if xshot.ColorsIn(b, w.Rect, 2) < 2 || !xshot.Same(a, b, w.Rect) {
+			return false
+		}
+		n++
 	}
-	return xshot.WritePNG(path, img)
+	return n > 0
+}
+
+// shotOutlines are the monitors that are on, with their captions.
+func shotOutlines(sc agent.Screen) []xshot.Outline {
+	var outs []xshot.Outline
+	for _, o := range sc.Outputs {
+		if !o.On || o.Width <= 0 || o.Height <= 0 {
+			continue
+		}
+		mode := o.Mode
+		if o.Refresh > 0 {
+			mode += fmt.Sprintf(" @ %.0f Hz", o.Refresh)
+		}
+		lines := []string{o.Name, mode}
+		if o.Primary {
+			lines = append(lines, "primary")
+		}
+		outs = append(outs, xshot.Outline{Rect: image.Rect(o.X, o.Y, o.X+o.Width, o.Y+o.Height), Lines: lines, Primary: o.Primary})
+	}
+	return outs
 }

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/perchdesk/perch/internal/sys/xshot"
 )
 
 // TestDemo runs `perch demo --for` and checks its screenshot: the arranged
@@ -60,5 +63,41 @@ func TestDemo(t *testing.T) {
 	}
 	if n := white(image.Rect(0, 700, 2304, 1024)); n != 0 {
 		t.Errorf("%d white samples where nothing should be drawn", n)
+	}
+	// The arrangement: DUMMY0 (primary) outlined at 0,0 1280x1024, DUMMY1
+	// at 1280,0 1024x768, the screen below DUMMY1 shown by no monitor, and
+	// each caption's text in the monitor's top left corner.
+	is := func(x, y int, c color.RGBA) bool {
+		r, g, b, _ := img.At(x, y).RGBA()
+		return uint8(r>>8) == c.R && uint8(g>>8) == c.G && uint8(b>>8) == c.B
+	}
+	for _, p := range []struct {
+		x, y int
+		c    color.RGBA
+		what string
+	}{
+		{2, 600, xshot.PrimaryFill, "DUMMY0's left edge"},
+		{1277, 600, xshot.PrimaryFill, "DUMMY0's right edge"},
+		{640, 1021, xshot.PrimaryFill, "DUMMY0's bottom edge"},
+		{1283, 600, xshot.OutputFill, "DUMMY1's left edge"},
+		{1800, 765, xshot.OutputFill, "DUMMY1's bottom edge"},
+		{1800, 900, xshot.Offscreen, "below DUMMY1"},
+	} {
+		if !is(p.x, p.y, p.c) {
+			t.Errorf("%s: pixel %d,%d is %v, want %v", p.what, p.x, p.y, img.At(p.x, p.y), p.c)
+		}
+	}
+	text := func(r image.Rectangle) (n int) {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if is(x, y, xshot.TextColor) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if text(image.Rect(0, 0, 400, 150)) == 0 || text(image.Rect(1280, 0, 1680, 150)) == 0 {
+		t.Error("no caption text at the monitors' top left corners")
 	}
 }

@@ -2,11 +2,11 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/perchdesk/perch/internal/app"
 )
 
 // FuzzParseArgs fuzzes the flag parser every command uses (flags before or
@@ -21,21 +21,15 @@ func FuzzParseArgs(f *testing.F) {
 		if joined == "" {
 			args = nil
 		}
-		var g globals
-		var dry bool
-		var keep time.Duration
-		fs := newFlagSet("fuzz")
-		g.add(fs)
-		fs.BoolVar(&dry, "dry-run", false, "")
-		fs.DurationVar(&keep, "for", 0, "")
-		pos, err := parse(fs, args)
+		p, err := parseArgs(args)
+		pos, keep := p.pos, p.keep
 		if err != nil {
-			var ue *usageError
-			if !errors.Is(err, flag.ErrHelp) && (!errors.As(err, &ue) || ue.msg == "") {
+			var ue *app.UsageError
+			if !errors.As(err, &ue) || ue.Msg == "" {
 				t.Fatalf("error %v (%T) is not a usage error", err, err)
 			}
-			if exitCode(err) != ExitInvalid && !errors.Is(err, flag.ErrHelp) {
-				t.Fatalf("error %v exits %d", err, exitCode(err))
+			if app.ExitCode(err) != ExitInvalid {
+				t.Fatalf("error %v exits %d", err, app.ExitCode(err))
 			}
 			return
 		}

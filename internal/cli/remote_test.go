@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // The remote half of the bed (sshd and one xpra server), started on first

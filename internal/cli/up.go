@@ -2,127 +2,102 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
-	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/internal/app"
 )
 
-// logFlags are the logging flags of the long-running commands.
-type logFlags struct {
-	format  string
-	verbose bool
-}
-
-func (l *logFlags) add(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-}) {
-	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
-	fs.BoolVar(&l.verbose, "v", false, "debug logging")
-}
-
-func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	if l.verbose {
-		opts.Level = slog.LevelDebug
-	}
-	switch l.format {
-	case "text", "":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, usagef("--log-format %q: want text or json", l.format)
-}
-
-// serverTarget resolves a configured server through ssh_config.
-func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Target, sessions.DialOptions, error) {
-	srv, ok := cfg.Servers[name]
-	if !ok {
-		var names []string
-		for n := range cfg.Servers {
-			names = append(names, n)
-		}
-		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
-			Msg: fmt.Sprintf("no server %q (servers: %s)", name, orNone(sortStrings(names)))}
-	}
-	t, dopts, err := agent.ResolveServer(name, srv)
-	return srv, t, dopts, err
-}
-
-func orNone(s []string) string {
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
-}
-
-func sortStrings(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s
-}
-
-// exitStatus is a command's own exit status to pass through (perch exec).
-type exitStatus int
-
-func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-func (e *env) cmdExec(ctx context.Context, args []string) error {
-	var g globals
+func newUpCmd(e *env) *cobra.Command {
 	var lf logFlags
-	var noX11 bool
-	fs := newFlagSet("exec")
-	g.add(fs)
-	lf.add(fs)
-	fs.BoolVar(&noX11, "no-x11", false, "no X11 forwarding")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+	var sock string
+	c := &cobra.Command{
+		Use:   "up [PROFILE|auto]",
+		Short: "the agent: apply the layout, connect, supervise the sessions",
+		Long: `up runs the agent: it applies PROFILE's layout (or, with auto, the profile
+whose match list fits the connected outputs, again at every change),
+connects to the profile's server and keeps its sessions attached. It serves
+the control socket the other commands use. SIGHUP reloads the
+configuration; SIGINT, SIGTERM or ` + "`perch down`" + ` stop it.
+Without PROFILE it runs the configuration's default.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("up takes at most one PROFILE (or auto)")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			profile := ""
+			if len(args) == 1 {
+				profile = args[0]
+			}
+			return e.up(c.Context(), profile, sock, lf)
+		},
+		ValidArgsFunction: e.completeProfiles(true),
 	}
-	if len(pos) < 2 {
-		return usagef("exec needs SERVER -- COMMAND [ARG...]")
-	}
+	lf.add(c)
+	addSocketFlag(c, &sock)
+	return c
+}
+
+// up is the headless agent: it runs a profile (or auto), serves the
+// control socket, reloads on SIGHUP, and stops cleanly on SIGINT/SIGTERM
+// or `perch down`.
+func (e *env) up(ctx context.Context, profile, sock string, lf logFlags) error {
 	log, err := lf.logger(e.stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(&g)
+	a, err := app.Assemble(app.Options{
+		ConfigPath: e.configPath(), Profile: profile, Display: e.displayName(),
+		Socket: e.socketPath(sock), Log: log, Getenv: e.getenv,
+		NoProfileMsg: "up needs a PROFILE or auto (or default = \"NAME\" in %s)",
+	})
 	if err != nil {
 		return err
 	}
-	_, t, dopts, err := serverTarget(cfg, pos[0])
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		logChanges(ctx, a.Agent, log)
+	}()
+	err = a.Run(ctx, nil)
+	cancel()
+	<-watched
 	if err != nil {
 		return err
 	}
-	o := sessions.ExecOptions{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Log: log}
-	if !noX11 {
-		display := g.display
-		if display == "" {
-			display = e.getenv("DISPLAY")
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// logChanges logs each change of link or session state until ctx ends.
+func logChanges(ctx context.Context, a *agent.Agent, log *slog.Logger) {
+	last := map[string]string{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.Changes():
 		}
-		if display != "" {
-			if o.X11, err = sessions.LocalX11(display); err != nil {
-				return err
+		st := a.Status()
+		if last["profile"] != st.Profile+"/"+st.Mode {
+			last["profile"] = st.Profile + "/" + st.Mode
+			log.Info("profile", "name", st.Profile, "mode", st.Mode)
+		}
+		if st.Link != nil && last["link"] != st.Link.State {
+			last["link"] = st.Link.State
+			log.Info("link", "server", st.Link.Server, "state", st.Link.State, "err", st.Link.LastError)
+		}
+		for _, s := range st.Sessions {
+			if last[s.Name] != s.State {
+				last[s.Name] = s.State
+				log.Info("session", "name", s.Name, "state", s.State, "restarts", s.Restarts, "err", s.LastError)
 			}
 		}
 	}
-	// As ssh(1): the words of the command are joined with spaces.
-	code, err := sessions.Exec(ctx, t, dopts, strings.Join(pos[1:], " "), o)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "perch: exec on %s: %v\n", pos[0], err)
-		return exitStatus(code)
-	}
-	if code != 0 {
-		return exitStatus(code)
-	}
-	return nil
 }

@@ -16,14 +16,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
 	rn := flag.Int("remote-runs", 7, "runs of each side per cold start and recovery comparison")
 	xn := flag.Int("x11-runs", 8, "runs of each side per X11 tunnel test")
-	only := flag.String("only", "", "run only this comparison: layout, x11, cold, recovery, idle, tray, xlocal")
+	only := flag.String("only", "", "run only this comparison: layout, cli, x11, cold, recovery, idle, tray, xlocal")
 	xlocalArgs := flag.String("xlocal-args", "--bandwidth-limit=4M", "xpra options, comma-separated, of the xlocal comparison's tuned rows")
 	xlocalFor := flag.Duration("xlocal-for", time.Minute, "how long each xlocal measurement (open link, 5 Mbit/s link) lasts")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
@@ -81,6 +81,11 @@ func run(n, rn, xn int, only, out, perch string) error {
 			return fmt.Errorf("layout: %w", err)
 		}
 	}
+	if only == "" || only == "cli" {
+		if err := benchCLI(&report, n, perchAbs); err != nil {
+			return fmt.Errorf("cli: %w", err)
+		}
+	}
 	if only == "" || only == "x11" || only == "cold" || only == "recovery" || only == "idle" || only == "tray" {
 		b, err := startRemote(4)
 		if err != nil {
@@ -127,7 +132,7 @@ func run(n, rn, xn int, only, out, perch string) error {
 		"  scheduler's syscall state; a write that wakes the X server or sshd outlasts a tick of the\n"+
 		"  runtime's monitor (20 µs), which then hands the processor to another thread: per round trip\n"+
 		"  two threads took turns and perch was at 0.75–0.80 of `ssh -Y`. perch now makes the reads and\n"+
-		"  writes on its sockets as raw system calls (internal/rawconn; the sockets are non-blocking, the\n"+
+		"  writes on its sockets as raw system calls (internal/sys/rawconn; the sockets are non-blocking, the\n"+
 		"  netpoller still does the waiting), which the monitor does not see: one thread does the work,\n"+
 		"  and -getimage10 went to about parity with `ssh -Y` (per-run ratios on both sides of 1.00,\n"+
 		"  medians 0.98–1.04 over full runs) at less CPU per operation.\n"+

@@ -17,8 +17,8 @@ import (
 	"github.com/jezek/xgb/xproto"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/perchdesk/perch/internal/faultproxy"
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/faultproxy"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // remoteBed is sshd, xpra servers and the local display for the session

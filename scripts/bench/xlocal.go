@@ -28,7 +28,7 @@ import (
 
 	"github.com/jezek/xgb/xproto"
 
-	"github.com/perchdesk/perch/internal/testbed"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // quietXpra are the local xpra clients' options (the remote one reads the

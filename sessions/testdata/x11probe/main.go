@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/perchdesk/perch/internal/xauth"
+	"github.com/perchdesk/perch/internal/sys/xauth"
 )
 
 func main() {

@@ -1,0 +1,133 @@
+// Package testbed starts the real servers perch's tests and benchmarks run
+// against, on top of internal/sandbox (Xorg with the dummy driver, an
+// OpenSSH sshd with throwaway keys, xpra servers), and adds what only tests
+// need: Xvfb, an sshd in a network namespace, faults (killed connections,
+// stopped servers) and process counts. A test package shares one bed
+// through TestMain.
+//
+// Outside CI a missing server makes the integration tests skip with a loud
+// message; in CI (CI=true) it is a failure, so a missing install step can
+// never pass unnoticed.
+package testbed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/perchdesk/perch/internal/sandbox"
+)
+
+// InCI reports whether the tests run in CI, where integration tests must run.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Unavailable is what a TestMain calls when the bed cannot start: in CI it
+// prints the reason and exits 1; elsewhere it prints a loud warning and
+// returns, and the tests that need the bed skip.
+func Unavailable(what string, err error) {
+	if InCI() {
+		fmt.Fprintf(os.Stderr, "FATAL: CI=true but the test bed's %s cannot start: %v\n", what, err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "\n!!!!!!!!\n!!! SKIPPING the integration tests that need %s: %v\n"+
+		"!!! run `make deps` (as root) to install the servers, or see README.md\n!!!!!!!!\n\n", what, err)
+}
+
+// Display is a running X server.
+type Display = sandbox.Display
+
+// XorgOptions tunes StartXorg.
+type XorgOptions = sandbox.XorgOptions
+
+// HostAlias is the Host entry of every SSHD's ssh_config.
+const HostAlias = sandbox.HostAlias
+
+// StartXorg starts Xorg with the dummy driver on a free display.
+func StartXorg(opts XorgOptions) (*Display, error) {
+	return sandbox.StartXorg(context.Background(), opts)
+}
+
+// StartXvfb starts Xvfb with one screen of the given size ("1920x1080x24")
+// and any extra server options (e.g. "-extension", "MIT-SHM").
+func StartXvfb(screen string, extra ...string) (*Display, error) {
+	xvfb, err := findBinary("Xvfb")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "perch-xvfb-")
+	if err != nil {
+		return nil, err
+	}
+	return sandbox.StartX(context.Background(), dir, xvfb, append([]string{"-screen", "0", screen, "-nolisten", "tcp", "-noreset", "+extension", "RANDR"}, extra...)...)
+}
+
+// SSHD is a sandbox sshd, possibly in a network namespace.
+type SSHD struct {
+	*sandbox.SSHD
+	Netns *Netns // the network namespace sshd runs in, or nil
+}
+
+// SSHDOptions tunes StartSSHDWith; the zero value is StartSSHD's server.
+type SSHDOptions struct {
+	// Netns runs sshd inside this network namespace, listening on its
+	// address NSAddr instead of 127.0.0.1 (the port is still picked free
+	// on the host, which is as good as any in a fresh namespace). The
+	// sessions' commands and sshd's X11 forwarding listeners (localhost:6200
+	// and up) are then inside the namespace too; xpra's sockets are unix
+	// sockets in the file system and stay reachable from there.
+	Netns *Netns
+}
+
+// StartSSHD starts an sshd on a free port of 127.0.0.1 with fresh host and
+// user keys, and returns once it accepts connections.
+func StartSSHD() (*SSHD, error) { return StartSSHDWith(SSHDOptions{}) }
+
+// StartSSHDWith is StartSSHD with options.
+func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
+	var so sandbox.SSHDOptions
+	if opts.Netns != nil {
+		so = sandbox.SSHDOptions{Host: opts.Netns.NSAddr, Command: opts.Netns.Command}
+	}
+	s, err := sandbox.StartSSHD(context.Background(), so)
+	if err != nil {
+		return nil, err
+	}
+	return &SSHD{SSHD: s, Netns: opts.Netns}, nil
+}
+
+// Start starts sshd again after Stop, on the same port.
+func (s *SSHD) Start() error { return s.SSHD.Start(context.Background()) }
+
+// Xpra is a sandbox xpra server.
+type Xpra struct{ *sandbox.Xpra }
+
+// StartXpra starts `xpra start :display` running child (e.g. "xeyes") and
+// returns once `xpra attach :display` can connect.
+func StartXpra(display int, child string) (*Xpra, error) {
+	x, err := sandbox.StartXpra(context.Background(), display, child)
+	if err != nil {
+		return nil, err
+	}
+	return &Xpra{x}, nil
+}
+
+// Restart starts the server again on the same display (killing it first
+// if it still runs) and waits until it is ready.
+func (x *Xpra) Restart() error { return x.Xpra.Restart(context.Background()) }
+
+// FreeDisplay returns a display number ≥ from that no other server or
+// test process uses (see sandbox.FreeDisplay).
+func FreeDisplay(from int) int { return sandbox.FreeDisplay(from) }
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// ErrNoDisplay is returned by helpers called on a bed without a server.
+var ErrNoDisplay = errors.New("no test display")
+
+func findBinary(names ...string) (string, error) { return sandbox.FindBinary(names...) }
+
+func tail(path string) string { return sandbox.Tail(path) }

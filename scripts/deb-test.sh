@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Tests the Debian package built by `make deb`: lintian (no errors), then
+# installs it with dpkg -i, runs the installed perch, verifies the installed
+# systemd user unit and autostart entry, and purges the package again.
+#
+#   scripts/deb-test.sh bin/perch_VERSION_ARCH.deb
+set -euo pipefail
+deb=${1:?usage: scripts/deb-test.sh PACKAGE.deb}
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+fail() { echo "deb-test: $*" >&2; exit 1; }
+
+echo "deb-test: lintian $deb"
+lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors (above)"
+
+if dpkg-query -W -f='${Status}' perch 2>/dev/null | grep -q "install ok installed"; then
+  fail "a perch package is installed already: this test installs and removes its own (dpkg --purge perch first)"
+fi
+trap '$SUDO dpkg --purge perch >/dev/null || echo "deb-test: dpkg --purge perch failed" >&2' EXIT
+$SUDO dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb failed"
+
+for f in /usr/bin/perch /usr/bin/perch-tray; do
+  [ -x "$f" ] || fail "$f is not installed"
+done
+for f in /usr/lib/systemd/user/perch.service /etc/xdg/autostart/perch-tray.desktop \
+  /usr/share/applications/io.github.perchdesk.perch.desktop \
+  /usr/share/icons/hicolor/256x256/apps/io.github.perchdesk.perch.png \
+  /usr/share/man/man1/perch.1.gz /usr/share/bash-completion/completions/perch \
+  /usr/share/zsh/vendor-completions/_perch /usr/share/fish/vendor_completions.d/perch.fish \
+  /usr/share/doc/perch/copyright /usr/share/doc/perch/examples/config.example.toml; do
+  [ -s "$f" ] || fail "$f is missing or empty in the installed package"
+done
+out=$(/usr/bin/perch version) || fail "/usr/bin/perch version failed"
+echo "deb-test: /usr/bin/perch version: $out"
+# The unit runs the installed binary, and systemd accepts it.
+grep -q '^ExecStart=/usr/bin/perch up ' /usr/lib/systemd/user/perch.service || fail "perch.service does not run /usr/bin/perch"
+rt=$(mktemp -d)
+XDG_RUNTIME_DIR=$rt systemd-analyze --user verify /usr/lib/systemd/user/perch.service ||
+  { rm -rf "$rt"; fail "systemd-analyze --user verify rejects the installed perch.service"; }
+rm -rf "$rt"
+desktop-file-validate /etc/xdg/autostart/perch-tray.desktop || fail "desktop-file-validate rejects the autostart entry"
+echo "deb-test: ok"

@@ -1,0 +1,97 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// TestForwardCountsOnce: a forwarded connection counts once in Active while
+// it is open and once in Total, though perch holds two sockets for it (the
+// local one and the channel to the server).
+func TestForwardCountsOnce(t *testing.T) {
+	b := needBed(t)
+	echo := echoServer(t)
+	l := b.newLink(t, nil, nil)
+	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, l)
+	waitFor(t, l, 30*time.Second, "the link up", func(st Status) bool { return st.Link.State == LinkUp })
+
+	c, err := net.DialTimeout("tcp", l.ForwardAddrs()[0], 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	// Once the echo comes back, both sockets of the connection are open.
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
+		t.Fatalf("read back through the forward: %v", err)
+	}
+	st := l.Status()
+	if f := st.Forwards[0]; f.Active != 1 || f.Total != 1 {
+		t.Errorf("one open connection: active %d total %d, want 1 and 1", f.Active, f.Total)
+	}
+	c.Close()
+	waitFor(t, l, 20*time.Second, "the connection closed", func(st Status) bool { return st.Forwards[0].Active == 0 })
+	roundTrip(t, l.ForwardAddrs()[0], "second")
+	st = waitFor(t, l, 20*time.Second, "the second connection closed", func(st Status) bool { return st.Forwards[0].Active == 0 })
+	if f := st.Forwards[0]; f.Total != 2 {
+		t.Errorf("after two connections: total %d, want 2", f.Total)
+	}
+}
+
+// TestStarted: Started closes once Run has started; a Run whose forward
+// cannot listen returns the error and never closes it.
+func TestStarted(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	noDial := func(ctx context.Context, _ *Target, _ DialOptions) (*ssh.Client, DialTimings, error) {
+		return nil, DialTimings{}, errors.New("no server in this test")
+	}
+
+	l := New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
+	if err := l.SetForwards([]ForwardSpec{{Listen: taken.Addr().String(), To: "127.0.0.1:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Run(context.Background()); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Fatalf("Run with a taken port: %v, want an error naming %s", err, taken.Addr())
+	}
+	select {
+	case <-l.Started():
+		t.Fatal("Started closed by a Run that could not start")
+	default:
+	}
+
+	l = New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
+	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: "127.0.0.1:1"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	select {
+	case <-l.Started():
+	case err := <-done:
+		t.Fatalf("Run returned %v before it started", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("Started not closed within 20s of Run")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after start: %v", err)
+	}
+}
