@@ -78,7 +78,7 @@ func restartedAll(st Status, n int) bool {
 // privateSockets lists the local sessions' socket directories.
 func privateSockets(t *testing.T) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(runtimeDir(), "perch-xpra-*"))
+	m, err := filepath.Glob(filepath.Join(runtimeDir(), "perch-local-xpra-*"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func runtimeDir() string {
 }
 
 func listenPrivate(first net.Conn, dial func() (net.Conn, error)) (*privateSocket, error) {
-	dir, err := os.MkdirTemp(runtimeDir(), "perch-xpra-") // 0700
+	dir, err := os.MkdirTemp(runtimeDir(), "perch-local-xpra-") // 0700
 	if err != nil {
 		return nil, fmt.Errorf("create a private directory for the xpra socket: %w", err)
 	}
