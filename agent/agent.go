@@ -591,9 +591,16 @@ func (a *Agent) updateScreen() {
 }
 
 // Specs lists a profile's sessions: its displays, then its commands.
-func Specs(p *config.Profile) []sessions.Spec {
+// location is this thin client's name: local xpra clients carry it as
+// their identity, so that xpra tells apart the clients of one user at
+// two locations.
+func Specs(p *config.Profile, location string) []sessions.Spec {
 	var specs []sessions.Spec
 	for _, d := range p.Displays {
+		if p.Client == config.ClientLocal {
+			specs = append(specs, sessions.LocalDisplaySpec(d, p.XpraArgs, location))
+			continue
+		}
 		specs = append(specs, sessions.DisplaySpec(d))
 	}
 	for _, s := range p.Sessions {
@@ -627,7 +634,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 	claims := sessions.Claims{Location: cfg.Location, AgentID: a.id, TakeAlways: take && prof.Take != config.TakeIfFree}
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
 		lr.link.SetClaims(claims)
-		lr.link.SetSessions(Specs(prof))
+		lr.link.SetSessions(Specs(prof, cfg.Location))
 		if err := lr.link.SetForwards(Forwards(prof)); err != nil {
 			return err
 		}
@@ -639,7 +646,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 		return err
 	}
 	l.SetClaims(claims)
-	l.SetSessions(Specs(prof))
+	l.SetSessions(Specs(prof, cfg.Location))
 	if err := l.SetForwards(Forwards(prof)); err != nil {
 		return err
 	}

@@ -144,6 +144,12 @@ var parseCatalogue = []parseCase{
 		`c.toml:8: profile.a.forward.listen: "6379" is not host:port`},
 	{"forward to missing", withServer + "[[profile.a.forward]]\nlisten = \"127.0.0.1:6379\"\n", 7, "profile.a.forward.to",
 		`c.toml:7: profile.a.forward.to: "" is not host:port`},
+	{"bad server client", "[server.q]\nssh = \"h\"\nclient = \"here\"\n", 3, "server.q.client",
+		`c.toml:3: server.q.client: "here": want "remote" (xpra's client on the server, through X11 forwarding) or "local" (xpra's client on this machine)`},
+	{"bad profile client", strings.Replace(withServer, "server = \"q\"\n", "server = \"q\"\nclient = \"Local\"\n", 1), 5, "profile.a.client",
+		`c.toml:5: profile.a.client: "Local": want "remote" (xpra's client on the server, through X11 forwarding) or "local" (xpra's client on this machine)`},
+	{"xpra_args entry not an option", strings.Replace(withServer, "server = \"q\"\n", "server = \"q\"\nxpra_args = [\"--encoding=rgb\", \"h264\"]\n", 1), 5, "profile.a.xpra_args",
+		`c.toml:5: profile.a.xpra_args: entry 2, "h264", is not an option: write each as "--name=value"`},
 	{"default names no profile", "default = \"desk\"\n" + oneOutput, 1, "default",
 		`c.toml:1: default: no profile "desk" (profiles: a, or "auto")`},
 }

@@ -117,6 +117,11 @@ type Profile struct {
 	// after which input here takes the sessions.
 	Follow      string
 	FollowAfter time.Duration
+	// Client runs each display's xpra client: ClientRemote (on the
+	// server, drawing through X11 forwarding) or ClientLocal (here, xpra's
+	// protocol through the link). The server's client key is the default.
+	Client   string
+	XpraArgs []string // extra `xpra attach` options of a local client
 }
 
 // Values of a profile's take and follow keys.
@@ -129,6 +134,12 @@ const (
 
 // DefaultFollowAfter is follow_after when the profile does not say.
 const DefaultFollowAfter = 30 * time.Second
+
+// Where a profile's xpra clients run.
+const (
+	ClientRemote = "remote"
+	ClientLocal  = "local"
+)
 
 // Output is one output of a profile, as written.
 type Output struct {
@@ -164,6 +175,7 @@ type Server struct {
 	SSHConfig  string        // "" = ~/.ssh/config then /etc/ssh/ssh_config
 	Keepalive  time.Duration // 0: ServerAliveInterval from ssh_config, else 5 s
 	KnownHosts string        // strict | accept-new; "" when not given (ssh_config decides)
+	Client     string        // default of its profiles: ClientRemote or ClientLocal
 }
 
 // DefaultPath is $PERCH_CONFIG, else $XDG_CONFIG_HOME/perch/config.toml,
@@ -215,6 +227,8 @@ type rawProfile struct {
 	Take        string       `toml:"take"`
 	Follow      string       `toml:"follow"`
 	FollowAfter string       `toml:"follow_after"`
+	Client      string       `toml:"client"`
+	XpraArgs    []string     `toml:"xpra_args"`
 }
 
 type rawOutput struct {
@@ -246,6 +260,7 @@ type rawServer struct {
 	Keepalive  string `toml:"keepalive"`
 	KnownHosts string `toml:"known_hosts"`
 	X11        string `toml:"x11"`
+	Client     string `toml:"client"`
 }
 
 // Parse validates configuration text; path is used in messages.
@@ -357,6 +372,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		default:
 			return nil, errAt(key+".x11", "%q: want \"trusted\"", rs.X11)
 		}
+		if s.Client, err = client(rs.Client, ClientRemote); err != nil {
+			return nil, errAt(key+".client", "%v", err)
+		}
 		c.Servers[name] = s
 	}
 
@@ -463,6 +481,19 @@ func Parse(path string, data []byte) (*Config, error) {
 			seen[rs.Name] = true
 			p.Sessions = append(p.Sessions, Session{Name: rs.Name, Command: rs.Command})
 		}
+		def := ClientRemote
+		if srv := c.Servers[rp.Server]; srv != nil {
+			def = srv.Client
+		}
+		if p.Client, err = client(rp.Client, def); err != nil {
+			return nil, errAt(key+".client", "%v", err)
+		}
+		for i, a := range rp.XpraArgs {
+			if !strings.HasPrefix(a, "-") {
+				return nil, errAt(key+".xpra_args", "entry %d, %q, is not an option: write each as \"--name=value\"", i+1, a)
+			}
+		}
+		p.XpraArgs = rp.XpraArgs
 		for i, rf := range rp.Forward {
 			fk := fmt.Sprintf("%s.forward[%d]", key, i)
 			if _, _, err := net.SplitHostPort(rf.Listen); err != nil || rf.Listen == "" {
@@ -482,6 +513,17 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// client checks a client key; "" is def.
+func client(v, def string) (string, error) {
+	switch v {
+	case "":
+		return def, nil
+	case ClientRemote, ClientLocal:
+		return v, nil
+	}
+	return "", fmt.Errorf("%q: want \"remote\" (xpra's client on the server, through X11 forwarding) or \"local\" (xpra's client on this machine)", v)
 }
 
 // Profile returns the named profile, with an error listing the known ones.

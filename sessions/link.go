@@ -24,6 +24,7 @@ import (
 type Spec struct {
 	Name    string
 	Command string
+	Local   LocalXpra // On: run xpra's client here (client = "local"), see LocalDisplaySpec
 }
 
 // DisplaySpec is the session for xpra display n: named ":n", running

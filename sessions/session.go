@@ -84,7 +84,11 @@ func (s *session) run(ctx context.Context) {
 		} else if !attach {
 			continue // it was elsewhere, and is asked back
 		}
-		attached, linkLost, err := s.runOnce(ctx, conn)
+		runOnce := s.runOnce
+		if s.spec.Local.On {
+			runOnce = s.runLocal // xpralocal.go
+		}
+		attached, linkLost, err := runOnce(ctx, conn)
 		if ctx.Err() != nil {
 			return
 		}
@@ -134,19 +138,11 @@ func (s *session) run(ctx context.Context) {
 // session's cookie: the first one means attached.
 func (s *session) onX11() {
 	s.l.mu.Lock()
-	defer s.l.mu.Unlock()
 	if s.openGate != nil {
 		go s.openGate()
 	}
-	if s.status.State == StateStarting && !s.execAt.IsZero() {
-		s.status.State = StateAttached
-		s.status.Since = time.Now()
-		s.attachedAt = time.Now()
-		s.status.Timings.FirstX11 = Duration(time.Since(s.execAt))
-		s.status.LastError = ""
-		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
-		s.l.notifyLocked()
-	}
+	s.l.mu.Unlock()
+	s.markAttached()
 }
 
 // runOnce runs the command once. It returns how long it stayed attached,

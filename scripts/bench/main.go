@@ -23,12 +23,17 @@ func main() {
 	n := flag.Int("n", 40, "runs of each side per layout comparison")
 	rn := flag.Int("remote-runs", 7, "runs of each side per cold start and recovery comparison")
 	xn := flag.Int("x11-runs", 8, "runs of each side per X11 tunnel test")
-	only := flag.String("only", "", "run only this comparison: layout, cli, x11, cold, recovery, idle, tray, handoff")
+	only := flag.String("only", "", "run only this comparison: layout, cli, x11, cold, recovery, idle, tray, handoff, xlocal")
+	xlocalArgs := flag.String("xlocal-args", "--bandwidth-limit=4M", "xpra options, comma-separated, of the xlocal comparison's tuned rows")
+	xlocalFor := flag.Duration("xlocal-for", time.Minute, "how long each xlocal measurement (open link, 5 Mbit/s link) lasts")
 	idle := flag.Duration("idle", time.Minute, "how long the idle measurement lasts")
 	out := flag.String("out", "docs/benchmarks.md", "report to rewrite")
 	perch := flag.String("perch", "bin/perch", "perch binary")
 	flag.Parse()
-	idleFor = *idle
+	idleFor, xlocalDur = *idle, *xlocalFor
+	if *xlocalArgs != "" {
+		xlocalExtra = strings.Split(*xlocalArgs, ",")
+	}
 	if err := run(*n, *rn, *xn, *only, *out, *perch); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -52,7 +57,10 @@ func (s *stats) median() time.Duration {
 
 func (s *stats) min() time.Duration { return slices.Min(s.samples) }
 
-var idleFor time.Duration
+var (
+	idleFor, xlocalDur time.Duration
+	xlocalExtra        []string
+)
 
 func run(n, rn, xn int, only, out, perch string) error {
 	perchAbs, err := filepath.Abs(perch)
@@ -113,6 +121,11 @@ func run(n, rn, xn int, only, out, perch string) error {
 	if only == "" || only == "handoff" {
 		if err := benchHandoff(&report, perchAbs, rn); err != nil {
 			return fmt.Errorf("handoff: %w", err)
+		}
+	}
+	if only == "" || only == "xlocal" {
+		if err := benchLocal(&report, perchAbs, xlocalDur, xlocalExtra); err != nil {
+			return fmt.Errorf("xlocal: %w", err)
 		}
 	}
 	fmt.Fprintf(&report, "## Notes\n\n"+

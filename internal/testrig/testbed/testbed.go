@@ -48,8 +48,9 @@ func StartXorg(opts XorgOptions) (*Display, error) {
 	return sandbox.StartXorg(context.Background(), opts)
 }
 
-// StartXvfb starts Xvfb with one screen of the given size ("1920x1080x24").
-func StartXvfb(screen string) (*Display, error) {
+// StartXvfb starts Xvfb with one screen of the given size ("1920x1080x24")
+// and any extra server options (e.g. "-extension", "MIT-SHM").
+func StartXvfb(screen string, extra ...string) (*Display, error) {
 	xvfb, err := findBinary("Xvfb")
 	if err != nil {
 		return nil, err
@@ -58,7 +59,7 @@ func StartXvfb(screen string) (*Display, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sandbox.StartX(context.Background(), dir, xvfb, "-screen", "0", screen, "-nolisten", "tcp", "-noreset", "+extension", "RANDR")
+	return sandbox.StartX(context.Background(), dir, xvfb, append([]string{"-screen", "0", screen, "-nolisten", "tcp", "-noreset", "+extension", "RANDR"}, extra...)...)
 }
 
 // SSHD is a sandbox sshd, possibly in a network namespace.

@@ -1,0 +1,373 @@
+package main
+
+// The local-client comparison (-only xlocal, issue 16): one xpra server
+// on the far side of a veth pair (sshd in a network namespace) runs a
+// 640x480 animation at 30 frames a second; the thin client is an Xvfb.
+// Three ways to show it: perch's remote mode (xpra's client on the server,
+// drawing through X11 forwarding), perch's local mode (xpra's client here,
+// xpra's protocol through a streamlocal channel), and `xpra attach ssh://`
+// with OpenSSH as the anchor. For each: start time to the window on the
+// local screen; on the open link the bytes the link carried and the CPU of
+// the thin client's and the server's processes over the run; on a link
+// limited to 5 Mbit/s each way (tc tbf on both ends of the veth pair) the
+// frames that reached the local screen per second and the time from a key
+// pressed on the local screen to the animation seeing it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/perchdesk/perch/internal/testrig/testbed"
+)
+
+// quietXpra are the local xpra clients' options (the remote one reads the
+// same from the bed's client defaults).
+var quietXpra = []string{
+	"--opengl=no", "--speaker=no", "--microphone=no", "--av-sync=no", "--tray=no", "--delay-tray=no",
+	"--system-tray=no", "--notifications=no", "--webcam=no", "--printing=no", "--file-transfer=no",
+	"--open-files=no", "--open-url=no", "--mdns=no", "--bell=no", "--mmap=no",
+}
+
+type localBed struct {
+	dir    string
+	local  *testbed.Display
+	ns     *testbed.Netns
+	sshd   *testbed.SSHD
+	xpra   *testbed.Xpra
+	keylog string
+	cfg    string
+	env    []string
+}
+
+func startLocalBed(extra []string) (*localBed, error) {
+	b := &localBed{}
+	var err error
+	if b.dir, err = os.MkdirTemp("", "perch-bench-xlocal-"); err != nil {
+		return nil, err
+	}
+	anim := filepath.Join(b.dir, "animator")
+	if out, err := exec.Command("go", "build", "-o", anim, "./scripts/bench/animator").CombinedOutput(); err != nil {
+		b.close()
+		return nil, fmt.Errorf("build the animator: %v\n%s", err, out)
+	}
+	b.keylog = filepath.Join(b.dir, "keys")
+	steps := []func() error{
+		func() (err error) {
+			// No MIT-SHM: X clients on the server would otherwise hand
+			// their images over in shared memory, which a real thin
+			// client cannot offer.
+			b.local, err = testbed.StartXvfb("1920x1080x24", "-extension", "MIT-SHM")
+			return
+		},
+		func() (err error) { b.ns, err = testbed.NewNetns(); return },
+		func() (err error) { b.sshd, err = testbed.StartSSHDWith(testbed.SSHDOptions{Netns: b.ns}); return },
+		func() error { return b.sshd.WriteXpraClientDefaults() },
+		func() (err error) {
+			b.xpra, err = testbed.StartXpra(testbed.FreeDisplay(60), "env ANIM_KEYLOG="+b.keylog+" "+anim)
+			return
+		},
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	quote := func(opts []string) string {
+		var q []string
+		for _, a := range opts {
+			q = append(q, strconv.Quote(a))
+		}
+		return strings.Join(q, ", ")
+	}
+	b.cfg = filepath.Join(b.dir, "config.toml")
+	conf := fmt.Sprintf(`[server.bed]
+ssh = %q
+ssh_config = %q
+keepalive = "2s"
+[profile.remote]
+server = "bed"
+displays = [%d]
+[[profile.remote.output]]
+name = "screen"
+[profile.local]
+server = "bed"
+displays = [%d]
+client = "local"
+xpra_args = [%s]
+[[profile.local.output]]
+name = "screen"
+[profile.tuned]
+server = "bed"
+displays = [%d]
+client = "local"
+xpra_args = [%s]
+[[profile.tuned.output]]
+name = "screen"
+`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, b.xpra.Display, quote(quietXpra),
+		b.xpra.Display, quote(append(slices.Clone(quietXpra), extra...)))
+	if err := os.WriteFile(b.cfg, []byte(conf), 0o600); err != nil {
+		b.close()
+		return nil, err
+	}
+	b.env = append(os.Environ(), b.local.Env()...)
+	return b, nil
+}
+
+func (b *localBed) close() {
+	if b.xpra != nil {
+		b.xpra.Close()
+	}
+	if b.sshd != nil {
+		b.sshd.Close()
+	}
+	if b.ns != nil {
+		_ = b.shape(false)
+		b.ns.Close()
+	}
+	if b.local != nil {
+		b.local.Close()
+	}
+	os.RemoveAll(b.dir)
+}
+
+// shape limits both directions of the veth pair to 5 Mbit/s, or lifts it.
+func (b *localBed) shape(on bool) error {
+	sides := []struct {
+		dev string
+		cmd func(args ...string) *exec.Cmd
+	}{
+		{b.ns.HostDev, func(a ...string) *exec.Cmd { return exec.Command("tc", a...) }},
+		{b.ns.NSDev, func(a ...string) *exec.Cmd { return b.ns.Command("tc", a...) }},
+	}
+	for _, side := range sides {
+		args := []string{"qdisc", "del", "dev", side.dev, "root"}
+		if on {
+			args = []string{"qdisc", "replace", "dev", side.dev, "root", "tbf", "rate", "5mbit", "burst", "32kbit", "latency", "200ms"}
+		}
+		c := side.cmd(args...)
+		if out, err := c.CombinedOutput(); err != nil && on {
+			return fmt.Errorf("%s: %v: %s", strings.Join(c.Args, " "), err, out)
+		}
+	}
+	return nil
+}
+
+// linkBytes is what crossed the veth pair so far, both ways.
+func (b *localBed) linkBytes() int64 {
+	var n int64
+	for _, f := range []string{"rx_bytes", "tx_bytes"} {
+		data, _ := os.ReadFile(filepath.Join("/sys/class/net", b.ns.HostDev, "statistics", f))
+		v, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		n += v
+	}
+	return n
+}
+
+// animWindow finds the animation's window on the local screen (0: none).
+func (b *localBed) animWindow() xproto.Window {
+	c, err := b.local.Dial()
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	x := c.X()
+	tree, err := xproto.QueryTree(x, xproto.Setup(x).DefaultScreen(x).Root).Reply()
+	if err != nil {
+		return 0
+	}
+	for _, ch := range tree.Children {
+		p, err := xproto.GetProperty(x, false, ch, xproto.AtomWmName, xproto.GetPropertyTypeAny, 0, 256).Reply()
+		if err != nil || !strings.Contains(string(p.Value), "perch-anim") {
+			continue
+		}
+		if a, err := xproto.GetWindowAttributes(x, ch).Reply(); err == nil && a.MapState == xproto.MapStateViewable {
+			return ch
+		}
+	}
+	return 0
+}
+
+func (b *localBed) waitWindow(present bool, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for (b.animWindow() != 0) != present {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("animation window present=%v after %s", !present, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// localRun is one way's figures.
+type localRun struct {
+	name             string
+	start            time.Duration
+	bytes            int64
+	clientCPU        time.Duration
+	serverCPU        time.Duration
+	fpsOpen, fpsSlow float64
+	keys             []time.Duration
+	keysLost         int
+}
+
+// measure runs one way: cmd shows the animation; it is stopped at the end.
+func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*localRun, error) {
+	r := &localRun{name: name}
+	if err := b.waitWindow(false, 30*time.Second); err != nil {
+		return nil, err
+	}
+	c := exec.Command(cmd[0], cmd[1:]...)
+	c.Env = b.env
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if os.Getenv("BENCH_DEBUG") != "" {
+		c.Stderr = os.Stderr
+	}
+	t0 := time.Now()
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = c.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		_ = b.waitWindow(false, 30*time.Second)
+	}()
+	if err := b.waitWindow(true, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	r.start = time.Since(t0)
+	win := b.animWindow()
+	time.Sleep(3 * time.Second) // settle: the first full frames
+	clientRoots := []int{c.Process.Pid, pidOf("Xvfb", b.local.XAuthority)}
+	sshdPid, _ := strconv.Atoi(strings.TrimSpace(readFile(filepath.Join(b.sshd.Dir, "sshd.pid"))))
+	serverRoots := []int{sshdPid, pidOf("xpra", "start", b.xpra.Name)}
+	by0, cc0, sc0 := b.linkBytes(), treeCPU(clientRoots), treeCPU(serverRoots)
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	fps, err := b.frames(ctx, win)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	r.fpsOpen = fps
+	r.bytes, r.clientCPU, r.serverCPU = b.linkBytes()-by0, treeCPU(clientRoots)-cc0, treeCPU(serverRoots)-sc0
+
+	if err := b.shape(true); err != nil {
+		return nil, err
+	}
+	defer b.shape(false)
+	time.Sleep(3 * time.Second)
+	ctx, cancel = context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	fpsCh := make(chan error, 1)
+	go func() {
+		var err error
+		r.fpsSlow, err = b.frames(ctx, win)
+		fpsCh <- err
+	}()
+	for ctx.Err() == nil {
+		d, err := b.keyLatency(win, 5*time.Second)
+		switch {
+		case errors.Is(err, errKeyTimeout):
+			r.keysLost++
+		case err != nil:
+			return nil, err
+		default:
+			r.keys = append(r.keys, d)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(dur / 12):
+		}
+	}
+	if err := <-fpsCh; err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// benchLocal compares remote mode, local mode and xpra's own ssh://.
+// extra are the xpra options (xpra_args) of the tuned rows, local mode
+// and the anchor each measured with and without them.
+func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []string) error {
+	if err := testbed.NetnsSupported(); err != nil {
+		return err
+	}
+	b, err := startLocalBed(extra)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	up := func(profile string) []string {
+		return []string{perch, "--config", b.cfg, "--display", b.local.Name, "up", profile, "--socket", filepath.Join(b.dir, profile+".sock")}
+	}
+	anchor := func(opts ...string) []string {
+		return append(append([]string{"xpra", "attach", fmt.Sprintf("ssh://%s/%d", b.sshd.HostAlias, b.xpra.Display),
+			"--ssh=ssh -F " + b.sshd.SSHConfig}, quietXpra...), opts...)
+	}
+	tuned := " + " + strings.Join(extra, " ")
+	var runs []*localRun
+	for _, way := range []struct {
+		name string
+		cmd  []string
+	}{
+		{"perch remote (X11 forwarding)", up("remote")},
+		{"perch local", up("local")},
+		{"xpra attach ssh:// (OpenSSH)", anchor()},
+		{"perch local" + tuned, up("tuned")},
+		{"xpra attach ssh://" + tuned, anchor(extra...)},
+	} {
+		r, err := b.measure(way.name, way.cmd, dur)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "xlocal: %+v\n", *r)
+		runs = append(runs, r)
+	}
+	fmt.Fprintf(w, "## The xpra client here or there: remote mode, local mode, `xpra attach ssh://`\n\n")
+	fmt.Fprintf(w, "A 640x480 window repainted 30 times a second (scripts/bench/animator) on an xpra server behind a\n"+
+		"veth pair (sshd in a network namespace); the thin client is an Xvfb. Start: from the process start to the\n"+
+		"window on the local screen. Bytes and CPU over %s on the open link (CPU: the tool's process tree and the\n"+
+		"local Xvfb; the server's sshd tree and xpra server tree). Then the same %s on a 5 Mbit/s link (tc tbf\n"+
+		"both ways): frames that reached the local screen per second (read from a frame counter drawn in\n"+
+		"the window, polled every 5 ms), and key presses on the local window until the animation saw them\n"+
+		"(median; lost = not seen within 5 s). Rows marked + OPTIONS add those xpra options\n(local mode: `xpra_args`); both xpra clients here otherwise run with xpra's defaults (no audio,\ntray, OpenGL or mmap).\n\n", dur, dur)
+	fmt.Fprintf(w, "| | start | link MB | thin client CPU | server CPU | fps open | fps 5 Mbit/s | key → app 5 Mbit/s |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range runs {
+		st := stats{samples: r.keys}
+		key := "none seen"
+		if len(r.keys) > 0 {
+			key = ms(st.median())
+		}
+		if r.keysLost > 0 {
+			key += fmt.Sprintf(" (%d lost)", r.keysLost)
+		}
+		fmt.Fprintf(w, "| %s | %s | %.1f | %.1f s | %.1f s | %.1f | %.1f | %s |\n", r.name, ms(r.start),
+			float64(r.bytes)/1e6, r.clientCPU.Seconds(), r.serverCPU.Seconds(), r.fpsOpen, r.fpsSlow, key)
+	}
+	fmt.Fprintln(w)
+	for _, local := range []*localRun{runs[1], runs[3]} {
+		ratio := float64(runs[0].bytes) / float64(max(local.bytes, 1))
+		fmt.Fprintf(w, "%s: bytes remote ÷ local %.1f (goal ≥ 3: %s); live on 5 Mbit/s (≥ 10 fps): %s.\n",
+			local.name, ratio, verdict(ratio >= 3), verdict(local.fpsSlow >= 10))
+	}
+	fmt.Fprintln(w)
+	return nil
+}

@@ -1,0 +1,108 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestFindSocketScript runs the socket search in a local sh: directories
+// from xpra's configuration (with ~ and $UID expanded) are searched, the
+// host's own socket wins over another host's, a plain file is no socket,
+// and a display without one exits 3 naming the directories.
+func TestFindSocketScript(t *testing.T) {
+	home := t.TempDir()
+	conf := filepath.Join(home, "conf")
+	uid := strconv.Itoa(os.Getuid())
+	socks := filepath.Join(home, "socks"+uid)
+	for _, d := range []string{conf, socks} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xconf := "# xpra.conf\nsocket-dir = ~/elsewhere\nsocket-dirs = ~/socks$UID\n"
+	if err := os.WriteFile(filepath.Join(conf, "xpra.conf"), []byte(xconf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	listen := func(name string) {
+		ln, err := net.Listen("unix", filepath.Join(socks, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+	}
+	listen("otherhost-7")
+	listen(host + "-7")
+	listen("otherhost-8")
+	if err := os.WriteFile(filepath.Join(socks, host+"-9"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	find := func(n int) (string, string, error) {
+		cmd := exec.Command("sh", "-c", fmt.Sprintf(findSocketScript, n))
+		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "XPRA_SYSTEM_CONF_DIRS=" + filepath.Join(home, "none"),
+			"XPRA_USER_CONF_DIRS=" + conf, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run")}
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), stderr.String(), err
+	}
+	for n, want := range map[int]string{7: host + "-7", 8: "otherhost-8"} {
+		got, _, err := find(n)
+		if err != nil || got != filepath.Join(socks, want) {
+			t.Errorf("display %d: %q, %v; want %s", n, got, err, filepath.Join(socks, want))
+		}
+	}
+	got, stderr, err := find(9)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 || got != "" {
+		t.Errorf("display 9 (a file, no socket): %q, %v", got, err)
+	}
+	for _, d := range []string{socks, filepath.Join(home, "elsewhere"), filepath.Join(home, ".xpra"), filepath.Join(home, "run", "xpra")} {
+		if !strings.Contains(stderr, d) {
+			t.Errorf("searched %q does not name %s", stderr, d)
+		}
+	}
+}
+
+// TestLineWatch: the marker is found once, however the output is split.
+func TestLineWatch(t *testing.T) {
+	out := "2026 starting\n2026 Xpra X11 ser" + "ver version 3.1.3 64-bit\nmore\nXpra X11 server version again\n"
+	for split := 1; split < len(out); split += 7 {
+		found := 0
+		lw := &lineWatch{w: &tail{}, marker: attachedMarker, found: func() { found++ }}
+		for i := 0; i < len(out); i += split {
+			_, _ = lw.Write([]byte(out[i:min(i+split, len(out))]))
+		}
+		if found != 1 {
+			t.Errorf("split %d: found %d times", split, found)
+		}
+	}
+	lw := &lineWatch{w: &tail{}, marker: attachedMarker, found: func() { t.Error("found in a line not ended") }}
+	_, _ = lw.Write([]byte("Xpra X11 server version 3.1.3"))
+}
+
+// TestLocalSpec: specs compare by value (a profile reloaded keeps its
+// sessions), identities differ by location and none is xpra's default.
+func TestLocalSpec(t *testing.T) {
+	a, b := LocalDisplaySpec(10, []string{"--a", "--b"}, "desk"), LocalDisplaySpec(10, []string{"--a", "--b"}, "desk")
+	if a != b || a.Name != ":10" || !a.Local.On {
+		t.Errorf("%+v vs %+v", a, b)
+	}
+	if got := a.Local.args(); len(got) != 2 || got[1] != "--b" {
+		t.Errorf("args %q", got)
+	}
+	sofa := LocalDisplaySpec(10, nil, "sofa")
+	if sofa.Local.uuid() == a.Local.uuid() || len(a.Local.uuid()) != 40 || LocalDisplaySpec(10, nil, "").Local.uuid() != "" {
+		t.Errorf("uuids %q %q", a.Local.uuid(), sofa.Local.uuid())
+	}
+	if sofa.Local.args() != nil {
+		t.Errorf("no args: %q", sofa.Local.args())
+	}
+}
