@@ -380,31 +380,7 @@ func (l *Link) Run(ctx context.Context) error {
 			break
 		}
 		if err != nil {
-			if permanent(err) {
-				l.log.Error("connection refused for good; not retrying until asked", "err", err)
-				l.setState(LinkFailed, err)
-				bo.Reset()
-				sleep(ctx, time.Duration(1<<62), l.kick)
-				continue
-			}
-			l.mu.Lock()
-			changed, fresh := l.netChanged, l.freshBackoff
-			l.freshBackoff = false
-			l.mu.Unlock()
-			if fresh {
-				// The first connects on a network just back can still
-				// fail (a neighbour entry still failed): retry from the
-				// shortest wait, not from where the outage left it.
-				bo.Reset()
-			}
-			if changed || errors.Is(err, errNetworkChanged) {
-				l.log.Info("connect failed while the network changed; trying again now", "err", err)
-				continue // at once: changes come at most every few seconds (agent.WatchNetwork)
-			}
-			d := bo.Next()
-			l.log.Warn("connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
-			l.setState(LinkDown, err)
-			sleep(ctx, d, l.kick)
+			l.connectFailed(ctx, bo, err)
 			continue
 		}
 		err = l.supervise(ctx, conn)
@@ -412,22 +388,8 @@ func (l *Link) Run(ctx context.Context) error {
 			l.stop(conn)
 			break
 		}
-		l.log.Warn("link lost", "err", err)
-		healthy := time.Since(conn.upAt) > flapTime || l.allAttached()
-		l.drop(conn, err)
-		// The dial itself worked: unless the link flaps (dies within
-		// seconds of every connect, before its sessions attached), the
-		// next attempt starts afresh.
-		if healthy {
-			bo.Reset()
-		}
-		// The first attempt after a loss is immediate; then back off.
-		if bo.Attempts() > 0 {
-			if !sleep(ctx, bo.Next(), l.kick) {
-				break
-			}
-		} else {
-			bo.Next()
+		if !l.lost(ctx, bo, conn, err) {
+			break
 		}
 	}
 	l.closeForwards()
@@ -438,6 +400,58 @@ func (l *Link) Run(ctx context.Context) error {
 	l.mu.Unlock()
 	l.setState(LinkStopped, nil)
 	return nil
+}
+
+// connectFailed waits out a failed connect: until asked when the server
+// refused for good, not at all when the network changed meanwhile, else
+// the backoff.
+func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
+	if permanent(err) {
+		l.log.Error("connection refused for good; not retrying until asked", "err", err)
+		l.setState(LinkFailed, err)
+		bo.Reset()
+		sleep(ctx, time.Duration(1<<62), l.kick)
+		return
+	}
+	l.mu.Lock()
+	changed, fresh := l.netChanged, l.freshBackoff
+	l.freshBackoff = false
+	l.mu.Unlock()
+	if fresh {
+		// The first connects on a network just back can still fail (a
+		// neighbour entry still failed): retry from the shortest wait,
+		// not from where the outage left it.
+		bo.Reset()
+	}
+	if changed || errors.Is(err, errNetworkChanged) {
+		l.log.Info("connect failed while the network changed; trying again now", "err", err)
+		return // at once: changes come at most every few seconds (agent.WatchNetwork)
+	}
+	d := bo.Next()
+	l.log.Warn("connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
+	l.setState(LinkDown, err)
+	sleep(ctx, d, l.kick)
+}
+
+// lost drops a connection that died and waits before the next attempt:
+// none after the first loss, then the backoff. It reports false when ctx
+// ended meanwhile.
+func (l *Link) lost(ctx context.Context, bo *Backoff, conn *liveConn, err error) bool {
+	l.log.Warn("link lost", "err", err)
+	healthy := time.Since(conn.upAt) > flapTime || l.allAttached()
+	l.drop(conn, err)
+	// The dial itself worked: unless the link flaps (dies within seconds
+	// of every connect, before its sessions attached), the next attempt
+	// starts afresh.
+	if healthy {
+		bo.Reset()
+	}
+	// The first attempt after a loss is immediate; then back off.
+	if bo.Attempts() > 0 {
+		return sleep(ctx, bo.Next(), l.kick)
+	}
+	bo.Next()
+	return true
 }
 
 // beginConnect marks the link connecting. A kick or a network change from
