@@ -64,22 +64,11 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
-		return nil, fmt.Errorf("control socket: %s is not a directory of this user", dir)
-	}
 	// A directory that was already there is never changed (--socket
-	// /tmp/x.sock must not make /tmp private); one others can write to,
-	// where they could replace the socket, is refused.
-	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		if fi.Mode()&os.ModeSticky != 0 {
-			perm |= 0o1000
-		}
-		return nil, fmt.Errorf("control socket: %s is writable by other users (mode %04o); put the socket in a private directory", dir, uint32(perm))
+	// /tmp/x.sock must not make /tmp private); one others own or can
+	// write to, where they could replace the socket, is refused.
+	if err := checkDir(dir); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		// Only a socket may be replaced: --socket naming some other file
@@ -109,6 +98,26 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(true)
 	return &peerListener{Listener: ln, uid: os.Getuid(), log: log}, nil
+}
+
+// checkDir refuses a socket directory that is not this user's own or that
+// other users can write to: whoever can, can put their own agent there.
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("%s is not a directory of this user", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		if fi.Mode()&os.ModeSticky != 0 {
+			perm |= 0o1000
+		}
+		return fmt.Errorf("%s is writable by other users (mode %04o); put the socket in a private directory", dir, uint32(perm))
+	}
+	return nil
 }
 
 // peerListener refuses connections whose peer is another user.
