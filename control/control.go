@@ -70,6 +70,13 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	if err := checkDir(dir); err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
+	// Two agents starting at once on a stale socket take turns: the
+	// second finds the first one listening and names it.
+	unlock, err := lockPath(path + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	defer unlock()
 	if fi, err := os.Lstat(path); err == nil {
 		// Only a socket may be replaced: --socket naming some other file
 		// must not delete it.
@@ -98,6 +105,20 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(true)
 	return &peerListener{Listener: ln, uid: os.Getuid(), log: log}, nil
+}
+
+// lockPath takes an exclusive lock on the file at path (made if needed)
+// and returns its release.
+func lockPath(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // checkDir refuses a socket directory that is not this user's own or that

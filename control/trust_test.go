@@ -3,10 +3,14 @@ package control
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -127,5 +131,52 @@ func TestClientTrustsOnlyItsUser(t *testing.T) {
 				t.Errorf("%s on %s: %v; want refused, %q", name, tc.path, err, tc.want)
 			}
 		}
+	}
+}
+
+// TestRaceOnStaleSocket starts two agents at once where a dead agent left
+// its socket: one listens, the other is refused naming it.
+func TestRaceOnStaleSocket(t *testing.T) {
+	for i := range 10 {
+		path := filepath.Join(t.TempDir(), "control.sock")
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.(*net.UnixListener).SetUnlinkOnClose(false)
+		ln.Close() // a dead agent's file
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for range 2 {
+			wg.Go(func() {
+				ln, err := Listen(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+				errs <- err
+				if err == nil {
+					_ = Serve(ctx, ln, &fakeAPI{}, func() {})
+				}
+			})
+		}
+		var won, lost int
+		for range 2 {
+			err := <-errs
+			var he *HeldError
+			switch {
+			case err == nil:
+				won++
+			case errors.As(err, &he) && he.PID == os.Getpid():
+				lost++
+			default:
+				t.Errorf("run %d: the loser's error: %v; want one naming the winner", i, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("run %d: %d agents listen", i, won)
+		}
+		if _, err := (&Client{Path: path}).Status(context.Background()); err != nil {
+			t.Errorf("run %d: the winner does not answer: %v", i, err)
+		}
+		cancel()
+		wg.Wait()
 	}
 }
