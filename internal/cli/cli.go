@@ -46,6 +46,8 @@ type env struct {
 // Main runs perch with the arguments after the program name and returns
 // the exit code.
 func Main(args []string) int {
+	// First: a SIGHUP while the agent starts must not end it.
+	agent.CatchHangups()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -156,6 +158,11 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 		} else {
 			rest = append(lead, rest...)
 		}
+	}
+	if cmd != "up" {
+		var cancel context.CancelFunc
+		ctx, cancel = agent.StopOnHangup(ctx)
+		defer cancel()
 	}
 	switch cmd {
 	case "help", "-h", "--help":
