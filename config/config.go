@@ -20,6 +20,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/perchdesk/perch/internal/fileperm"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -166,8 +167,12 @@ var ErrNoFile = errors.New("no configuration file")
 
 // Load reads and validates the file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileperm.ReadFile(path)
 	if err != nil {
+		var pe *fileperm.Error
+		if errors.As(err, &pe) {
+			return nil, &Error{File: path, Msg: pe.Err.Error()}
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s does not exist; copy assets/config.example.toml there, "+
 				"or run `perch layout save NAME` to start one from the current layout: %w", ErrNoFile, path, ErrInvalid)
