@@ -15,6 +15,8 @@ packages=(
   dbus dbus-x11 libglib2.0-bin
   # network faults and process checks
   iproute2 procps psmisc
+  # the system calls of perch layout save (fsync before and after the rename)
+  strace
   # Fyne (cgo, GLFW) for perch-tray
   gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # benchmarks
