@@ -314,6 +314,7 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 	defer a.notify()
 	defer close(a.stopped)
 	a.runCtx = ctx
+	a.logWarnings(a.cfg)
 	events, err := a.opts.Display.Watch(ctx)
 	if err != nil {
 		a.log.Warn("no RandR events: monitors coming and going will not be noticed", "err", err)
@@ -353,6 +354,14 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 		case <-debounce.C:
 			a.outputsChanged(ctx)
 		}
+	}
+}
+
+// logWarnings logs the configuration's warnings (a forward reachable from
+// other machines).
+func (a *Agent) logWarnings(cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		a.log.Warn("configuration: " + w)
 	}
 }
 
@@ -676,6 +685,7 @@ func (a *Agent) reload(ctx context.Context) error {
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
+	a.logWarnings(cfg)
 	// fail undoes the reload when nothing of the new configuration reached
 	// the screen (no profile matched, a hook or the layout was refused):
 	// the running profile goes on with the configuration it came from, as

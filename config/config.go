@@ -96,6 +96,9 @@ type Config struct {
 	Profiles map[string]*Profile // by name
 	Order    []string            // profile names in file order
 	Servers  map[string]*Server
+	// Warnings are settings that work but that the user should know of
+	// (a forward reachable from other machines), by file line.
+	Warnings []string
 }
 
 // Profile is one place: its layout and, optionally, its server and sessions.
@@ -135,8 +138,12 @@ type Session struct {
 
 // Forward is a local port reaching a service beside the server.
 type Forward struct {
+	// Listen is the address to bind: a loopback address unless the file
+	// says otherwise (gateway = true, or a written non-loopback address).
 	Listen string
 	To     string
+	// Exposed: Listen reaches beyond this machine (Warnings says so).
+	Exposed bool
 }
 
 // Server is one SSH server.
@@ -218,8 +225,9 @@ type rawSession struct {
 }
 
 type rawForward struct {
-	Listen string `toml:"listen"`
-	To     string `toml:"to"`
+	Listen  string `toml:"listen"`
+	To      string `toml:"to"`
+	Gateway bool   `toml:"gateway"`
 }
 
 type rawServer struct {
@@ -442,17 +450,28 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		for i, rf := range rp.Forward {
 			fk := fmt.Sprintf("%s.forward[%d]", key, i)
-			if _, _, err := net.SplitHostPort(rf.Listen); err != nil || rf.Listen == "" {
-				return nil, errAt(fk+".listen", "%q is not host:port", rf.Listen)
+			f, msg := forwardListen(rf)
+			if msg != "" {
+				return nil, errAt(fk+".listen", "%s", msg)
 			}
-			if _, _, err := net.SplitHostPort(rf.To); err != nil || rf.To == "" {
+			host, port, err := net.SplitHostPort(rf.To)
+			if err != nil || rf.To == "" || host == "" {
 				return nil, errAt(fk+".to", "%q is not host:port", rf.To)
 			}
-			p.Forwards = append(p.Forwards, Forward{Listen: rf.Listen, To: rf.To})
+			if !validPort(port, false) {
+				return nil, errAt(fk+".to", "%q: the port must be a number from 1 to 65535", rf.To)
+			}
+			if f.Exposed {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s.listen: forward %s listens on %s: other machines can reach %s through it",
+					path, ix.line(fk+".listen"), stripIndices(fk), f.Listen, exposedWhere(f.Listen), rf.To))
+			}
+			f.To = rf.To
+			p.Forwards = append(p.Forwards, f)
 		}
 		c.Profiles[name] = p
 		c.Order = append(c.Order, name)
 	}
+	sort.Strings(c.Warnings)
 	if c.Default != "" && c.Default != Auto {
 		if _, ok := c.Profiles[c.Default]; !ok {
 			return nil, errAt("default", "no profile %q (profiles: %s, or %q)", c.Default, orNone(c.Order), Auto)

@@ -286,6 +286,9 @@ func (e *env) cmdCheck(args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range c.Warnings {
+		fmt.Fprintln(e.stderr, "perch: warning: "+w)
+	}
 	fmt.Fprintf(e.stdout, "%s: ok (%d profiles: %s; %d servers)\n", c.Path, len(c.Order), strings.Join(c.Order, ", "), len(c.Servers))
 	return nil
 }
