@@ -142,7 +142,6 @@ func TestX11PreAuth(t *testing.T) {
 	}
 }
 
-
 // TestX11RejectionLogBounded: a flood of forged cookies writes a few log
 // lines, one of them with the count, not one line each.
 func TestX11RejectionLogBounded(t *testing.T) {
