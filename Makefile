@@ -36,8 +36,12 @@ vet:
 	$(GO) vet ./ui ./cmd/perch-tray/...
 
 # Every test, on the real Xorg dummy, sshd and xpra (CI=true: nothing may skip).
+# The sessions log in to the test sshd as an unprivileged user (perchtest,
+# made with useradd when running as root: the path users take, where sshd
+# can signal the sessions); the root login's own path is run as well.
 test: deps vet build
 	$(GO) test -count=1 -timeout 30m ./...
+	PERCH_TEST_REMOTE_USER=root $(GO) test -count=1 -timeout 10m -run 'TestFourDisplays|TestX11Cookies|TestDropKeepsTheOthers|TestMissingDisplay' ./sessions
 	$(MAKE) fuzz
 
 unit:

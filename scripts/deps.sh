@@ -15,6 +15,8 @@ packages=(
   dbus dbus-x11 libglib2.0-bin
   # network faults and process checks
   iproute2 procps psmisc
+  # useradd/usermod: the test sshd logs in as an unprivileged user (perchtest)
+  passwd
   # the system calls of perch layout save (fsync before and after the rename)
   strace
   # Fyne (cgo, GLFW) for perch-tray
