@@ -1,8 +1,14 @@
 package sessions
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/internal/testbed"
 )
 
 // TestDropKeepsTheOthers: four displays, then two of them (the desk → sofa
@@ -34,4 +40,24 @@ func TestDropKeepsTheOthers(t *testing.T) {
 		}
 	}
 	waitRemote(t, displays[:2], 1, 5*time.Second)
+}
+
+// TestSessionsUnprivileged: the bed's sessions run as a user other than
+// root (unless PERCH_TEST_REMOTE_USER=root asks for the root login), so
+// the tests take the path users take: sshd signals the sessions.
+func TestSessionsUnprivileged(t *testing.T) {
+	b := needBed(t)
+	var out, errb bytes.Buffer
+	code, err := Exec(context.Background(), b.target(t), DialOptions{Policy: "strict"}, "id -u",
+		ExecOptions{Stdout: &out, Stderr: &errb, Log: testLogger(t)})
+	if err != nil || code != 0 {
+		t.Fatalf("id -u: %d %v %s", code, err, errb.String())
+	}
+	uid := strings.TrimSpace(out.String())
+	if testbed.RemoteUser() == "" && os.Getuid() == 0 {
+		t.Skip("!!! PERCH_TEST_REMOTE_USER=root: the root login is under test")
+	}
+	if uid == "0" {
+		t.Errorf("the sessions run as root (uid %s)", uid)
+	}
 }
