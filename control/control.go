@@ -72,7 +72,7 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	}
 	// Two agents starting at once on a stale socket take turns: the
 	// second finds the first one listening and names it.
-	unlock, err := lockPath(path + ".lock")
+	unlock, err := lockDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
@@ -107,16 +107,16 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	return &peerListener{Listener: ln, uid: os.Getuid(), log: log}, nil
 }
 
-// lockPath takes an exclusive lock on the file at path (made if needed)
-// and returns its release.
-func lockPath(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+// lockDir takes an exclusive lock on the directory dir (flock on the
+// directory itself: no file is left behind) and returns its release.
+func lockDir(dir string) (func(), error) {
+	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
 }
