@@ -52,6 +52,15 @@ func (l *Link) SetForwards(specs []ForwardSpec) error {
 	for _, f := range stop {
 		f.stop()
 	}
+	// A kept forward that could not listen tries again (perch reload).
+	for _, f := range keep {
+		if running && f.ln == nil && f.listen() == nil {
+			l.mu.Lock()
+			f.status.LastError = ""
+			l.startForwardLocked(f)
+			l.mu.Unlock()
+		}
+	}
 	for _, f := range added {
 		if running && f.listen() == nil {
 			l.mu.Lock()

@@ -140,4 +140,16 @@ to = %q
 	if err := echoes(fmt.Sprintf("127.0.0.2:%d", open)); err != nil {
 		t.Errorf("gateway = true: not reachable on 127.0.0.2: %v", err)
 	}
+	// Once the port is free, a reload makes that forward listen.
+	takenAddr := taken.Addr().String()
+	taken.Close()
+	if r := perch(t, nil, "reload", "--socket", sock); r.code != 0 {
+		t.Fatalf("reload: %d %s", r.code, r.stderr)
+	}
+	waitStatus(t, sock, "the freed port listened on", 20*time.Second, func(s agent.Status) bool {
+		return len(s.Forwards) == 3 && s.Forwards[1].LastError == ""
+	})
+	if err := echoes(takenAddr); err != nil {
+		t.Errorf("the forward on the freed port: %v", err)
+	}
 }
