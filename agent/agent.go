@@ -633,7 +633,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile) error {
 			}
 		}
 	}()
-	// A forward that cannot listen makes Run return at once: report it.
+	// Run returning at once (a fault of the link) is the switch's error.
 	select {
 	case err := <-started:
 		if err != nil {
