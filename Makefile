@@ -61,13 +61,18 @@ vet:
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
 	$(GO) vet ./ui ./cmd/perch-tray/...
 
-# Every fuzz target, then every test, on the real Xorg dummy, sshd and xpra
-# (CI=true: nothing may skip). scripts/testsum shows failures' output and
-# skips with their reasons, and ends with "N passed, N failed, N skipped"
-# (CI reads that line); it exits with go test's status.
+# Every fuzz target, the Debian package, then every test, on the real Xorg
+# dummy, sshd and xpra (CI=true: nothing may skip). The sessions log in to
+# the test sshd as an unprivileged user (perchtest, made with useradd when
+# running as root: the path users take, where sshd can signal the
+# sessions); the root login's own path is run as well. scripts/testsum
+# shows failures' output and skips with their reasons, and ends with
+# "N passed, N failed, N skipped" (CI reads that line); it exits with go
+# test's status.
 test: deps vet build
 	$(MAKE) fuzz
 	$(MAKE) deb-test
+	PERCH_TEST_REMOTE_USER=root $(GO) test -count=1 -timeout 10m -run 'TestFourDisplays|TestX11Cookies|TestDropKeepsTheOthers|TestMissingDisplay' ./sessions
 	$(GO) run ./scripts/testsum -count=1 -timeout 30m ./...
 
 unit:

@@ -331,6 +331,7 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 	defer a.notify()
 	defer close(a.stopped)
 	a.runCtx = ctx
+	a.logWarnings(a.cfg)
 	events, err := a.opts.Display.Watch(ctx)
 	if err != nil {
 		a.log.Warn("no RandR events: monitors coming and going will not be noticed", "err", err)
@@ -371,6 +372,14 @@ func (a *Agent) Run(ctx context.Context, initial string) error {
 		case <-debounce.C:
 			a.outputsChanged(ctx)
 		}
+	}
+}
+
+// logWarnings logs the configuration's warnings (a forward reachable from
+// other machines).
+func (a *Agent) logWarnings(cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		a.log.Warn("configuration: " + w)
 	}
 }
 
@@ -726,6 +735,7 @@ func (a *Agent) reload(ctx context.Context) error {
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
+	a.logWarnings(cfg)
 	// fail undoes the reload when nothing of the new configuration reached
 	// the screen (no profile matched, a hook or the layout was refused):
 	// the running profile goes on with the configuration it came from, as
@@ -769,16 +779,54 @@ func (a *Agent) reload(ctx context.Context) error {
 	return nil
 }
 
+// hangups holds SIGHUP from CatchHangups on.
+var hangups struct {
+	once sync.Once
+	ch   chan os.Signal
+}
+
+// CatchHangups makes SIGHUP no longer end the process: call it first thing
+// in main. A hangup that arrives before the agent runs is kept, and
+// ReloadOnHangup reloads for it once it runs; a command that is no agent
+// ends on it through StopOnHangup.
+func CatchHangups() {
+	hangups.once.Do(func() {
+		hangups.ch = make(chan os.Signal, 1)
+		signal.Notify(hangups.ch, syscall.SIGHUP)
+	})
+}
+
+// StopOnHangup returns a context that also ends at a SIGHUP caught by
+// CatchHangups, as the signal's default action would end the command.
+func StopOnHangup(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if hangups.ch != nil {
+		go func() {
+			select {
+			case <-hangups.ch:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
+}
+
 // ReloadOnHangup reloads the configuration at every SIGHUP until ctx ends,
 // as `perch up` and the tray do. The channel is closed once it has stopped
 // listening for the signal.
 func (a *Agent) ReloadOnHangup(ctx context.Context) <-chan struct{} {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	hup := hangups.ch
+	if hup == nil {
+		hup = make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer signal.Stop(hup)
+		if hup != hangups.ch {
+			defer signal.Stop(hup)
+		}
 		for {
 			select {
 			case <-ctx.Done():

@@ -234,9 +234,19 @@ type harness struct {
 
 func start(t *testing.T, cfg *config.Config, d *fakeDisplay, initial string) *harness {
 	t.Helper()
+	return startWith(t, cfg, d, initial, nil)
+}
+
+// startWith is start with options changed by set (when not nil).
+func startWith(t *testing.T, cfg *config.Config, d *fakeDisplay, initial string, set func(*Options)) *harness {
+	t.Helper()
 	h := &harness{d: d, links: &linkLog{}, err: make(chan error, 1)}
-	h.a = New(Options{Config: cfg, Display: d, NewLink: h.links.factory, Debounce: 20 * time.Millisecond,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	o := Options{Config: cfg, Display: d, NewLink: h.links.factory, Debounce: 20 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if set != nil {
+		set(&o)
+	}
+	h.a = New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { h.err <- h.a.Run(ctx, initial) }()
 	var once sync.Once

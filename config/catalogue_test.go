@@ -142,6 +142,16 @@ var parseCatalogue = []parseCase{
 		"c.toml:9: profile.a.session.command: command is required"},
 	{"forward listen not host:port", withServer + "[[profile.a.forward]]\nlisten = \"6379\"\nto = \"localhost:6379\"\n", 8, "profile.a.forward.listen",
 		`c.toml:8: profile.a.forward.listen: "6379" is not host:port`},
+	{"forward listen port out of range", withServer + "[[profile.a.forward]]\nlisten = \"127.0.0.1:70000\"\nto = \"localhost:6379\"\n", 8, "profile.a.forward.listen",
+		`c.toml:8: profile.a.forward.listen: "127.0.0.1:70000": the port must be a number from 1 to 65535`},
+	{"forward listen named port", withServer + "[[profile.a.forward]]\nlisten = \"localhost:redis\"\nto = \"localhost:6379\"\n", 8, "profile.a.forward.listen",
+		`c.toml:8: profile.a.forward.listen: "localhost:redis": the port must be a number from 1 to 65535`},
+	{"forward listen host name", withServer + "[[profile.a.forward]]\nlisten = \"thin.lan:6379\"\nto = \"localhost:6379\"\n", 8, "profile.a.forward.listen",
+		`c.toml:8: profile.a.forward.listen: "thin.lan:6379": write an IP address, localhost or * (not the name "thin.lan")`},
+	{"forward gateway with an address", withServer + "[[profile.a.forward]]\nlisten = \"127.0.0.1:6379\"\ngateway = true\nto = \"localhost:6379\"\n", 8, "profile.a.forward.listen",
+		`c.toml:8: profile.a.forward.listen: "127.0.0.1:6379": gateway = true listens on every interface: write the port alone (listen = ":6379"), or drop gateway to bind 127.0.0.1`},
+	{"forward to port 0", withServer + "[[profile.a.forward]]\nlisten = \":6379\"\nto = \"localhost:0\"\n", 9, "profile.a.forward.to",
+		`c.toml:9: profile.a.forward.to: "localhost:0": the port must be a number from 1 to 65535`},
 	{"forward to missing", withServer + "[[profile.a.forward]]\nlisten = \"127.0.0.1:6379\"\n", 7, "profile.a.forward.to",
 		`c.toml:7: profile.a.forward.to: "" is not host:port`},
 	{"bad server client", "[server.q]\nssh = \"h\"\nclient = \"here\"\n", 3, "server.q.client",
@@ -249,7 +259,12 @@ var saveCatalogue = []saveCase{
 		"create the configuration directory: mkdir /proc/perch-catalogue: "},
 	{"file cannot be written", "", "/proc/perch-catalogue.toml", goodProfile, false, false,
 		"write configuration: open /proc/.config-"},
+	{"read-only file", oneOutput, "", goodProfile, false, true,
+		"@: the file is read-only (mode 0444): nothing saved; chmod u+w @ to save into it"},
 }
+
+// readOnlySave names the save cases whose file is made read-only.
+var readOnlySave = map[string]bool{"read-only file": true}
 
 // TestCatalogueSave: every refusal and failure of SaveProfile leaves the
 // file as it was (or absent).
@@ -270,6 +285,11 @@ func TestCatalogueSave(t *testing.T) {
 			if tc.initial != "" {
 				if err := os.WriteFile(path, []byte(tc.initial), 0o600); err != nil {
 					t.Fatal(err)
+				}
+				if readOnlySave[tc.name] {
+					if err := os.Chmod(path, 0o444); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			err := SaveProfile(path, tc.p, tc.force)
@@ -309,6 +329,9 @@ func TestCatalogueCoversEveryMessage(t *testing.T) {
 	// checks (a rendered profile always loads).
 	exempt := map[string]bool{
 		"the saved profile would not load (a bug in perch; the file is unchanged): %w": true,
+		// Only a user other than root saving into a file whose owner or
+		// group is not theirs meets it (the catalogue runs as root in CI).
+		"keep the file's owner (uid %d, gid %d): %w; nothing saved": true,
 	}
 	templates := messageTemplates(t, ".")
 	if len(templates) < 40 {

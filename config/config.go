@@ -20,6 +20,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/perchdesk/perch/internal/sys/fileperm"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -96,6 +97,9 @@ type Config struct {
 	Profiles map[string]*Profile // by name
 	Order    []string            // profile names in file order
 	Servers  map[string]*Server
+	// Warnings are settings that work but that the user should know of
+	// (a forward reachable from other machines), by file line.
+	Warnings []string
 }
 
 // Profile is one place: its layout and, optionally, its server and sessions.
@@ -164,8 +168,12 @@ type Session struct {
 
 // Forward is a local port reaching a service beside the server.
 type Forward struct {
+	// Listen is the address to bind: a loopback address unless the file
+	// says otherwise (gateway = true, or a written non-loopback address).
 	Listen string
 	To     string
+	// Exposed: Listen reaches beyond this machine (Warnings says so).
+	Exposed bool
 }
 
 // Server is one SSH server.
@@ -197,8 +205,12 @@ var ErrNoFile = errors.New("no configuration file")
 
 // Load reads and validates the file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileperm.ReadFile(path)
 	if err != nil {
+		var pe *fileperm.Error
+		if errors.As(err, &pe) {
+			return nil, &Error{File: path, Msg: pe.Err.Error()}
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s does not exist; copy assets/config.example.toml there, "+
 				"or run `perch layout save NAME` to start one from the current layout: %w", ErrNoFile, path, ErrInvalid)
@@ -250,8 +262,9 @@ type rawSession struct {
 }
 
 type rawForward struct {
-	Listen string `toml:"listen"`
-	To     string `toml:"to"`
+	Listen  string `toml:"listen"`
+	To      string `toml:"to"`
+	Gateway bool   `toml:"gateway"`
 }
 
 type rawServer struct {
@@ -496,17 +509,28 @@ func Parse(path string, data []byte) (*Config, error) {
 		p.XpraArgs = rp.XpraArgs
 		for i, rf := range rp.Forward {
 			fk := fmt.Sprintf("%s.forward[%d]", key, i)
-			if _, _, err := net.SplitHostPort(rf.Listen); err != nil || rf.Listen == "" {
-				return nil, errAt(fk+".listen", "%q is not host:port", rf.Listen)
+			f, msg := forwardListen(rf)
+			if msg != "" {
+				return nil, errAt(fk+".listen", "%s", msg)
 			}
-			if _, _, err := net.SplitHostPort(rf.To); err != nil || rf.To == "" {
+			host, port, err := net.SplitHostPort(rf.To)
+			if err != nil || rf.To == "" || host == "" {
 				return nil, errAt(fk+".to", "%q is not host:port", rf.To)
 			}
-			p.Forwards = append(p.Forwards, Forward{Listen: rf.Listen, To: rf.To})
+			if !validPort(port, false) {
+				return nil, errAt(fk+".to", "%q: the port must be a number from 1 to 65535", rf.To)
+			}
+			if f.Exposed {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%d: %s.listen: forward %s listens on %s: other machines can reach %s through it",
+					path, ix.line(fk+".listen"), stripIndices(fk), f.Listen, exposedWhere(f.Listen), rf.To))
+			}
+			f.To = rf.To
+			p.Forwards = append(p.Forwards, f)
 		}
 		c.Profiles[name] = p
 		c.Order = append(c.Order, name)
 	}
+	sort.Strings(c.Warnings)
 	if c.Default != "" && c.Default != Auto {
 		if _, ok := c.Profiles[c.Default]; !ok {
 			return nil, errAt("default", "no profile %q (profiles: %s, or %q)", c.Default, orNone(c.Order), Auto)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -106,13 +107,21 @@ func SaveProfile(path string, p *Profile, force bool) error {
 			return &Error{File: path, Msg: fmt.Sprintf("cannot save %q: a configuration file holds UTF-8 text only", s)}
 		}
 	}
+	// A symlinked configuration is written where the link points.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read configuration: %w", err)
 	}
-	mode := os.FileMode(0o644)
+	mode, owner := os.FileMode(0o644), (*syscall.Stat_t)(nil)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
+		if mode&0o200 == 0 {
+			return &Error{File: path, Msg: fmt.Sprintf("the file is read-only (mode %04o): nothing saved; chmod u+w %s to save into it", uint32(mode), path)}
+		}
+		owner, _ = fi.Sys().(*syscall.Stat_t)
 	}
 	text := string(old)
 	if len(old) > 0 {
@@ -179,23 +188,50 @@ func SaveProfile(path string, p *Profile, force bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create the configuration directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.toml")
+	return writeFileSynced(path, []byte(text), mode, owner)
+}
+
+// writeFileSynced replaces the file at path with data atomically: a
+// temporary file with the mode and owner given (owner nil: the user's),
+// synced, renamed over path, and the directory synced, so that a crash
+// leaves the old file or the new one.
+func writeFileSynced(path string, data []byte, mode os.FileMode, owner *syscall.Stat_t) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".config-*.toml")
 	if err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(text); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write configuration: %w", err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write configuration: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
+	err = func() error {
+		defer tmp.Close()
+		if _, err := tmp.Write(data); err != nil {
+			return err
+		}
+		if err := tmp.Chmod(mode); err != nil {
+			return err
+		}
+		if owner != nil && (int(owner.Uid) != os.Getuid() || int(owner.Gid) != os.Getgid()) {
+			if err := tmp.Chown(int(owner.Uid), int(owner.Gid)); err != nil {
+				return fmt.Errorf("keep the file's owner (uid %d, gid %d): %w; nothing saved", owner.Uid, owner.Gid, err)
+			}
+		}
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
+		return tmp.Close()
+	}()
+	if err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err == nil {
+		err = d.Sync()
+		d.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
 	return nil

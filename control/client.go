@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/perchdesk/perch/agent"
@@ -33,12 +34,41 @@ var ErrNoAgent = errors.New("no perch agent is running")
 
 func (c *Client) http() *http.Client {
 	return &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", c.Path)
-		},
+		DialContext:       func(ctx context.Context, _, _ string) (net.Conn, error) { return c.dial(ctx) },
 		DisableKeepAlives: true,
 	}}
+}
+
+// UntrustedError: what listens on the socket may be another user's: the
+// client does not talk to it.
+type UntrustedError struct{ Msg string }
+
+func (e *UntrustedError) Error() string { return e.Msg }
+
+// dial connects to the agent, believing it only when the socket's
+// directory is this user's own and not writable by others, and the peer
+// is a process of this user (SO_PEERCRED): another user who made the
+// directory first, or put a socket in it, gets nothing sent.
+func (c *Client) dial(ctx context.Context) (net.Conn, error) {
+	if err := checkDir(filepath.Dir(c.Path)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, &UntrustedError{fmt.Sprintf("not talking to the agent at %s: %v", c.Path, err)}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.Path)
+	if err != nil {
+		return nil, err
+	}
+	if uid, err := PeerUID(conn); err != nil || uid != os.Getuid() {
+		conn.Close()
+		if err != nil {
+			return nil, &UntrustedError{fmt.Sprintf("not talking to the agent at %s: its user is unknown: %v", c.Path, err)}
+		}
+		return nil, &UntrustedError{fmt.Sprintf("not talking to the agent at %s: it runs as uid %d, not as you (uid %d)", c.Path, uid, os.Getuid())}
+	}
+	return conn, nil
 }
 
 func (c *Client) call(ctx context.Context, method, path string, body any) (agent.Status, error) {
@@ -73,6 +103,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
 			return nil, fmt.Errorf("%w (no socket at %s; start one with `perch up`)", ErrNoAgent, c.Path)
+		}
+		if ue := (*UntrustedError)(nil); errors.As(err, &ue) {
+			return nil, ue
 		}
 		return nil, fmt.Errorf("control socket %s: %w", c.Path, err)
 	}

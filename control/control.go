@@ -5,6 +5,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,23 +66,19 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	fi, err := os.Lstat(dir)
+	// A directory that was already there is never changed (--socket
+	// /tmp/x.sock must not make /tmp private); one others own or can
+	// write to, where they could replace the socket, is refused.
+	if err := checkDir(dir); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	// Two agents starting at once on a stale socket take turns: the
+	// second finds the first one listening and names it.
+	unlock, err := lockDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
-		return nil, fmt.Errorf("control socket: %s is not a directory of this user", dir)
-	}
-	// A directory that was already there is never changed (--socket
-	// /tmp/x.sock must not make /tmp private); one others can write to,
-	// where they could replace the socket, is refused.
-	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		if fi.Mode()&os.ModeSticky != 0 {
-			perm |= 0o1000
-		}
-		return nil, fmt.Errorf("control socket: %s is writable by other users (mode %04o); put the socket in a private directory", dir, uint32(perm))
-	}
+	defer unlock()
 	if fi, err := os.Lstat(path); err == nil {
 		// Only a socket may be replaced: --socket naming some other file
 		// must not delete it.
@@ -110,6 +107,40 @@ func Listen(path string, log *slog.Logger) (net.Listener, error) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(true)
 	return &peerListener{Listener: ln, uid: os.Getuid(), log: log}, nil
+}
+
+// lockDir takes an exclusive lock on the directory dir (flock on the
+// directory itself: no file is left behind) and returns its release.
+func lockDir(dir string) (func(), error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// checkDir refuses a socket directory that is not this user's own or that
+// other users can write to: whoever can, can put their own agent there.
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("%s is not a directory of this user", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		if fi.Mode()&os.ModeSticky != 0 {
+			perm |= 0o1000
+		}
+		return fmt.Errorf("%s is writable by other users (mode %04o); put the socket in a private directory", dir, uint32(perm))
+	}
+	return nil
 }
 
 // peerListener refuses connections whose peer is another user.
@@ -277,11 +308,18 @@ func Handler(api API, down func()) http.Handler {
 	// A request the socket does not serve gets a JSON answer too, so that
 	// the client can say what is wrong (a perch of another version).
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := readBody(w, r); err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(err.code)
+			_ = json.NewEncoder(w).Encode(ErrorBody{Error: err.msg, Invalid: true})
+			return
+		}
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		code, msg := http.StatusNotFound, fmt.Sprintf("%s %s: no such request", r.Method, r.URL.Path)
+		code, msg := http.StatusNotFound, fmt.Sprintf("%s %s: no such request", clip(r.Method), clip(r.URL.Path))
 		var allow []string
 		for _, p := range served {
 			if method, path, _ := strings.Cut(p, " "); path == r.URL.Path {
@@ -290,13 +328,64 @@ func Handler(api API, down func()) http.Handler {
 		}
 		if len(allow) > 0 {
 			code = http.StatusMethodNotAllowed
-			msg = fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+			msg = fmt.Sprintf("%s %s: use %s", clip(r.Method), r.URL.Path, strings.Join(allow, " or "))
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg + " (this agent serves " + strings.Join(served, ", ") + ")", Invalid: true})
 	})
+}
+
+// Limits of a request: the socket's requests are a few bytes of JSON.
+const (
+	maxBody   = 16 << 10
+	maxHeader = 16 << 10
+	maxEcho   = 200 // bytes of a request quoted back in an error
+)
+
+// bodyTimeout bounds the reading of a request's body; a variable for the
+// tests.
+var bodyTimeout = 5 * time.Second
+
+type bodyError struct {
+	code int
+	msg  string
+}
+
+// readBody reads the whole body of r (at most maxBody bytes, within
+// bodyTimeout) and puts it back in r.Body, so that a request sent slowly
+// or without end holds neither a handler nor memory.
+func readBody(w http.ResponseWriter, r *http.Request) *bodyError {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyTimeout))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	// A background read of the server watches for the client going: it
+	// must not time out while the request is carried out.
+	_ = rc.SetReadDeadline(time.Time{})
+	var tooBig *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		return &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d KiB", maxBody>>10)}
+	case errors.As(err, &ne) && ne.Timeout():
+		return &bodyError{http.StatusRequestTimeout, fmt.Sprintf("request body not received within %s", bodyTimeout)}
+	case err != nil:
+		return &bodyError{http.StatusBadRequest, "request body: " + clip(err.Error())}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return nil
+}
+
+// clip shortens text from a request for quoting it back.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxEcho], "") + "…"
 }
 
 // decode reads a request's JSON body into v. An empty body is the empty
@@ -315,7 +404,7 @@ func decode(r *http.Request, v any, want string) error {
 		}
 	}
 	if err != nil {
-		return &agent.UserError{Msg: fmt.Sprintf("%s %s: bad request body (%v); want %s", r.Method, r.URL.Path, err, want)}
+		return &agent.UserError{Msg: fmt.Sprintf("%s %s: bad request body (%s); want %s", r.Method, r.URL.Path, clip(err.Error()), want)}
 	}
 	return nil
 }
@@ -324,7 +413,7 @@ func decode(r *http.Request, v any, want string) error {
 // socket file), ends the event streams and waits for the requests in
 // flight, at most 5 s.
 func Serve(ctx context.Context, ln net.Listener, api API, down func()) error {
-	srv := &http.Server{Handler: Handler(api, down), ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Handler: Handler(api, down), ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: maxHeader,
 		// Requests see ctx end, so /v1/events streams stop with the server.
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)

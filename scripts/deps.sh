@@ -17,6 +17,10 @@ packages=(
   iproute2 procps psmisc
   # input injected through XTEST (the follow-me tests)
   xdotool
+  # useradd/usermod: the test sshd logs in as an unprivileged user (perchtest)
+  passwd
+  # the system calls of perch layout save (fsync before and after the rename)
+  strace
   # Fyne (cgo, GLFW) for perch-tray
   gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # the completion tests run bash with bash-completion, as a user has it

@@ -78,6 +78,10 @@ func (b *testBed) start() error {
 	if b.dir, err = os.MkdirTemp("", "perch-sessions-"); err != nil {
 		return err
 	}
+	// The sessions' user (testbed.RemoteUser) runs the probe.
+	if err := os.Chmod(b.dir, 0o755); err != nil {
+		return err
+	}
 	b.probe = filepath.Join(b.dir, "x11probe")
 	if out, err := exec.Command("go", "build", "-o", b.probe, "./testdata/x11probe").CombinedOutput(); err != nil {
 		return fmt.Errorf("build x11probe: %v\n%s", err, out)

@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,7 +29,8 @@ type forward struct {
 
 // SetForwards makes the forwards those of specs, at any time: forwards
 // with the same spec keep listening untouched, the others close or open.
-// An error names each forward that cannot listen; the others still work.
+// A forward that cannot listen (its port taken) shows that as its error
+// in Status; the others, and the link, work on.
 func (l *Link) SetForwards(specs []ForwardSpec) error {
 	l.mu.Lock()
 	var keep, stop, added []*forward
@@ -52,13 +52,17 @@ func (l *Link) SetForwards(specs []ForwardSpec) error {
 	for _, f := range stop {
 		f.stop()
 	}
-	var errs []error
+	// A kept forward that could not listen tries again (perch reload).
+	for _, f := range keep {
+		if running && f.ln == nil && f.listen() == nil {
+			l.mu.Lock()
+			f.status.LastError = ""
+			l.startForwardLocked(f)
+			l.mu.Unlock()
+		}
+	}
 	for _, f := range added {
-		if running {
-			if err := f.listen(); err != nil {
-				errs = append(errs, err)
-				continue
-			}
+		if running && f.listen() == nil {
 			l.mu.Lock()
 			l.startForwardLocked(f)
 			l.mu.Unlock()
@@ -72,13 +76,15 @@ func (l *Link) SetForwards(specs []ForwardSpec) error {
 	l.forwards = keep
 	l.notifyLocked()
 	l.mu.Unlock()
-	return errors.Join(errs...)
+	return nil
 }
 
 func (f *forward) listen() error {
 	ln, err := net.Listen("tcp", f.spec.Listen)
 	if err != nil {
-		return fmt.Errorf("forward %s → %s: %w", f.spec.Listen, f.spec.To, err)
+		err = fmt.Errorf("cannot listen: %w", err)
+		f.setErr(err)
+		return err
 	}
 	f.l.mu.Lock()
 	f.ln = ln
@@ -103,6 +109,9 @@ func (f *forward) stop() {
 }
 
 func (l *Link) startForwardLocked(f *forward) {
+	if f.ln == nil {
+		return // it could not listen
+	}
 	ctx, cancel := context.WithCancel(l.runCtx)
 	f.cancel = cancel
 	l.wg.Add(1)
@@ -113,20 +122,15 @@ func (l *Link) startForwardLocked(f *forward) {
 	}()
 }
 
-// listen opens every forward's listener; on failure none stays open.
-func (l *Link) listen() error {
+// listen opens every forward's listener; one that cannot listen says so in
+// its status.
+func (l *Link) listen() {
 	l.mu.Lock()
 	fs := slices.Clone(l.forwards)
 	l.mu.Unlock()
-	for i, f := range fs {
-		if err := f.listen(); err != nil {
-			for _, g := range fs[:i] {
-				g.ln.Close()
-			}
-			return err
-		}
+	for _, f := range fs {
+		_ = f.listen()
 	}
-	return nil
 }
 
 func (l *Link) closeForwards() {

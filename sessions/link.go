@@ -346,12 +346,10 @@ func (l *Link) Started() <-chan struct{} { return l.started }
 
 // Run connects and supervises until ctx ends, then stops every session
 // (SIGTERM to the remote commands, then closing their channels), closes the
-// forwards and the connection, and returns. It returns an error only if a
-// forward cannot listen at start.
+// forwards and the connection, and returns nil. A forward that cannot
+// listen says so in its status; the link and the other forwards work on.
 func (l *Link) Run(ctx context.Context) error {
-	if err := l.listen(); err != nil {
-		return err
-	}
+	l.listen()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	l.mu.Lock()

@@ -56,7 +56,7 @@ func needNetnsSSHD(t *testing.T) (*testbed.Netns, *testbed.SSHD) {
 			t.Errorf("close the namespace: %v", err)
 		}
 	})
-	sshd, err := testbed.StartSSHDWith(testbed.SSHDOptions{Netns: ns})
+	sshd, err := testbed.StartSSHDWith(testbed.SSHDOptions{Netns: ns, User: testbed.RemoteUser()})
 	if err != nil {
 		t.Fatalf("sshd in the namespace %s: %v", ns.Name, err)
 	}

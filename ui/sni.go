@@ -27,6 +27,10 @@ type statusNotifier struct {
 	started bool
 	end     func() // unregisters the item; set once started
 	closed  bool   // after Close nothing is shown again
+	// items are the menu's entries now shown; stop ends their click
+	// goroutines. See detach.
+	items []*systray.MenuItem
+	stop  chan struct{}
 	// keeper is never shown, so it has no GLFW window and costs no OpenGL
 	// context. Fyne quits when its last window is closed; the keeper stays
 	// in the list, so closing a prompt (the only window then) does not end
@@ -52,6 +56,7 @@ func (s *statusNotifier) SetSystemTrayMenu(m *fyne.Menu) {
 	if s.closed {
 		return
 	}
+	s.detach()
 	systray.ResetMenu()
 	s.addItems(m, nil)
 	if s.started {
@@ -76,11 +81,32 @@ func (s *statusNotifier) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.detach()
 	if s.started {
 		systray.ResetMenu()
 		s.end()
 	}
 	return nil
+}
+
+// detach makes the entries shown now safe to remove while a click on one
+// of them is on its way. fyne.io/systray looks a clicked entry up under
+// its lock but sends on its ClickedCh after releasing it, and removing an
+// entry closes that channel: a click during a rebuild was a send on a
+// closed channel, a panic in a D-Bus goroutine that ended perch-tray and
+// its in-process agent with every session. With ClickedCh nil, removing
+// the entry closes nothing and a late click finds no channel to send on
+// (a send on nil in a select with default takes the default); each
+// entry's goroutine reads the channel it was made with until stop.
+func (s *statusNotifier) detach() {
+	for _, it := range s.items {
+		it.ClickedCh = nil
+	}
+	s.items = nil
+	if s.stop != nil {
+		close(s.stop)
+	}
+	s.stop = make(chan struct{})
 }
 
 // title is the item's title, as Fyne makes it.
@@ -124,11 +150,17 @@ func (s *statusNotifier) addItems(m *fyne.Menu, parent *systray.MenuItem) {
 		if fn == nil && i.IsQuit {
 			fn = s.app.Quit
 		}
-		// The next ResetMenu closes ClickedCh, which ends this goroutine.
+		s.items = append(s.items, item)
+		clicks, stop := item.ClickedCh, s.stop
 		go func() {
-			for range item.ClickedCh {
-				if fn != nil {
-					fyne.DoAndWait(fn)
+			for {
+				select {
+				case <-clicks:
+					if fn != nil {
+						fyne.DoAndWait(fn)
+					}
+				case <-stop:
+					return
 				}
 			}
 		}()

@@ -197,7 +197,7 @@ var (
 // layout reads the menu with gdbus, as a desktop shell's tray would.
 func layout(t *testing.T, bus, item string) []menuItem {
 	t.Helper()
-	cmd := exec.Command("gdbus", "call", "--session", "--dest", item, "--object-path", "/StatusNotifierMenu",
+	cmd := exec.Command("gdbus", "call", "--session", "--dest", item, "--object-path", "/StatusNotifierItem/menu",
 		"--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]")
 	cmd.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+bus)
 	out, err := cmd.CombinedOutput()
@@ -218,7 +218,7 @@ func layout(t *testing.T, bus, item string) []menuItem {
 
 func click(t *testing.T, bus, item string, id int) {
 	t.Helper()
-	cmd := exec.Command("gdbus", "call", "--session", "--dest", item, "--object-path", "/StatusNotifierMenu",
+	cmd := exec.Command("gdbus", "call", "--session", "--dest", item, "--object-path", "/StatusNotifierItem/menu",
 		"--method", "com.canonical.dbusmenu.Event", "--", strconv.Itoa(id), "clicked", "<int32 0>", "0")
 	cmd.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+bus)
 	if out, err := cmd.CombinedOutput(); err != nil {

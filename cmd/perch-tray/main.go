@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/control"
 	"github.com/perchdesk/perch/internal/app"
@@ -31,6 +32,8 @@ import (
 const appID = "io.github.perchdesk.perch"
 
 func main() {
+	// First: a SIGHUP while the agent starts must not end it.
+	agent.CatchHangups()
 	os.Exit(run(os.Args[1:]))
 }
 

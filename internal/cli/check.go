@@ -18,6 +18,9 @@ func newCheckCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range c.Warnings {
+				fmt.Fprintln(e.stderr, "perch: warning: "+w)
+			}
 			fmt.Fprintf(e.stdout, "%s: ok (%d profiles: %s; %d servers)\n", c.Path, len(c.Order), strings.Join(c.Order, ", "), len(c.Servers))
 			return nil
 		},

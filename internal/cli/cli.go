@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
@@ -71,6 +72,8 @@ type env struct {
 // Main runs perch with the arguments after the program name and returns
 // the exit code.
 func Main(args []string) int {
+	// First: a SIGHUP while the agent starts must not end it.
+	agent.CatchHangups()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, terminal: stdinIsTerminal}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -133,7 +136,14 @@ func (e *env) run(ctx context.Context, args []string) int {
 	args, err := normalize(root, args)
 	if err == nil {
 		root.SetArgs(args)
-		err = root.ExecuteContext(ctx)
+		// SIGHUP ends every command as its default action would, except
+		// the agent, which reloads on it.
+		hctx, cancel := ctx, context.CancelFunc(func() {})
+		if c, _, ferr := root.Find(args); ferr == nil && c.Name() != "up" {
+			hctx, cancel = agent.StopOnHangup(ctx)
+		}
+		err = root.ExecuteContext(hctx)
+		cancel()
 	}
 	if err == nil {
 		return ExitOK

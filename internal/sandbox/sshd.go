@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -69,6 +70,9 @@ type SSHD struct {
 	done       chan struct{}
 	closed     bool
 	socketsRef bool // holds a reference on the shared xpra socket directory
+
+	other    bool // the login user is not the current one
+	uid, gid int  // the login user's, when other
 }
 
 // SSHDOptions tunes StartSSHD; the zero value is an sshd on 127.0.0.1.
@@ -80,6 +84,48 @@ type SSHDOptions struct {
 	// Command, if set, makes the command that runs sshd, for example
 	// inside a network namespace; it defaults to exec.Command.
 	Command func(name string, args ...string) *exec.Cmd
+	// User is the login user; "" is the current one. Another user is
+	// created with useradd when missing, which needs root.
+	User string
+}
+
+// ensureUser creates the account name (no home, /bin/sh) when missing.
+func ensureUser(name string) (uid, gid int, err error) {
+	lookup := func() (int, int, bool) {
+		b, _ := os.ReadFile("/etc/passwd")
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) > 3 && f[0] == name {
+				u, _ := strconv.Atoi(f[2])
+				g, _ := strconv.Atoi(f[3])
+				return u, g, true
+			}
+		}
+		return 0, 0, false
+	}
+	// useradd locks the new account ("!" for its password), and sshd
+	// without PAM refuses a locked account even for a key: "*" is no
+	// password, unlocked.
+	unlock := func(u, g int) (int, int, error) {
+		if out, err := exec.Command("usermod", "--password", "*", name).CombinedOutput(); err != nil {
+			return 0, 0, fmt.Errorf("unlock the test user %s (usermod): %v: %s", name, err, out)
+		}
+		return u, g, nil
+	}
+	if u, g, ok := lookup(); ok {
+		return unlock(u, g)
+	}
+	if out, err := exec.Command("useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh", "--user-group", name).CombinedOutput(); err != nil {
+		// Another test bed may have made it meanwhile.
+		if u, g, ok := lookup(); ok {
+			return unlock(u, g)
+		}
+		return 0, 0, fmt.Errorf("create the test user %s (useradd, as root): %v: %s", name, err, out)
+	}
+	if u, g, ok := lookup(); ok {
+		return unlock(u, g)
+	}
+	return 0, 0, fmt.Errorf("useradd made no user %s", name)
 }
 
 // StartSSHD starts an sshd on a free port with fresh host and user keys,
@@ -112,7 +158,7 @@ func StartSSHD(ctx context.Context, opts SSHDOptions) (*SSHD, error) {
 	if s.command == nil {
 		s.command = exec.Command
 	}
-	if err := s.setup(); err != nil {
+	if err := s.setup(opts.User); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -136,13 +182,24 @@ func StartSSHD(ctx context.Context, opts SSHDOptions) (*SSHD, error) {
 
 var errPortTaken = errors.New("the port is taken")
 
-// setup creates the keys, the home directory and the first configuration.
-func (s *SSHD) setup() error {
+// setup creates the keys, the home directory and the first configuration,
+// for the login user (the current one when "").
+func (s *SSHD) setup(user string) error {
 	u, err := currentUser()
 	if err != nil {
 		return err
 	}
 	s.User = u
+	if user != "" && user != u {
+		if s.uid, s.gid, err = ensureUser(user); err != nil {
+			return err
+		}
+		s.User, s.other = user, true
+		// The user reaches its home and keys through the directory.
+		if err := os.Chmod(s.Dir, 0o711); err != nil {
+			return err
+		}
+	}
 	s.Home = filepath.Join(s.Dir, "home")
 	s.Log = filepath.Join(s.Dir, "sshd.log")
 	s.HostKeyFile = filepath.Join(s.Dir, "ssh_host_ed25519_key")
@@ -166,10 +223,27 @@ func (s *SSHD) setup() error {
 		return fmt.Errorf("create the user key: %w", err)
 	}
 	authorized := filepath.Join(s.Dir, "authorized_keys")
-	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(userPub), 0o600); err != nil {
+	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(userPub), 0o644); err != nil {
 		return fmt.Errorf("write authorized_keys: %w", err)
 	}
+	if err := s.giveHome(); err != nil {
+		return err
+	}
 	return s.choosePort()
+}
+
+// giveHome makes the sessions' home the login user's, when that user is
+// not the current one.
+func (s *SSHD) giveHome() error {
+	if !s.other {
+		return nil
+	}
+	return filepath.WalkDir(s.Home, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, s.uid, s.gid)
+	})
 }
 
 // currentUser returns the login name of the current user.

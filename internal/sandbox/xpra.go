@@ -48,7 +48,7 @@ exit-with-children = no
 terminate-children = yes
 socket-dir = %s
 socket-dirs = %s
-socket-permissions = 600
+socket-permissions = 666
 log-dir = %s
 mdns = no
 pulseaudio = no
@@ -375,6 +375,10 @@ func acquireXpraSocketDir() (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("create the xpra socket directory: %w", err)
 		}
+		// The sshd's login user, when another one, looks for the servers here.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return "", fmt.Errorf("create the xpra socket directory: %w", err)
+		}
 		xpraSockets.dir = dir
 	}
 	xpraSockets.refs++
@@ -444,5 +448,5 @@ func (s *SSHD) WriteXpraClientDefaults() error {
 	if err := os.WriteFile(filepath.Join(dir, "xpra.conf"), []byte(fmt.Sprintf(xpraClientConf, sockets)), 0o600); err != nil {
 		return fmt.Errorf("write the xpra client defaults: %w", err)
 	}
-	return nil
+	return s.giveHome()
 }

@@ -127,6 +127,8 @@ type Forwarder struct {
 	setupTimeout time.Duration
 	// rejected counts connections refused for a wrong or missing cookie.
 	rejected *atomic.Int64
+	// rejections bounds the warnings about refused connections.
+	rejections rateLog
 }
 
 // New registers the "x11" channel handler on client, once,
@@ -136,7 +138,8 @@ func New(client *ssh.Client, local *Local, log *slog.Logger, rejected *atomic.In
 	if chans == nil {
 		return nil, errors.New("X11 forwarding: an x11 channel handler is already registered on this connection")
 	}
-	f := &Forwarder{local: local, log: log, conns: map[io.Closer]struct{}{}, setupTimeout: 15 * time.Second, rejected: rejected}
+	f := &Forwarder{local: local, log: log, conns: map[io.Closer]struct{}{}, setupTimeout: 15 * time.Second, rejected: rejected,
+		rejections: rateLog{every: 10 * time.Second}}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -246,47 +249,49 @@ func (f *Forwarder) handle(nc ssh.NewChannel) {
 		_ = nc.Reject(ssh.Prohibited, "X11 forwarding not requested")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	xconn, err := f.local.dial(ctx)
-	cancel()
-	if err != nil {
-		log.Warn("X11 connection refused: cannot reach the local display", "display", f.local.Display, "err", err)
-		_ = nc.Reject(ssh.ConnectionFailed, "cannot reach the local X display")
-		return
-	}
-	xconn = rawconn.Wrap(xconn)
+	// The client's setup request and cookie are read and checked before
+	// the local display is dialled: a connection without the cookie takes
+	// no slot of the local X server (OpenSSH dials first).
 	ch, reqs, err := nc.Accept()
 	if err != nil {
-		xconn.Close()
 		return
 	}
 	go ssh.DiscardRequests(reqs)
 	if !f.track(ch) {
 		ch.Close()
-		xconn.Close()
 		return
 	}
 	defer f.untrack(ch)
-	f.track(xconn)
-	defer f.untrack(xconn)
 	defer ch.Close()
-	defer xconn.Close()
-
 	// The setup request may arrive in pieces; ssh.Channel has no deadline,
 	// so a timer closes it if the client never completes it.
 	timer := time.AfterFunc(f.setupTimeout, func() { ch.Close() })
 	setup, extra, err := ReadSetup(ch)
 	timer.Stop()
 	if err != nil {
-		log.Warn("X11 connection rejected: bad setup request", "err", err)
+		f.rejections.warn(log, "X11 connection rejected: bad setup request", err)
 		return
 	}
 	owner, err := f.check(setup)
 	if err != nil {
 		f.rejected.Add(1)
-		log.Warn("X11 connection rejected because of wrong authentication", "err", err)
+		f.rejections.warn(log, "X11 connection rejected because of wrong authentication", err)
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	xconn, err := f.local.dial(ctx)
+	cancel()
+	if err != nil {
+		log.Warn("X11 connection closed: cannot reach the local display", "display", f.local.Display, "err", err)
+		return
+	}
+	xconn = rawconn.Wrap(xconn)
+	if !f.track(xconn) {
+		xconn.Close()
+		return
+	}
+	defer f.untrack(xconn)
+	defer xconn.Close()
 	f.mu.Lock()
 	if owner.released {
 		f.mu.Unlock()

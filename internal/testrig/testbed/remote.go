@@ -12,7 +12,8 @@ type Remote struct {
 }
 
 // StartRemote starts an Xvfb of the given screen ("1920x1080x24"), an sshd
-// and n xpra servers running child on free displays from first on. On an
+// logging in as RemoteUser (an unprivileged account when run as root) and
+// n xpra servers running child on free displays from first on. On an
 // error everything started is stopped.
 func StartRemote(screen string, n, first int, child string) (*Remote, error) {
 	r := &Remote{}
@@ -20,7 +21,7 @@ func StartRemote(screen string, n, first int, child string) (*Remote, error) {
 	if r.Local, err = StartXvfb(screen); err != nil {
 		return nil, err
 	}
-	if r.SSHD, err = StartSSHD(); err != nil {
+	if r.SSHD, err = StartSSHDWith(SSHDOptions{User: RemoteUser()}); err != nil {
 		r.Close()
 		return nil, err
 	}

@@ -77,6 +77,30 @@ type SSHDOptions struct {
 	// and up) are then inside the namespace too; xpra's sockets are unix
 	// sockets in the file system and stay reachable from there.
 	Netns *Netns
+	// User is the login user; "" is the current one. Another user (such
+	// as TestUser) is created with useradd when missing, which needs root.
+	User string
+}
+
+// TestUser is the unprivileged account the test beds log in as when they
+// run as root (RemoteUser): as for a real user, sshd then runs the
+// sessions with privilege separation and can signal them.
+const TestUser = "perchtest"
+
+// RemoteUser is the login user of the test beds: $PERCH_TEST_REMOTE_USER
+// when set ("root" for the root login), else TestUser when running as
+// root, else the current user ("").
+func RemoteUser() string {
+	if u := os.Getenv("PERCH_TEST_REMOTE_USER"); u != "" {
+		if u == "root" && os.Getuid() == 0 {
+			return ""
+		}
+		return u
+	}
+	if os.Getuid() == 0 {
+		return TestUser
+	}
+	return ""
 }
 
 // StartSSHD starts an sshd on a free port of 127.0.0.1 with fresh host and
@@ -85,9 +109,9 @@ func StartSSHD() (*SSHD, error) { return StartSSHDWith(SSHDOptions{}) }
 
 // StartSSHDWith is StartSSHD with options.
 func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
-	var so sandbox.SSHDOptions
+	so := sandbox.SSHDOptions{User: opts.User}
 	if opts.Netns != nil {
-		so = sandbox.SSHDOptions{Host: opts.Netns.NSAddr, Command: opts.Netns.Command}
+		so.Host, so.Command = opts.Netns.NSAddr, opts.Netns.Command
 	}
 	s, err := sandbox.StartSSHD(context.Background(), so)
 	if err != nil {

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
+)
+
+// TestSwitchDropKeepsTheOthers: perch up with four displays, then perch
+// switch to a profile of two of them with the same layout (desk → sofa):
+// the two kept stay attached, with no restart.
+func TestSwitchDropKeepsTheOthers(t *testing.T) {
+	needRemote(t)
+	displays := []int{remoteBed.xpra.Display}
+	for range 3 {
+		x, err := testbed.StartXpra(testbed.FreeDisplay(displays[len(displays)-1]+1), "xeyes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = x.Close() })
+		displays = append(displays, x.Display)
+	}
+	cfg := writeConfig(t, fmt.Sprintf(`default = "four"
+[server.bed]
+ssh = %q
+ssh_config = %q
+keepalive = "500ms"
+
+[profile.four]
+server = "bed"
+displays = [%d, %d, %d, %d]
+[[profile.four.output]]
+name = "DUMMY0"
+mode = "1024x768@60"
+
+[profile.two]
+server = "bed"
+displays = [%d, %d]
+[[profile.two.output]]
+name = "DUMMY0"
+mode = "1024x768@60"
+`, remoteBed.sshd.HostAlias, remoteBed.sshd.SSHConfig, displays[0], displays[1], displays[2], displays[3], displays[0], displays[1]))
+	var logs syncBuffer
+	vars := map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &logs, getenv: func(k string) string { return vars[k] }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	sock := filepath.Join(t.TempDir(), "control.sock")
+	go func() { done <- e.run(ctx, []string{"up", "--socket", sock}) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("perch up did not stop")
+		}
+		if t.Failed() {
+			t.Logf("perch up:\n%s", logs.String())
+		}
+	}()
+	attached := func(s agent.Status, n int) bool {
+		k := 0
+		for _, ss := range s.Sessions {
+			if ss.State == "attached" {
+				k++
+			}
+		}
+		return len(s.Sessions) == n && k == n
+	}
+	waitStatus(t, sock, "four attached", 90*time.Second, func(s agent.Status) bool { return attached(s, 4) })
+	if r := perch(t, nil, "switch", "two", "--socket", sock); r.code != 0 {
+		t.Fatalf("switch: %d %s", r.code, r.stderr)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		st, ok := status(t, sock)
+		if ok {
+			for _, s := range st.Sessions {
+				if s.Restarts != 0 {
+					t.Fatalf("kept session %s: %s, restarts %d, last error %q", s.Name, s.State, s.Restarts, s.LastError)
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
