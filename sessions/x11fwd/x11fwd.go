@@ -292,20 +292,10 @@ func (f *Forwarder) handle(nc ssh.NewChannel) {
 	}
 	defer f.untrack(xconn)
 	defer xconn.Close()
-	f.mu.Lock()
-	if owner.released {
-		f.mu.Unlock()
+	if !f.own(owner, ch, xconn) {
 		return
 	}
-	owner.conns[ch] = struct{}{}
-	owner.conns[xconn] = struct{}{}
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(owner.conns, ch)
-		delete(owner.conns, xconn)
-		f.mu.Unlock()
-	}()
+	defer f.disown(owner, ch, xconn)
 	log.Debug("X11 connection accepted", "session", owner.name)
 	if owner.onConnect != nil {
 		owner.onConnect()
@@ -313,12 +303,38 @@ func (f *Forwarder) handle(nc ssh.NewChannel) {
 	if _, err := xconn.Write(append(setup, extra...)); err != nil {
 		return
 	}
+	splice(ch, xconn)
+}
+
+// own records a forwarded connection's two ends as its session's, unless
+// the session was released meanwhile.
+func (f *Forwarder) own(owner *cookieOwner, ch ssh.Channel, xconn net.Conn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if owner.released {
+		return false
+	}
+	owner.conns[ch] = struct{}{}
+	owner.conns[xconn] = struct{}{}
+	return true
+}
+
+// disown forgets a forwarded connection's two ends.
+func (f *Forwarder) disown(owner *cookieOwner, ch ssh.Channel, xconn net.Conn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(owner.conns, ch)
+	delete(owner.conns, xconn)
+}
+
+// splice copies both ways until either side ends, then closes both.
+func splice(ch ssh.Channel, xconn net.Conn) {
 	done := make(chan struct{}, 2)
 	go func() { _, _ = io.Copy(xconn, ch); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(ch, xconn); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(io.Discard, ch.Stderr()) }()
 	<-done
-	// Either side ended: close both (deferred), and the other copy ends.
+	// Either side ended: close both, and the other copy ends.
 	ch.Close()
 	xconn.Close()
 	<-done

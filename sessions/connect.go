@@ -1,0 +1,215 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/perchdesk/perch/internal/sys/rawconn"
+	"github.com/perchdesk/perch/sessions/x11fwd"
+)
+
+// NetworkChanged tells the link that the machine's network changed (an
+// interface came up, an address or a route appeared): a link waiting out
+// its backoff after failed connects tries again now. A link that is up, or
+// refused for good, is not touched.
+func (l *Link) NetworkChanged() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.status.State == LinkDown || l.status.State == LinkConnecting {
+		l.freshBackoff = true
+	}
+	switch {
+	case l.status.State == LinkDown:
+		// Under mu, so the state cannot move on: from LinkDown the run
+		// loop's next step is the backoff sleep, which takes the kick.
+		select {
+		case l.kick <- struct{}{}:
+			l.log.Info("the network changed: connecting now")
+		default:
+		}
+	case l.status.State == LinkConnecting:
+		// A connect begun while the network was down fails, or waits
+		// seconds for a SYN answer or a neighbour that will never come:
+		// the TCP connect starts over now, and a failure of this attempt
+		// skips the backoff.
+		l.netChanged = true
+		if l.tcpCancel != nil {
+			l.log.Info("the network changed: starting the TCP connect over")
+			l.tcpCancel(errNetworkChanged)
+		}
+	}
+}
+
+// errNetworkChanged ends a TCP connect that NetworkChanged starts over.
+var errNetworkChanged = errors.New("the network changed during the TCP connect")
+
+// waitConn returns the live connection, waiting for one; nil when ctx ends.
+// failed reports that the link failed for good meanwhile.
+func (l *Link) waitConn(ctx context.Context, onFailed func(string)) *liveConn {
+	for {
+		l.mu.Lock()
+		c, ch, st, lastErr := l.conn, l.connCh, l.status.State, l.status.LastError
+		l.mu.Unlock()
+		if c != nil {
+			select {
+			case <-c.dead:
+			default:
+				return c
+			}
+		}
+		if st == LinkFailed && onFailed != nil {
+			onFailed(lastErr)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ch:
+		}
+	}
+}
+
+// connectFailed waits out a failed connect: until asked when the server
+// refused for good, not at all when the network changed meanwhile, else
+// the backoff.
+func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
+	if permanent(err) {
+		l.log.Error("connection refused for good; not retrying until asked", "err", err)
+		l.setState(LinkFailed, err)
+		bo.Reset()
+		sleep(ctx, time.Duration(1<<62), l.kick)
+		return
+	}
+	l.mu.Lock()
+	changed, fresh := l.netChanged, l.freshBackoff
+	l.freshBackoff = false
+	l.mu.Unlock()
+	if fresh {
+		// The first connects on a network just back can still fail (a
+		// neighbour entry still failed): retry from the shortest wait,
+		// not from where the outage left it.
+		bo.Reset()
+	}
+	if changed || errors.Is(err, errNetworkChanged) {
+		l.log.Info("connect failed while the network changed; trying again now", "err", err)
+		return // at once: changes come at most every few seconds (agent.WatchNetwork)
+	}
+	d := bo.Next()
+	l.log.Warn("connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
+	l.setState(LinkDown, err)
+	sleep(ctx, d, l.kick)
+}
+
+// beginConnect marks the link connecting. A kick or a network change from
+// before (right after a loss, when no backoff sleep took it) is met by
+// this attempt: a kick kept would drop the new connection at once. Under
+// mu with the state change, so NetworkChanged sees one or the other.
+func (l *Link) beginConnect() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.kick:
+	default:
+	}
+	l.netChanged = false
+	l.setStateLocked(LinkConnecting, nil)
+}
+
+// aliveConn records when bytes last arrived from the server.
+type aliveConn struct {
+	net.Conn
+	last *atomic.Int64
+}
+
+func (c aliveConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// netDialer dials the server's TCP connection through inner (nil: a
+// plain net.Dialer) and records when bytes arrive on it.
+func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		l.mu.Lock()
+		l.tcpCancel = cancel
+		l.mu.Unlock()
+		var c net.Conn
+		var err error
+		if inner != nil {
+			c, err = inner(ctx, network, addr)
+		} else {
+			var d net.Dialer
+			c, err = d.DialContext(ctx, network, addr)
+		}
+		l.mu.Lock()
+		l.tcpCancel = nil
+		l.mu.Unlock()
+		if err != nil {
+			if errors.Is(context.Cause(ctx), errNetworkChanged) {
+				return nil, errNetworkChanged
+			}
+			return nil, err
+		}
+		// Raw reads and writes underneath (see internal/sys/rawconn): the
+		// wrapper hides the socket from Dial's own rawconn.Wrap.
+		return aliveConn{rawconn.Wrap(c), &l.lastAlive}, nil
+	}
+}
+
+func (l *Link) connect(ctx context.Context) (*liveConn, error) {
+	opts := l.opts.Dial
+	opts.NetDialer = l.netDialer(opts.NetDialer)
+	client, tm, err := l.opts.dial(ctx, l.opts.Target, opts)
+	if err != nil {
+		return nil, err
+	}
+	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now()}
+	l.lastAlive.Store(time.Now().UnixNano())
+	if l.opts.X11 != nil {
+		conn.x11, err = x11fwd.New(client, l.opts.X11, l.log, &l.rejected)
+		if err != nil {
+			client.Close()
+			return nil, err
+		}
+	}
+	l.startClaims(conn)
+	l.log.Info("connected", "address", l.opts.Target.Addr(), "tcp", tm.TCP, "handshake", tm.Handshake, "auth", tm.Auth, "total", tm.Total)
+	l.mu.Lock()
+	l.conn = conn
+	if l.everUp {
+		l.status.Reconnects++
+	}
+	l.everUp = true
+	l.status.Timings = LinkTimings{TCP: Duration(tm.TCP), Handshake: Duration(tm.Handshake), Auth: Duration(tm.Auth), Total: Duration(tm.Total)}
+	l.status.State = LinkUp
+	l.status.Since = time.Now()
+	l.status.LastError = ""
+	l.notifyLocked()
+	l.mu.Unlock()
+	return conn, nil
+}
+
+// x11Ready records the first x11-req answered on a connection.
+func (l *Link) x11Ready(conn *liveConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == conn && l.status.Timings.X11Ready == 0 {
+		l.status.Timings.X11Ready = Duration(time.Since(conn.upAt))
+		l.notifyLocked()
+	}
+}
+
+// permanent reports errors a retry cannot fix: a host key that does not
+// verify, or authentication refused.
+func permanent(err error) bool {
+	var hk *HostKeyError
+	return errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate")
+}
