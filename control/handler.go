@@ -26,116 +26,13 @@ type ErrorBody struct {
 
 // Handler serves api; down is called for `perch down`.
 func Handler(api API, down func()) http.Handler {
+	s := &server{api: api, down: down}
 	mux := http.NewServeMux()
 	var served []string // "METHOD /path", in order
-	handle := func(pattern string, h http.HandlerFunc) {
-		mux.HandleFunc(pattern, h)
-		served = append(served, pattern)
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.pattern, rt.handle)
+		served = append(served, rt.pattern)
 	}
-	writeErr := func(w http.ResponseWriter, err error) {
-		var ue *agent.UserError
-		invalid := errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, xrandr.ErrLayout)
-		code := http.StatusInternalServerError
-		if invalid {
-			code = http.StatusBadRequest
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(ErrorBody{Error: err.Error(), Invalid: invalid})
-	}
-	ok := func(w http.ResponseWriter) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(api.Status())
-	}
-	handle("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { ok(w) })
-	// The status now and after every change, one JSON object per line, until
-	// the client goes or the agent stops: front ends follow the agent
-	// without polling.
-	handle("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		rc := http.NewResponseController(w)
-		enc := json.NewEncoder(w)
-		for {
-			next := api.Updated()
-			if err := enc.Encode(api.Status()); err != nil {
-				return
-			}
-			if err := rc.Flush(); err != nil {
-				return
-			}
-			select {
-			case <-next:
-			case <-r.Context().Done():
-				return
-			}
-		}
-	})
-	handle("POST /v1/switch", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Profile string `json:"profile"`
-		}
-		if err := decode(r, &req, `{"profile":"NAME"}`); err != nil {
-			writeErr(w, err)
-			return
-		}
-		if req.Profile == "" {
-			writeErr(w, &agent.UserError{Msg: `switch needs a profile: {"profile":"NAME"} (or "auto")`})
-			return
-		}
-		if err := api.Switch(r.Context(), req.Profile); err != nil {
-			writeErr(w, err)
-			return
-		}
-		ok(w)
-	})
-	handle("POST /v1/reconnect", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Session string `json:"session"`
-		}
-		if err := decode(r, &req, `{"session":"NAME"}, or {} for the link`); err != nil {
-			writeErr(w, err)
-			return
-		}
-		if err := api.Reconnect(r.Context(), req.Session); err != nil {
-			writeErr(w, err)
-			return
-		}
-		ok(w)
-	})
-	handle("POST /v1/take", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Sessions []string `json:"sessions"`
-		}
-		if err := decode(r, &req, `{"sessions":[":10",...]}, or {} for all`); err != nil {
-			writeErr(w, err)
-			return
-		}
-		if err := api.Take(r.Context(), req.Sessions); err != nil {
-			writeErr(w, err)
-			return
-		}
-		ok(w)
-	})
-	handle("POST /v1/disconnect", func(w http.ResponseWriter, r *http.Request) {
-		if err := api.Disconnect(r.Context()); err != nil {
-			writeErr(w, err)
-			return
-		}
-		ok(w)
-	})
-	handle("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
-		if err := api.Reload(r.Context()); err != nil {
-			writeErr(w, err)
-			return
-		}
-		ok(w)
-	})
-	handle("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {
-		ok(w)
-		down()
-	})
-	// A request the socket does not serve gets a JSON answer too, so that
-	// the client can say what is wrong (a perch of another version).
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := readBody(w, r); err != nil {
 			w.Header().Set("Content-Type", "application/json")
@@ -148,22 +45,160 @@ func Handler(api API, down func()) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		code, msg := http.StatusNotFound, fmt.Sprintf("%s %s: no such request", clip(r.Method), clip(r.URL.Path))
-		var allow []string
-		for _, p := range served {
-			if method, path, _ := strings.Cut(p, " "); path == r.URL.Path {
-				allow = append(allow, method)
-			}
-		}
-		if len(allow) > 0 {
-			code = http.StatusMethodNotAllowed
-			msg = fmt.Sprintf("%s %s: use %s", clip(r.Method), r.URL.Path, strings.Join(allow, " or "))
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg + " (this agent serves " + strings.Join(served, ", ") + ")", Invalid: true})
+		unknown(w, r, served)
 	})
+}
+
+// route is one request the socket serves.
+type route struct {
+	pattern string // "METHOD /path"
+	handle  http.HandlerFunc
+}
+
+// server answers the socket's requests with api.
+type server struct {
+	api  API
+	down func()
+}
+
+// routes lists the requests served, in the order the answer to an unknown
+// request names them.
+func (s *server) routes() []route {
+	return []route{
+		{"GET /v1/status", s.status},
+		{"GET /v1/events", s.events},
+		{"POST /v1/switch", s.switchProfile},
+		{"POST /v1/reconnect", s.reconnect},
+		{"POST /v1/take", s.take},
+		{"POST /v1/disconnect", s.disconnect},
+		{"POST /v1/reload", s.reload},
+		{"POST /v1/down", s.stop},
+	}
+}
+
+// unknown answers a request the socket does not serve with JSON too, so
+// that the client can say what is wrong (a perch of another version).
+func unknown(w http.ResponseWriter, r *http.Request, served []string) {
+	code, msg := http.StatusNotFound, fmt.Sprintf("%s %s: no such request", clip(r.Method), clip(r.URL.Path))
+	var allow []string
+	for _, p := range served {
+		if method, path, _ := strings.Cut(p, " "); path == r.URL.Path {
+			allow = append(allow, method)
+		}
+	}
+	if len(allow) > 0 {
+		code = http.StatusMethodNotAllowed
+		msg = fmt.Sprintf("%s %s: use %s", clip(r.Method), r.URL.Path, strings.Join(allow, " or "))
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(ErrorBody{Error: msg + " (this agent serves " + strings.Join(served, ", ") + ")", Invalid: true})
+}
+
+// writeErr answers a failed request: 400 when the request itself was wrong,
+// 500 otherwise.
+func writeErr(w http.ResponseWriter, err error) {
+	var ue *agent.UserError
+	invalid := errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, xrandr.ErrLayout)
+	code := http.StatusInternalServerError
+	if invalid {
+		code = http.StatusBadRequest
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(ErrorBody{Error: err.Error(), Invalid: invalid})
+}
+
+// ok answers a request that succeeded with the status.
+func (s *server) ok(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.api.Status())
+}
+
+// answer answers with the status, or with err when there is one.
+func (s *server) answer(w http.ResponseWriter, err error) {
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.ok(w)
+}
+
+func (s *server) status(w http.ResponseWriter, r *http.Request) { s.ok(w) }
+
+// events sends the status now and after every change, one JSON object per
+// line, until the client goes or the agent stops: front ends follow the
+// agent without polling.
+func (s *server) events(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	rc := http.NewResponseController(w)
+	enc := json.NewEncoder(w)
+	for {
+		next := s.api.Updated()
+		if err := enc.Encode(s.api.Status()); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-next:
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (s *server) switchProfile(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Profile string `json:"profile"`
+	}
+	if err := decode(r, &req, `{"profile":"NAME"}`); err != nil {
+		writeErr(w, err)
+		return
+	}
+	if req.Profile == "" {
+		writeErr(w, &agent.UserError{Msg: `switch needs a profile: {"profile":"NAME"} (or "auto")`})
+		return
+	}
+	s.answer(w, s.api.Switch(r.Context(), req.Profile))
+}
+
+func (s *server) reconnect(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Session string `json:"session"`
+	}
+	if err := decode(r, &req, `{"session":"NAME"}, or {} for the link`); err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.answer(w, s.api.Reconnect(r.Context(), req.Session))
+}
+
+func (s *server) take(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Sessions []string `json:"sessions"`
+	}
+	if err := decode(r, &req, `{"sessions":[":10",...]}, or {} for all`); err != nil {
+		writeErr(w, err)
+		return
+	}
+	s.answer(w, s.api.Take(r.Context(), req.Sessions))
+}
+
+func (s *server) disconnect(w http.ResponseWriter, r *http.Request) {
+	s.answer(w, s.api.Disconnect(r.Context()))
+}
+
+func (s *server) reload(w http.ResponseWriter, r *http.Request) {
+	s.answer(w, s.api.Reload(r.Context()))
+}
+
+// stop answers `perch down`, then stops the agent.
+func (s *server) stop(w http.ResponseWriter, r *http.Request) {
+	s.ok(w)
+	s.down()
 }
 
 // Limits of a request: the socket's requests are a few bytes of JSON.
