@@ -3,7 +3,7 @@
 // function says why it reads better whole (a comment containing
 // "reads better whole"). It prints each violation as file:line and exits 1.
 //
-// Usage: go run ./scripts/shape [DIR]
+// Usage: go run ./scripts/shape [DIR...]
 package main
 
 import (
@@ -24,14 +24,18 @@ const (
 )
 
 func main() {
-	root := "."
-	if len(os.Args) > 1 {
-		root = os.Args[1]
+	roots := os.Args[1:]
+	if len(roots) == 0 {
+		roots = []string{"."}
 	}
-	bad, err := check(root)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "shape:", err)
-		os.Exit(2)
+	var bad []string
+	for _, root := range roots {
+		b, err := check(root)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "shape:", err)
+			os.Exit(2)
+		}
+		bad = append(bad, b...)
 	}
 	for _, b := range bad {
 		fmt.Println(b)
