@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -51,40 +50,6 @@ func (e *Error) Error() string {
 
 // Is makes every *Error match ErrInvalid.
 func (e *Error) Is(target error) bool { return target == ErrInvalid }
-
-var decodeErr = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
-
-// The decoder's type errors name Go types; typeMsg says them in TOML's words.
-var (
-	incompatible = regexp.MustCompile(`^incompatible types: TOML value has type (.+); destination has type (\S+)$`)
-	notTable     = regexp.MustCompile(`^type mismatch for \S+: expected table but found (.+)$`)
-)
-
-func typeMsg(msg string) string {
-	var found, want string
-	if m := incompatible.FindStringSubmatch(msg); m != nil {
-		found, want = m[1], m[2]
-	} else if m := notTable.FindStringSubmatch(msg); m != nil {
-		found, want = m[1], "table"
-	} else {
-		return msg
-	}
-	words := map[string]string{
-		"int64": "an integer", "float64": "a float", "string": "a string", "bool": "a boolean",
-		"boolean": "a boolean", "integer": "an integer", "float": "a float", "slice": "an array",
-		"array": "an array", "table": "a table", "map": "a table", "struct": "a table",
-		"[]any": "an array", "map[string]any": "a table", "[]map[string]any": "an array of tables",
-	}
-	if w, ok := words[found]; ok {
-		found = w
-	} else if strings.HasPrefix(found, "time.") || strings.HasPrefix(found, "toml.Local") {
-		found = "a date or time"
-	}
-	if w, ok := words[want]; ok {
-		want = w
-	}
-	return fmt.Sprintf("wrong type: want %s, not %s", want, found)
-}
 
 // Auto is the profile name that picks a profile by the connected monitors.
 const Auto = "auto"
@@ -218,62 +183,6 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
 	return Parse(path, data)
-}
-
-type rawConfig struct {
-	Default  string                `toml:"default"`
-	Location string                `toml:"location"`
-	Profile  map[string]rawProfile `toml:"profile"`
-	Server   map[string]rawServer  `toml:"server"`
-}
-
-type rawProfile struct {
-	Match       []string     `toml:"match"`
-	Output      []rawOutput  `toml:"output"`
-	Server      string       `toml:"server"`
-	Displays    []int        `toml:"displays"`
-	Session     []rawSession `toml:"session"`
-	Forward     []rawForward `toml:"forward"`
-	Before      []string     `toml:"before"`
-	After       []string     `toml:"after"`
-	Take        string       `toml:"take"`
-	Follow      string       `toml:"follow"`
-	FollowAfter string       `toml:"follow_after"`
-	Client      string       `toml:"client"`
-	XpraArgs    []string     `toml:"xpra_args"`
-}
-
-type rawOutput struct {
-	Name    string `toml:"name"`
-	Mode    string `toml:"mode"`
-	Primary bool   `toml:"primary"`
-	RightOf string `toml:"right-of"`
-	LeftOf  string `toml:"left-of"`
-	Above   string `toml:"above"`
-	Below   string `toml:"below"`
-	Pos     string `toml:"pos"`
-	Rotate  string `toml:"rotate"`
-	Force   bool   `toml:"force"`
-}
-
-type rawSession struct {
-	Name    string `toml:"name"`
-	Command string `toml:"command"`
-}
-
-type rawForward struct {
-	Listen  string `toml:"listen"`
-	To      string `toml:"to"`
-	Gateway bool   `toml:"gateway"`
-}
-
-type rawServer struct {
-	SSH        string `toml:"ssh"`
-	SSHConfig  string `toml:"ssh_config"`
-	Keepalive  string `toml:"keepalive"`
-	KnownHosts string `toml:"known_hosts"`
-	X11        string `toml:"x11"`
-	Client     string `toml:"client"`
 }
 
 // Parse validates configuration text; path is used in messages.
@@ -605,74 +514,4 @@ func orNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
-}
-
-// hint suggests the right spelling for common mistakes.
-func hint(key string) string {
-	last := key[strings.LastIndex(key, ".")+1:]
-	known := map[string]string{
-		"rightof": "right-of", "right_of": "right-of", "leftof": "left-of", "left_of": "left-of",
-		"rotation": "rotate", "position": "pos", "resolution": "mode", "output": "[[...output]]",
-		"profiles": "profile", "servers": "server", "display": "displays", "sshconfig": "ssh_config",
-		"knownhosts": "known_hosts", "known-hosts": "known_hosts", "ssh-config": "ssh_config",
-	}
-	if k, ok := known[strings.ToLower(last)]; ok {
-		return fmt.Sprintf(" (did you mean %q?)", k)
-	}
-	return ""
-}
-
-// tomlTypeName words a TOML type as the decoder names it.
-func tomlTypeName(typ string) string {
-	switch typ {
-	case "ArrayHash":
-		return "an array of tables ([[...]])"
-	case "Array":
-		return "an array"
-	case "String":
-		return "a string"
-	case "Integer":
-		return "an integer"
-	case "Float":
-		return "a float"
-	case "Bool":
-		return "a boolean"
-	}
-	return "a " + strings.ToLower(typ)
-}
-
-// miscased walks key through t's TOML tags and returns the index of the
-// first segment that names a field only in another case, and the field's
-// spelling; -1 when there is none.
-func miscased(t reflect.Type, key toml.Key) (int, string) {
-	for i, seg := range key {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-			t = t.Elem()
-		}
-		switch t.Kind() {
-		case reflect.Map:
-			t = t.Elem() // seg is a name of the user's
-			continue
-		case reflect.Struct:
-		default:
-			return -1, ""
-		}
-		var field *reflect.StructField
-		for j := range t.NumField() {
-			f := t.Field(j)
-			tag, _, _ := strings.Cut(f.Tag.Get("toml"), ",")
-			if tag == seg {
-				field = &f
-				break
-			}
-			if strings.EqualFold(tag, seg) {
-				return i, tag
-			}
-		}
-		if field == nil {
-			return -1, "" // unknown: md.Undecoded reports it
-		}
-		t = field.Type
-	}
-	return -1, ""
 }
