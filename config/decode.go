@@ -1,9 +1,12 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -171,4 +174,77 @@ func miscased(t reflect.Type, key toml.Key) (int, string) {
 		t = field.Type
 	}
 	return -1, ""
+}
+
+// decodeError turns the TOML decoder's error into an *Error naming the
+// file, the line of the offending byte and, when it stands on that line,
+// the key.
+func decodeError(path string, data []byte, ix *lineIndex, err error) error {
+	var pe toml.ParseError
+	if ppe := (*toml.ParseError)(nil); errors.As(err, &ppe) {
+		pe = *ppe
+	}
+	if pe.Message != "" || errors.As(err, &pe) {
+		msg := pe.Message
+		if msg == "" {
+			msg = pe.Error()
+		}
+		// The decoder counts an error at a line's end ("got '\n'") on
+		// the next line, and its last key may stand lines before the
+		// error: name the line of the offending byte, and the key only
+		// when it is on that line.
+		line, key := pe.Position.Line, pe.LastKey
+		if s := pe.Position.Start; s >= 0 && s < len(data) && pe.Position.Len > 0 {
+			line = 1 + bytes.Count(data[:s], []byte("\n"))
+		}
+		if key != "" {
+			rows := strings.Split(string(data), "\n")
+			last := key[strings.LastIndex(key, ".")+1:]
+			if line < 1 || line > len(rows) || !strings.Contains(rows[line-1], last) {
+				key = ""
+			}
+		}
+		return &Error{File: path, Line: line, Key: key, Msg: msg}
+	}
+	// Type mismatches come as "toml: line N (last key "k"): msg".
+	if m := decodeErr.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		if line == 0 {
+			line = ix.line(m[2])
+		}
+		return &Error{File: path, Line: line, Key: m[2], Msg: typeMsg(m[3])}
+	}
+	return &Error{File: path, Msg: err.Error()}
+}
+
+// checkKeys reports the first key the decoder did not use, the first key
+// spelt in another case than the field it matched (t is rawConfig's type),
+// and the first profile or server that is not a table.
+func (ps *fileChecker) checkKeys(md toml.MetaData, t reflect.Type) error {
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0].String()
+		return ps.errAt(k, "unknown key %q%s", und[0][len(und[0])-1], hint(k))
+	}
+	// TOML keys are case-sensitive, but the decoder matches struct fields
+	// without regard to case: "Profile" or "nAme" would pass unnoticed.
+	for _, k := range md.Keys() {
+		if bad, want := miscased(t, k); bad >= 0 {
+			return ps.errAt(k[:bad+1].String(), "unknown key %q%s", k[bad], fmt.Sprintf(" (did you mean %q?)", want))
+		}
+	}
+	// profile, server and each profile and server are tables; the decoder
+	// quietly drops an array of tables ([[profile]]) in their place.
+	for _, k := range md.Keys() {
+		if len(k) > 2 || (k[0] != "profile" && k[0] != "server") {
+			continue
+		}
+		if typ := md.Type(k...); typ != "Hash" {
+			want := "[" + k[0] + ".NAME]"
+			if len(k) == 2 {
+				want = "[" + k.String() + "]"
+			}
+			return ps.errAt(k.String(), "must be a table such as %s, not %s", want, tomlTypeName(typ))
+		}
+	}
+	return nil
 }
