@@ -406,6 +406,9 @@ func messageTemplates(t *testing.T, dir string) []string {
 						concat(n.Args[1])
 					}
 				case *ast.SelectorExpr:
+					if fn.Sel.Name == "errAt" && len(n.Args) >= 2 { // a method: ps.errAt
+						concat(n.Args[1])
+					}
 					if x, ok := fn.X.(*ast.Ident); ok && len(n.Args) > 0 &&
 						(x.Name == "fmt" && fn.Sel.Name == "Errorf" || x.Name == "errors" && fn.Sel.Name == "New") {
 						concat(n.Args[0])

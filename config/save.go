@@ -91,6 +91,36 @@ func RenderProfile(p *Profile) string {
 // is an error unless force, which replaces its tables. The file is created
 // if missing; the result is validated before it is written (atomically).
 func SaveProfile(path string, p *Profile, force bool) error {
+	if err := checkSavable(path, p); err != nil {
+		return err
+	}
+	t, err := readSaveTarget(path)
+	if err != nil {
+		return err
+	}
+	text := string(t.old)
+	if len(t.old) > 0 {
+		if text, err = withoutProfile(t.path, t.old, p.Name, force); err != nil {
+			return err
+		}
+	}
+	text = strings.TrimRight(text, "\n")
+	if text != "" {
+		text += "\n\n"
+	}
+	text += RenderProfile(p)
+	if _, err := Parse(t.path, []byte(text)); err != nil {
+		return fmt.Errorf("the saved profile would not load (a bug in perch; the file is unchanged): %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(t.path), 0o755); err != nil {
+		return fmt.Errorf("create the configuration directory: %w", err)
+	}
+	return writeFileSynced(t.path, []byte(text), t.mode, t.owner)
+}
+
+// checkSavable refuses a profile that cannot be saved: one named "" or
+// "auto", one with no output, or one holding text that is not UTF-8.
+func checkSavable(path string, p *Profile) error {
 	if p.Name == "" || p.Name == Auto {
 		return &Error{File: path, Msg: fmt.Sprintf("cannot save a profile named %q", p.Name)}
 	}
@@ -107,88 +137,106 @@ func SaveProfile(path string, p *Profile, force bool) error {
 			return &Error{File: path, Msg: fmt.Sprintf("cannot save %q: a configuration file holds UTF-8 text only", s)}
 		}
 	}
+	return nil
+}
+
+// saveTarget is the file a save writes: where a symlink points, its text
+// ("" when missing) and the mode and owner the new file keeps.
+type saveTarget struct {
+	path  string
+	old   []byte
+	mode  os.FileMode
+	owner *syscall.Stat_t // nil: the file is new, or its owner unknown
+}
+
+// readSaveTarget follows path's symlinks and reads the file there, refusing
+// a read-only one. A missing file gets mode 0644.
+func readSaveTarget(path string) (saveTarget, error) {
 	// A symlinked configuration is written where the link points.
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	old, err := os.ReadFile(path)
+	t := saveTarget{path: path, mode: 0o644}
+	var err error
+	t.old, err = os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("read configuration: %w", err)
+		return t, fmt.Errorf("read configuration: %w", err)
 	}
-	mode, owner := os.FileMode(0o644), (*syscall.Stat_t)(nil)
 	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-		if mode&0o200 == 0 {
-			return &Error{File: path, Msg: fmt.Sprintf("the file is read-only (mode %04o): nothing saved; chmod u+w %s to save into it", uint32(mode), path)}
+		t.mode = fi.Mode().Perm()
+		if t.mode&0o200 == 0 {
+			return t, &Error{File: path, Msg: fmt.Sprintf("the file is read-only (mode %04o): nothing saved; chmod u+w %s to save into it", uint32(t.mode), path)}
 		}
-		owner, _ = fi.Sys().(*syscall.Stat_t)
+		t.owner, _ = fi.Sys().(*syscall.Stat_t)
+	}
+	return t, nil
+}
+
+// withoutProfile checks the existing configuration old and returns its text
+// without the tables of profile name. A profile of that name is an error
+// unless force, and so is one not written as [profile.NAME] tables.
+func withoutProfile(path string, old []byte, name string, force bool) (string, error) {
+	c, err := Parse(path, old)
+	if err != nil {
+		return "", fmt.Errorf("the configuration must be valid before a profile is saved into it: %w", err)
 	}
 	text := string(old)
-	if len(old) > 0 {
-		c, err := Parse(path, old)
-		if err != nil {
-			return fmt.Errorf("the configuration must be valid before a profile is saved into it: %w", err)
-		}
-		ix := indexLines(text)
-		rows := strings.Split(text, "\n")
-		prefix := "profile." + p.Name
-		var blocks [][2]int // [first line, last line], 1-based, inclusive
-		for i, h := range ix.headers {
-			// By parts: [profile."a.b"] is not a table of profile a.
-			if len(h.segs) < 2 || h.segs[0] != "profile" || h.segs[1] != p.Name {
-				continue
-			}
-			end := ix.total
-			if i+1 < len(ix.headers) {
-				end = ix.headers[i+1].line - 1
-			}
-			// Comments and blank lines just before the next table are its own.
-			for end > h.line && end <= len(rows) {
-				r := strings.TrimSpace(rows[end-1])
-				if r != "" && r[0] != '#' {
-					break
-				}
-				end--
-			}
-			blocks = append(blocks, [2]int{h.line, end})
-		}
-		if prev := c.Profiles[p.Name]; prev != nil && !force {
-			return &Error{File: path, Line: prev.Line, Key: prefix,
-				Msg: fmt.Sprintf("profile %s already exists; pass --force to replace it", p.Name)}
-		}
-		if c.Profiles[p.Name] != nil && len(blocks) == 0 {
-			// Defined with dotted keys or inline tables: no block to replace.
-			return &Error{File: path, Line: c.Profiles[p.Name].Line, Key: prefix,
-				Msg: fmt.Sprintf("profile %s is not written as [%s] tables, so it cannot be replaced; edit it by hand", p.Name, prefix)}
-		}
-		if len(blocks) > 0 {
-			drop := map[int]bool{}
-			for _, bl := range blocks {
-				for l := bl[0]; l <= bl[1]; l++ {
-					drop[l-1] = true
-				}
-			}
-			var kept []string
-			for i, r := range rows {
-				if !drop[i] {
-					kept = append(kept, r)
-				}
-			}
-			text = strings.Join(kept, "\n")
+	rows := strings.Split(text, "\n")
+	blocks := profileBlocks(indexLines(text), rows, name)
+	prefix := "profile." + name
+	if prev := c.Profiles[name]; prev != nil && !force {
+		return "", &Error{File: path, Line: prev.Line, Key: prefix,
+			Msg: fmt.Sprintf("profile %s already exists; pass --force to replace it", name)}
+	}
+	if c.Profiles[name] != nil && len(blocks) == 0 {
+		// Defined with dotted keys or inline tables: no block to replace.
+		return "", &Error{File: path, Line: c.Profiles[name].Line, Key: prefix,
+			Msg: fmt.Sprintf("profile %s is not written as [%s] tables, so it cannot be replaced; edit it by hand", name, prefix)}
+	}
+	if len(blocks) == 0 {
+		return text, nil
+	}
+	drop := map[int]bool{}
+	for _, bl := range blocks {
+		for l := bl[0]; l <= bl[1]; l++ {
+			drop[l-1] = true
 		}
 	}
-	text = strings.TrimRight(text, "\n")
-	if text != "" {
-		text += "\n\n"
+	var kept []string
+	for i, r := range rows {
+		if !drop[i] {
+			kept = append(kept, r)
+		}
 	}
-	text += RenderProfile(p)
-	if _, err := Parse(path, []byte(text)); err != nil {
-		return fmt.Errorf("the saved profile would not load (a bug in perch; the file is unchanged): %w", err)
+	return strings.Join(kept, "\n"), nil
+}
+
+// profileBlocks returns the lines of profile name's tables in the file
+// (rows, indexed by ix), each as [first line, last line], 1-based and
+// inclusive. Comments and blank lines just before the next table stay
+// with that table.
+func profileBlocks(ix *lineIndex, rows []string, name string) [][2]int {
+	var blocks [][2]int
+	for i, h := range ix.headers {
+		// By parts: [profile."a.b"] is not a table of profile a.
+		if len(h.segs) < 2 || h.segs[0] != "profile" || h.segs[1] != name {
+			continue
+		}
+		end := ix.total
+		if i+1 < len(ix.headers) {
+			end = ix.headers[i+1].line - 1
+		}
+		// Comments and blank lines just before the next table are its own.
+		for end > h.line && end <= len(rows) {
+			r := strings.TrimSpace(rows[end-1])
+			if r != "" && r[0] != '#' {
+				break
+			}
+			end--
+		}
+		blocks = append(blocks, [2]int{h.line, end})
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create the configuration directory: %w", err)
-	}
-	return writeFileSynced(path, []byte(text), mode, owner)
+	return blocks
 }
 
 // writeFileSynced replaces the file at path with data atomically: a
