@@ -362,13 +362,13 @@ func TestResolveBadFiles(t *testing.T) {
 		line          int
 		want          string
 	}{
-		{"Match all with more", "Match all user x\n", 1, "all"},
-		{"Match alone", "Match\n", 1, "match"},
+		{"Match all with more", "Match all user x\n", 1, `"all" cannot be combined with other Match attributes`},
+		{"Match alone", "Match\n", 1, `no argument after keyword "match"`},
 		{"unknown keyword", "Host srv\n  Hostnmae x\n", 2, "Bad configuration option: Hostnmae"},
 		{"unknown keyword in another block", "Host other\n  Prot 22\n", 2, "Bad configuration option: Prot"},
-		{"missing value", "Host srv\n  Port\n", 2, "port"},
-		{"missing value after =", "Host srv\n  User =\n", 2, "user"},
-		{"missing keyword", "Host srv\n  = x\n", 2, ""},
+		{"missing value", "Host srv\n  Port\n", 2, `no argument after keyword "port"`},
+		{"missing value after =", "Host srv\n  User =\n", 2, `no argument after keyword "user"`},
+		{"missing keyword", "Host srv\n  = x\n", 2, `no argument after keyword "x"`},
 		{"bad port", "Host srv\n  Port 22x\n", 2, `bad port "22x"`},
 		{"port range", "Host srv\n  Port 70000\n", 2, `bad port "70000"`},
 		{"two values", "Host srv\n  HostName a b\n", 2, "hostname: extra arguments"},
@@ -377,10 +377,10 @@ func TestResolveBadFiles(t *testing.T) {
 		{"bad time", "Host srv\n  ConnectTimeout 5x\n", 2, `bad time "5x"`},
 		{"bad time 2", "Host srv\n  ServerAliveInterval -5\n", 2, `bad time "-5"`},
 		{"bad count", "Host srv\n  ServerAliveCountMax -1\n", 2, `bad count "-1"`},
-		{"bad ProxyJump", "Host srv\n  ProxyJump j;rm\n", 2, "proxyjump"},
-		{"unterminated quote", "Host srv\n  IdentityFile \"/a b\n", 2, "quote"},
-		{"unknown token", "Host srv\n  IdentityFile /k/%Z\n", 2, "%Z"},
-		{"lone percent", "Host srv\n  UserKnownHostsFile /k/%\n", 2, "%"},
+		{"bad ProxyJump", "Host srv\n  ProxyJump j;rm\n", 2, `ProxyJump: server "j;rm": ';' is not allowed`},
+		{"unterminated quote", "Host srv\n  IdentityFile \"/a b\n", 2, "invalid quotes"},
+		{"unknown token", "Host srv\n  IdentityFile /k/%Z\n", 2, "unknown token %Z"},
+		{"lone percent", "Host srv\n  UserKnownHostsFile /k/%\n", 2, "lone '%'"},
 		{"bad Include", "Include " + home + "/inc/*.conf\n", 4, "Bad configuration option: Prot"},
 		// New with issue 14: "off" is ssh's "no", which perch refuses.
 		{"StrictHostKeyChecking spellings", "Host srv\n  StrictHostKeyChecking off\n", 2, "perch never connects"},
