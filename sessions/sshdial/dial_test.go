@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -593,9 +594,9 @@ func TestDialPrompts(t *testing.T) {
 	tg.StrictHostKeyChecking = "ask" // the bed's ssh_config says yes: ssh never asks then
 
 	// A person's time does not count against the timeout.
-	client, _, err := Dial(context.Background(), tg, Options{Timeout: 300 * time.Millisecond,
+	client, _, err := Dial(context.Background(), tg, Options{Timeout: 2 * time.Second,
 		HostKeyPrompt: func(_ context.Context, host string, key ssh.PublicKey) (bool, bool, error) {
-			time.Sleep(700 * time.Millisecond)
+			time.Sleep(2500 * time.Millisecond) // the person, slower than the timeout
 			return true, false, nil
 		}})
 	if err != nil {
@@ -613,6 +614,7 @@ func TestDialPrompts(t *testing.T) {
 	}()
 	start := time.Now()
 	var promptCtx context.Context
+	goroutines := runtime.NumGoroutine()
 	_, _, err = Dial(ctx, tg, Options{HostKeyPrompt: func(pctx context.Context, _ string, _ ssh.PublicKey) (bool, bool, error) {
 		promptCtx = pctx
 		defer close(answered)
@@ -628,8 +630,15 @@ func TestDialPrompts(t *testing.T) {
 	if promptCtx == nil || promptCtx.Err() == nil {
 		t.Error("the prompt's context did not end with the cancelled dial")
 	}
-	// The callback would write right after the answer; give it the time.
-	time.Sleep(200 * time.Millisecond)
+	// The callback would write right after the answer, in the dial's
+	// handshake goroutine: wait for that goroutine to end.
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > goroutines; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines 5s after the answer, %d before the dial", runtime.NumGoroutine(), goroutines)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
 	if _, err := os.Stat(tg.KnownHostsFiles[0]); !os.IsNotExist(err) {
 		t.Error("known_hosts written after the dial was cancelled")
 	}
