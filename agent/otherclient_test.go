@@ -76,14 +76,7 @@ func (p *place) session(name string) sessions.SessionStatus {
 // otherWindow is how long the desk is watched while the manual client
 // holds its display: PERCH_OTHERCLIENT_WATCH, else 15 s.
 func otherWindow(t *testing.T) time.Duration {
-	if v := os.Getenv("PERCH_OTHERCLIENT_WATCH"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatalf("PERCH_OTHERCLIENT_WATCH: %v", err)
-		}
-		return d
-	}
-	return 15 * time.Second
+	return envDuration(t, "PERCH_OTHERCLIENT_WATCH", 15*time.Second)
 }
 
 // TestOtherClient: a client that is not a perch (someone's own `xpra
