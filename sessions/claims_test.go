@@ -99,3 +99,14 @@ func TestLease(t *testing.T) {
 		t.Error("a claim without a lease file counts")
 	}
 }
+
+// TestWhere: an elsewhere session is "at" a location, or "held by another
+// client".
+func TestWhere(t *testing.T) {
+	if w := (SessionStatus{HeldBy: "sofa"}).Where(); w != "at sofa" {
+		t.Errorf("Where of sofa: %q", w)
+	}
+	if w := (SessionStatus{HeldBy: AnotherClient}).Where(); w != "held by another client" {
+		t.Errorf("Where of another client: %q", w)
+	}
+}
