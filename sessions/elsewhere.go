@@ -142,21 +142,28 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 
 // displaced tells, after the session's client ended on its own, whether
 // another location took the display or, without a live claim explaining
-// it, another xpra client now holds it (looked at in the same round trip);
+// it, another xpra client now holds it (a look through the claim watcher);
 // if so the session waits elsewhere (ok false when ctx ended meanwhile).
 func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool) {
 	d, isDisplay := displayOf(s.spec)
 	if !isDisplay || conn.claims == nil {
 		return false, true
 	}
-	snap, err := conn.claims.request(ctx, "look "+strconv.Itoa(d))
+	// The claims first (no xpra info when a location explains it), then,
+	// only when none does, the display's clients.
+	snap, err := conn.claims.request(ctx, "tick")
 	if err != nil {
 		return false, true
 	}
 	c, live := snap.holder(d)
-	byClient := (!live || c.Agent == conn.claims.id) && snap.XClients[d] > 0
-	if !byClient && (!live || c.Agent == conn.claims.id) {
-		return false, true // a failure
+	byClient := !live || c.Agent == conn.claims.id
+	if byClient {
+		if snap, err = conn.claims.request(ctx, "look "+strconv.Itoa(d)); err != nil || snap.XClients[d] <= 0 {
+			return false, true // a failure
+		}
+		if c, live = snap.holder(d); live && c.Agent != conn.claims.id {
+			byClient = false // a location took it meanwhile
+		}
 	}
 	s.l.mu.Lock()
 	take := s.take
