@@ -279,14 +279,19 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool,
 // watchWindow is how long the displaced location is watched for a fight:
 // PERCH_LOCATIONS_WATCH (the 2m), else 20 s.
 func watchWindow(t *testing.T) time.Duration {
-	if v := os.Getenv("PERCH_LOCATIONS_WATCH"); v != "" {
+	return envDuration(t, "PERCH_LOCATIONS_WATCH", 20*time.Second)
+}
+
+// envDuration is the duration in the environment variable name, else def.
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			t.Fatalf("PERCH_LOCATIONS_WATCH: %v", err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		return d
 	}
-	return 20 * time.Second
+	return def
 }
 
 // TestLocations: the second location takes the displays and the first

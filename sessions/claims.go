@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +65,9 @@ type claimSnap struct {
 	Now    int64
 	Claims map[int]claim
 	Agents map[string]lease
+	// XClients: for each display a "look" asked about, how many xpra
+	// clients its server has (-1: xpra info failed, e.g. not running).
+	XClients map[int]int
 }
 
 // holder returns the live claim on display d, if any.
@@ -78,13 +83,20 @@ func (s *claimSnap) holder(d int) (claim, bool) {
 	return c, true
 }
 
-// claimScript is the watcher; @ID@, @LEASE@ and @LOC@ are replaced (they are
+// claimScript is the watcher (commands: tick, take N, look N..., free;
+// look asks each display's xpra server with `xpra info`, which is not a
+// client that displaces anyone, how many clients it has); @ID@, @LEASE@ and @LOC@ are replaced (they are
 // hex, digits and a location name: nothing to quote). Files are written to
 // a dot-name first and renamed, so readers never see half a claim.
 const claimScript = `d="${XDG_STATE_HOME:-$HOME/.local/state}/perch"
 mkdir -p "$d/claims" "$d/agents" || exit 1
 while read -r seq cmd arg; do
+  x=
   case $cmd in
+  look) for n in $arg; do case $n in *[!0-9]*) ;; *)
+    c=$(XPRA_CONNECT_TIMEOUT=0 xpra info ":$n" </dev/null 2>/dev/null | sed -n 's/^clients=//p')
+    x="$x
+xclients $n ${c:--1}";; esac; done;;
   take) case $arg in *[!0-9]*|'') ;; *)
     printf '%s %s %s\n' @ID@ "$(date +%s)" @LOC@ >"$d/claims/.$arg.@ID@" && mv -f "$d/claims/.$arg.@ID@" "$d/claims/$arg";;
     esac;;
@@ -94,6 +106,7 @@ while read -r seq cmd arg; do
   printf 'snap %s %s\n' "$seq" "$(date +%s)"
   for f in "$d"/claims/*; do [ -f "$f" ] && printf 'claim %s %s\n' "${f##*/}" "$(head -n 1 "$f")"; done
   for f in "$d"/agents/*; do [ -f "$f" ] && printf 'agent %s %s\n' "${f##*/}" "$(head -n 1 "$f")"; done
+  [ -n "$x" ] && printf '%s\n' "$x"
   echo end
 done
 `
@@ -108,6 +121,7 @@ type claimWatch struct {
 	dead  chan struct{} // closed when its output ended
 
 	mu      sync.Mutex
+	looks   map[int]int // displays each keepalive looks at, with how many sessions ask
 	last    *claimSnap
 	updated chan struct{} // closed and replaced at every snapshot
 }
@@ -164,7 +178,7 @@ func (w *claimWatch) read(r io.Reader) {
 		case len(f) == 3 && f[0] == "snap":
 			seq, _ := strconv.Atoi(f[1])
 			now, _ := strconv.ParseInt(f[2], 10, 64)
-			cur = &claimSnap{Seq: seq, Now: now, Claims: map[int]claim{}, Agents: map[string]lease{}}
+			cur = &claimSnap{Seq: seq, Now: now, Claims: map[int]claim{}, Agents: map[string]lease{}, XClients: map[int]int{}}
 		case cur == nil:
 		case len(f) == 5 && f[0] == "claim":
 			d, err1 := strconv.Atoi(f[1])
@@ -177,6 +191,12 @@ func (w *claimWatch) read(r io.Reader) {
 			ls, err2 := strconv.ParseInt(f[3], 10, 64)
 			if err1 == nil && err2 == nil {
 				cur.Agents[f[1]] = lease{Renewed: ren, Lease: ls, Location: f[4]}
+			}
+		case len(f) == 3 && f[0] == "xclients":
+			d, err1 := strconv.Atoi(f[1])
+			n, err2 := strconv.Atoi(f[2])
+			if err1 == nil && err2 == nil {
+				cur.XClients[d] = n
 			}
 		case len(f) == 1 && f[0] == "end":
 			w.mu.Lock()
@@ -230,15 +250,45 @@ func (w *claimWatch) watch() (<-chan struct{}, *claimSnap) {
 	return w.updated, w.last
 }
 
-// tick renews the lease, unless a command is under way (which renews it).
+// tick renews the lease, unless a command is under way (which renews it);
+// it looks at the displays lookAt asked for.
 func (w *claimWatch) tick(timeout time.Duration) {
 	if !w.reqMu.TryLock() {
 		return
 	}
 	defer w.reqMu.Unlock()
+	w.mu.Lock()
+	cmd := "tick"
+	if len(w.looks) > 0 {
+		// xpra info takes a while: wait for its answer (later ticks are
+		// skipped meanwhile) rather than queue looks behind it.
+		cmd, timeout = "look", max(timeout, lookTimeout)
+		for _, d := range slices.Sorted(maps.Keys(w.looks)) {
+			cmd += " " + strconv.Itoa(d)
+		}
+	}
+	w.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	_, _ = w.requestLocked(ctx, "tick")
+	_, _ = w.requestLocked(ctx, cmd)
+}
+
+// lookTimeout bounds the wait for a look's answer.
+const lookTimeout = 10 * time.Second
+
+// lookAt adds display d to (on) or removes it from (off) what each tick
+// looks at.
+func (w *claimWatch) lookAt(d int, on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.looks == nil {
+		w.looks = map[int]int{}
+	}
+	if on {
+		w.looks[d]++
+	} else if w.looks[d]--; w.looks[d] <= 0 {
+		delete(w.looks, d)
+	}
 }
 
 // free gives the lease up (a clean stop): the claims of this agent no

@@ -64,6 +64,11 @@ func TestClaimScript(t *testing.T) {
 	if len(s.Claims) != 1 {
 		t.Errorf("claims %+v, want only display 10", s.Claims)
 	}
+	// look asks xpra about each display named; 99 has no server here.
+	s = ask(t, desk, "look 99 x")
+	if n, ok := s.XClients[99]; !ok || n != -1 || len(s.XClients) != 1 {
+		t.Errorf("look 99 x: %v, want just 99: -1 (no server)", s.XClients)
+	}
 	ask(t, sofa, "free")
 	s = ask(t, desk, "tick")
 	if c, live := s.holder(10); live {
@@ -92,5 +97,16 @@ func TestLease(t *testing.T) {
 	}
 	if _, live := s.holder(11); live {
 		t.Error("a claim without a lease file counts")
+	}
+}
+
+// TestWhere: an elsewhere session is "at" a location, or "held by another
+// client".
+func TestWhere(t *testing.T) {
+	if w := (SessionStatus{HeldBy: "sofa"}).Where(); w != "at sofa" {
+		t.Errorf("Where of sofa: %q", w)
+	}
+	if w := (SessionStatus{HeldBy: AnotherClient}).Where(); w != "held by another client" {
+		t.Errorf("Where of another client: %q", w)
 	}
 }

@@ -72,6 +72,18 @@ func (l *Link) Take(names []string, minAge time.Duration) []string {
 	return moved
 }
 
+// showElsewhere shows the session elsewhere, held by heldBy (since now,
+// unless it already was).
+func (s *session) showElsewhere(heldBy string) {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	if s.status.State != StateElsewhere || s.status.HeldBy != heldBy {
+		s.status.Since = time.Now()
+		s.status.State, s.status.HeldBy, s.status.LastError = StateElsewhere, heldBy, ""
+		s.l.notifyLocked()
+	}
+}
+
 func contains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -92,9 +104,16 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 	}
 	s.l.mu.Lock()
 	take, minAge := s.take, s.takeMinAge
+	// Not taking, it looks for another client too where one may hold the
+	// display: at its first start (if-free), or after one took it.
+	look := !take && (s.otherClient || !s.ran)
 	s.l.mu.Unlock()
 	if !take || minAge > 0 { // a plain take needs no look first
-		snap, err := conn.claims.request(ctx, "tick")
+		cmd := "tick"
+		if look {
+			cmd = "look " + strconv.Itoa(d)
+		}
+		snap, err := conn.claims.request(ctx, cmd)
 		if err != nil {
 			return true, ctx.Err() == nil // the link is going: runOnce sees it
 		}
@@ -107,37 +126,54 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 			s.l.mu.Unlock()
 			return false, s.elsewhere(ctx, conn, d, c.Location)
 		}
+		if !other && look && snap.XClients[d] > 0 {
+			return false, s.heldByClient(ctx, conn, d)
+		}
 	}
 	if _, err := conn.claims.request(ctx, "take "+strconv.Itoa(d)); err != nil {
 		return true, ctx.Err() == nil
 	}
 	s.l.mu.Lock()
 	s.take, s.takeMinAge = false, 0
+	s.ran, s.otherClient = true, false
 	s.l.mu.Unlock()
 	return true, true
 }
 
 // displaced tells, after the session's client ended on its own, whether
-// another location took the display; if so the session waits elsewhere
-// (ok false when ctx ended meanwhile).
+// another location took the display or, without a live claim explaining
+// it, another xpra client now holds it (a look through the claim watcher);
+// if so the session waits elsewhere (ok false when ctx ended meanwhile).
 func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool) {
 	d, isDisplay := displayOf(s.spec)
 	if !isDisplay || conn.claims == nil {
 		return false, true
 	}
+	// The claims first (no xpra info when a location explains it), then,
+	// only when none does, the display's clients.
 	snap, err := conn.claims.request(ctx, "tick")
 	if err != nil {
 		return false, true
 	}
 	c, live := snap.holder(d)
-	if !live || c.Agent == conn.claims.id {
-		return false, true
+	byClient := !live || c.Agent == conn.claims.id
+	if byClient {
+		if snap, err = conn.claims.request(ctx, "look "+strconv.Itoa(d)); err != nil || snap.XClients[d] <= 0 {
+			return false, true // a failure
+		}
+		if c, live = snap.holder(d); live && c.Agent != conn.claims.id {
+			byClient = false // a location took it meanwhile
+		}
 	}
 	s.l.mu.Lock()
 	take := s.take
 	s.l.mu.Unlock()
 	if take {
 		return true, true // asked back meanwhile: the caller claims it again
+	}
+	if byClient {
+		s.l.log.Info("display taken by another xpra client", "session", s.spec.Name)
+		return true, s.heldByClient(ctx, conn, d)
 	}
 	s.l.log.Info("display taken by another location", "session", s.spec.Name, "held_by", c.Location)
 	return true, s.elsewhere(ctx, conn, d, c.Location)
@@ -150,14 +186,8 @@ func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool
 func (s *session) elsewhere(ctx context.Context, conn *liveConn, d int, location string) bool {
 	shown := ""
 	for {
-		s.l.mu.Lock()
 		shown = location
-		if s.status.State != StateElsewhere || s.status.HeldBy != location {
-			s.status.Since = time.Now()
-			s.status.State, s.status.HeldBy, s.status.LastError = StateElsewhere, location, ""
-			s.l.notifyLocked()
-		}
-		s.l.mu.Unlock()
+		s.showElsewhere(location)
 		updated, snap := conn.claims.watch()
 		if snap != nil {
 			c, live := snap.holder(d)

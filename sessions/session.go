@@ -37,6 +37,9 @@ type session struct {
 	// it is, unless another location took it less than takeMinAge ago.
 	take       bool
 	takeMinAge time.Duration
+	// ran (under l.mu): its display was claimed for a client of this
+	// agent once; otherClient: another xpra client took it since.
+	ran, otherClient bool
 }
 
 // errOpen is a session channel that could not be opened.

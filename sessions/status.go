@@ -78,9 +78,18 @@ type SessionStatus struct {
 	State     string         `json:"state"`
 	Since     time.Time      `json:"since"`
 	Restarts  int            `json:"restarts"`
-	HeldBy    string         `json:"held_by,omitempty"` // the location holding an elsewhere session
+	HeldBy    string         `json:"held_by,omitempty"` // the location holding an elsewhere session, or AnotherClient
 	LastError string         `json:"last_error,omitempty"`
 	Timings   SessionTimings `json:"timings"`
+}
+
+// Where words where an elsewhere session is: "at sofa", or "held by
+// another client".
+func (s SessionStatus) Where() string {
+	if s.HeldBy == AnotherClient {
+		return "held by " + AnotherClient
+	}
+	return "at " + s.HeldBy
 }
 
 // ForwardStatus is one local port forward.

@@ -218,7 +218,7 @@ func Title(st agent.Status) string {
 func SessionLabel(s sessions.SessionStatus) string {
 	l := fmt.Sprintf("%s: %s", s.Name, s.State)
 	if s.State == sessions.StateElsewhere {
-		l = fmt.Sprintf("%s: at %s (click: bring here)", s.Name, s.HeldBy)
+		l = fmt.Sprintf("%s: %s (click: bring here)", s.Name, s.Where())
 	}
 	switch {
 	case s.Restarts == 1:

@@ -203,7 +203,7 @@ func SessionRows(st agent.Status) [][]string {
 	for _, s := range st.Sessions {
 		state, last := s.State, firstLine(s.LastError)
 		if s.State == sessions.StateElsewhere {
-			state = "elsewhere: at " + s.HeldBy
+			state = "elsewhere: " + s.Where()
 			last = "since " + s.Since.Format("15:04:05")
 		}
 		rows = append(rows, []string{

@@ -105,7 +105,7 @@ func printStatus(w io.Writer, st agent.Status) {
 	for _, s := range st.Sessions {
 		last := s.LastError
 		if s.State == sessions.StateElsewhere {
-			last = fmt.Sprintf("at %s since %s (perch take brings it here)", s.HeldBy, s.Since.Format("15:04:05"))
+			last = fmt.Sprintf("%s since %s (perch take brings it here)", s.Where(), s.Since.Format("15:04:05"))
 		}
 		fmt.Fprintf(w, "%-10s %-9s %-8d %-10s %s\n", s.Name, s.State, s.Restarts, ms(s.Timings.FirstX11), last)
 	}

@@ -1,0 +1,51 @@
+package sessions
+
+import (
+	"context"
+)
+
+// AnotherClient is the held_by of a display that an xpra client other
+// than a perch agent took (someone's own `xpra attach :N`, here or on
+// another machine): xpra gives a display to its newest client, so
+// restarting ours would only start a fight.
+const AnotherClient = "another client"
+
+// heldByClient shows the session elsewhere, held by another client, and
+// asks the display's server at each keepalive (never more often) how many
+// clients it has. It returns true when that client is gone (the display is
+// free: as when a location's lease runs out, the session attaches again),
+// on a Take or a restart asked for, or when the connection goes; if a perch
+// location takes the display meanwhile, it waits as elsewhere does. It
+// returns false when ctx ended.
+func (s *session) heldByClient(ctx context.Context, conn *liveConn, d int) bool {
+	s.l.mu.Lock()
+	s.otherClient = true
+	s.l.mu.Unlock()
+	conn.claims.lookAt(d, true)
+	defer conn.claims.lookAt(d, false)
+	s.showElsewhere(AnotherClient)
+	for {
+		updated, snap := conn.claims.watch()
+		if snap != nil {
+			if c, live := snap.holder(d); live && c.Agent != conn.claims.id {
+				return s.elsewhere(ctx, conn, d, c.Location)
+			}
+			if n, looked := snap.XClients[d]; looked && n <= 0 {
+				s.l.log.Info("the other client left the display", "session", s.spec.Name)
+				s.l.mu.Lock()
+				s.otherClient = false
+				s.l.mu.Unlock()
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.kick:
+			return true
+		case <-conn.dead:
+			return true
+		case <-updated:
+		}
+	}
+}
