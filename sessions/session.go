@@ -148,6 +148,46 @@ func (s *session) onX11() {
 	s.markAttached()
 }
 
+// enterGate waits for the link's start gate: one session starts at a time
+// (see Link.startGate); the gate opens gateHold after the command started
+// (sshd's xauth takes a few ms), or as soon as its first X11 connection
+// proves xauth is done. open releases it (once).
+func (s *session) enterGate(ctx context.Context, conn *liveConn) (open func(), linkLost bool, err error) {
+	select {
+	case s.l.startGate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	case <-conn.dead:
+		return nil, true, errors.New("link lost")
+	}
+	var once sync.Once
+	open = func() { once.Do(func() { <-s.l.startGate }) }
+	s.l.mu.Lock()
+	s.openGate = open
+	s.l.mu.Unlock()
+	return open, false, nil
+}
+
+// end stops a running remote command: SIGTERM lets it leave cleanly (xpra
+// detaches); then its X clients lose their display and the channel is
+// closed as the backstop.
+func (s *session) end(sess *ssh.Session, wait <-chan error, release func()) error {
+	_ = sess.Signal(ssh.SIGTERM)
+	select {
+	case err := <-wait:
+		return err
+	case <-time.After(s.l.opts.StopTimeout):
+	}
+	release() // its X clients lose their display
+	sess.Close()
+	select {
+	case err := <-wait:
+		return err
+	case <-time.After(2 * time.Second):
+		return errors.New("the remote command did not end")
+	}
+}
+
 // runOnce runs the command once. It returns how long it stayed attached,
 // whether it ended because the link was lost, and why it ended.
 func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
@@ -156,22 +196,11 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	case <-s.drop: // meant for a run that has ended
 	default:
 	}
-	// One session starts at a time (see Link.startGate); the gate opens
-	// gateHold after the command started (sshd's xauth takes a few ms), or
-	// as soon as its first X11 connection proves xauth is done.
-	select {
-	case s.l.startGate <- struct{}{}:
-	case <-ctx.Done():
-		return 0, false, ctx.Err()
-	case <-conn.dead:
-		return 0, true, errors.New("link lost")
+	open, linkLost, err := s.enterGate(ctx, conn)
+	if err != nil {
+		return 0, linkLost, err
 	}
-	var once sync.Once
-	open := func() { once.Do(func() { <-s.l.startGate }) }
 	defer open()
-	s.l.mu.Lock()
-	s.openGate = open
-	s.l.mu.Unlock()
 	start := time.Now()
 	sess, err := conn.client.NewSession()
 	if err != nil {
@@ -216,24 +245,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 
 	wait := make(chan error, 1)
 	go func() { wait <- sess.Wait() }()
-	ended := func() error {
-		// SIGTERM lets the remote command leave cleanly (xpra detaches);
-		// closing the channel is the backstop.
-		_ = sess.Signal(ssh.SIGTERM)
-		select {
-		case err := <-wait:
-			return err
-		case <-time.After(s.l.opts.StopTimeout):
-		}
-		release() // its X clients lose their display
-		sess.Close()
-		select {
-		case err := <-wait:
-			return err
-		case <-time.After(2 * time.Second):
-			return errors.New("the remote command did not end")
-		}
-	}
+	ended := func() error { return s.end(sess, wait, release) }
 	select {
 	case err := <-wait:
 		return 0, false, &exitErr{reason: exitReason(err, out.lastLines()), cause: err}
