@@ -51,8 +51,9 @@ func TestForwardCountsOnce(t *testing.T) {
 	}
 }
 
-// TestStarted: Started closes once Run has started; a Run whose forward
-// cannot listen returns the error and never closes it.
+// TestStarted: Started closes once Run has started, also when a forward
+// cannot listen (that forward's status says why), and Run then returns nil
+// when its context ends.
 func TestStarted(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,25 +64,35 @@ func TestStarted(t *testing.T) {
 		return nil, DialTimings{}, errors.New("no server in this test")
 	}
 
+	// A taken port is that forward's error: the link starts all the same.
 	l := New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
 	if err := l.SetForwards([]ForwardSpec{{Listen: taken.Addr().String(), To: "127.0.0.1:1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Run(context.Background()); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
-		t.Fatalf("Run with a taken port: %v, want an error naming %s", err, taken.Addr())
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
 	select {
 	case <-l.Started():
-		t.Fatal("Started closed by a Run that could not start")
-	default:
+	case err := <-done:
+		t.Fatalf("Run with a taken port returned %v before it started", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("Started not closed within 20s of Run with a taken port")
+	}
+	if fs := l.Status().Forwards; len(fs) != 1 || !strings.Contains(fs[0].LastError, taken.Addr().String()) {
+		t.Errorf("forwards %+v, want the taken port's error naming %s", fs, taken.Addr())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run with a taken port, stopped: %v", err)
 	}
 
 	l = New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
 	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: "127.0.0.1:1"}}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	ctx, cancel = context.WithCancel(context.Background())
+	done = make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
 	select {
 	case <-l.Started():

@@ -269,9 +269,9 @@ func (l *Link) RestartSession(name string) error {
 }
 
 // Started is closed once Run has opened the forwards' listeners and
-// started the sessions and forwards; from then on Run returns nil when its
-// context ends. A Run that cannot start (a forward cannot listen) returns
-// its error without closing it.
+// started the sessions and forwards; Run returns nil when its context
+// ends. A forward that cannot listen does not stop the start: it says so
+// in its status, and the link and the other forwards work on.
 func (l *Link) Started() <-chan struct{} { return l.started }
 
 // Run connects and supervises until ctx ends, then stops every session
