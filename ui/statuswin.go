@@ -147,6 +147,9 @@ func SummaryText(st agent.Status, err error) string {
 		if st.Screen.Width > 0 {
 			fmt.Fprintf(&b, ", screen %dx%d", st.Screen.Width, st.Screen.Height)
 		}
+		if st.LayoutKept {
+			b.WriteString(", layout left as it is")
+		}
 		if st.PID > 0 {
 			fmt.Fprintf(&b, "; agent pid %d, %s", st.PID, st.Config)
 		}
