@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -101,10 +103,34 @@ func (b *remoteBed) waitWindows(want int, timeout time.Duration) error {
 	return nil
 }
 
+// attaching counts the processes that attach to the bed's displays: the
+// xpra clients and the shells and ssh commands that spell "xpra attach :N"
+// for one of them. Other beds on the machine (other displays) do not count.
+func (b *remoteBed) attaching() (int, error) {
+	var ds []string
+	for _, x := range b.xpras {
+		ds = append(ds, strconv.Itoa(x.Display))
+	}
+	re := regexp.MustCompile(`xpra attach :(` + strings.Join(ds, "|") + `)\b`)
+	files, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		return 0, fmt.Errorf("read the process table: %w", err)
+	}
+	n := 0
+	for _, f := range files {
+		c, err := os.ReadFile(f)
+		if err == nil && re.Match(bytes.ReplaceAll(c, []byte{0}, []byte{' '})) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// waitNoAttach waits until nothing attaches to the bed's displays.
 func (b *remoteBed) waitNoAttach(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		n, err := testbed.ProcessCount("xpra attach :")
+		n, err := b.attaching()
 		if err != nil {
 			return err
 		}
@@ -112,7 +138,7 @@ func (b *remoteBed) waitNoAttach(timeout time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d xpra attach still running", n)
+			return fmt.Errorf("%d processes still attaching to the bed's xpra displays", n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
