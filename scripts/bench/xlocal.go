@@ -258,7 +258,8 @@ func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*local
 	time.Sleep(3 * time.Second) // settle: the first full frames
 	clientRoots := []int{c.Process.Pid, pidOf("Xvfb", b.local.XAuthority)}
 	sshdPid, _ := strconv.Atoi(strings.TrimSpace(readFile(filepath.Join(b.sshd.Dir, "sshd.pid"))))
-	serverRoots := []int{sshdPid, pidOf("xpra", "start", b.xpra.Name)}
+	// The command line ends in NUL (a space here): ":4 " is not ":40".
+	serverRoots := []int{sshdPid, pidOf("xpra start " + b.xpra.Name + " ")}
 	by0, cc0, sc0 := b.linkBytes(), treeCPU(clientRoots), treeCPU(serverRoots)
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	fps, err := b.frames(ctx, win)
