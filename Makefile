@@ -60,6 +60,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
 	$(GO) vet ./ui ./cmd/perch-tray/...
+	$(GO) run ./scripts/shape .
 
 # Every fuzz target, the Debian package, then every test, on the real Xorg
 # dummy, sshd and xpra (CI=true: nothing may skip). The sessions log in to
