@@ -277,9 +277,14 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool,
 }
 
 // watchWindow is how long the displaced location is watched for a fight:
-// PERCH_LOCATIONS_WATCH (the 2m), else 20 s.
+// PERCH_LOCATIONS_WATCH, else the 2 minutes in CI and 20 s
+// elsewhere.
 func watchWindow(t *testing.T) time.Duration {
-	return envDuration(t, "PERCH_LOCATIONS_WATCH", 20*time.Second)
+	def := 20 * time.Second
+	if testbed.InCI() {
+		def = 2 * time.Minute
+	}
+	return envDuration(t, "PERCH_LOCATIONS_WATCH", def)
 }
 
 // envDuration is the duration in the environment variable name, else def.
