@@ -188,6 +188,29 @@ func (s *session) end(sess *ssh.Session, wait <-chan error, release func()) erro
 	}
 }
 
+// began records that the run's command started; start is when the run
+// began.
+func (s *session) began(start time.Time) {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.execAt = time.Now()
+	s.attachedAt = time.Time{}
+	s.status.Timings.Start = Duration(time.Since(start))
+}
+
+// finished records that the run's command ended and returns how long it
+// stayed attached.
+func (s *session) finished() time.Duration {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	var d time.Duration
+	if !s.attachedAt.IsZero() {
+		d = time.Since(s.attachedAt)
+	}
+	s.execAt = time.Time{}
+	return d
+}
+
 // runOnce runs the command once. It returns how long it stayed attached,
 // whether it ended because the link was lost, and why it ended.
 func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
@@ -229,19 +252,8 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	}
 	gate := time.AfterFunc(gateHold, open)
 	defer gate.Stop()
-	s.l.mu.Lock()
-	s.execAt = time.Now()
-	s.attachedAt = time.Time{}
-	s.status.Timings.Start = Duration(time.Since(start))
-	s.l.mu.Unlock()
-	defer func() {
-		s.l.mu.Lock()
-		if !s.attachedAt.IsZero() {
-			attached = time.Since(s.attachedAt)
-		}
-		s.execAt = time.Time{}
-		s.l.mu.Unlock()
-	}()
+	s.began(start)
+	defer func() { attached = s.finished() }()
 
 	wait := make(chan error, 1)
 	go func() { wait <- sess.Wait() }()

@@ -111,19 +111,8 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	if err := cmd.Start(); err != nil {
 		return 0, false, fmt.Errorf("start the local xpra: %w", err)
 	}
-	s.l.mu.Lock()
-	s.execAt = time.Now()
-	s.attachedAt = time.Time{}
-	s.status.Timings.Start = Duration(time.Since(start))
-	s.l.mu.Unlock()
-	defer func() {
-		s.l.mu.Lock()
-		if !s.attachedAt.IsZero() {
-			attached = time.Since(s.attachedAt)
-		}
-		s.execAt = time.Time{}
-		s.l.mu.Unlock()
-	}()
+	s.began(start)
+	defer func() { attached = s.finished() }()
 	wait := make(chan error, 1)
 	go func() { wait <- cmd.Wait() }()
 	stop := func() {

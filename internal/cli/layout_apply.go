@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -139,18 +138,11 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 		fmt.Fprintf(e.stdout, "profile %s lists no outputs: the layout is left as it is\n", prof.Name)
 		return nil
 	}
-	c, err := e.dial()
+	c, st, err := e.layoutState("layout apply")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	st, err := c.State()
-	if err != nil {
-		return err
-	}
-	if err := app.CheckLayout(e.getenv, st); err != nil {
-		return fmt.Errorf("layout apply: %w", err)
-	}
 	plan, err := xrandr.MakePlan(st, prof.Layout())
 	if err != nil {
 		return fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)

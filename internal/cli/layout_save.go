@@ -30,18 +30,11 @@ configuration file, keeping the rest of the file as it is.`,
 
 // layoutSave saves the current layout as profile name.
 func (e *env) layoutSave(name string, force bool) error {
-	c, err := e.dial()
+	c, st, err := e.layoutState("layout save")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	st, err := c.State()
-	if err != nil {
-		return err
-	}
-	if err := app.CheckLayout(e.getenv, st); err != nil {
-		return fmt.Errorf("layout save: %w", err)
-	}
 	prof := ProfileFromState(name, st)
 	path := e.configPath()
 	if err := config.SaveProfile(path, prof, force); err != nil {
@@ -82,4 +75,24 @@ func ProfileFromState(name string, st *xrandr.State) *config.Profile {
 		}
 	}
 	return p
+}
+
+// layoutState connects to the display and reads its RandR state for a
+// layout command (named in the error), refusing a display whose monitors
+// RandR cannot arrange (Wayland).
+func (e *env) layoutState(command string) (*xrandr.Conn, *xrandr.State, error) {
+	c, err := e.dial()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := c.State()
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	if err := app.CheckLayout(e.getenv, st); err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("%s: %w", command, err)
+	}
+	return c, st, nil
 }
