@@ -30,8 +30,9 @@ type Xpra struct {
 	Log       string        // the server's output
 	Started   time.Duration // how long the last start took until the server was ready
 
-	xpra string
-	env  []string
+	xpra       string
+	env        []string
+	socketMode string // xpra's socket-permissions: "600", or "666" for other users
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -48,7 +49,7 @@ exit-with-children = no
 terminate-children = yes
 socket-dir = %s
 socket-dirs = %s
-socket-permissions = 666
+socket-permissions = %s
 log-dir = %s
 mdns = no
 pulseaudio = no
@@ -79,9 +80,22 @@ idle-timeout = 0
 server-idle-timeout = 0
 `
 
+// XpraOptions tunes StartXpraWith; the zero value is StartXpra's server.
+type XpraOptions struct {
+	// OtherUsers makes the server's socket reachable by other local users
+	// (mode 666), for an sshd whose login user is not the current one.
+	// Otherwise only the current user can attach (600).
+	OtherUsers bool
+}
+
 // StartXpra starts `xpra start :display` running child (e.g. "xeyes") as
 // the current user and returns once `xpra attach :display` can connect.
 func StartXpra(ctx context.Context, display int, child string) (*Xpra, error) {
+	return StartXpraWith(ctx, display, child, XpraOptions{})
+}
+
+// StartXpraWith is StartXpra with options.
+func StartXpraWith(ctx context.Context, display int, child string, opts XpraOptions) (*Xpra, error) {
 	xpra, err := FindBinary("xpra")
 	if err != nil {
 		return nil, err
@@ -101,7 +115,10 @@ func StartXpra(ctx context.Context, display int, child string) (*Xpra, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Xpra{Display: display, Name: ":" + strconv.Itoa(display), Child: child, SocketDir: sockets, xpra: xpra}
+	x := &Xpra{Display: display, Name: ":" + strconv.Itoa(display), Child: child, SocketDir: sockets, xpra: xpra, socketMode: "600"}
+	if opts.OtherUsers {
+		x.socketMode = "666"
+	}
 	if err := x.setup(); err != nil {
 		if x.Dir != "" {
 			os.RemoveAll(x.Dir)
@@ -162,7 +179,7 @@ func (x *Xpra) setup() error {
 			return fmt.Errorf("create the xpra directory: %w", err)
 		}
 	}
-	conf := fmt.Sprintf(xpraConf, x.Child, x.SocketDir, x.SocketDir, dir)
+	conf := fmt.Sprintf(xpraConf, x.Child, x.SocketDir, x.SocketDir, x.socketMode, dir)
 	if err := os.WriteFile(filepath.Join(dir, "conf", "xpra.conf"), []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("write the xpra configuration: %w", err)
 	}

@@ -127,9 +127,10 @@ func (s *SSHD) Start() error { return s.SSHD.Start(context.Background()) }
 type Xpra struct{ *sandbox.Xpra }
 
 // StartXpra starts `xpra start :display` running child (e.g. "xeyes") and
-// returns once `xpra attach :display` can connect.
+// returns once `xpra attach :display` can connect, also for the beds'
+// login user (RemoteUser) when that is another one.
 func StartXpra(display int, child string) (*Xpra, error) {
-	x, err := sandbox.StartXpra(context.Background(), display, child)
+	x, err := sandbox.StartXpraWith(context.Background(), display, child, sandbox.XpraOptions{OtherUsers: RemoteUser() != ""})
 	if err != nil {
 		return nil, err
 	}
