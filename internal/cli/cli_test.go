@@ -360,3 +360,33 @@ func TestGlobalFlagsBeforeCommand(t *testing.T) {
 		t.Errorf("flags alone: %d %s", r.code, r.stderr)
 	}
 }
+
+// upRun is a `perch up` that upInProcess runs.
+type upRun struct {
+	sock string      // its control socket
+	logs *syncBuffer // its output and log
+}
+
+// upInProcess runs `perch up ARGS --socket SOCK` in this process, with the
+// environment vars, until the test ends: then it is stopped (as by SIGTERM)
+// and must end within 30 s. Its log is shown when the test failed.
+func upInProcess(t *testing.T, vars map[string]string, args ...string) *upRun {
+	t.Helper()
+	r := &upRun{sock: filepath.Join(t.TempDir(), "control.sock"), logs: &syncBuffer{}}
+	e := &env{stdin: strings.NewReader(""), stdout: r.logs, stderr: r.logs, getenv: func(k string) string { return vars[k] }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- e.run(ctx, append(append([]string{"up"}, args...), "--socket", r.sock)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("perch up %q did not stop within 30s", args)
+		}
+		if t.Failed() {
+			t.Logf("perch up %q:\n%s", args, r.logs.String())
+		}
+	})
+	return r
+}

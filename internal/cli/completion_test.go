@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,21 +105,8 @@ func TestCompletionFromAgent(t *testing.T) {
 	needRemote(t)
 	bin := buildPerch(t)
 	cfg := remoteConfig(t)
-	sock := filepath.Join(t.TempDir(), "control.sock")
-	var logb syncBuffer
 	vars := map[string]string{"DISPLAY": bed.Name}
-	e := &env{stdin: strings.NewReader(""), stdout: &logb, stderr: &logb, getenv: func(k string) string { return vars[k] }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- e.run(ctx, []string{"up", "desk", "--config", cfg, "--socket", sock}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("up did not stop")
-		}
-	}()
+	sock := upInProcess(t, vars, "desk", "--config", cfg).sock
 	st := waitStatus(t, sock, "a session", 30*time.Second, func(s agent.Status) bool { return len(s.Sessions) == 1 })
 	// A configuration that is not the agent's: switch must offer the
 	// agent's profiles.

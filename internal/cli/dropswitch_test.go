@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,24 +43,9 @@ displays = [%d, %d]
 name = "DUMMY0"
 mode = "1024x768@60"
 `, remoteBed.sshd.HostAlias, remoteBed.sshd.SSHConfig, displays[0], displays[1], displays[2], displays[3], displays[0], displays[1]))
-	var logs syncBuffer
 	vars := map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &logs, getenv: func(k string) string { return vars[k] }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	sock := filepath.Join(t.TempDir(), "control.sock")
-	go func() { done <- e.run(ctx, []string{"up", "--socket", sock}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("perch up did not stop")
-		}
-		if t.Failed() {
-			t.Logf("perch up:\n%s", logs.String())
-		}
-	}()
+	up := upInProcess(t, vars)
+	sock := up.sock
 	attached := func(s agent.Status, n int) bool {
 		k := 0
 		for _, ss := range s.Sessions {

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,21 +100,9 @@ to = %q
 	if r.code != 0 || !strings.Contains(r.stderr, "perch: warning: "+cfg+":") || !strings.Contains(r.stderr, warning) {
 		t.Errorf("perch check: %d %q; want the warning %q", r.code, r.stderr, warning)
 	}
-	var logs syncBuffer
 	vars := map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &logs, getenv: func(k string) string { return vars[k] }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	sock := filepath.Join(t.TempDir(), "control.sock")
-	go func() { done <- e.run(ctx, []string{"up", "--socket", sock}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("perch up did not stop")
-		}
-	}()
+	up := upInProcess(t, vars)
+	sock, logs := up.sock, up.logs
 	st := waitStatus(t, sock, "the link up and the taken port's error", 60*time.Second, func(s agent.Status) bool {
 		return s.Link != nil && s.Link.State == "up" && len(s.Forwards) == 3 && s.Forwards[1].LastError != ""
 	})

@@ -55,20 +55,7 @@ func TestInit(t *testing.T) {
 	}
 
 	// What init wrote runs: perch up attaches the session.
-	sock := filepath.Join(t.TempDir(), "control.sock")
-	var logb syncBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: &logb, stderr: &logb, getenv: func(k string) string { return vars[k] }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- e.run(ctx, []string{"up", "--config", path, "--socket", sock}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("up did not stop")
-		}
-	}()
+	sock := upInProcess(t, vars, "--config", path).sock
 	waitStatus(t, sock, "the session attached", 60*time.Second, func(s agent.Status) bool {
 		state, _ := session(s, fmt.Sprintf(":%d", remoteBed.xpra.Display))
 		return s.Profile == "here" && state == "attached"

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,22 +57,9 @@ after = ["echo after >> %s"]
 		t.Fatalf("apply one: %s", r.stderr)
 	}
 	setTime, screen := randrTime(t), screenState(t)
-	sock := filepath.Join(dir, "control.sock")
-	var logb syncBuffer
 	// Under Wayland too: the layout is left alone, so nothing is refused.
 	upVars := map[string]string{"DISPLAY": bed.Name, "WAYLAND_DISPLAY": "wayland-0"}
-	e := &env{stdin: strings.NewReader(""), stdout: &logb, stderr: &logb, getenv: func(k string) string { return upVars[k] }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- e.run(ctx, []string{"up", "couch", "--config", cfg, "--socket", sock}) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("up did not stop")
-		}
-	}()
+	sock := upInProcess(t, upVars, "couch", "--config", cfg).sock
 	waitStatus(t, sock, "the session attached", 60*time.Second, func(s agent.Status) bool {
 		state, _ := session(s, fmt.Sprintf(":%d", remoteBed.xpra.Display))
 		return state == "attached"
