@@ -22,6 +22,7 @@ func (l *Link) NetworkChanged() {
 	if l.status.State == LinkDown || l.status.State == LinkConnecting {
 		l.freshBackoff = true
 	}
+	l.forgetXpraLimitLocked() // measured on the network that was
 	switch {
 	case l.status.State == LinkDown:
 		// Under mu, so the state cannot move on: from LinkDown the run
@@ -118,16 +119,18 @@ func (l *Link) beginConnect() {
 	l.setStateLocked(LinkConnecting, nil)
 }
 
-// aliveConn records when bytes last arrived from the server.
+// aliveConn records when bytes last arrived from the server, and counts
+// them.
 type aliveConn struct {
 	net.Conn
-	last *atomic.Int64
+	last, rx *atomic.Int64
 }
 
 func (c aliveConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.last.Store(time.Now().UnixNano())
+		c.rx.Add(int64(n))
 	}
 	return n, err
 }
@@ -160,7 +163,7 @@ func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (
 		}
 		// Raw reads and writes underneath (see internal/sys/rawconn): the
 		// wrapper hides the socket from Dial's own rawconn.Wrap.
-		return aliveConn{rawconn.Wrap(c), &l.lastAlive}, nil
+		return aliveConn{rawconn.Wrap(c), &l.lastAlive, &l.rx}, nil
 	}
 }
 

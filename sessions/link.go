@@ -80,6 +80,8 @@ type Link struct {
 	runCtx    context.Context
 	wg        sync.WaitGroup // session and forward goroutines
 	lastAlive atomic.Int64   // unix nanoseconds of the last byte from the server
+	rx        atomic.Int64   // bytes read from the server
+	bw        bwState        // local xpra clients' bandwidth limit, under mu
 	rejected  atomic.Int64
 	everUp    bool
 
@@ -137,6 +139,7 @@ func New(o Options) *Link {
 		changes: make(chan struct{}, 1),
 		started: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
+		bw:      bwState{changed: make(chan struct{})},
 
 		startGate: make(chan struct{}, 1),
 	}
@@ -311,7 +314,7 @@ func (l *Link) Run(ctx context.Context) error {
 			l.connectFailed(ctx, bo, err)
 			continue
 		}
-		err = l.supervise(ctx, conn)
+		err = l.superviseWatched(ctx, conn)
 		if errors.Is(err, errStop) || ctx.Err() != nil {
 			l.stop(conn)
 			break

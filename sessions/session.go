@@ -95,6 +95,11 @@ func (s *session) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errLimitChanged) {
+			log.Info("local xpra client restarting with the link's bandwidth limit")
+			s.set(StateStarting, "")
+			continue
+		}
 		// A channel that ended without an exit status, or could not open,
 		// usually means the connection is going: give the link a moment to
 		// notice, so the session comes back at once on the next one.

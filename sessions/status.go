@@ -54,15 +54,20 @@ type LinkTimings struct {
 
 // LinkStatus is the state of the connection to the server.
 type LinkStatus struct {
-	Server      string      `json:"server"`
-	Address     string      `json:"address"`
-	State       string      `json:"state"`
-	Since       time.Time   `json:"since"`
-	RTT         Duration    `json:"rtt_ms"`
-	LastError   string      `json:"last_error,omitempty"`
-	Reconnects  int         `json:"reconnects"`
-	X11Rejected int64       `json:"x11_rejected"` // connections refused for a wrong cookie
-	Timings     LinkTimings `json:"timings"`
+	Server      string    `json:"server"`
+	Address     string    `json:"address"`
+	State       string    `json:"state"`
+	Since       time.Time `json:"since"`
+	RTT         Duration  `json:"rtt_ms"`
+	LastError   string    `json:"last_error,omitempty"`
+	Reconnects  int       `json:"reconnects"`
+	X11Rejected int64     `json:"x11_rejected"` // connections refused for a wrong cookie
+	// XpraLimit is the local xpra clients' --bandwidth-limit in bits/s,
+	// set when the link was found full (see bandwidth.go); Carried is
+	// what the link carried then. 0: none.
+	XpraLimit int64       `json:"xpra_bandwidth_limit_bps,omitempty"`
+	Carried   int64       `json:"link_carried_bps,omitempty"`
+	Timings   LinkTimings `json:"timings"`
 }
 
 // SessionTimings are a session's phases, in milliseconds.

@@ -36,6 +36,21 @@ func (l *Link) lost(ctx context.Context, bo *Backoff, conn *liveConn, err error)
 	return true
 }
 
+// superviseWatched is supervise with the bandwidth watcher beside it.
+func (l *Link) superviseWatched(ctx context.Context, conn *liveConn) error {
+	l.mu.Lock()
+	tcp := time.Duration(l.status.Timings.TCP)
+	l.mu.Unlock()
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l.watchBandwidth(wctx, conn, tcp)
+	}()
+	defer func() { stop(); <-done }()
+	return l.supervise(ctx, conn)
+}
+
 // supervise sends keepalives until the connection dies, ctx ends (errStop)
 // or a reconnect is asked for. A keepalive has its own deadline: the link
 // is dead when nothing at all arrived from the server for

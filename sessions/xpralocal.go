@@ -70,6 +70,11 @@ func (lx LocalXpra) uuid() string {
 	return hex.EncodeToString(sum[:20])
 }
 
+// localAttachTimeout bounds how long a local client may take to be
+// accepted by the server (xpra's own connect has no bound); a variable
+// for tests.
+var localAttachTimeout = time.Minute
+
 // xpraBinary is the local xpra; a variable for tests.
 var xpraBinary = "xpra"
 
@@ -103,8 +108,10 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	defer sock.close()
 
 	out := &tail{}
-	watch := &lineWatch{w: out, marker: attachedMarker, found: s.markAttached}
-	cmd := exec.Command(bin, xpraAttachArgs(sock.path, lx.args())...)
+	attachedNow := make(chan struct{})
+	watch := &lineWatch{w: out, marker: attachedMarker, found: func() { s.markAttached(); close(attachedNow) }}
+	limit, limitChanged := s.l.xpraLimit(lx)
+	cmd := exec.Command(bin, xpraAttachArgs(sock.path, append(limitArgs(limit), lx.args()...))...)
 	cmd.Env = localXpraEnv(s.l.opts.X11, lx.uuid())
 	cmd.Stdout, cmd.Stderr = watch, watch
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
@@ -115,6 +122,8 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	defer func() { attached = s.finished() }()
 	wait := make(chan error, 1)
 	go func() { wait <- cmd.Wait() }()
+	attachBy := time.NewTimer(localAttachTimeout)
+	defer attachBy.Stop()
 	stop := func() {
 		// SIGTERM: xpra's client disconnects cleanly; SIGKILL to its
 		// process group is the backstop.
@@ -127,30 +136,59 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-wait
 	}
-	select {
-	case err := <-wait:
-		// The client's connection ends with the link: tell a lost link
-		// from xpra's own end by asking the server.
-		if !linkAnswers(conn, 2*time.Second) {
-			select {
-			case <-conn.dead:
-			case <-time.After(s.l.DeadAfter()):
-			}
+	for {
+		select {
+		case <-attachedNow:
+			attachedNow = nil
+			attachBy.Stop()
+			continue
+		case <-attachBy.C:
+			stop()
+			return 0, false, fmt.Errorf("the local xpra did not attach within %s: %s", localAttachTimeout, orNothing(out.lastLines()))
+		case err := <-wait:
+			return s.localEnded(conn, err, out)
+		case <-ctx.Done():
+			stop()
+			return 0, false, ctx.Err()
+		case <-s.kick:
+			stop()
+			return 0, false, errors.New("restart requested")
+		case <-limitChanged:
+			stop()
+			return 0, false, errLimitChanged
+		case <-conn.dead:
+			sock.close()
+			stop()
 			return 0, true, errors.New("link lost")
 		}
-		return 0, false, localExitReason(err, out.lastLines())
-	case <-ctx.Done():
-		stop()
-		return 0, false, ctx.Err()
-	case <-s.kick:
-		stop()
-		return 0, false, errors.New("restart requested")
-	case <-conn.dead:
-		sock.close()
-		stop()
-		return 0, true, errors.New("link lost")
 	}
 }
+
+// localEnded words the end of a local client that exited by itself.
+func (s *session) localEnded(conn *liveConn, err error, out *tail) (time.Duration, bool, error) {
+	// The client's connection ends with the link: tell a lost link from
+	// xpra's own end by asking the server.
+	if !linkAnswers(conn, 2*time.Second) {
+		select {
+		case <-conn.dead:
+		case <-time.After(s.l.DeadAfter()):
+		}
+		return 0, true, errors.New("link lost")
+	}
+	return 0, false, localExitReason(err, out.lastLines())
+}
+
+// orNothing is output, or says there was none.
+func orNothing(output string) string {
+	if output == "" {
+		return "it printed nothing"
+	}
+	return "its last words: " + output
+}
+
+// errLimitChanged ends a local client that starts again at once with the
+// link's new bandwidth limit (bandwidth.go).
+var errLimitChanged = errors.New("restart with the link's new bandwidth limit")
 
 // openLocal finds display n's socket on the server, checks that it
 // answers and exposes it here as a private socket.

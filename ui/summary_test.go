@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/sessions"
 )
 
 // TestSummaryText: the status window's first paragraph names the profile
@@ -38,5 +39,20 @@ func TestSummaryText(t *testing.T) {
 				t.Errorf("%s: %q has %q", tc.name, got, w)
 			}
 		}
+	}
+}
+
+// TestLinkTextLimit: the link's paragraph says when local xpra clients run
+// with perch's bandwidth limit, and what the link carried.
+func TestLinkTextLimit(t *testing.T) {
+	link := &sessions.LinkStatus{}
+	link.Server, link.State = "tower", "up"
+	st := agent.Status{Link: link}
+	if got := LinkText(st); strings.Contains(got, "limited") {
+		t.Errorf("no limit: %q", got)
+	}
+	link.XpraLimit, link.Carried = 3_800_000, 4_750_000
+	if got, want := LinkText(st), "local xpra clients limited to 3.8 Mbit/s (the link was full at 4.8)"; !strings.Contains(got, want) {
+		t.Errorf("%q lacks %q", got, want)
 	}
 }

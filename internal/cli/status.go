@@ -101,6 +101,10 @@ func printStatus(w io.Writer, st agent.Status) {
 	if l.LastError != "" {
 		fmt.Fprintf(w, "          last error: %s\n", l.LastError)
 	}
+	if l.XpraLimit > 0 {
+		fmt.Fprintf(w, "          local xpra clients limited to %.1f Mbit/s: the link was full at %.1f Mbit/s\n",
+			float64(l.XpraLimit)/1e6, float64(l.Carried)/1e6)
+	}
 	fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %s\n", "SESSION", "STATE", "RESTARTS", "FIRST-X11", "LAST ERROR")
 	for _, s := range st.Sessions {
 		last := s.LastError

@@ -144,24 +144,10 @@ func (b *localBed) close() {
 
 // shape limits both directions of the veth pair to 5 Mbit/s, or lifts it.
 func (b *localBed) shape(on bool) error {
-	sides := []struct {
-		dev string
-		cmd func(args ...string) *exec.Cmd
-	}{
-		{b.ns.HostDev, func(a ...string) *exec.Cmd { return exec.Command("tc", a...) }},
-		{b.ns.NSDev, func(a ...string) *exec.Cmd { return b.ns.Command("tc", a...) }},
+	if on {
+		return b.ns.Shape("5mbit")
 	}
-	for _, side := range sides {
-		args := []string{"qdisc", "del", "dev", side.dev, "root"}
-		if on {
-			args = []string{"qdisc", "replace", "dev", side.dev, "root", "tbf", "rate", "5mbit", "burst", "32kbit", "latency", "200ms"}
-		}
-		c := side.cmd(args...)
-		if out, err := c.CombinedOutput(); err != nil && on {
-			return fmt.Errorf("%s: %v: %s", strings.Join(c.Args, " "), err, out)
-		}
-	}
-	return nil
+	return b.ns.Shape("")
 }
 
 // linkBytes is what crossed the veth pair so far, both ways.
@@ -283,25 +269,36 @@ func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*local
 		r.fpsSlow, err = b.frames(ctx, win)
 		fpsCh <- err
 	}()
-	for ctx.Err() == nil {
-		d, err := b.keyLatency(win, 5*time.Second)
-		switch {
-		case errors.Is(err, errKeyTimeout):
-			r.keysLost++
-		case err != nil:
-			return nil, err
-		default:
-			r.keys = append(r.keys, d)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(dur / 12):
-		}
+	if err := b.pressKeys(ctx, win, dur/12, r); err != nil {
+		return nil, err
 	}
 	if err := <-fpsCh; err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// pressKeys times a key press on the animation every gap until ctx ends.
+func (b *localBed) pressKeys(ctx context.Context, win xproto.Window, gap time.Duration, r *localRun) error {
+	for ctx.Err() == nil {
+		if w := b.animWindow(); w != 0 {
+			win = w // a restarted client's new window
+		}
+		d, err := b.keyLatency(win, 5*time.Second)
+		switch {
+		case errors.Is(err, errKeyTimeout):
+			r.keysLost++
+		case err != nil:
+			return err
+		default:
+			r.keys = append(r.keys, d)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(gap):
+		}
+	}
+	return nil
 }
 
 // benchLocal compares remote mode, local mode and xpra's own ssh://.
@@ -349,7 +346,7 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 		"local Xvfb; the server's sshd tree and xpra server tree). Then the same %s on a 5 Mbit/s link (tc tbf\n"+
 		"both ways): frames that reached the local screen per second (read from a frame counter drawn in\n"+
 		"the window, polled every 5 ms), and key presses on the local window until the animation saw them\n"+
-		"(median; lost = not seen within 5 s). Rows marked + OPTIONS add those xpra options\n(local mode: `xpra_args`); both xpra clients here otherwise run with xpra's defaults (no audio,\ntray, OpenGL or mmap).\n\n", dur, dur)
+		"(median; lost = not seen within 5 s). Rows marked + OPTIONS add those xpra options\n(local mode: `xpra_args`); both xpra clients here otherwise run with xpra's defaults (no audio,\ntray, OpenGL or mmap). perch local without options starts with no limit and sets xpra's\n--bandwidth-limit itself when it finds its link full (sessions/bandwidth.go): here a few seconds\nafter the link drops to 5 Mbit/s, with one restart of the local client; the 5 Mbit/s\nmeasurement starts 3 s after the drop and includes what is left of it.\n\n", dur, dur)
 	fmt.Fprintf(w, "| | start | link MB | thin client CPU | server CPU | fps open | fps 5 Mbit/s | key → app 5 Mbit/s |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		st := stats{samples: r.keys}

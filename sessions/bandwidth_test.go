@@ -1,0 +1,101 @@
+package sessions
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestCongestion: the detector sets a limit after bwSpan busy seconds of
+// queued replies, at bwShare of what the link carried; it waits out the
+// cooldown, lowers again only by more than a tenth, never goes below the
+// floor, and ignores idle or unqueued seconds.
+func TestCongestion(t *testing.T) {
+	const mbit = 1_000_000
+	type tick struct {
+		bits int64
+		rtt  time.Duration
+		done bool
+	}
+	busy := func(bits int64, rtt time.Duration) tick { return tick{bits, rtt, false} }
+	repeat := func(n int, tk tick) []tick {
+		var ts []tick
+		for range n {
+			ts = append(ts, tk)
+		}
+		return ts
+	}
+	cool := int(bwCooldown / bwTick)
+	for _, tc := range []struct {
+		name    string
+		best    time.Duration
+		limit   int64
+		ticks   []tick
+		changes []int64 // the limits set, in order
+	}{
+		{"full for three seconds", time.Millisecond, 0, repeat(3, busy(5*mbit, 2*time.Second)), []int64{4 * mbit}},
+		{"full for two seconds", time.Millisecond, 0, repeat(2, busy(5*mbit, 2*time.Second)), nil},
+		{"a quiet second breaks the run", time.Millisecond, 0,
+			append(append(repeat(2, busy(5*mbit, 2*time.Second)), tick{0, 2 * time.Second, false}), repeat(2, busy(5*mbit, 2*time.Second))...), nil},
+		{"busy but replies on time", time.Millisecond, 0, repeat(10, busy(50*mbit, 300*time.Millisecond)), nil},
+		{"a slow link's best round trip is its own", 600 * time.Millisecond, 0, repeat(10, busy(5*mbit, 900*time.Millisecond)), nil},
+		{"queued but idle (another channel's wait)", time.Millisecond, 0, repeat(10, tick{100_000, 3 * time.Second, false}), nil},
+		{"no round trip known yet", 0, 0, repeat(10, busy(5*mbit, 3*time.Second)), nil},
+		{"the best comes from an answered keepalive", 0, 0,
+			append([]tick{{5 * mbit, 2 * time.Millisecond, true}}, repeat(3, busy(5*mbit, 2*time.Second))...), []int64{4 * mbit}},
+		{"still full after the cooldown: lower", time.Millisecond, 0,
+			slices.Concat(repeat(3, busy(5*mbit, 2*time.Second)), repeat(cool, busy(5*mbit, 2*time.Second)), repeat(3, busy(2*mbit, 2*time.Second))),
+			[]int64{4 * mbit, 1.6 * mbit}},
+		{"full during the cooldown: nothing", time.Millisecond, 0,
+			slices.Concat(repeat(3, busy(5*mbit, 2*time.Second)), repeat(cool, busy(1*mbit, 2*time.Second))), []int64{4 * mbit}},
+		{"not a tenth lower: kept", time.Millisecond, 4 * mbit, repeat(3, busy(4.6*mbit, 2*time.Second)), nil},
+		{"the floor", time.Millisecond, 0, repeat(3, busy(400_000, 2*time.Second)), []int64{bwFloor}},
+		{"at the floor: no more", time.Millisecond, bwFloor, repeat(3+cool+3, busy(400_000, 2*time.Second)), nil},
+	} {
+		c := congestion{best: tc.best, limit: tc.limit}
+		var got []int64
+		for i, tk := range tc.ticks {
+			limit, carried, change := c.tick(tk.bits, tk.rtt, tk.done)
+			if change {
+				got = append(got, limit)
+				if carried <= 0 || (limit > carried && limit != bwFloor) {
+					t.Errorf("%s: tick %d: limit %d for %d carried", tc.name, i, limit, carried)
+				}
+			}
+		}
+		if !slices.Equal(got, tc.changes) {
+			t.Errorf("%s: limits set %v, want %v", tc.name, got, tc.changes)
+		}
+	}
+}
+
+// TestLimitArgs: a local client starts with perch's limit unless its own
+// options set one, in either of xpra's spellings.
+func TestLimitArgs(t *testing.T) {
+	if got := limitArgs(0); got != nil {
+		t.Errorf("no limit: %q", got)
+	}
+	if got := limitArgs(3_800_000); !slices.Equal(got, []string{"--bandwidth-limit=3800000"}) {
+		t.Errorf("limit: %q", got)
+	}
+	l := New(Options{Server: "s"})
+	l.setXpraLimit(3_800_000, 4_750_000)
+	for _, tc := range []struct {
+		args []string
+		want int64
+	}{
+		{nil, 3_800_000},
+		{[]string{"--encoding=jpeg"}, 3_800_000},
+		{[]string{"--bandwidth-limit=10M"}, 0},
+		{[]string{"--bandwidth-limit", "10M"}, 0},
+		{[]string{"--bandwidth-limit=0"}, 0},
+	} {
+		limit, changed := l.xpraLimit(LocalDisplaySpec(10, tc.args, "").Local)
+		if limit != tc.want || (changed == nil) != (tc.want == 0) {
+			t.Errorf("%q: limit %d (changed %v), want %d", tc.args, limit, changed != nil, tc.want)
+		}
+	}
+	if st := l.Status().Link; st.XpraLimit != 3_800_000 || st.Carried != 4_750_000 {
+		t.Errorf("status: %+v", st)
+	}
+}
