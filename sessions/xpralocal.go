@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,8 +276,24 @@ func setEnv(env []string, k, v string) []string {
 	return append(env, k+"="+v)
 }
 
-// localExitReason words the local client's end with its last lines,
-// which are xpra's own reason (a refused version, a lost connection).
+// xpraExits names xpra's exit statuses (xpra/exit_codes.py, 3.1; later
+// versions keep these numbers). 1 stays unnamed: besides a lost connection
+// it is any Python error's and a bad option's status.
+var xpraExits = []string{2: "timeout", 3: "password required",
+	4: "password file error", 5: "incompatible version", 6: "encryption", 7: "failure",
+	8: "ssh failure", 9: "packet failure", 10: "mmap token failure", 11: "no authentication",
+	12: "unsupported", 13: "remote error", 14: "internal error", 15: "file too big",
+	16: "ssl failure", 17: "ssh key failure", 18: "connection failed",
+	19: "ssl certificate verify failure", 20: "no display"}
+
+// xpraLogTime is the time xpra's log puts before each line
+// ("2026-12-01 17:29:50,347 "), at the start of each joined line.
+var xpraLogTime = regexp.MustCompile(`(^| \| )\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} `)
+
+// localExitReason words the local client's end with its exit status, by
+// xpra's name for it, and its last lines (tail.lastLines) without their
+// times, which are xpra's own reason (a refused version, a lost
+// connection).
 func localExitReason(err error, output string) error {
 	status := "the local xpra exited with status 0"
 	var ee *exec.ExitError
@@ -285,10 +302,14 @@ func localExitReason(err error, output string) error {
 			status = "the local xpra was killed by signal " + ws.Signal().String()
 		} else {
 			status = fmt.Sprintf("the local xpra exited with status %d", ee.ExitCode())
+			if c := ee.ExitCode(); c < len(xpraExits) && xpraExits[c] != "" {
+				status += " (" + xpraExits[c] + ")"
+			}
 		}
 	} else if err != nil {
 		status = "the local xpra: " + err.Error()
 	}
+	output = xpraLogTime.ReplaceAllString(output, "$1")
 	if output != "" {
 		return &exitErr{reason: fmt.Errorf("%s: %s", status, output), cause: err}
 	}

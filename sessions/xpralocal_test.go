@@ -239,14 +239,15 @@ func TestLocalIdentity(t *testing.T) {
 }
 
 // TestLocalXpraSays: when the local xpra gives up, the session backs off
-// with xpra's own words (here: an option this xpra does not know).
+// with xpra's own words (here: an option this xpra does not know; a
+// refused version pair is TestLocalVersionRefused).
 func TestLocalXpraSays(t *testing.T) {
 	b := needBed(t)
 	args := append(slices.Clone(localArgs), "--no-such-option=1")
 	l := b.newLink(t, []Spec{LocalDisplaySpec(b.displays()[0], args, "")}, func(o *Options) { o.X11 = nil })
 	run(t, l)
 	st := waitFor(t, l, 60*time.Second, "backing off", func(s Status) bool { return s.Sessions[0].Restarts >= 1 })
-	if e := st.Sessions[0].LastError; !strings.Contains(e, "the local xpra exited with status") || !strings.Contains(e, "no such option: --no-such-option") {
+	if e := st.Sessions[0].LastError; !strings.Contains(e, "the local xpra exited with status 1: ") || !strings.Contains(e, "no such option: --no-such-option") {
 		t.Errorf("last error %q", e)
 	}
 }
