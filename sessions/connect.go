@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/perchdesk/perch/internal/sys/rawconn"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -136,7 +135,7 @@ func (c aliveConn) Read(p []byte) (int, error) {
 }
 
 // netDialer dials the server's TCP connection through inner (nil: a
-// plain net.Dialer) and records when bytes arrive on it.
+// plain net.Dialer); NetworkChanged can start it over.
 func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		ctx, cancel := context.WithCancelCause(ctx)
@@ -161,15 +160,16 @@ func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (
 			}
 			return nil, err
 		}
-		// Raw reads and writes underneath (see internal/sys/rawconn): the
-		// wrapper hides the socket from Dial's own rawconn.Wrap.
-		return aliveConn{rawconn.Wrap(c), &l.lastAlive, &l.rx}, nil
+		return c, nil
 	}
 }
 
 func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 	opts := l.opts.Dial
 	opts.NetDialer = l.netDialer(opts.NetDialer)
+	// Whatever carries the connection (TCP, a ProxyCommand, a jump
+	// host's), the server's bytes are seen and counted.
+	opts.Wrap = func(c net.Conn) net.Conn { return aliveConn{c, &l.lastAlive, &l.rx} }
 	client, tm, err := l.opts.dial(ctx, l.opts.Target, opts)
 	if err != nil {
 		return nil, err

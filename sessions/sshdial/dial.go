@@ -37,6 +37,10 @@ type Options struct {
 	AgentSocket   string                                                            // default IdentityAgent, else $SSH_AUTH_SOCK; none: no agent
 	Timeout       time.Duration                                                     // overrides ConnectTimeout when > 0; default 15s when neither is set
 	NetDialer     func(ctx context.Context, network, addr string) (net.Conn, error) // default net.Dialer; tests use it to go through a fault proxy
+	// Wrap, when set, wraps the byte stream of the first hop, whatever
+	// carries it (TCP or a ProxyCommand): everything from the server
+	// passes through it.
+	Wrap func(net.Conn) net.Conn
 }
 
 // Timings are the phases of a connection. TCP runs from the start of
@@ -154,6 +158,9 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 	}
 
 	conn = rawconn.Wrap(conn)
+	if via == nil && o.Wrap != nil {
+		conn = o.Wrap(conn)
+	}
 	wd := newDialWatchdog(deadline, conn)
 	stopCtx := context.AfterFunc(ctx, func() { conn.Close() })
 	as := &authState{keys: keys, t: t, o: o, wd: wd}
