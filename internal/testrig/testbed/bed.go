@@ -94,7 +94,7 @@ func (b *Bed) Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Close stops everything the bed started; a bed never started has
+// Close stops everything the bed started, once; a bed never started has
 // nothing to stop.
 func (b *Bed) Close() {
 	if b.Proxy != nil {
@@ -109,6 +109,7 @@ func (b *Bed) Close() {
 	if b.Dir != "" {
 		os.RemoveAll(b.Dir)
 	}
+	b.Proxy, b.Extra, b.Remote, b.Dir = nil, nil, nil, ""
 }
 
 func (b *Bed) start() error {
