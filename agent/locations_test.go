@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
@@ -26,86 +24,25 @@ import (
 )
 
 type locBed struct {
-	remote *testbed.Remote
-	sofa   *testbed.Display // the second location's X server
-	proxy  *faultproxy.Proxy
-	dir    string
+	remote      *testbed.Remote
+	sofa        *testbed.Display // the second location's X server
+	proxy       *faultproxy.Proxy
+	proxyConfig string // reaches sshd through proxy as testbed.ProxyAlias
 }
 
-var (
-	locOnce sync.Once
-	loc     *locBed
-	locErr  error
-)
+// shared is the package's bed: the desk reaches sshd through a proxy that
+// can stall its link.
+var shared = testbed.NewBed(testbed.BedOptions{
+	What: "sshd, xpra and two Xvfb", Screen: "1024x768x24", Xpras: 2, First: 40, Child: "xeyes",
+	ExtraDisplays: 1, Proxy: true,
+})
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if loc != nil {
-		loc.close()
-	}
-	os.Exit(code)
-}
-
-func (b *locBed) close() {
-	if b.proxy != nil {
-		b.proxy.Close()
-	}
-	if b.sofa != nil {
-		b.sofa.Close()
-	}
-	if b.remote != nil {
-		b.remote.Close()
-	}
-	os.RemoveAll(b.dir)
-}
+func TestMain(m *testing.M) { shared.Main(m) }
 
 func needLocations(t *testing.T) *locBed {
 	t.Helper()
-	locOnce.Do(func() {
-		b := &locBed{}
-		locErr = b.start()
-		if locErr != nil {
-			b.close()
-			testbed.Unavailable("sshd, xpra and two Xvfb", locErr)
-			return
-		}
-		loc = b
-	})
-	if locErr != nil {
-		if testbed.InCI() {
-			t.Fatalf("test bed: %v", locErr)
-		}
-		t.Skipf("!!! SKIPPED: the locations test bed cannot start here: %v", locErr)
-	}
-	return loc
-}
-
-func (b *locBed) start() error {
-	var err error
-	if b.dir, err = os.MkdirTemp("", "perch-locations-"); err != nil {
-		return err
-	}
-	if b.remote, err = testbed.StartRemote("1024x768x24", 2, 40, "xeyes"); err != nil {
-		return err
-	}
-	b.remote.Local.Setenv() // XAUTHORITY: every bed display shares the cookie
-	if b.sofa, err = testbed.StartXvfb("1024x768x24"); err != nil {
-		return err
-	}
-	// The desk reaches sshd through a proxy that can stall its link.
-	if b.proxy, err = faultproxy.New(b.remote.SSHD.Addr); err != nil {
-		return err
-	}
-	s := b.remote.SSHD
-	_, port, _ := strings.Cut(b.proxy.Addr(), ":")
-	kh := filepath.Join(b.dir, "known_hosts")
-	line := fmt.Sprintf("[127.0.0.1]:%s %s", port, ssh.MarshalAuthorizedKey(s.HostKey))
-	if err := os.WriteFile(kh, []byte(line), 0o600); err != nil {
-		return err
-	}
-	cfg := fmt.Sprintf("Host proxied\n  HostName 127.0.0.1\n  Port %s\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n",
-		port, s.User, s.UserKey, kh)
-	return os.WriteFile(filepath.Join(b.dir, "proxied_config"), []byte(cfg), 0o600)
+	b := shared.Need(t)
+	return &locBed{remote: b.Remote, sofa: b.Extra[0], proxy: b.Proxy, proxyConfig: b.ProxyConfig}
 }
 
 // config writes a location's configuration: both displays, with take.
@@ -117,7 +54,7 @@ func (b *locBed) config(t *testing.T, location, take string, proxied bool) strin
 func (b *locBed) configFollow(t *testing.T, location, take string, proxied bool, followAfter time.Duration) string {
 	alias, sshConfig := b.remote.SSHD.HostAlias, b.remote.SSHD.SSHConfig
 	if proxied {
-		alias, sshConfig = "proxied", filepath.Join(b.dir, "proxied_config")
+		alias, sshConfig = testbed.ProxyAlias, b.proxyConfig
 	}
 	d := b.remote.Displays()
 	follow := ""

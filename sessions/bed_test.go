@@ -10,8 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,72 +24,23 @@ type testBed struct {
 	sshd   *testbed.SSHD
 	xpras  []*testbed.Xpra
 	probe  string // the x11probe binary
-	dir    string
 }
 
-var (
-	bedOnce sync.Once
-	bed     *testBed
-	bedErr  error
-)
+// shared is the package's bed, with x11probe built for the sessions' user
+// (testbed.RemoteUser) to run.
+var shared = testbed.NewBed(testbed.BedOptions{
+	What: "sshd, xpra and Xvfb", Screen: "1920x1080x24", Xpras: 4, First: 20, Child: "xeyes",
+	Programs: []string{"./testdata/x11probe"},
+})
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if bed != nil {
-		bed.close()
-	}
-	os.Exit(code)
-}
-
-func (b *testBed) close() {
-	if b.remote != nil {
-		b.remote.Close()
-	}
-	os.RemoveAll(b.dir)
-}
+func TestMain(m *testing.M) { shared.Main(m) }
 
 // needBed returns the shared bed, starting it on first use. Outside CI a
 // missing server skips loudly; in CI it fails.
 func needBed(t *testing.T) *testBed {
 	t.Helper()
-	bedOnce.Do(func() {
-		b := &testBed{}
-		bedErr = b.start()
-		if bedErr != nil {
-			b.close()
-			testbed.Unavailable("sshd, xpra and Xvfb", bedErr)
-			return
-		}
-		bed = b
-	})
-	if bedErr != nil {
-		if testbed.InCI() {
-			t.Fatalf("test bed: %v", bedErr)
-		}
-		t.Skipf("!!! SKIPPED: the sshd/xpra/Xvfb test bed cannot start here: %v", bedErr)
-	}
-	return bed
-}
-
-func (b *testBed) start() error {
-	var err error
-	if b.dir, err = os.MkdirTemp("", "perch-sessions-"); err != nil {
-		return err
-	}
-	// The sessions' user (testbed.RemoteUser) runs the probe.
-	if err := os.Chmod(b.dir, 0o755); err != nil {
-		return err
-	}
-	b.probe = filepath.Join(b.dir, "x11probe")
-	if out, err := exec.Command("go", "build", "-o", b.probe, "./testdata/x11probe").CombinedOutput(); err != nil {
-		return fmt.Errorf("build x11probe: %v\n%s", err, out)
-	}
-	if b.remote, err = testbed.StartRemote("1920x1080x24", 4, 20, "xeyes"); err != nil {
-		return err
-	}
-	b.local, b.sshd, b.xpras = b.remote.Local, b.remote.SSHD, b.remote.Xpras
-	b.local.Setenv()
-	return nil
+	b := shared.Need(t)
+	return &testBed{remote: b.Remote, local: b.Local, sshd: b.SSHD, xpras: b.Xpras, probe: b.Program("x11probe")}
 }
 
 func (b *testBed) target(t *testing.T) *Target {
