@@ -19,6 +19,7 @@ import (
 	"github.com/perchdesk/perch/internal/sys/rawconn"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"golang.org/x/crypto/ssh"
 )
 
 func displaySpecs(ds []int) []Spec {
@@ -353,42 +354,32 @@ func TestX11Cookies(t *testing.T) {
 
 // TestNetDialerIsRaw: the link's own connection to the server (dialled
 // plainly or through a dialer of the caller's) gets the raw reads and
-// writes; its liveness wrapper would otherwise hide the socket from Dial.
+// writes, and the link's watch on the server's bytes sits on top of them:
+// the dialer hands Dial the socket itself.
 func TestNetDialerIsRaw(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 2)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				close(accepted)
-				return
-			}
-			accepted <- c
-		}
-	}()
-	defer func() {
-		ln.Close()
-		for c := range accepted {
-			c.Close()
-		}
-	}()
+	b := needBed(t)
 	var d net.Dialer
 	for name, inner := range map[string]func(context.Context, string, string) (net.Conn, error){"plain": nil, "caller's dialer": d.DialContext} {
-		l := &Link{}
-		c, err := l.netDialer(inner)(context.Background(), "tcp", ln.Addr().String())
+		var seen net.Conn
+		l := b.newLink(t, nil, func(o *Options) {
+			o.X11, o.Dial.NetDialer = nil, inner
+			o.dial = func(ctx context.Context, tg *Target, do DialOptions) (*ssh.Client, DialTimings, error) {
+				wrap := do.Wrap
+				do.Wrap = func(c net.Conn) net.Conn { seen = c; return wrap(c) }
+				return Dial(ctx, tg, do)
+			}
+		})
+		conn, err := l.connect(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		ac, ok := c.(aliveConn)
-		if !ok || !rawconn.Wrapped(ac.Conn) {
-			t.Errorf("%s: the link's connection is %T (inside: %T), not raw", name, c, ac.Conn)
+		if !rawconn.Wrapped(seen) {
+			t.Errorf("%s: the link's connection is %T, not raw", name, seen)
 		}
-		c.Close()
+		if l.rx.Load() == 0 {
+			t.Errorf("%s: no byte from the server counted", name)
+		}
+		conn.client.Close()
 	}
 }
 
