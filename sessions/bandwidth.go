@@ -14,8 +14,9 @@ package sessions
 // with --bandwidth-limit at bwShare of that (xpra's own share of a socket
 // speed it can detect), and lowered again only if the link is still full
 // bwCooldown later and the new limit is lower by a tenth; never below
-// xpra's floor. The limit lasts for the link, through reconnects, until
-// the network changes. A session whose xpra_args set --bandwidth-limit is
+// xpra's floor. The best round trip is that of the last bwWindow; a
+// quiet link is timed every half window to keep it fresh. The limit lasts
+// for the link, through reconnects, until the network changes. A session whose xpra_args set --bandwidth-limit is
 // left to the user.
 
 import (
@@ -34,13 +35,18 @@ const (
 	bwShare    = 0.8                    // of what the link carried
 	bwFloor    = 1 << 20                // bits/s: xpra's MIN_BANDWIDTH_LIMIT
 	bwBusy     = 256 << 10              // bits/s from the server that make a tick busy
+	// bwWindow: a best round trip older than this gives way to the next
+	// one answered, so that a path that became slower for good is not
+	// taken for a full link more than twice.
+	bwWindow = 30 * time.Second
 )
 
 // congestion decides, one tick at a time, whether the link is full and
 // what the local clients' limit should be. It is pure: the watcher feeds
 // it what it measured.
 type congestion struct {
-	best     time.Duration // the best round trip seen; 0: none yet
+	best     time.Duration // the best round trip of the window; 0: none yet
+	bestAge  int           // ticks since best was answered
 	full     int           // busy ticks in a row with queued replies
 	carried  int64         // bits received during those ticks
 	cooldown int           // ticks left before the next judgement
@@ -52,8 +58,9 @@ type congestion struct {
 // unanswered (!done; 0: none sent). It returns the new limit and true when
 // the limit should change, and what the link carried then.
 func (c *congestion) tick(bits int64, rtt time.Duration, done bool) (limit, carried int64, change bool) {
-	if done && rtt > 0 && (c.best == 0 || rtt < c.best) {
-		c.best = rtt
+	c.bestAge++
+	if done && rtt > 0 && (c.best == 0 || rtt <= c.best || c.bestAge >= int(bwWindow/bwTick)) {
+		c.best, c.bestAge = rtt, 0
 	}
 	if c.cooldown > 0 {
 		c.cooldown--
@@ -79,6 +86,13 @@ func (c *congestion) tick(bits int64, rtt time.Duration, done bool) (limit, carr
 	}
 	c.limit = next
 	return next, rate, true
+}
+
+// wantsRTT reports whether the watcher should time a keepalive now: on a
+// busy tick, and on quiet ones when the best round trip is half a window
+// old, so that the best is fresh when the link gets busy.
+func (c *congestion) wantsRTT(bits int64) bool {
+	return bits >= int64(bwBusy*bwTick.Seconds()) || c.best == 0 || c.bestAge >= int(bwWindow/bwTick)/2
 }
 
 // userLimit reports whether xpra options set --bandwidth-limit.
@@ -178,7 +192,7 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 			continue
 		}
 		c.limit = limit // NetworkChanged may have dropped it
-		if sent.IsZero() && bits >= int64(bwBusy*bwTick.Seconds()) {
+		if sent.IsZero() && c.wantsRTT(bits) {
 			sent = time.Now()
 			go keepaliveRTT(conn, sent, replies)
 		}

@@ -18,6 +18,7 @@ func TestCongestion(t *testing.T) {
 		done bool
 	}
 	busy := func(bits int64, rtt time.Duration) tick { return tick{bits, rtt, false} }
+	answered := func(bits int64, rtt time.Duration) tick { return tick{bits, rtt, true} }
 	repeat := func(n int, tk tick) []tick {
 		var ts []tick
 		for range n {
@@ -49,6 +50,11 @@ func TestCongestion(t *testing.T) {
 		{"full during the cooldown: nothing", time.Millisecond, 0,
 			slices.Concat(repeat(3, busy(5*mbit, 2*time.Second)), repeat(cool, busy(1*mbit, 2*time.Second))), []int64{4 * mbit}},
 		{"not a tenth lower: kept", time.Millisecond, 4 * mbit, repeat(3, busy(4.6*mbit, 2*time.Second)), nil},
+		{"a path slower for good: two limits at most", time.Millisecond, 0,
+			slices.Concat(repeat(3, answered(5*mbit, 700*time.Millisecond)), repeat(cool, answered(4*mbit, 700*time.Millisecond)),
+				repeat(3, answered(4*mbit, 700*time.Millisecond)), repeat(cool, answered(3.2*mbit, 700*time.Millisecond)),
+				repeat(60, answered(3.2*mbit, 700*time.Millisecond))),
+			[]int64{4 * mbit, 3.2 * mbit}},
 		{"the floor", time.Millisecond, 0, repeat(3, busy(400_000, 2*time.Second)), []int64{bwFloor}},
 		{"at the floor: no more", time.Millisecond, bwFloor, repeat(3+cool+3, busy(400_000, 2*time.Second)), nil},
 	} {
@@ -97,5 +103,28 @@ func TestLimitArgs(t *testing.T) {
 	}
 	if st := l.Status().Link; st.XpraLimit != 3_800_000 || st.Carried != 4_750_000 {
 		t.Errorf("status: %+v", st)
+	}
+}
+
+// TestWantsRTT: the watcher times a keepalive on busy ticks, and on quiet
+// ones only to keep the best round trip fresh (half a window old).
+func TestWantsRTT(t *testing.T) {
+	half := int(bwWindow/bwTick) / 2
+	for _, tc := range []struct {
+		best time.Duration
+		age  int
+		bits int64
+		want bool
+	}{
+		{time.Millisecond, 1, 10 << 20, true},
+		{time.Millisecond, 1, 1000, false},
+		{time.Millisecond, half - 1, 0, false},
+		{time.Millisecond, half, 0, true},
+		{0, 0, 0, true},
+	} {
+		c := congestion{best: tc.best, bestAge: tc.age}
+		if got := c.wantsRTT(tc.bits); got != tc.want {
+			t.Errorf("best %s, %d ticks old, %d bits: %v, want %v", tc.best, tc.age, tc.bits, got, tc.want)
+		}
 	}
 }
