@@ -233,3 +233,35 @@ func TestLineIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeErrorsInFileOrder: with several wrongly typed keys the error
+// names the earliest in the file, every time: the decoder alone walks
+// tables in random order and named any of them.
+func TestTypeErrorsInFileOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"servers and profiles", "[server.b]\nssh = 1\n[server.a]\nssh = 2\n[profile.z]\ndisplays = \"1\"\n[profile.y]\nserver = 3\n",
+			"c.toml:2: server.b.ssh: wrong type: want a string, not an integer"},
+		{"keys of one table", "[profile.p]\ntake = 1\nfollow = 2\nclient = 3\nserver = 4\nxpra_args = 5\n",
+			"c.toml:2: profile.p.take: wrong type: want a string, not an integer"},
+		{"the second output", "[profile.p]\n[[profile.p.output]]\nname = \"A\"\n[[profile.p.output]]\nname = \"B\"\nprimary = 1\n[profile.q]\ntake = 2\n",
+			"c.toml:6: profile.p.output.primary: wrong type: want a boolean, not an integer"},
+		{"an array's value", "[profile.q]\nclient = 7\n[profile.p]\ndisplays = [10, \"11\"]\n",
+			"c.toml:2: profile.q.client: wrong type: want a string, not an integer"},
+		{"an array's value first", "[profile.p]\ndisplays = [10, \"11\"]\n[profile.q]\nclient = 7\n",
+			"c.toml:2: profile.p.displays: wrong type: want an integer, not a string"},
+	} {
+		seen := map[string]int{}
+		for range 40 {
+			_, err := Parse("c.toml", []byte(tc.text))
+			if err == nil {
+				t.Fatalf("%s: no error", tc.name)
+			}
+			seen[err.Error()]++
+		}
+		if len(seen) != 1 || seen[tc.want] != 40 {
+			t.Errorf("%s: errors over 40 parses %v, want only %q", tc.name, seen, tc.want)
+		}
+	}
+}

@@ -206,8 +206,12 @@ func decodeError(path string, data []byte, ix *lineIndex, err error) error {
 		}
 		return &Error{File: path, Line: line, Key: key, Msg: msg}
 	}
-	// Type mismatches come as "toml: line N (last key "k"): msg".
+	// Type mismatches come as "toml: line N (last key "k"): msg"; the
+	// earliest in the file is the one to name.
 	if m := decodeErr.FindStringSubmatch(err.Error()); m != nil {
+		if tm, ok := firstTypeError(string(data), ix); ok {
+			return &Error{File: path, Line: tm.line, Key: stripIndices(tm.path), Msg: fmt.Sprintf("wrong type: want %s, not %s", tm.want, tm.found)}
+		}
 		line, _ := strconv.Atoi(m[1])
 		if line == 0 {
 			line = ix.line(m[2])
