@@ -9,8 +9,8 @@ package sessions
 //
 // While the server's bytes are pouring in, the link times a keepalive
 // every second. Replies queued far behind the link's best round trip, for
-// bwSpan seconds in a row, mean the link is full; the bytes it carried in
-// those seconds are what it can carry. Local clients are then restarted
+// bwSpan seconds in a row, mean the link is full; what it carries over the
+// bwMeasure seconds after that is what it can carry. Local clients are then restarted
 // with --bandwidth-limit at bwShare of that (xpra's own share of a socket
 // speed it can detect), and lowered again only if the link is still full
 // bwCooldown later and the new limit is lower by a tenth; never below
@@ -30,6 +30,7 @@ import (
 const (
 	bwTick     = time.Second
 	bwSpan     = 3                      // full ticks in a row that make the link full
+	bwMeasure  = 3                      // further full ticks over which what it carries is measured
 	bwQueued   = 400 * time.Millisecond // a round trip this much over the best: replies queue
 	bwCooldown = 15 * time.Second       // after a change, before the next judgement
 	bwShare    = 0.8                    // of what the link carried
@@ -48,12 +49,13 @@ type congestion struct {
 	best     time.Duration // the best round trip of the window; 0: none yet
 	bestAge  int           // ticks since best was answered
 	full     int           // busy ticks in a row with queued replies
-	carried  int64         // bits received during those ticks
+	carried  int64         // bits received in the measuring ticks
 	cooldown int           // ticks left before the next judgement
 	limit    int64         // the current limit, bits/s; 0: none
 }
 
-// tick takes one tick's figures: bits received from the server, and the
+// tick takes one tick's figures: bits received from the server (per
+// bwTick), and the
 // round trip of the last keepalive (done) or the age of the one still
 // unanswered (!done; 0: none sent). It returns the new limit and true when
 // the limit should change, and what the link carried then.
@@ -73,11 +75,17 @@ func (c *congestion) tick(bits int64, rtt time.Duration, done bool) (limit, carr
 		return c.limit, 0, false
 	}
 	c.full++
-	c.carried += bits
-	if c.full < bwSpan {
+	// What it carries is measured once it is full, over bwMeasure more
+	// seconds: the first ones may still deliver bytes from before the link
+	// became slower (from this machine's own socket buffers), or less
+	// than it can while TCP recovers from the losses.
+	if c.full > bwSpan {
+		c.carried += bits
+	}
+	if c.full < bwSpan+bwMeasure {
 		return c.limit, 0, false
 	}
-	rate := int64(float64(c.carried) / (float64(c.full) * bwTick.Seconds()))
+	rate := int64(float64(c.carried) / (bwMeasure * bwTick.Seconds()))
 	c.full, c.carried = 0, 0
 	c.cooldown = int(bwCooldown / bwTick)
 	next := max(int64(bwFloor), int64(float64(rate)*bwShare))
@@ -165,7 +173,7 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 	replies := make(chan time.Duration, 1)
 	var sent time.Time         // of the keepalive not yet answered; zero: none
 	var answered time.Duration // the round trip answered since the last tick; 0: none
-	last := l.rx.Load()
+	last, lastAt := l.rx.Load(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -177,9 +185,10 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 			continue
 		case <-ticker.C:
 		}
-		now := l.rx.Load()
-		bits := (now - last) * 8
-		last = now
+		now, at := l.rx.Load(), time.Now()
+		// Per bwTick, however late the tick came.
+		bits := int64(float64((now-last)*8) * bwTick.Seconds() / max(at.Sub(lastAt), time.Millisecond).Seconds())
+		last, lastAt = now, at
 		// The tick's round trip: the one answered since the last tick,
 		// or the wait of the one still out, if longer.
 		rtt, done := answered, answered > 0

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jezek/xgb"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -102,6 +103,17 @@ func TestLocalBandwidth(t *testing.T) {
 			onTime = 0
 		}
 	}
+	// Live: the animation's frames reach the local screen.
+	c, err := b.local.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if fps := animFPS(t, c.X(), 10*time.Second); fps < 10 {
+		t.Errorf("%.1f frames/s reach the local screen with the limit, want 10 or more", fps)
+	} else {
+		t.Logf("%.1f frames/s with the limit", fps)
+	}
 	if st := l.Status(); st.Link.XpraLimit == 0 || st.Link.XpraLimit > limit || st.Sessions[0].Restarts != 0 {
 		t.Errorf("after the link settled: %+v", st)
 	}
@@ -130,4 +142,24 @@ func TestLocalAttachTimeout(t *testing.T) {
 	if n, err := testbed.ProcessCount("sleep 6013"); err != nil || n != 0 {
 		t.Errorf("%d fake clients left running (%v)", n, err)
 	}
+}
+
+// animFPS counts the animation's frames that reach the screen of x over d
+// (a new frame number read from its window).
+func animFPS(t *testing.T, x *xgb.Conn, d time.Duration) float64 {
+	t.Helper()
+	start, count := time.Now(), testbed.NewFrameCounter()
+	for time.Since(start) < d {
+		win := testbed.AnimWindow(x)
+		if win == 0 {
+			t.Fatal("no animation on the local screen")
+		}
+		n, err := testbed.AnimFrame(x, win)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count.Add(n)
+		time.Sleep(5 * time.Millisecond) // the animation's 30 frames/s, sampled
+	}
+	return float64(count.Seen) / time.Since(start).Seconds()
 }

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// TestCongestion: the detector sets a limit after bwSpan busy seconds of
-// queued replies, at bwShare of what the link carried; it waits out the
+// TestCongestion: the detector finds the link full after bwSpan busy
+// seconds of queued replies, measures what it carries over bwMeasure more
+// and sets a limit at bwShare of that; it waits out the
 // cooldown, lowers again only by more than a tenth, never goes below the
 // floor, and ignores idle or unqueued seconds.
 func TestCongestion(t *testing.T) {
@@ -34,29 +35,32 @@ func TestCongestion(t *testing.T) {
 		ticks   []tick
 		changes []int64 // the limits set, in order
 	}{
-		{"full for three seconds", time.Millisecond, 0, repeat(3, busy(5*mbit, 2*time.Second)), []int64{4 * mbit}},
-		{"full for two seconds", time.Millisecond, 0, repeat(2, busy(5*mbit, 2*time.Second)), nil},
+		{"full for six seconds", time.Millisecond, 0, repeat(6, busy(5*mbit, 2*time.Second)), []int64{4 * mbit}},
+		{"full for five seconds", time.Millisecond, 0, repeat(5, busy(5*mbit, 2*time.Second)), nil},
+		{"measured once full (the first seconds deceive)", time.Millisecond, 0,
+			[]tick{busy(30*mbit, 2*time.Second), busy(2*mbit, 2*time.Second), busy(3*mbit, 2*time.Second),
+				busy(4*mbit, 2*time.Second), busy(5*mbit, 2*time.Second), busy(6*mbit, 2*time.Second)}, []int64{4 * mbit}},
 		{"a quiet second breaks the run", time.Millisecond, 0,
-			append(append(repeat(2, busy(5*mbit, 2*time.Second)), tick{0, 2 * time.Second, false}), repeat(2, busy(5*mbit, 2*time.Second))...), nil},
-		{"busy but replies on time", time.Millisecond, 0, repeat(10, busy(50*mbit, 300*time.Millisecond)), nil},
-		{"a slow link's best round trip is its own", 600 * time.Millisecond, 0, repeat(10, busy(5*mbit, 900*time.Millisecond)), nil},
-		{"queued but idle (another channel's wait)", time.Millisecond, 0, repeat(10, tick{100_000, 3 * time.Second, false}), nil},
-		{"no round trip known yet", 0, 0, repeat(10, busy(5*mbit, 3*time.Second)), nil},
+			slices.Concat(repeat(5, busy(5*mbit, 2*time.Second)), []tick{{0, 2 * time.Second, false}}, repeat(5, busy(5*mbit, 2*time.Second))), nil},
+		{"busy but replies on time", time.Millisecond, 0, repeat(20, busy(50*mbit, 300*time.Millisecond)), nil},
+		{"a slow link's best round trip is its own", 600 * time.Millisecond, 0, repeat(20, busy(5*mbit, 900*time.Millisecond)), nil},
+		{"queued but idle (another channel's wait)", time.Millisecond, 0, repeat(20, tick{100_000, 3 * time.Second, false}), nil},
+		{"no round trip known yet", 0, 0, repeat(20, busy(5*mbit, 3*time.Second)), nil},
 		{"the best comes from an answered keepalive", 0, 0,
-			append([]tick{{5 * mbit, 2 * time.Millisecond, true}}, repeat(3, busy(5*mbit, 2*time.Second))...), []int64{4 * mbit}},
+			append([]tick{{5 * mbit, 2 * time.Millisecond, true}}, repeat(6, busy(5*mbit, 2*time.Second))...), []int64{4 * mbit}},
 		{"still full after the cooldown: lower", time.Millisecond, 0,
-			slices.Concat(repeat(3, busy(5*mbit, 2*time.Second)), repeat(cool, busy(5*mbit, 2*time.Second)), repeat(3, busy(2*mbit, 2*time.Second))),
+			slices.Concat(repeat(6, busy(5*mbit, 2*time.Second)), repeat(cool, busy(5*mbit, 2*time.Second)), repeat(6, busy(2*mbit, 2*time.Second))),
 			[]int64{4 * mbit, 1.6 * mbit}},
 		{"full during the cooldown: nothing", time.Millisecond, 0,
-			slices.Concat(repeat(3, busy(5*mbit, 2*time.Second)), repeat(cool, busy(1*mbit, 2*time.Second))), []int64{4 * mbit}},
-		{"not a tenth lower: kept", time.Millisecond, 4 * mbit, repeat(3, busy(4.6*mbit, 2*time.Second)), nil},
+			slices.Concat(repeat(6, busy(5*mbit, 2*time.Second)), repeat(cool, busy(1*mbit, 2*time.Second))), []int64{4 * mbit}},
+		{"not a tenth lower: kept", time.Millisecond, 4 * mbit, repeat(6, busy(4.6*mbit, 2*time.Second)), nil},
 		{"a path slower for good: two limits at most", time.Millisecond, 0,
-			slices.Concat(repeat(3, answered(5*mbit, 700*time.Millisecond)), repeat(cool, answered(4*mbit, 700*time.Millisecond)),
-				repeat(3, answered(4*mbit, 700*time.Millisecond)), repeat(cool, answered(3.2*mbit, 700*time.Millisecond)),
+			slices.Concat(repeat(6, answered(5*mbit, 700*time.Millisecond)), repeat(cool, answered(4*mbit, 700*time.Millisecond)),
+				repeat(6, answered(4*mbit, 700*time.Millisecond)), repeat(cool, answered(3.2*mbit, 700*time.Millisecond)),
 				repeat(60, answered(3.2*mbit, 700*time.Millisecond))),
 			[]int64{4 * mbit, 3.2 * mbit}},
-		{"the floor", time.Millisecond, 0, repeat(3, busy(400_000, 2*time.Second)), []int64{bwFloor}},
-		{"at the floor: no more", time.Millisecond, bwFloor, repeat(3+cool+3, busy(400_000, 2*time.Second)), nil},
+		{"the floor", time.Millisecond, 0, repeat(6, busy(400_000, 2*time.Second)), []int64{bwFloor}},
+		{"at the floor: no more", time.Millisecond, bwFloor, repeat(6+cool+6, busy(400_000, 2*time.Second)), nil},
 	} {
 		c := congestion{best: tc.best, limit: tc.limit}
 		var got []int64
