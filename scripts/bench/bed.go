@@ -25,10 +25,12 @@ type remoteBed struct {
 	dir    string
 	cfg    string // perch configuration
 	env    []string
+	done   func() // stops it (see cleanOnInterrupt)
 }
 
 func startRemote(displays int) (*remoteBed, error) {
 	b := &remoteBed{}
+	b.done = cleanOnInterrupt(b.shut)
 	var err error
 	if b.dir, err = os.MkdirTemp("", "perch-bench-remote-"); err != nil {
 		return nil, err
@@ -62,7 +64,9 @@ name = "screen"
 	return b, nil
 }
 
-func (b *remoteBed) close() {
+func (b *remoteBed) close() { b.done() }
+
+func (b *remoteBed) shut() {
 	if b.remote != nil {
 		b.remote.Close()
 	}

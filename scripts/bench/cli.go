@@ -55,7 +55,7 @@ func benchCLI(w *strings.Builder, n int, perch string) error {
 	if err != nil {
 		return err
 	}
-	defer x.Close()
+	defer cleanOnInterrupt(func() { x.Close() })()
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte("[profile.one]\n[[profile.one.output]]\nname = \"DUMMY0\"\n"), 0o600); err != nil {
 		return err

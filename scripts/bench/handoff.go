@@ -35,7 +35,7 @@ func benchHandoff(w *strings.Builder, perch string, runs int) error {
 	if err != nil {
 		return err
 	}
-	defer sofa.Close()
+	defer cleanOnInterrupt(func() { sofa.Close() })()
 	h := &handoff{b: b, sofa: sofa, perch: perch, after: time.Second}
 	take, follow, err := h.perchRuns(runs)
 	if err != nil {

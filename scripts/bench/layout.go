@@ -48,6 +48,7 @@ type layoutBed struct {
 	cfg   string
 	env   []string
 	perch string
+	done  func() // stops it (see cleanOnInterrupt)
 }
 
 func startLayoutBed(perch string) (*layoutBed, error) {
@@ -56,6 +57,7 @@ func startLayoutBed(perch string) (*layoutBed, error) {
 		return nil, err
 	}
 	l := &layoutBed{x: x, perch: perch, env: append(os.Environ(), x.Env()...)}
+	l.done = cleanOnInterrupt(l.shut)
 	if l.dir, err = os.MkdirTemp("", "perch-bench-"); err != nil {
 		l.close()
 		return nil, err
@@ -68,7 +70,9 @@ func startLayoutBed(perch string) (*layoutBed, error) {
 	return l, nil
 }
 
-func (l *layoutBed) close() {
+func (l *layoutBed) close() { l.done() }
+
+func (l *layoutBed) shut() {
 	if l.dir != "" {
 		os.RemoveAll(l.dir)
 	}

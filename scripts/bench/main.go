@@ -111,6 +111,7 @@ func partNames() []string {
 }
 
 func run(o options) error {
+	handleInterrupts()
 	perchAbs, err := filepath.Abs(o.perch)
 	if err != nil {
 		return err

@@ -48,10 +48,12 @@ type localBed struct {
 	keylog string
 	cfg    string
 	env    []string
+	done   func() // stops it (see cleanOnInterrupt)
 }
 
 func startLocalBed(extra []string) (*localBed, error) {
 	b := &localBed{}
+	b.done = cleanOnInterrupt(b.shut)
 	var err error
 	if b.dir, err = os.MkdirTemp("", "perch-bench-xlocal-"); err != nil {
 		return nil, err
@@ -125,7 +127,9 @@ name = "screen"
 	return b, nil
 }
 
-func (b *localBed) close() {
+func (b *localBed) close() { b.done() }
+
+func (b *localBed) shut() {
 	if b.xpra != nil {
 		b.xpra.Close()
 	}
@@ -168,21 +172,7 @@ func (b *localBed) animWindow() xproto.Window {
 		return 0
 	}
 	defer c.Close()
-	x := c.X()
-	tree, err := xproto.QueryTree(x, xproto.Setup(x).DefaultScreen(x).Root).Reply()
-	if err != nil {
-		return 0
-	}
-	for _, ch := range tree.Children {
-		p, err := xproto.GetProperty(x, false, ch, xproto.AtomWmName, xproto.GetPropertyTypeAny, 0, 256).Reply()
-		if err != nil || !strings.Contains(string(p.Value), "perch-anim") {
-			continue
-		}
-		if a, err := xproto.GetWindowAttributes(x, ch).Reply(); err == nil && a.MapState == xproto.MapStateViewable {
-			return ch
-		}
-	}
-	return 0
+	return testbed.AnimWindow(c.X())
 }
 
 func (b *localBed) waitWindow(present bool, timeout time.Duration) error {
@@ -224,7 +214,7 @@ func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*local
 	if err := c.Start(); err != nil {
 		return nil, err
 	}
-	defer func() {
+	stop := cleanOnInterrupt(func() {
 		_ = c.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = c.Wait(); close(done) }()
@@ -234,6 +224,9 @@ func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*local
 			_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
+	})
+	defer func() {
+		stop()
 		_ = b.waitWindow(false, 30*time.Second)
 	}()
 	if err := b.waitWindow(true, 90*time.Second); err != nil {

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/jezek/xgb/xproto"
 	"github.com/jezek/xgb/xtest"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // frames counts the distinct increasing frame numbers read from the local
@@ -30,40 +30,34 @@ func (b *localBed) frames(ctx context.Context, win xproto.Window) (float64, erro
 	}
 	defer c.Close()
 	x := c.X()
-	start, last, seen := time.Now(), -1, 0
-	var gone time.Time
+	start, count := time.Now(), testbed.NewFrameCounter()
+	var gone, checked time.Time
 	for ctx.Err() == nil {
-		r, err := xproto.GetImage(x, xproto.ImageFormatZPixmap, xproto.Drawable(win), 0, 8, 256, 1, 0xffffffff).Reply()
+		// A new client's windows may reuse the old one's ids: look the
+		// animation up again now and then, not only when reading fails.
+		if time.Since(checked) > 250*time.Millisecond {
+			if w := testbed.AnimWindow(x); w != 0 {
+				win = w
+			}
+			checked = time.Now()
+		}
+		n, err := testbed.AnimFrame(x, win)
 		if err != nil {
 			if gone.IsZero() {
 				gone = time.Now()
 			}
 			if time.Since(gone) > 30*time.Second {
-				return 0, fmt.Errorf("read the local window: %w", err)
+				return 0, err
 			}
-			if w := b.animWindow(); w != 0 {
-				win = w
-			}
+			checked = time.Time{}
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
 		gone = time.Time{}
-		n := 0
-		for i := range 16 {
-			px := (8 + 16*i) * 4
-			if px+1 < len(r.Data) && r.Data[px+1] > 128 {
-				n |= 1 << (15 - i)
-			}
-		}
-		if n > last {
-			if last >= 0 {
-				seen++
-			}
-			last = n
-		}
+		count.Add(n)
 		time.Sleep(5 * time.Millisecond)
 	}
-	return float64(seen) / time.Since(start).Seconds(), nil
+	return float64(count.Seen) / time.Since(start).Seconds(), nil
 }
 
 // keyLatency presses a key on the local window and returns how long until
