@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -196,11 +197,13 @@ type localRun struct {
 	fpsOpen, fpsSlow float64
 	keys             []time.Duration
 	keysLost         int
+	limit, carried   int64 // perch's bandwidth limit at the end, and what the link carried then; -1: not perch
 }
 
 // measure runs one way: cmd shows the animation; it is stopped at the end.
-func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*localRun, error) {
-	r := &localRun{name: name}
+// status, when set, is the command that prints perch's status as JSON.
+func (b *localBed) measure(name string, cmd, status []string, dur time.Duration) (*localRun, error) {
+	r := &localRun{name: name, limit: -1}
 	if err := b.waitWindow(false, 30*time.Second); err != nil {
 		return nil, err
 	}
@@ -268,7 +271,25 @@ func (b *localBed) measure(name string, cmd []string, dur time.Duration) (*local
 	if err := <-fpsCh; err != nil {
 		return nil, err
 	}
+	if status != nil {
+		r.limit, r.carried = perchLimit(status)
+	}
 	return r, nil
+}
+
+// perchLimit reads the bandwidth limit perch set from its status (0: none).
+func perchLimit(status []string) (limit, carried int64) {
+	out, err := exec.Command(status[0], status[1:]...).Output()
+	var st struct {
+		Link struct {
+			Limit   int64 `json:"xpra_bandwidth_limit_bps"`
+			Carried int64 `json:"link_carried_bps"`
+		} `json:"link"`
+	}
+	if err != nil || json.Unmarshal(out, &st) != nil {
+		return -1, 0
+	}
+	return st.Link.Limit, st.Link.Carried
 }
 
 // pressKeys times a key press on the animation every gap until ctx ends.
@@ -309,6 +330,9 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 	up := func(profile string) []string {
 		return []string{perch, "--config", b.cfg, "--display", b.local.Name, "up", profile, "--socket", filepath.Join(b.dir, profile+".sock")}
 	}
+	status := func(profile string) []string {
+		return []string{perch, "status", "--json", "--socket", filepath.Join(b.dir, profile+".sock")}
+	}
 	anchor := func(opts ...string) []string {
 		return append(append([]string{"xpra", "attach", fmt.Sprintf("ssh://%s/%d", b.sshd.HostAlias, b.xpra.Display),
 			"--ssh=ssh -F " + b.sshd.SSHConfig}, quietXpra...), opts...)
@@ -316,16 +340,16 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 	tuned := " + " + strings.Join(extra, " ")
 	var runs []*localRun
 	for _, way := range []struct {
-		name string
-		cmd  []string
+		name        string
+		cmd, status []string
 	}{
-		{"perch remote (X11 forwarding)", up("remote")},
-		{"perch local", up("local")},
-		{"xpra attach ssh:// (OpenSSH)", anchor()},
-		{"perch local" + tuned, up("tuned")},
-		{"xpra attach ssh://" + tuned, anchor(extra...)},
+		{"perch remote (X11 forwarding)", up("remote"), nil},
+		{"perch local", up("local"), status("local")},
+		{"xpra attach ssh:// (OpenSSH)", anchor(), nil},
+		{"perch local" + tuned, up("tuned"), status("tuned")},
+		{"xpra attach ssh://" + tuned, anchor(extra...), nil},
 	} {
-		r, err := b.measure(way.name, way.cmd, dur)
+		r, err := b.measure(way.name, way.cmd, way.status, dur)
 		if err != nil {
 			return err
 		}
@@ -339,8 +363,8 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 		"local Xvfb; the server's sshd tree and xpra server tree). Then the same %s on a 5 Mbit/s link (tc tbf\n"+
 		"both ways): frames that reached the local screen per second (read from a frame counter drawn in\n"+
 		"the window, polled every 5 ms), and key presses on the local window until the animation saw them\n"+
-		"(median; lost = not seen within 5 s). Rows marked + OPTIONS add those xpra options\n(local mode: `xpra_args`); both xpra clients here otherwise run with xpra's defaults (no audio,\ntray, OpenGL or mmap). perch local without options starts with no limit and sets xpra's\n--bandwidth-limit itself when it finds its link full (sessions/bandwidth.go): here a few seconds\nafter the link drops to 5 Mbit/s, with one restart of the local client; the 5 Mbit/s\nmeasurement starts 3 s after the drop and includes what is left of it.\n\n", dur, dur)
-	fmt.Fprintf(w, "| | start | link MB | thin client CPU | server CPU | fps open | fps 5 Mbit/s | key → app 5 Mbit/s |\n|---|---|---|---|---|---|---|---|\n")
+		"(median; lost = not seen within 5 s). Rows marked + OPTIONS add those xpra options\n(local mode: `xpra_args`); both xpra clients here otherwise run with xpra's defaults (no audio,\ntray, OpenGL or mmap). perch local without options starts with no limit and sets xpra's\n--bandwidth-limit itself when it finds its link full (sessions/bandwidth.go): the last column says\nwhether it did by the end of the 5 Mbit/s measurement (— : not perch's own limit). Finding the link\nfull and measuring it take about 6 s, then one restart of the local client; the 5 Mbit/s\nmeasurement starts 3 s after the drop and includes what is left of that. xpra's own adaptation\nvaries from run to run: in some runs the link never fills and perch sets nothing.\n\n", dur, dur)
+	fmt.Fprintf(w, "| | start | link MB | thin client CPU | server CPU | fps open | fps 5 Mbit/s | key → app 5 Mbit/s | perch's limit |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		st := stats{samples: r.keys}
 		key := "none seen"
@@ -350,8 +374,15 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 		if r.keysLost > 0 {
 			key += fmt.Sprintf(" (%d lost)", r.keysLost)
 		}
-		fmt.Fprintf(w, "| %s | %s | %.1f | %.1f s | %.1f s | %.1f | %.1f | %s |\n", r.name, ms(r.start),
-			float64(r.bytes)/1e6, r.clientCPU.Seconds(), r.serverCPU.Seconds(), r.fpsOpen, r.fpsSlow, key)
+		limit := "—"
+		switch {
+		case r.limit > 0:
+			limit = fmt.Sprintf("%.1f Mbit/s (link full at %.1f)", float64(r.limit)/1e6, float64(r.carried)/1e6)
+		case r.limit == 0:
+			limit = "none"
+		}
+		fmt.Fprintf(w, "| %s | %s | %.1f | %.1f s | %.1f s | %.1f | %.1f | %s | %s |\n", r.name, ms(r.start),
+			float64(r.bytes)/1e6, r.clientCPU.Seconds(), r.serverCPU.Seconds(), r.fpsOpen, r.fpsSlow, key, limit)
 	}
 	fmt.Fprintln(w)
 	for _, local := range []*localRun{runs[1], runs[3]} {
