@@ -9,14 +9,15 @@ package sessions
 //
 // While the server's bytes are pouring in, the link times a keepalive
 // every second. Replies queued far behind the link's best round trip, for
-// bwSpan seconds in a row, mean the link is full; what it carries over the
-// bwMeasure seconds after that is what it can carry. Local clients are then restarted
-// with --bandwidth-limit at bwShare of that (xpra's own share of a socket
-// speed it can detect), and lowered again only if the link is still full
-// bwCooldown later and the new limit is lower by a tenth; never below
-// xpra's floor. The best round trip is that of the last bwWindow; a
-// quiet link is timed every half window to keep it fresh. The limit lasts
-// for the link, through reconnects, until the network changes. A session whose xpra_args set --bandwidth-limit is
+// bwSpan seconds in a row, mean the link is full; what it carries over
+// the bwMeasure seconds after that is what it can carry. Local clients
+// are then restarted with --bandwidth-limit at bwShare of that (xpra's
+// own share of a socket speed it can detect), and lowered again only if
+// the link is still full bwCooldown later and the new limit is lower by a
+// tenth; never below xpra's floor. The best round trip is that of the
+// last bwWindow; a quiet link is timed every half window to keep it
+// fresh. The limit lasts for the link, through reconnects, until the
+// network changes. A session whose xpra_args set --bandwidth-limit is
 // left to the user.
 
 import (
@@ -55,9 +56,8 @@ type congestion struct {
 }
 
 // tick takes one tick's figures: bits received from the server (per
-// bwTick), and the
-// round trip of the last keepalive (done) or the age of the one still
-// unanswered (!done; 0: none sent). It returns the new limit and true when
+// bwTick), and the round trip of the last keepalive (done) or the age of
+// the one still unanswered (!done; 0: none sent). It returns the new limit and true when
 // the limit should change, and what the link carried then.
 func (c *congestion) tick(bits int64, rtt time.Duration, done bool) (limit, carried int64, change bool) {
 	c.bestAge++
