@@ -1,0 +1,27 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/sessions"
+)
+
+// TestStatusBandwidthLimit: `perch status` says when local xpra clients
+// run with the limit perch set, and says nothing of it otherwise.
+func TestStatusBandwidthLimit(t *testing.T) {
+	link := &sessions.LinkStatus{Server: "tower", State: sessions.LinkUp}
+	st := agent.Status{Profile: "sofa", Link: link}
+	var b strings.Builder
+	printStatus(&b, st)
+	if strings.Contains(b.String(), "limited") {
+		t.Errorf("no limit, yet:\n%s", b.String())
+	}
+	link.XpraLimit, link.Carried = 3_900_000, 4_900_000
+	b.Reset()
+	printStatus(&b, st)
+	if want := "local xpra clients limited to 3.9 Mbit/s: the link was full at 4.9 Mbit/s"; !strings.Contains(b.String(), want) {
+		t.Errorf("status lacks %q:\n%s", want, b.String())
+	}
+}
