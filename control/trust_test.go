@@ -19,7 +19,10 @@ import (
 )
 
 // fakeAgent is a control socket answer served by a process of another
-// user (nobody), as a local attacker would run it.
+// user (nobody), as a local attacker would run it. It serves on when a
+// client hangs up first: a client that reads the peer's uid and refuses
+// closes before the answer, and a dead fake agent would make the next
+// call fail for another reason ("no perch agent is running").
 const fakeAgent = `import socket,sys,os
 s=socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
@@ -28,8 +31,11 @@ s.listen(8)
 print("ready",flush=True)
 while True:
     c,_=s.accept()
-    c.recv(65536)
-    c.sendall(b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"pid":1,"profile":"evil"}')
+    try:
+        c.recv(65536)
+        c.sendall(b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"pid":1,"profile":"evil"}')
+    except OSError:
+        pass  # a client that hung up at once (after reading our uid)
     c.close()
 `
 
