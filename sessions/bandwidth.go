@@ -23,9 +23,12 @@ package sessions
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -173,7 +176,8 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 	replies := make(chan time.Duration, 1)
 	var sent time.Time         // of the keepalive not yet answered; zero: none
 	var answered time.Duration // the round trip answered since the last tick; 0: none
-	last, lastAt := l.rx.Load(), time.Now()
+	received := l.receivedCounter()
+	last, lastAt := received(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -185,7 +189,7 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 			continue
 		case <-ticker.C:
 		}
-		now, at := l.rx.Load(), time.Now()
+		now, at := received(), time.Now()
 		// Per bwTick, however late the tick came.
 		bits := int64(float64((now-last)*8) * bwTick.Seconds() / max(at.Sub(lastAt), time.Millisecond).Seconds())
 		last, lastAt = now, at
@@ -211,6 +215,38 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 			l.setXpraLimit(limit, carried)
 		}
 	}
+}
+
+// receivedCounter returns what counts the bytes the server sent: the
+// kernel's count of bytes received on the link's TCP connection when
+// there is one, which does not wait for perch to read them (a busy thin
+// client reads seconds of picture late, and its reads would make the link
+// look faster than it is), else the bytes read (a ProxyCommand's pipe).
+func (l *Link) receivedCounter() func() int64 {
+	if tc := l.tcp.Load(); tc != nil {
+		if _, ok := tcpBytesReceived(tc); ok {
+			return func() int64 {
+				n, _ := tcpBytesReceived(tc)
+				return n
+			}
+		}
+	}
+	return l.rx.Load
+}
+
+// tcpBytesReceived is the kernel's count of bytes received on c
+// (TCP_INFO's bytes_received).
+func tcpBytesReceived(c *net.TCPConn) (int64, bool) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	var info *unix.TCPInfo
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil || gerr != nil {
+		return 0, false
+	}
+	return int64(info.Bytes_received), true
 }
 
 // keepaliveRTT sends one keepalive and reports its round trip.

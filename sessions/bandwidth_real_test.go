@@ -103,14 +103,16 @@ func TestLocalBandwidth(t *testing.T) {
 			onTime = 0
 		}
 	}
-	// Live: the animation's frames reach the local screen.
+	// Live: the animation's frames reach the local screen. 5 frames/s
+	// leaves room for a loaded machine (11-12 here alone, 19-21 in the
+	// bench) and is still well above a full link's 0.1-2.
 	c, err := b.local.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if fps := animFPS(t, c.X(), 10*time.Second); fps < 10 {
-		t.Errorf("%.1f frames/s reach the local screen with the limit, want 10 or more", fps)
+	if fps := animFPS(t, c.X(), 10*time.Second); fps < 5 {
+		t.Errorf("%.1f frames/s reach the local screen with the limit, want 5 or more", fps)
 	} else {
 		t.Logf("%.1f frames/s with the limit", fps)
 	}

@@ -160,6 +160,9 @@ func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (
 			}
 			return nil, err
 		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			l.tcp.Store(tc)
+		}
 		return c, nil
 	}
 }

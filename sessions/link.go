@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -78,10 +79,11 @@ type Link struct {
 	sessions  []*session
 	forwards  []*forward
 	runCtx    context.Context
-	wg        sync.WaitGroup // session and forward goroutines
-	lastAlive atomic.Int64   // unix nanoseconds of the last byte from the server
-	rx        atomic.Int64   // bytes read from the server
-	bw        bwState        // local xpra clients' bandwidth limit, under mu
+	wg        sync.WaitGroup              // session and forward goroutines
+	lastAlive atomic.Int64                // unix nanoseconds of the last byte from the server
+	rx        atomic.Int64                // bytes read from the server
+	tcp       atomic.Pointer[net.TCPConn] // the last connection's TCP socket, if it has one
+	bw        bwState                     // local xpra clients' bandwidth limit, under mu
 	rejected  atomic.Int64
 	everUp    bool
 
