@@ -76,7 +76,11 @@ func TestLocalBandwidth(t *testing.T) {
 	setAt := time.Now()
 	limit, carried := st.Link.XpraLimit, st.Link.Carried
 	t.Logf("limit %s, the link carried %s", mbit(limit), mbit(carried))
-	if carried > 5_500_000 || carried < 1_000_000 || limit != max(bwFloor, int64(float64(carried)*bwShare)) {
+	// What it measures right after the slowdown can run up to about 1.4x
+	// the link's rate (6.6-7.3 Mbit/s seen here for 5): TCP's recovery
+	// delivers held-back segments in bursts. The limit then still makes
+	// the screen live, which is checked below.
+	if carried > 8_000_000 || carried < 1_000_000 || limit != max(bwFloor, int64(float64(carried)*bwShare)) {
 		t.Errorf("limit %d for %d carried on a 5 Mbit/s link", limit, carried)
 	}
 	st = waitFor(t, l, 60*time.Second, "attached again with the limit", func(s Status) bool {
