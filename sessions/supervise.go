@@ -85,16 +85,7 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 		case <-ticker.C:
 			if !outstanding {
 				outstanding = true
-				sent := time.Now()
-				go func() {
-					// Any reply counts: OpenSSH's sshd answers failure.
-					if _, _, err := conn.client.SendRequest("keepalive@openssh.com", true, nil); err == nil {
-						select {
-						case replies <- time.Since(sent):
-						default:
-						}
-					}
-				}()
+				go keepaliveRTT(conn, time.Now(), replies)
 			}
 			dead.Reset(max(limit-silence(), time.Millisecond))
 			if conn.claims != nil {
