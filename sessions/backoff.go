@@ -6,18 +6,39 @@ import (
 	"time"
 )
 
+// The short waits: a failure that costs the server nothing, or load it
+// shed, is retried within seconds, whatever the backoff reached.
+const (
+	// downMax caps the wait after a connect the server's host refused or
+	// that found no route: a refused TCP connect costs the server nothing,
+	// and a server that comes back is found within downMax.
+	downMax = 2 * time.Second
+	// loadMin and loadMax bound the wait after the server shed load
+	// (sshd's MaxStartups, a connection closed before the banner).
+	loadMin, loadMax = 100 * time.Millisecond, 2 * time.Second
+)
+
 // Backoff is a jittered exponential backoff: about Base, doubling to Max,
-// each delay scaled by a random factor in [0.75, 1.25). It is not safe for
-// concurrent use; each supervisor owns one.
+// each delay scaled by a random factor in [0.75, 1.25). Beside it run the
+// short waits (Down, Load) and the spread of a herd (Spread). It is not
+// safe for concurrent use; each supervisor owns one.
 type Backoff struct {
 	Base, Max time.Duration
 	attempt   int
-	rand      func() float64 // [0,1); tests make it fixed
+	down      int            // Down waits since the last Reset
+	rand      func() float64 // [0,1); tests make it fixed or seeded
 }
 
 // NewBackoff returns the session and link backoff: 0.5 s doubling to 30 s.
 func NewBackoff() *Backoff {
 	return &Backoff{Base: 500 * time.Millisecond, Max: 30 * time.Second}
+}
+
+func (b *Backoff) random() float64 {
+	if b.rand != nil {
+		return b.rand()
+	}
+	return rand.Float64()
 }
 
 // Next returns the next delay and counts one more failure.
@@ -27,15 +48,45 @@ func (b *Backoff) Next() time.Duration {
 		d = b.Max
 	}
 	b.attempt++
-	r := rand.Float64
-	if b.rand != nil {
-		r = b.rand
+	return time.Duration(float64(d) * (0.75 + 0.5*b.random()))
+}
+
+// Down returns the wait after a connect refused by the server's host or
+// with no route to it: Base doubling to downMax, at a random point of its
+// upper half. It does not grow the failure backoff.
+func (b *Backoff) Down() time.Duration {
+	d := min(b.Base<<min(b.down, 16), downMax)
+	b.down++
+	return time.Duration(float64(d) * (0.5 + 0.5*b.random()))
+}
+
+// Load returns the wait after the server shed load: a random point of
+// [loadMin, loadMax). The backoff does not grow: the server is there and
+// answers the next attempt but one.
+func (b *Backoff) Load() time.Duration {
+	return loadMin + time.Duration(float64(loadMax-loadMin)*b.random())
+}
+
+// Spread returns a random point of [0, 2×Base) (full jitter): the wait
+// before the first attempt after a healthy run ended, so that the clients
+// that lost one server together come back spread over the window, not
+// in one burst. It counts nothing.
+func (b *Backoff) Spread() time.Duration {
+	return time.Duration(float64(2*b.Base) * b.random())
+}
+
+// Retry returns the wait after a failure: Spread for the first since the
+// last Reset, then Next. It counts one more failure.
+func (b *Backoff) Retry() time.Duration {
+	if b.attempt == 0 {
+		b.attempt++
+		return b.Spread()
 	}
-	return time.Duration(float64(d) * (0.75 + 0.5*r()))
+	return b.Next()
 }
 
 // Reset starts again from Base (after a healthy run).
-func (b *Backoff) Reset() { b.attempt = 0 }
+func (b *Backoff) Reset() { b.attempt, b.down = 0, 0 }
 
 // Attempts is the number of delays handed out since the last Reset.
 func (b *Backoff) Attempts() int { return b.attempt }

@@ -3,9 +3,11 @@ package sessions
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/perchdesk/perch/sessions/x11fwd"
@@ -73,8 +75,9 @@ func (l *Link) waitConn(ctx context.Context, onFailed func(string)) *liveConn {
 }
 
 // connectFailed waits out a failed connect: until asked when the server
-// refused for good, not at all when the network changed meanwhile, else
-// the backoff.
+// refused for good, not at all when the network changed meanwhile, a few
+// seconds at most when the server was away or shed load (see failure),
+// else the backoff.
 func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
 	if permanent(err) {
 		l.log.Error("connection refused for good; not retrying until asked", "err", err)
@@ -97,10 +100,82 @@ func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
 		l.log.Info("connect failed while the network changed; trying again now", "err", err)
 		return // at once: changes come at most every few seconds (agent.WatchNetwork)
 	}
-	d := bo.Next()
-	l.log.Warn("connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
+	var d time.Duration
+	kind := failureOf(err)
+	switch kind {
+	case failDown:
+		d = bo.Down()
+	case failLoad:
+		d = bo.Load()
+	default:
+		d = bo.Next()
+	}
+	l.log.Warn("connect failed", "err", err, "cause", kind.String(), "retry_in", d.Round(time.Millisecond))
 	l.setState(LinkDown, err)
 	sleep(ctx, d, l.kick)
+}
+
+// failure is what a failed connect says about the server, and so how soon
+// to ask it again.
+type failure int
+
+const (
+	// failOther: anything else (the server answered and then failed): the
+	// backoff grows.
+	failOther failure = iota
+	// failDown: the server's host refused the TCP connect, there was no
+	// route to it, or nothing answered within the connect timeout. The
+	// server is away and asking costs it nothing: a short wait.
+	failDown
+	// failLoad: the server took the connection and closed it before its
+	// banner, which is how sshd sheds load past MaxStartups: retry soon,
+	// spread, without growing the backoff.
+	failLoad
+)
+
+func (f failure) String() string {
+	return [...]string{"failure", "server away", "server busy"}[f]
+}
+
+// connectError is a failed connect with its failure kind.
+type connectError struct {
+	kind failure
+	err  error
+}
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+// failureOf is the kind of a connect's error (failOther unless connect
+// classified it).
+func failureOf(err error) failure {
+	var ce *connectError
+	if errors.As(err, &ce) {
+		return ce.kind
+	}
+	return failOther
+}
+
+// classify names the failure of a connect by the error's type; banner
+// reports that the server had sent bytes (its banner) on the connection.
+func classify(err error, banner bool) failure {
+	for _, e := range []error{syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.ENETDOWN} {
+		if errors.Is(err, e) {
+			return failDown
+		}
+	}
+	switch {
+	case banner:
+		return failOther
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return failLoad
+	case errors.Is(err, context.DeadlineExceeded):
+		// Nothing came back within the connect timeout: a SYN nobody
+		// answered, or a server too busy to say hello; the attempt
+		// itself waited long enough.
+		return failDown
+	}
+	return failOther
 }
 
 // beginConnect marks the link connecting. A kick or a network change from
@@ -116,6 +191,13 @@ func (l *Link) beginConnect() {
 	}
 	l.netChanged = false
 	l.setStateLocked(LinkConnecting, nil)
+}
+
+// newBackoff is a backoff with the link's random source.
+func (l *Link) newBackoff() *Backoff {
+	bo := NewBackoff()
+	bo.rand = l.opts.rand
+	return bo
 }
 
 // aliveConn records when bytes last arrived from the server, and counts
@@ -173,9 +255,10 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 	// Whatever carries the connection (TCP, a ProxyCommand, a jump
 	// host's), the server's bytes are seen and counted.
 	opts.Wrap = func(c net.Conn) net.Conn { return aliveConn{c, &l.lastAlive, &l.rx} }
+	rx := l.rx.Load()
 	client, tm, err := l.opts.dial(ctx, l.opts.Target, opts)
 	if err != nil {
-		return nil, err
+		return nil, &connectError{classify(err, l.rx.Load() != rx), err}
 	}
 	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now()}
 	l.lastAlive.Store(time.Now().UnixNano())

@@ -53,6 +53,8 @@ type Options struct {
 
 	// dial replaces Dial in tests.
 	dial func(context.Context, *Target, DialOptions) (*ssh.Client, DialTimings, error)
+	// rand, when set, is the backoffs' random source in [0,1) (tests).
+	rand func() float64
 }
 
 // liveConn is one established connection.
@@ -302,7 +304,7 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 	l.mu.Unlock()
 
-	bo := NewBackoff()
+	bo := l.newBackoff()
 	for ctx.Err() == nil {
 		l.beginConnect()
 		conn, err := l.connect(ctx)

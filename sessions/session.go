@@ -76,11 +76,20 @@ func (s *session) run(ctx context.Context) {
 	defer close(s.done)
 	defer s.set(StateStopped, "")
 	log := s.l.log.With("session", s.spec.Name)
-	bo := NewBackoff()
+	bo := s.l.newBackoff()
+	spread := false // the link came back: start at a random point of a short window
 	for {
 		conn := s.l.waitConn(ctx, func(reason string) { s.set(StateFailed, "the link failed: "+reason) })
 		if conn == nil {
 			return
+		}
+		if spread {
+			// Every seat of a room restarts its sessions after a server
+			// restart: spread them, as the links are.
+			spread = false
+			if !sleep(ctx, bo.Spread(), s.kick) {
+				return
+			}
 		}
 		if attach, ok := s.claimHere(ctx, conn); !ok {
 			return
@@ -127,12 +136,13 @@ func (s *session) run(ctx context.Context) {
 		if linkLost {
 			log.Info("session lost with the link; restarting when it is back")
 			s.set(StateStarting, "")
+			spread = true
 			continue
 		}
 		if attached >= healthyRun {
 			bo.Reset()
 		}
-		d := bo.Next()
+		d := bo.Retry()
 		msg := err.Error()
 		log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
 		s.set(StateBackoff, msg)

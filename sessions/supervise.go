@@ -15,9 +15,13 @@ const flapTime = 2 * time.Second
 // errStop ends supervision for a clean stop.
 var errStop = errors.New("stopping")
 
+// errReconnect ends supervision for a reconnect that was asked for: the
+// next attempt is at once.
+var errReconnect = errors.New("reconnect requested")
+
 // lost drops a connection that died and waits before the next attempt:
-// none after the first loss, then the backoff. It reports false when ctx
-// ended meanwhile.
+// a random point of a short window after the first loss (Backoff.Spread),
+// then the backoff. It reports false when ctx ended meanwhile.
 func (l *Link) lost(ctx context.Context, bo *Backoff, conn *liveConn, err error) bool {
 	l.log.Warn("link lost", "err", err)
 	healthy := time.Since(conn.upAt) > flapTime || l.allAttached()
@@ -28,12 +32,10 @@ func (l *Link) lost(ctx context.Context, bo *Backoff, conn *liveConn, err error)
 	if healthy {
 		bo.Reset()
 	}
-	// The first attempt after a loss is immediate; then back off.
-	if bo.Attempts() > 0 {
-		return sleep(ctx, bo.Next(), l.kick)
+	if errors.Is(err, errReconnect) {
+		return true
 	}
-	bo.Next()
-	return true
+	return sleep(ctx, bo.Retry(), l.kick)
 }
 
 // superviseWatched is supervise with the bandwidth watcher beside it.
@@ -76,7 +78,7 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 			}
 			return fmt.Errorf("connection lost: %w", err)
 		case <-l.kick:
-			return errors.New("reconnect requested")
+			return errReconnect
 		case rtt := <-replies:
 			outstanding = false
 			l.mu.Lock()
