@@ -30,6 +30,12 @@ type Status struct {
 	// LayoutKept: the profile lists no outputs, so the layout was left as
 	// it is (Screen is what was on screen before, if known).
 	LayoutKept bool `json:"layout_kept,omitempty"`
+	// ConfigFiles are the configuration files read, system files first;
+	// ProfileFile and ServerFile the ones the profile and its server
+	// came from.
+	ConfigFiles []string `json:"config_files,omitempty"`
+	ProfileFile string   `json:"profile_file,omitempty"`
+	ServerFile  string   `json:"server_file,omitempty"`
 }
 
 // Screen is the local layout: the screen size and the outputs that are on.
@@ -50,6 +56,13 @@ func (a *Agent) Status() Status {
 	}
 	if a.wantAuto && a.override == "" {
 		st.Mode = ModeAuto
+	}
+	st.ConfigFiles = slices.Clone(a.cfg.Files)
+	if p := a.cfg.Profiles[a.profile]; p != nil {
+		st.ProfileFile = p.File
+		if s := a.cfg.Servers[p.Server]; s != nil {
+			st.ServerFile = s.File
+		}
 	}
 	lr := a.link
 	a.mu.Unlock()

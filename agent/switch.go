@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -185,7 +186,7 @@ func (a *Agent) applyLayout(cfg *config.Config, prof *config.Profile, log *slog.
 	}
 	plan, err := a.opts.Display.Apply(prof.Layout())
 	if err != nil {
-		err = fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
+		err = fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cmp.Or(prof.File, cfg.Path), prof.Line, err)
 		a.setErr(err)
 		return err
 	}

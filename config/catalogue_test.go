@@ -191,6 +191,14 @@ var loadCatalogue = []string{
 	"no configuration file: @ does not exist; copy assets/config.example.toml there, or run `perch layout save NAME` to start one from the current layout: invalid configuration",
 	"read configuration: read @: is a directory",
 	`@: no profile "attic" (profiles: a)`,
+	// A system file (TestSystemRefused): @ is the file, @D its directory.
+	"@: the system configuration is not trusted: @ is owned by uid 65534, not root " +
+		"(root must own it and the directories above it, and nobody else write them); fix: chown root @ && chmod go-w @",
+	"@: the system configuration is not trusted: @ is writable by others than root (mode 0664) " +
+		"(root must own it and the directories above it, and nobody else write them); fix: chown root @ && chmod go-w @",
+	"@: the system configuration is not trusted: @D is writable by others than root (mode 0777) " +
+		"(root must own it and the directories above it, and nobody else write them); fix: chown root @D && chmod go-w @D",
+	"@: cannot read the system configuration: read @: is a directory",
 }
 
 // TestCatalogueLoad: the errors of Load and Profile, which name the file.

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perchdesk/perch/internal/sys/fileperm"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -58,11 +57,18 @@ type Config struct {
 	// Warnings are settings that work but that the user should know of
 	// (a forward reachable from other machines), by file line.
 	Warnings []string
+	// Files are the files read, system files first (the least important
+	// first), the user's last; Origins names the file that set each
+	// top-level key ("default", "location"). A Server's and a Profile's
+	// File say where each came from.
+	Files   []string
+	Origins map[string]string
 }
 
 // Profile is one place: its layout and, optionally, its server and sessions.
 type Profile struct {
 	Name     string
+	File     string // the file it came from
 	Line     int
 	Match    []string // output names or EDID fingerprints that must be connected for auto
 	Outputs  []Output
@@ -137,6 +143,8 @@ type Forward struct {
 // Server is one SSH server.
 type Server struct {
 	Name       string
+	File       string // the file it came from
+	Line       int
 	SSH        string        // [user@]host[:port]
 	SSHConfig  string        // "" = ~/.ssh/config then /etc/ssh/ssh_config
 	Keepalive  time.Duration // 0: ServerAliveInterval from ssh_config, else 5 s
@@ -161,22 +169,9 @@ func DefaultPath() string {
 // ErrNoFile is returned (wrapped, with ErrInvalid) when the file does not exist.
 var ErrNoFile = errors.New("no configuration file")
 
-// Load reads and validates the file at path.
-func Load(path string) (*Config, error) {
-	data, err := fileperm.ReadFile(path)
-	if err != nil {
-		var pe *fileperm.Error
-		if errors.As(err, &pe) {
-			return nil, &Error{File: path, Msg: pe.Err.Error()}
-		}
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s does not exist; copy assets/config.example.toml there, "+
-				"or run `perch layout save NAME` to start one from the current layout: %w", ErrNoFile, path, ErrInvalid)
-		}
-		return nil, fmt.Errorf("read configuration: %w", err)
-	}
-	return Parse(path, data)
-}
+// Load reads and validates the system configuration files (SystemPaths)
+// and the user's file at path on top of them.
+func Load(path string) (*Config, error) { return loadFiles(SystemPaths(), path) }
 
 // Profile returns the named profile, with an error listing the known ones.
 func (c *Config) Profile(name string) (*Profile, error) {

@@ -28,7 +28,13 @@ func (ps *fileChecker) errAt(key, format string, args ...any) error {
 }
 
 // Parse validates configuration text; path is used in messages.
-func Parse(path string, data []byte) (*Config, error) {
+func Parse(path string, data []byte) (*Config, error) { return parseOn(nil, path, data) }
+
+// parseOn validates the text of the file at path on top of base (the
+// files read before it; nil when none): its servers and profiles replace
+// base's of the same name, its top-level keys base's, and its profiles
+// may name base's servers.
+func parseOn(base *Config, path string, data []byte) (*Config, error) {
 	ix := indexLines(string(data))
 	ps := &fileChecker{path: path, ix: ix}
 	var raw rawConfig
@@ -40,13 +46,17 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, err
 	}
 
-	c := &Config{Path: path, Default: raw.Default, Location: raw.Location, Profiles: map[string]*Profile{}, Servers: map[string]*Server{}}
+	c := base.onTop(path)
 	ps.c = c
+	if md.IsDefined("default") {
+		c.Default, c.Origins["default"] = raw.Default, path
+	}
 	if md.IsDefined("location") {
 		if !validLocation(raw.Location) {
 			return nil, ps.errAt("location", "%q is not a location name: 1 to 64 letters, digits, '.', '_' or '-'", raw.Location)
 		}
-	} else {
+		c.Location, c.Origins["location"] = raw.Location, path
+	} else if base == nil {
 		c.Location = DefaultLocation()
 	}
 
@@ -65,12 +75,16 @@ func Parse(path string, data []byte) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := c.Profiles[name]; !ok {
+			c.Order = append(c.Order, name)
+		}
 		c.Profiles[name] = p
-		c.Order = append(c.Order, name)
 	}
 	sort.Strings(c.Warnings)
 	if c.Default != "" && c.Default != Auto {
 		if _, ok := c.Profiles[c.Default]; !ok {
+			// Only this file's default can miss: base's was checked, and
+			// profiles are never taken away.
 			return nil, ps.errAt("default", "no profile %q (profiles: %s, or %q)", c.Default, orNone(c.Order), Auto)
 		}
 	}
@@ -80,7 +94,7 @@ func Parse(path string, data []byte) (*Config, error) {
 // server checks the [server.NAME] table rs.
 func (ps *fileChecker) server(name string, rs rawServer) (*Server, error) {
 	key := "server." + name
-	s := &Server{Name: name, SSH: rs.SSH, SSHConfig: rs.SSHConfig, KnownHosts: rs.KnownHosts}
+	s := &Server{Name: name, File: ps.path, Line: ps.ix.line(key), SSH: rs.SSH, SSHConfig: rs.SSHConfig, KnownHosts: rs.KnownHosts}
 	if rs.SSH == "" {
 		return nil, ps.errAt(key, "ssh is required: the server's [user@]host[:port]")
 	}
@@ -122,7 +136,7 @@ func (ps *fileChecker) profile(name string, rp rawProfile) (*Profile, error) {
 		return nil, ps.errAt(key, "%q is reserved: it means pick the profile by the connected monitors", Auto)
 	}
 	p := &Profile{
-		Name: name, Line: ps.ix.line(key), Match: rp.Match, Server: rp.Server,
+		Name: name, File: ps.path, Line: ps.ix.line(key), Match: rp.Match, Server: rp.Server,
 		Displays: rp.Displays, Before: rp.Before, After: rp.After,
 	}
 	if err := p.parseLocations(rp, key, ps.errAt); err != nil {

@@ -87,9 +87,12 @@ func (s *claimSnap) holder(d int) (claim, bool) {
 // look asks each display's xpra server with `xpra info`, which is not a
 // client that displaces anyone, how many clients it has); @ID@, @LEASE@ and @LOC@ are replaced (they are
 // hex, digits and a location name: nothing to quote). Files are written to
-// a dot-name first and renamed, so readers never see half a claim.
-const claimScript = `d="${XDG_STATE_HOME:-$HOME/.local/state}/perch"
-mkdir -p "$d/claims" "$d/agents" || exit 1
+// a dot-name first and renamed, so readers never see half a claim. Where
+// each person sits is theirs: the directories are 0700 and the files 0600
+// whatever the umask, and an older, looser directory is closed.
+const claimScript = `umask 077
+d="${XDG_STATE_HOME:-$HOME/.local/state}/perch"
+mkdir -p "$d/claims" "$d/agents" && chmod -R go= "$d" || exit 1
 while read -r seq cmd arg; do
   x=
   case $cmd in

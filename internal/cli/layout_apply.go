@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -145,7 +146,7 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 	defer c.Close()
 	plan, err := xrandr.MakePlan(st, prof.Layout())
 	if err != nil {
-		return fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
+		return fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cmp.Or(prof.File, cfg.Path), prof.Line, err)
 	}
 	v := planView(prof.Name, plan)
 	if dry {

@@ -74,6 +74,13 @@ func ms(d sessions.Duration) string {
 // printStatus is the status for people.
 func printStatus(w io.Writer, st agent.Status) {
 	fmt.Fprintf(w, "profile   %s (%s), since %s; agent pid %d, config %s\n", st.Profile, st.Mode, st.Since.Format("15:04:05"), st.PID, st.Config)
+	if st.ProfileFile != "" {
+		from := "profile: " + st.ProfileFile
+		if st.ServerFile != "" {
+			from += "; server: " + st.ServerFile
+		}
+		fmt.Fprintf(w, "origin    %s\n", from)
+	}
 	fmt.Fprintf(w, "location  %s\n", st.Location)
 	if st.LastError != "" {
 		fmt.Fprintf(w, "error     %s\n", st.LastError)
