@@ -50,13 +50,12 @@ func TestClaimsPrivate(t *testing.T) {
 		}
 		t.Skip("!!! SKIPPING TestClaimsPrivate: two server accounts need root (useradd)")
 	}
-	old := syscall.Umask(0) // the sshds and their sessions inherit it
 	a, ca := seatServer(t, "perchseat1")
 	_, cb := seatServer(t, "perchseat2")
-	syscall.Umask(old)
-
-	if out := run1(t, ca, "umask"); strings.TrimSpace(out) != "0000" {
-		t.Fatalf("the session's umask is %q, want 0000 for the test to mean something", out)
+	// sshd gives its sessions a umask of at least 022; under 022, perch
+	// made its state 0755 and 0644 before.
+	if out := run1(t, ca, "umask 2>/dev/null"); !strings.Contains(out, "0022") {
+		t.Fatalf("the session's umask is %q, want 0022 for the test to mean something", out)
 	}
 	// A server where homes and ~/.local/state are open to all, and an
 	// older perch left its state readable.
@@ -70,8 +69,43 @@ func TestClaimsPrivate(t *testing.T) {
 	if s := ask(t, w, "take 10"); len(s.Claims) != 2 || len(s.Agents) != 1 {
 		t.Fatalf("after take 10: %+v", s)
 	}
-	var files, dirs int
-	err = filepath.WalkDir(filepath.Join(state, "perch"), func(p string, d fs.DirEntry, err error) error {
+	if dirs, files := checkModes(t, filepath.Join(state, "perch")); dirs != 3 || files != 3 {
+		t.Errorf("%d directories and %d files under %s, want 3 (perch, claims, agents) and 3 (claims 9 and 10, agent a1)", dirs, files, state)
+	}
+	// The other account reaches A's ~/.local/state and no further.
+	if out, err := runAs(t, cb, "ls "+state); err != nil || !strings.Contains(out, "perch") {
+		t.Fatalf("as perchseat2, ls %s: %v: %s (the test needs the way there open)", state, err, out)
+	}
+	for _, f := range []string{"", "claims/10", "claims/9", "agents/a1"} {
+		cmd := "cat " + filepath.Join(state, "perch", f)
+		if f == "" {
+			cmd = "ls " + filepath.Join(state, "perch")
+		}
+		out, err := runAs(t, cb, cmd)
+		if err == nil || !strings.Contains(out, "Permission denied") {
+			t.Errorf("as perchseat2, %s: %v: %s; want Permission denied", cmd, err, out)
+		}
+	}
+}
+
+// TestClaimsPrivateUmask: the watcher's state is 0700 and 0600 even under
+// a umask of 0 (sshd never gives one; a wrapper might).
+func TestClaimsPrivateUmask(t *testing.T) {
+	home := t.TempDir()
+	old := syscall.Umask(0) // the watcher's sh inherits it
+	w := localWatcher(t, home, Claims{Location: "desk", AgentID: "a1"})
+	syscall.Umask(old)
+	ask(t, w, "take 10")
+	if dirs, files := checkModes(t, filepath.Join(home, ".local/state/perch")); dirs != 3 || files != 2 {
+		t.Errorf("%d directories and %d files, want 3 and 2", dirs, files)
+	}
+}
+
+// checkModes checks that every directory under root (and root) is 0700
+// and every file 0600, and counts them.
+func checkModes(t *testing.T, root string) (dirs, files int) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -93,19 +127,7 @@ func TestClaimsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dirs != 3 || files != 3 {
-		t.Errorf("%d directories and %d files under %s, want 3 (perch, claims, agents) and 3 (claims 9 and 10, agent a1)", dirs, files, state)
-	}
-	// The other account reaches A's ~/.local/state and no further.
-	if out, err := runAs(t, cb, "ls "+state); err != nil || !strings.Contains(out, "perch") {
-		t.Fatalf("as perchseat2, ls %s: %v: %s (the test needs the way there open)", state, err, out)
-	}
-	for _, cmd := range []string{"ls " + filepath.Join(state, "perch"), "cat " + filepath.Join(state, "perch/claims/10"), "cat " + filepath.Join(state, "perch/agents/a1")} {
-		out, err := runAs(t, cb, cmd)
-		if err == nil || !strings.Contains(out, "Permission denied") {
-			t.Errorf("as perchseat2, %s: %v: %s; want Permission denied", cmd, err, out)
-		}
-	}
+	return dirs, files
 }
 
 func runAs(t *testing.T, c *ssh.Client, cmd string) (string, error) {
