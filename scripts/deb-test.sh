@@ -27,7 +27,8 @@ for f in /usr/lib/systemd/user/perch.service /etc/xdg/autostart/perch-tray.deskt
   /usr/share/icons/hicolor/256x256/apps/io.github.perchdesk.perch.png \
   /usr/share/man/man1/perch.1.gz /usr/share/bash-completion/completions/perch \
   /usr/share/zsh/vendor-completions/_perch /usr/share/fish/vendor_completions.d/perch.fish \
-  /usr/share/doc/perch/copyright /usr/share/doc/perch/examples/config.example.toml; do
+  /usr/share/doc/perch/copyright /usr/share/doc/perch/examples/config.example.toml \
+  /etc/xdg/perch/config.toml; do
   [ -s "$f" ] || fail "$f is missing or empty in the installed package"
 done
 out=$(/usr/bin/perch version) || fail "/usr/bin/perch version failed"
@@ -39,4 +40,13 @@ XDG_RUNTIME_DIR=$rt systemd-analyze --user verify /usr/lib/systemd/user/perch.se
   { rm -rf "$rt"; fail "systemd-analyze --user verify rejects the installed perch.service"; }
 rm -rf "$rt"
 desktop-file-validate /etc/xdg/autostart/perch-tray.desktop || fail "desktop-file-validate rejects the autostart entry"
+# The administrator's example: a conffile, root's, read under the user's
+# file and setting nothing.
+dpkg-query -W -f='${Conffiles}' perch | grep -q ' /etc/xdg/perch/config.toml ' || fail "/etc/xdg/perch/config.toml is not a conffile"
+[ "$(stat -c %U:%a /etc/xdg/perch/config.toml)" = root:644 ] || fail "/etc/xdg/perch/config.toml is not root's 0644"
+cfg=$(mktemp)
+printf '[profile.here]\n' >"$cfg"
+out=$(XDG_CONFIG_DIRS= /usr/bin/perch --config "$cfg" check) || { rm -f "$cfg"; fail "perch check with the installed system file failed: $out"; }
+rm -f "$cfg"
+grep -q '^  from /etc/xdg/perch/config.toml: nothing$' <<<"$out" || fail "perch check did not read the installed system file as empty: $out"
 echo "deb-test: ok"

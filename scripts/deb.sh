@@ -54,6 +54,9 @@ install -d "$root/usr/lib/systemd/user"
 sed 's|%h/\.local/bin/perch|/usr/bin/perch|' assets/perch.service >"$root/usr/lib/systemd/user/perch.service"
 grep -q '^ExecStart=/usr/bin/perch ' "$root/usr/lib/systemd/user/perch.service" || fail "assets/perch.service: ExecStart no longer runs %h/.local/bin/perch"
 install -D -m 0644 assets/perch-tray.desktop "$root/etc/xdg/autostart/perch-tray.desktop"
+# The administrator's configuration, all commented out: a conffile, so that
+# an upgrade keeps their edits.
+install -D -m 0644 assets/config.system.toml "$root/etc/xdg/perch/config.toml"
 install -D -m 0644 assets/perch-tray.desktop "$root/usr/share/applications/io.github.perchdesk.perch.desktop"
 install -D -m 0644 assets/icons/perch.png "$root/usr/share/icons/hicolor/256x256/apps/io.github.perchdesk.perch.png"
 install -d "$root/usr/share/man/man1"
@@ -87,7 +90,7 @@ size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@SIZE@|$size|" -e "s|@DEPENDS@|$depends|" \
   assets/debian/control.in >"$root/DEBIAN/control"
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
-echo /etc/xdg/autostart/perch-tray.desktop >"$root/DEBIAN/conffiles"
+printf '%s\n' /etc/xdg/autostart/perch-tray.desktop /etc/xdg/perch/config.toml >"$root/DEBIAN/conffiles"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums" "$root/DEBIAN/conffiles"
 
 mkdir -p "$outdir"
