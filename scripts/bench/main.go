@@ -6,8 +6,9 @@
 //
 // One file per comparison: layout.go (xrandr), cli.go (the CLI before
 // cobra), x11.go (ssh -Y), cold.go (the original script), recovery.go
-// (autossh), idle.go, tray.go, handoff.go (the manual handoff) and
-// xlocal.go (X11-forwarded xpra); bed.go is the remote bed they share.
+// (autossh), idle.go, tray.go, handoff.go (the manual handoff),
+// xlocal.go (X11-forwarded xpra) and room.go (a room of seats after an
+// sshd restart, against autossh); bed.go is the remote bed they share.
 package main
 
 import (
@@ -25,6 +26,8 @@ import (
 type options struct {
 	n, remoteRuns, x11Runs int
 	only, out, perch       string
+	roomSeats              int
+	roomBefore             string
 	idle, xlocalFor        time.Duration
 	xlocalExtra            []string
 }
@@ -40,6 +43,8 @@ func main() {
 	flag.DurationVar(&o.idle, "idle", time.Minute, "how long the idle measurement lasts")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "report to rewrite")
 	flag.StringVar(&o.perch, "perch", "bin/perch", "perch binary")
+	flag.IntVar(&o.roomSeats, "room-seats", 50, "seats of the room comparison")
+	flag.StringVar(&o.roomBefore, "room-before", "", "an older perch binary the room comparison also runs, as a before row")
 	flag.Parse()
 	if *xlocalArgs != "" {
 		o.xlocalExtra = strings.Split(*xlocalArgs, ",")
@@ -99,6 +104,9 @@ var parts = []part{
 	}},
 	{"xlocal", "xlocal", false, func(w *strings.Builder, o options, _ *remoteBed) error {
 		return benchLocal(w, o.perch, o.xlocalFor, o.xlocalExtra)
+	}},
+	{"room", "room", false, func(w *strings.Builder, o options, _ *remoteBed) error {
+		return benchRoom(w, o.perch, o.roomBefore, o.roomSeats)
 	}},
 }
 

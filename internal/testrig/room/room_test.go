@@ -55,25 +55,14 @@ func (r *Room) dumpLogs(t *testing.T) {
 	t.Logf("sshd: %s", r.SSHDLog())
 }
 
-// restart stops sshd (everything of the server dies), waits 10 s, starts
-// it and waits for every seat to be back; it returns when each was back
-// after sshd returned, and what sshd saw meanwhile.
 func (r *Room) restart(t *testing.T, ctx context.Context) ([]time.Duration, Counts) {
 	t.Helper()
-	if err := r.StopSSHD(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(10 * time.Second) // the outage
-	if err := r.StartSSHD(ctx); err != nil {
-		t.Fatal(err)
-	}
-	from := time.Now()
-	back, err := r.WaitBack(ctx, from, nil, 90*time.Second)
+	back, c, err := r.Restart(ctx, 10*time.Second, 90*time.Second)
 	if err != nil {
 		r.dumpLogs(t)
 		t.Fatalf("after the sshd restart: %v", err)
 	}
-	return back, r.Count(from, time.Now())
+	return back, c
 }
 
 // TestRoom: twelve seats (more than MaxStartups' 10) on one sshd come

@@ -59,6 +59,26 @@ func (r *Room) StartSSHD(ctx context.Context) error {
 	}
 }
 
+// Restart stops sshd (everything of the server dies: see StopSSHD),
+// waits outage, starts it and waits for every seat to be back; it returns
+// when each was back after sshd returned, and what sshd saw meanwhile.
+func (r *Room) Restart(ctx context.Context, outage, timeout time.Duration) ([]time.Duration, Counts, error) {
+	if err := r.StopSSHD(); err != nil {
+		return nil, Counts{}, err
+	}
+	select {
+	case <-time.After(outage):
+	case <-ctx.Done():
+		return nil, Counts{}, ctx.Err()
+	}
+	if err := r.StartSSHD(ctx); err != nil {
+		return nil, Counts{}, err
+	}
+	from := time.Now()
+	back, err := r.WaitBack(ctx, from, nil, timeout)
+	return back, r.Count(from, time.Now()), err
+}
+
 // SSHDLog returns the end of sshd's log.
 func (r *Room) SSHDLog() string {
 	b, _ := os.ReadFile(filepath.Join(r.Dir, "sshd.log"))
