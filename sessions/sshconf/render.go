@@ -15,7 +15,7 @@ func (t *Target) JumpHost() (*Target, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	o := Options{Files: t.ConfigFiles, Env: t.env}
+	o := Options{Files: t.ConfigFiles, Env: t.env, Resolver: t.opts.Resolver}
 	if n > 1 {
 		o.JumpOverride = t.ProxyJump[:n-1]
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
 )
 
@@ -15,29 +14,31 @@ type Spec struct {
 	Port int    // 0 if not given
 }
 
-var (
-	userRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@\\-]*$`)
-	hostRe = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?$`)
+// badHostChars and badUserChars are what ssh's own checks of a target
+// refuse (ssh.c valid_hostname and valid_ruser, OpenSSH 9.6), besides
+// spaces and control characters; perch refuses them in ProxyJump hops too.
+const (
+	badHostChars = "'`\"$\\;&<>|(){}"
+	badUserChars = "'`\";&<>|(){}"
 )
 
 // ParseSpec parses "[user@]host[:port]" (also "[user@][v6addr][:port]",
-// a bare IPv6 address, and an ssh:// prefix as ssh -J accepts).
+// a bare IPv6 address, and an ssh:// prefix as ssh -J accepts). Host and
+// user names are refused where ssh's own check refuses them.
 func ParseSpec(s string) (Spec, error) {
 	var spec Spec
 	orig := s
 	if s == "" {
 		return spec, errors.New("empty server name")
 	}
-	if i := strings.IndexFunc(s, func(r rune) bool {
-		return r <= ' ' || r == 0x7f || strings.ContainsRune("'\"`$;&|<>(){}*?!#~^,=", r)
-	}); i >= 0 {
-		return spec, fmt.Errorf("server %q: %q is not allowed in a server name (spaces, control and shell characters are refused)", orig, s[i])
+	if i := strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+		return spec, fmt.Errorf("server %q: %q is not allowed in a server name (spaces and control characters are refused)", orig, s[i])
 	}
 	s = strings.TrimPrefix(s, "ssh://")
 	if i := strings.LastIndexByte(s, '@'); i >= 0 {
 		spec.User, s = s[:i], s[i+1:]
-		if !userRe.MatchString(spec.User) {
-			return spec, fmt.Errorf("server %q: user name %q is not allowed (letters, digits, '.', '_', '-', '@' and '\\', not starting with '-' or '.')", orig, spec.User)
+		if err := checkUser(spec.User); err != nil {
+			return spec, fmt.Errorf("server %q: %w", orig, err)
 		}
 	}
 	port := ""
@@ -74,8 +75,8 @@ func ParseSpec(s string) (Spec, error) {
 			}
 			port = p
 		}
-		if !hostRe.MatchString(host) {
-			return spec, fmt.Errorf("server %q: host name %q is not allowed (letters, digits, '.', '_' and '-', not starting with '-')", orig, host)
+		if err := checkHost(host); err != nil {
+			return spec, fmt.Errorf("server %q: %w", orig, err)
 		}
 	}
 	if port != "" {
@@ -86,6 +87,34 @@ func ParseSpec(s string) (Spec, error) {
 		spec.Port = n
 	}
 	return spec, nil
+}
+
+// checkHost is ssh's valid_hostname.
+func checkHost(h string) error {
+	switch {
+	case h == "":
+		return errors.New("empty host name")
+	case h[0] == '-':
+		return fmt.Errorf("host name %q starts with '-'", h)
+	case strings.ContainsAny(h, badHostChars):
+		return fmt.Errorf("host name %q has one of %s (ssh refuses them too)", h, badHostChars)
+	}
+	return nil
+}
+
+// checkUser is ssh's valid_ruser.
+func checkUser(u string) error {
+	switch {
+	case u == "":
+		return errors.New("empty user name before '@'")
+	case u[0] == '-':
+		return fmt.Errorf("user name %q starts with '-'", u)
+	case strings.ContainsAny(u, badUserChars):
+		return fmt.Errorf("user name %q has one of %s (ssh refuses them too)", u, badUserChars)
+	case strings.HasSuffix(u, "\\"):
+		return fmt.Errorf("user name %q ends with '\\'", u)
+	}
+	return nil
 }
 
 // String is "[user@]host[:port]", the host bracketed when it has a ':'.
@@ -104,11 +133,19 @@ func (s Spec) String() string {
 }
 
 // ParseJump splits a ProxyJump value into its hops, refusing what ssh
-// refuses.
+// refuses; quotes are taken off as the shell ssh runs the hops with does.
 func ParseJump(s string) ([]Spec, error) {
 	var hops []Spec
+	// ssh hands the hops to a shell (ssh -J ... -W), which takes quotes
+	// off: ProxyJump "jump" reaches jump. A quote in a port is refused,
+	// as parse_jump refuses it.
+	unquote := strings.NewReplacer(`"`, "", "'", "")
 	for _, h := range strings.Split(s, ",") {
-		spec, err := ParseSpec(strings.TrimSpace(h))
+		h = strings.TrimSpace(h)
+		if i := strings.LastIndexAny(h, ":]"); i >= 0 && h[i] == ':' && strings.Count(h, ":") == 1 && strings.ContainsAny(h[i:], `"'`) {
+			return nil, fmt.Errorf("ProxyJump: bad port in %q", h)
+		}
+		spec, err := ParseSpec(unquote.Replace(h))
 		if err != nil {
 			return nil, fmt.Errorf("ProxyJump: %w", err)
 		}
