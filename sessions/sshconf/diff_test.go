@@ -37,7 +37,7 @@ type diffCase struct {
 var compared = []string{"hostname", "port", "user", "identityfile", "identitiesonly", "userknownhostsfile",
 	"globalknownhostsfile", "stricthostkeychecking", "proxycommand", "proxyjump", "hostkeyalias",
 	"hostkeyalgorithms", "connecttimeout", "serveraliveinterval", "serveralivecountmax", "hashknownhosts",
-	"revokedhostkeys"}
+	"revokedhostkeys", "proxyusefdpass"}
 
 // sshG runs ssh -G and returns its options (the compared keys), or the error.
 func sshG(t *testing.T, home string, c diffCase) (map[string]string, error) {
@@ -93,6 +93,7 @@ func perchG(tg *Target) map[string]string {
 		"serveralivecountmax":   strconv.Itoa(tg.ServerAliveCountMax),
 		"hashknownhosts":        yn(tg.HashKnownHosts),
 		"revokedhostkeys":       tg.raw["revokedhostkeys"],
+		"proxyusefdpass":        yn(tg.ProxyUseFdpass),
 	}
 	return m
 }
@@ -340,7 +341,51 @@ Host *
 	add("gpg", gpg, nil, "work", "mail", "anything.example")
 	add("patterns", patterns, nil, "fo", "foo", "fxo", "axb", "a.b", "aab", "a+b", "x.example.com", "xy.example.com",
 		"xyz.example.com", "br", "bar", "baz", "FO", "fo1", "10.0.0.1", "10.0.0.10", "10.0.0.")
+	for name, cfg := range issue21Configs() {
+		add(name, cfg.config, cfg.extra, cfg.hosts...)
+	}
 	return cs
+}
+
+// issue21Config is a configuration of issue 21 and the targets to try.
+type issue21Config struct {
+	config string
+	extra  map[string]string
+	hosts  []string
+}
+
+// issue21Configs are the configurations ssh accepts that perch refused
+// before issue 21 (and a few that ssh refuses, to keep perch as strict).
+func issue21Configs() map[string]issue21Config {
+	return map[string]issue21Config{
+		"strict-no": {config: "Host *.lab\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\nHost off\n  StrictHostKeyChecking off\n" +
+			"Host false\n  StrictHostKeyChecking false\nHost *\n  StrictHostKeyChecking No\n", hosts: []string{"a.lab", "off", "false", "other"}},
+		"strict-no-top": {config: "StrictHostKeyChecking=no\nHost foo\n  StrictHostKeyChecking yes\n", hosts: []string{"foo", "bar"}},
+		"deprecated": {config: "Host ka\n  ProtocolKeepAlives 30\nHost st\n  SetupTimeOut 10\n  ServerAliveInterval 99\n" +
+			"Host id2\n  IdentityFile2 ~/.ssh/id_two\n  IdentityFile ~/.ssh/id_one\nHost *\n  UserKnownHostsFile2 ~/.ssh/kh2\n  GlobalKnownHostsFile2 /etc/ssh/kh2\n",
+			hosts: []string{"ka", "st", "id2", "x"}},
+		"addresses": {config: "Host v6\n  HostName 2001:db8:0:0699::1\nHost v6up\n  HostName 2001:DB8:0:0699::1\nHost short\n  HostName 127.1\n" +
+			"Host hex\n  HostName 0x7f.0.0.1\nHost mapped\n  HostName ::ffff:1.2.3.4\nHost notaddr\n  HostName 1.2.3.4.5\nHost big\n  HostName 4294967295\n" +
+			"Host oct\n  HostName 010.0.0.1\nHost nope\n  HostName 0x\nHost *\n  UserKnownHostsFile ~/.ssh/kh_%h\n  ProxyCommand nc %h %p\n",
+			hosts: []string{"v6", "v6up", "short", "hex", "mapped", "notaddr", "big", "oct", "nope", "2001:db8::0001", "10.1", "FE80::1"}},
+		"names": {config: "Host .host\n  ProxyCommand /usr/lib/systemd/systemd-ssh-proxy unix/run/ssh-unix-local/socket %p\n  ProxyUseFdpass yes\n  CheckHostIP no\n" +
+			"Host unix/* vsock/*\n  ProxyCommand /usr/lib/systemd/systemd-ssh-proxy %h %p\n  ProxyUseFdpass yes\n  CheckHostIP no\n" +
+			"Host *\n  User %r\n",
+			hosts: []string{".host", "unix/run/x.sock", "vsock/3", "host.", "*", "h?st", "~root", "!host", "ho%st", "a,b", "..", "web-1_a.Example"}},
+		"quoted-jump": {config: "Host q1\n  ProxyJump \"jump\"\nHost q2\n  ProxyJump 'me@jump'\nHost q3\n  ProxyJump \"me@jump:2222\"\n" +
+			"Host q4\n  ProxyJump \"a,b\"\nHost q5\n  ProxyJump  = \"jump\" # comment\n", hosts: []string{"q1", "q2", "q3", "q4", "q5"}},
+		"fdpass": {config: "Match all\n  ProxyUseFdpass yes\nHost cmd\n  ProxyCommand nc %h %p\nHost jump\n  ProxyJump j\n", hosts: []string{"cmd", "jump", "plain"}},
+		"canon-no-lookup": {config: "CanonicalizeHostname yes\nCanonicalizeMaxDots 0\nCanonicalizeFallbackLocal yes\nCanonicalDomains none\n" +
+			"CanonicalizePermittedCNAMEs none\nMatch canonical host foo\n  User canon\nMatch final\n  Port 2022\n",
+			hosts: []string{"foo", "foo.bar", "10.0.0.1", "2001:DB8::1"}},
+		"canon-fallback-no": {config: "Host strict*\n  CanonicalizeFallbackLocal no\nCanonicalizeHostname always\nCanonicalizeMaxDots 2\n",
+			hosts: []string{"strict", "strict.a.b.c", "other", "127.0.0.1"}},
+		"canon-bad": {config: "Host x\n  CanonicalDomains exa..mple.com\n", hosts: []string{"y"}},
+		"canon-bad2": {config: "Host x\n  CanonicalizePermittedCNAMEs *.a.example\n", hosts: []string{"y"}},
+		"canon-bad3": {config: "CanonicalDomains none a.example\n", hosts: []string{"y"}},
+		"canon-bad4": {config: "CanonicalizeMaxDots -1\n", hosts: []string{"y"}},
+		"canon-bad5": {config: "CanonicalizeHostname sometimes\n", hosts: []string{"y"}},
+	}
 }
 
 // generated returns n configurations made of random blocks (a fixed seed:
@@ -385,11 +430,18 @@ func generated(n int) []diffCase {
 		"ProxyCommand ssh -W %h:%p -l %r %n", "ProxyCommand sh -c 'nc %h %p'", "ProxyJump ssh://carol@j3:2022",
 		"HostName %%literal", "IdentityFile ~/.ssh/%C", "UserKnownHostsFile ~/kh_%k_%L_%l_%i",
 		"HostKeyAlias %h", "IgnoreUnknown *", "Frobnicate yes",
+		// issue 21
+		"StrictHostKeyChecking off", "StrictHostKeyChecking false", "ProtocolKeepAlives 20", "SetupTimeOut 7",
+		"IdentityFile2 ~/.ssh/id_old", "UserKnownHostsFile2 ~/.ssh/kh2", "GlobalKnownHostsFile2 /etc/kh2",
+		"ProxyUseFdpass yes", "ProxyUseFdpass no", `ProxyJump "bastion"`, "HostName 2001:DB8:0:0699::1", "HostName 127.1",
+		"CanonicalizeHostname yes", "CanonicalizeHostname always", "CanonicalizeHostname no", "CanonicalizeMaxDots 0",
+		"CanonicalizeFallbackLocal no", "CanonicalDomains none",
 	}
 	bad := []string{"Port 0", "Port abc", "ConnectTimeout 5x", "Bogus yes", "User", "ServerAliveCountMax -1",
 		"StrictHostKeyChecking maybe", "IdentitiesOnly sure", "Match bogus x", "Match host", "Match all host foo",
 		"HostKeyAlgorithms nope", "User a b"}
-	targets := []string{"foo", "FOO", "bar", "x.example.com", "bar.example.com", "i-0abc", "10.0.0.5", "nas", "real.example.com"}
+	targets := []string{"foo", "FOO", "bar", "x.example.com", "bar.example.com", "i-0abc", "10.0.0.5", "nas", "real.example.com",
+		".host", "2001:DB8::01"}
 	// mutate writes a line in one of the spellings ssh accepts: keyword
 	// case, '=' or tabs between keyword and value, a trailing comment.
 	mutate := func(l string) string {

@@ -15,10 +15,11 @@ type Spec struct {
 }
 
 // badHostChars and badUserChars are what ssh's own checks of a target
-// refuse (ssh.c valid_hostname and valid_ruser, OpenSSH 9.6), besides
-// spaces and control characters; perch refuses them in ProxyJump hops too.
+// refuse (readconf.c ssh_valid_hostname and ssh_valid_ruser, in Debian 12's
+// OpenSSH 9.2 since its security updates), besides spaces and control
+// characters; perch refuses them in ProxyJump hops too.
 const (
-	badHostChars = "'`\"$\\;&<>|(){}"
+	badHostChars = "'`\"$\\;&<>|(){},"
 	badUserChars = "'`\";&<>|(){}"
 )
 

@@ -40,7 +40,8 @@ type Target struct {
 	ProxyJump              []Spec        // the hops, in order; nil if none
 	ProxyCommand           string        // expanded, to run with $SHELL -c; "" if none
 	// ProxyUseFdpass: ProxyCommand passes a connected socket back over its
-	// stdout (SCM_RIGHTS) instead of carrying the stream itself.
+	// stdout (SCM_RIGHTS) instead of carrying the stream itself (without a
+	// ProxyCommand it changes nothing; ProxyJump turns it off).
 	ProxyUseFdpass bool
 	Tag            string // the first Tag obtained (Match tagged), "" if none
 
@@ -110,6 +111,14 @@ func ResolveWith(target string, o Options) (*Target, error) {
 
 // ResolveSpec resolves a parsed target.
 func ResolveSpec(spec Spec, o Options) (*Target, error) {
+	if err := checkHost(spec.Host); err != nil {
+		return nil, fmt.Errorf("server %q: %w", spec.String(), err)
+	}
+	if spec.User != "" {
+		if err := checkUser(spec.User); err != nil {
+			return nil, fmt.Errorf("server %q: %w", spec.String(), err)
+		}
+	}
 	env := o.Env
 	if env == nil {
 		e, err := SystemEnv()
@@ -312,8 +321,9 @@ func (t *Target) proxy(spec Spec, st *state) error {
 			return s.errorf("%v", err)
 		}
 		t.ProxyJump = hops
-		return nil
+		return nil // ssh turns ProxyUseFdpass off for ProxyJump
 	}
+	t.ProxyUseFdpass = flag(st, "proxyusefdpass")
 	s := st.get("proxycommand")
 	if s == nil || strings.EqualFold(s.raw, "none") {
 		return nil
@@ -330,7 +340,6 @@ func (t *Target) proxy(spec Spec, st *state) error {
 		return s.errorf("ProxyCommand: %v", err)
 	}
 	t.ProxyCommand = cmd
-	t.ProxyUseFdpass = flag(st, "proxyusefdpass") // ssh turns it off for ProxyJump
 	return nil
 }
 
