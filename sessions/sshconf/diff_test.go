@@ -2,6 +2,7 @@ package sshconf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -31,6 +32,7 @@ type diffCase struct {
 	host  string
 	user  string // "" : none on the command line
 	port  int    // 0 : none on the command line
+	ctx   bool   // resolve with a Context: names are looked up now
 }
 
 // compared are the ssh -G keys perch must agree on.
@@ -180,7 +182,11 @@ func runDiff(t *testing.T, cases []diffCase, env Env) diffResult {
 		}
 		want, sshErr := sshG(t, home, c)
 		spec := Spec{Host: c.host, User: c.user, Port: c.port}
-		tg, err := ResolveSpec(spec, Options{Files: []string{filepath.Join(home, ".ssh", "config")}, Env: &e})
+		o := Options{Files: []string{filepath.Join(home, ".ssh", "config")}, Env: &e}
+		if c.ctx {
+			o.Context = context.Background()
+		}
+		tg, err := ResolveSpec(spec, o)
 		describe := func(msg string) string {
 			return fmt.Sprintf("%s (target %q user %q port %d): %s\n--- config:\n%s", c.name, c.host, c.user, c.port, msg, c.files["config"])
 		}
