@@ -386,7 +386,7 @@ func issue21Configs() map[string]issue21Config {
 			hosts: []string{"foo", "foo.bar", "10.0.0.1", "2001:DB8::1"}},
 		"canon-fallback-no": {config: "Host strict*\n  CanonicalizeFallbackLocal no\nCanonicalizeHostname always\nCanonicalizeMaxDots 2\n",
 			hosts: []string{"strict", "strict.a.b.c", "other", "127.0.0.1"}},
-		"canon-bad": {config: "Host x\n  CanonicalDomains exa..mple.com\n", hosts: []string{"y"}},
+		"canon-bad":  {config: "Host x\n  CanonicalDomains exa..mple.com\n", hosts: []string{"y"}},
 		"canon-bad2": {config: "Host x\n  CanonicalizePermittedCNAMEs *.a.example\n", hosts: []string{"y"}},
 		"canon-bad3": {config: "CanonicalDomains none a.example\n", hosts: []string{"y"}},
 		"canon-bad4": {config: "CanonicalizeMaxDots -1\n", hosts: []string{"y"}},
