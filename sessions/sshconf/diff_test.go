@@ -193,6 +193,9 @@ func runDiff(t *testing.T, cases []diffCase, env Env) diffResult {
 		switch {
 		case sshErr != nil && err != nil:
 			res.bothRefuse++
+			if testing.Verbose() {
+				t.Logf("%s: both refuse: ssh %q; perch %q", c.name+" "+c.host, lastLine(sshErr.Error()), err)
+			}
 			if m := sshLineRe.FindStringSubmatch(sshErr.Error()); m != nil {
 				res.samePlace++
 				var ce *Error
@@ -204,6 +207,9 @@ func runDiff(t *testing.T, cases []diffCase, env Env) diffResult {
 			res.disagreements = append(res.disagreements, describe("ssh refuses ("+sshErr.Error()+"), perch accepts"))
 		case err != nil && intended(err):
 			res.intendedRefusals++
+			if testing.Verbose() {
+				t.Logf("%s: perch refuses on purpose: %v", c.name+" "+c.host, err)
+			}
 		case err != nil:
 			res.disagreements = append(res.disagreements, describe("ssh accepts, perch refuses: "+err.Error()))
 		default:
@@ -557,4 +563,10 @@ func TestBadOwnerOrPermissions(t *testing.T) {
 		}
 		os.Chmod(f, 0o600)
 	}
+}
+
+// lastLine is the last line of s.
+func lastLine(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return l[len(l)-1]
 }

@@ -37,7 +37,7 @@ var keywords = func() map[string]struct{} {
 		user userknownhostsfile verifyhostkeydns versionaddendum visualhostkey
 		warnweakcrypto xauthlocation
 		afstokenpassing challengeresponseauthentication cipher compressionlevel
-		dsaauthentication fallbacktorsh gssapienabledelegation keepalive
+		dsaauthentication fallbacktorsh keepalive
 		kerberosauthentication kerberostgtpassing protocol rhostsauthentication
 		rhostsrsaauthentication rsaauthentication skeyauthentication
 		smartcarddevice tisauthentication useblacklistedkeys useprivilegedport

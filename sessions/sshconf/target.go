@@ -247,6 +247,10 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	if s := st.get("revokedhostkeys"); s != nil {
 		t.raw["revokedhostkeys"] = s.args[0]
 	}
+	if st.get("serveraliveinterval") == nil && flag(st, "batchmode") {
+		// Debian's ssh: with BatchMode, ServerAliveInterval defaults to 300.
+		st.first["serveraliveinterval"] = &setting{key: "serveraliveinterval", args: []string{"300"}, file: "Debian's default with BatchMode"}
+	}
 	st.withDefaults()
 	t.Port, _ = parsePort(st.str("port"))
 	if u := st.str("user"); u != "" {

@@ -31,7 +31,7 @@ func checkValue(s *setting) error {
 		if v, err = one(); err == nil {
 			_, err = parsePort(v)
 		}
-	case "identitiesonly", "hashknownhosts", "checkhostip", "proxyusefdpass", "canonicalizefallbacklocal":
+	case "identitiesonly", "hashknownhosts", "checkhostip", "proxyusefdpass", "canonicalizefallbacklocal", "batchmode":
 		if v, err = one(); err == nil {
 			_, err = parseFlag(v)
 		}
