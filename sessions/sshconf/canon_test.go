@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/internal/testrig/hostsns"
 )
 
 // canonHosts is the /etc/hosts TestDiffCanonical gives ssh and perch in a
@@ -74,12 +73,9 @@ func canonCases() []diffCase {
 // private mount namespace (the test runs itself again under unshare -m).
 func TestDiffCanonical(t *testing.T) {
 	needSSH(t)
-	if os.Getenv("PERCH_CANON_NS") == "" {
-		runInHostsNamespace(t, "TestDiffCanonical")
+	if !hostsns.Inside(t, canonHosts) {
+		hostsns.Run(t, "TestDiffCanonical", canonHosts)
 		return
-	}
-	if data, _ := os.ReadFile("/etc/hosts"); string(data) != canonHosts {
-		t.Fatalf("not in the test's mount namespace: /etc/hosts is\n%s", data)
 	}
 	env, err := SystemEnv()
 	if err != nil {
@@ -94,42 +90,6 @@ func TestDiffCanonical(t *testing.T) {
 	}
 	if res.bothAccept < res.cases/2 || res.bothRefuse == 0 {
 		t.Errorf("%d accepted and %d refused of %d: the cases do not tell", res.bothAccept, res.bothRefuse, res.cases)
-	}
-}
-
-// runInHostsNamespace runs test again in a mount namespace where
-// /etc/hosts is canonHosts (unshare -m as root, else in a user namespace).
-func runInHostsNamespace(t *testing.T, test string) {
-	t.Helper()
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		if testbed.InCI() {
-			t.Fatalf("CI=true but unshare is missing: %v", err)
-		}
-		t.Skipf("!!! SKIPPING: unshare is missing (%v)", err)
-	}
-	hosts := filepath.Join(t.TempDir(), "hosts")
-	if err := os.WriteFile(hosts, []byte(canonHosts), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-m", "--propagation", "private"}
-	if os.Getuid() != 0 {
-		args = []string{"-r", "-m", "--propagation", "private"}
-	}
-	script := `mount --bind "$1" /etc/hosts && shift && exec "$@"`
-	args = append(args, "sh", "-c", script, "sh", hosts, os.Args[0], "-test.run", "^"+test+"$", "-test.v", "-test.count=1")
-	cmd := exec.Command(unshare, args...)
-	cmd.Env = append(os.Environ(), "PERCH_CANON_NS=1")
-	out, err := cmd.CombinedOutput()
-	t.Logf("in the namespace:\n%s", out)
-	if err != nil {
-		if strings.Contains(string(out), "Operation not permitted") && !testbed.InCI() {
-			t.Skipf("!!! SKIPPING: no mount namespace here: %v", err)
-		}
-		t.Fatalf("%s in its namespace: %v", test, err)
-	}
-	if !strings.Contains(string(out), "--- PASS: "+test) {
-		t.Fatalf("%s did not pass in its namespace", test)
 	}
 }
 
