@@ -324,9 +324,9 @@ func TestResolveHostileTargets(t *testing.T) {
 	for _, target := range []string{
 		"", "a b", "a\tb", "a\nb", "a;b", "a&b", "a|b", "$(id)", "`id`", "a>b", "a<b", "'a'", `"a"`,
 		"-oProxyCommand=x", "-host", "me@-host", "-me@host", "host:", "host:0", "host:65536", "host:-1",
-		"host:x", "user@", "@host", "[::1", "[::1]x", "[1.2.3.4]:22", "[host]:22",
-		"::zz", "a,b", "a\x00b", "a\\b", "{a,b}", "a$b", "a(b", "me\\@host", "a\"b@host", "me;@host",
-		"ssh://", "me@host:22:22",
+		"user@", "@host", "[::1", "[::1]x", "[1.2.3.4]:22", "[host]:22",
+		"a,b", "a\x00b", "a\\b", "{a,b}", "a$b", "a(b", "me\\@host", "a\"b@host", "me;@host",
+		"ssh://",
 	} {
 		if got, err := ResolveWith(target, Options{Files: []string{}, Env: env}); err == nil {
 			t.Errorf("Resolve(%q) = %+v, want an error", target, got)
@@ -346,6 +346,9 @@ func TestResolveHostileTargets(t *testing.T) {
 		".host": ".host:22", "host.": "host.:22", "*": "*:22", "h?st": "h?st:22", "~root": "~root:22",
 		"!host": "!host:22", "ho%st": "ho%st:22", "..": "..:22", "a$b@h": "h:22",
 		"Domain\\me@h": "h:22", "WEB.example": "web.example:22",
+		// "a:b" with b no port is a name to ssh (Host kube-proxy:* / HostName ...).
+		"kube-proxy:gke_p_z_c": "[kube-proxy:gke_p_z_c]:22", "host:x": "[host:x]:22", "::zz": "[::zz]:22",
+		"me@host:22:22": "[host:22:22]:22", "h:ssh": "h:22",
 	} {
 		got, err := ResolveWith(target, Options{Files: []string{}, Env: env})
 		if err != nil {

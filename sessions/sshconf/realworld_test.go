@@ -19,7 +19,11 @@ import (
 
 // realWorldCases reads the collection.
 func realWorldCases(t *testing.T) (cases []diffCase, configs int) {
-	root := filepath.Join("testdata", "realworld")
+	return realWorldCasesFrom(t, filepath.Join("testdata", "realworld"))
+}
+
+// realWorldCasesFrom reads a collection laid out as testdata/realworld.
+func realWorldCasesFrom(t *testing.T, root string) (cases []diffCase, configs int) {
 	dirs, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)

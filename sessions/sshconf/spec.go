@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 )
 
@@ -62,20 +63,19 @@ func ParseSpec(s string) (Spec, error) {
 				return spec, fmt.Errorf("server %q: empty port after ':'", orig)
 			}
 		}
-	case strings.Count(s, ":") > 1:
-		if net.ParseIP(s) == nil {
-			return spec, fmt.Errorf("server %q: %q is not an IPv6 address (write [address]:port for a port)", orig, s)
-		}
+	case strings.Count(s, ":") > 1 && net.ParseIP(s) != nil:
 		spec.Host = s
 	default:
 		host, p, found := strings.Cut(s, ":")
-		spec.Host = host
-		if found {
-			if p == "" {
-				return spec, fmt.Errorf("server %q: empty port after ':'", orig)
-			}
+		switch {
+		case found && p == "":
+			return spec, fmt.Errorf("server %q: empty port after ':'", orig)
+		case found && (portRe.MatchString(p) || !strings.Contains(p, ":") && isService(p)):
 			port = p
+		case found:
+			host = s // ssh reads "a:b" as a name (a Host block may give its HostName)
 		}
+		spec.Host = host
 		if err := checkHost(host); err != nil {
 			return spec, fmt.Errorf("server %q: %w", orig, err)
 		}
@@ -88,6 +88,16 @@ func ParseSpec(s string) (Spec, error) {
 		spec.Port = n
 	}
 	return spec, nil
+}
+
+// portRe is what is meant as a port number after "host:".
+var portRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+// isService reports a service name of /etc/services (a port, as ssh's
+// a2port reads it).
+func isService(p string) bool {
+	n, err := net.LookupPort("tcp", p)
+	return err == nil && n > 0
 }
 
 // checkHost is ssh's valid_hostname.
