@@ -21,8 +21,8 @@ packages=(
   passwd
   # the system calls of perch layout save (fsync before and after the rename)
   strace
-  # Fyne (cgo, GLFW) for perch-tray
-  gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # Fyne (cgo, GLFW) for perch-tray; libc6-dev: cgo's headers (gcc only recommends it)
+  gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # the completion tests run bash with bash-completion, as a user has it
   bash-completion
   # the Wayland test: a headless Weston with XWayland

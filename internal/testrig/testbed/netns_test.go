@@ -146,6 +146,7 @@ func isTimeout(err error) bool {
 // TestMain lets the test binary play a test process that is killed while
 // it holds a namespace (TestNetnsReapsOrphans).
 func TestMain(m *testing.M) {
+	StableEnv()
 	if os.Getenv("PERCH_TESTBED_ORPHAN") == "1" {
 		orphan()
 		return
