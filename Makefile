@@ -12,9 +12,13 @@ FUZZTIME  ?= 50000x
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build man completions build-tray deb deb-test test vet unit fuzz demo bench soak clean
+.PHONY: all print-go-dir deps build man completions build-tray deb deb-test test vet unit fuzz demo bench soak clean
 
 all: build
+
+# Where the Makefile's Go is (scripts/fresh-debian.sh runs go test with it).
+print-go-dir:
+	@echo $(GO_DIR)
 
 deps:
 	scripts/deps.sh

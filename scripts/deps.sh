@@ -52,7 +52,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # apt's output goes to a log, shown only when it fails.
 log=$(mktemp "${TMPDIR:-/tmp}/perch-deps.XXXXXX.log")
-if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+if ! { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q && $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
   cat "$log" >&2
   echo "deps: apt-get failed (log above, kept in $log)" >&2
   exit 1

@@ -36,7 +36,7 @@ if [ -z "$bootstrap" ]; then
   echo "go: no Go on PATH; installing Debian's golang-go to fetch Go $want with it"
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   log=$(mktemp "${TMPDIR:-/tmp}/perch-go.XXXXXX.log")
-  if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends golang-go ca-certificates; } >"$log" 2>&1; then
+  if ! { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends golang-go ca-certificates; } >"$log" 2>&1; then
     cat "$log" >&2; echo "go: apt-get failed (log above, kept in $log)" >&2; exit 1
   fi
   rm -f "$log"
