@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
 	"github.com/perchdesk/perch/xrandr"
@@ -125,9 +126,9 @@ func (l *fakeLink) SetForwards(f []sessions.ForwardSpec) error {
 func (l *fakeLink) Status() sessions.Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := sessions.Status{Link: sessions.LinkStatus{Server: l.server, State: sessions.LinkUp}}
+	st := sessions.Status{Link: api.LinkStatus{Server: l.server, State: api.LinkUp}}
 	for _, s := range l.specs {
-		st.Sessions = append(st.Sessions, sessions.SessionStatus{Name: s.Name, Command: s.Command, State: sessions.StateAttached})
+		st.Sessions = append(st.Sessions, api.SessionStatus{Name: s.Name, Command: s.Command, State: api.SessionAttached})
 	}
 	return st
 }
@@ -265,7 +266,7 @@ func startWith(t *testing.T, cfg *config.Config, d *fakeDisplay, initial string,
 }
 
 // wait polls the agent's status until cond holds (bounded).
-func (h *harness) wait(t *testing.T, what string, cond func(Status) bool) Status {
+func (h *harness) wait(t *testing.T, what string, cond func(api.Status) bool) api.Status {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -283,7 +284,7 @@ func (h *harness) wait(t *testing.T, what string, cond func(Status) bool) Status
 	}
 }
 
-func sessionNames(st Status) string {
+func sessionNames(st api.Status) string {
 	var n []string
 	for _, s := range st.Sessions {
 		n = append(n, s.Name)
@@ -317,8 +318,8 @@ name = "eDP1"
 
 func TestSwitchKeepsWhatIsShared(t *testing.T) {
 	h := start(t, loadConfig(t, testConfig), newFakeDisplay("HDMI1", "HDMI2", "eDP1"), "desk")
-	st := h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Link != nil })
-	if sessionNames(st) != ":10,:11" || st.Mode != ModeManual {
+	st := h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" && s.Link != nil })
+	if sessionNames(st) != ":10,:11" || st.Mode != api.ModeManual {
 		t.Errorf("desk: %s %s", sessionNames(st), st.Mode)
 	}
 	ctx := context.Background()
@@ -389,7 +390,7 @@ func TestSwitchKeepsWhatIsShared(t *testing.T) {
 func TestRefusedLayoutChangesNothing(t *testing.T) {
 	d := newFakeDisplay("HDMI1", "HDMI2", "eDP1")
 	h := start(t, loadConfig(t, testConfig), d, "desk")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" })
 	d.refuse = "eDP1"
 	err := h.a.Switch(context.Background(), "sofa")
 	if !errors.Is(err, xrandr.ErrLayout) {
@@ -419,7 +420,7 @@ name = "HDMI1"
 `)
 	d := newFakeDisplay("HDMI1", "eDP1")
 	h := start(t, cfg, d, "hooked")
-	h.wait(t, "hooked", func(s Status) bool { return s.Profile == "hooked" })
+	h.wait(t, "hooked", func(s api.Status) bool { return s.Profile == "hooked" })
 	err := h.a.Switch(context.Background(), "broken")
 	if err == nil || !strings.Contains(err.Error(), `before hook "echo about to fail; exit 3" failed (exit status 3): about to fail`) {
 		t.Errorf("broken hook: %v", err)
@@ -442,13 +443,13 @@ func TestAuto(t *testing.T) {
 func testAuto(t *testing.T) {
 	d := newFakeDisplay("eDP1")
 	h := start(t, loadConfig(t, testConfig), d, "auto")
-	st := h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
-	if st.Mode != ModeAuto {
+	st := h.wait(t, "sofa", func(s api.Status) bool { return s.Profile == "sofa" })
+	if st.Mode != api.ModeAuto {
 		t.Errorf("mode %s", st.Mode)
 	}
 	// Docking: the most specific match wins.
 	d.plug("HDMI1", "HDMI2", "eDP1")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" })
 	n := len(d.appliedLayouts())
 	// Events that change nothing connected (as perch's own apply causes)
 	// do not switch or re-apply.
@@ -463,18 +464,18 @@ func testAuto(t *testing.T) {
 	if err := h.a.Switch(context.Background(), "deskmail"); err != nil {
 		t.Fatal(err)
 	}
-	if st := h.a.Status(); st.Mode != ModeManual || st.Profile != "deskmail" {
+	if st := h.a.Status(); st.Mode != api.ModeManual || st.Profile != "deskmail" {
 		t.Errorf("after a manual switch: %s %s", st.Profile, st.Mode)
 	}
 	// ...until the connected outputs change.
 	d.plug("eDP1")
-	st = h.wait(t, "back to auto: sofa", func(s Status) bool { return s.Profile == "sofa" })
-	if st.Mode != ModeAuto {
+	st = h.wait(t, "back to auto: sofa", func(s api.Status) bool { return s.Profile == "sofa" })
+	if st.Mode != api.ModeAuto {
 		t.Errorf("mode %s after the monitors changed", st.Mode)
 	}
 	// Nothing matches: the current profile stays, the error is shown.
 	d.plug("DP1")
-	st = h.wait(t, "an auto error", func(s Status) bool { return strings.Contains(s.LastError, "no profile's match list") })
+	st = h.wait(t, "an auto error", func(s api.Status) bool { return strings.Contains(s.LastError, "no profile's match list") })
 	if st.Profile != "sofa" {
 		t.Errorf("profile %s after no match", st.Profile)
 	}
@@ -495,7 +496,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, cfg, newFakeDisplay("HDMI1", "HDMI2"), "desk")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" })
 	// A broken file: reported, the profile stays.
 	if err := os.WriteFile(path, []byte("[profile.desk\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -584,7 +585,7 @@ func TestReloadAutoNoMatch(t *testing.T) {
 	}
 	d := newFakeDisplay("HDMI1", "HDMI2")
 	h := start(t, cfg, d, "auto")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Mode == ModeAuto })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" && s.Mode == api.ModeAuto })
 	// desk now wants DP1 too, and sofa is gone.
 	text := strings.Replace(testConfig, `match = ["HDMI1", "HDMI2"]`, `match = ["HDMI1", "HDMI2", "DP1"]`, 1)
 	text = strings.Replace(text, `match = ["eDP1"]`, `match = ["DP1"]`, 1)
@@ -593,17 +594,17 @@ func TestReloadAutoNoMatch(t *testing.T) {
 	}
 	applied := len(d.appliedLayouts())
 	err = h.a.Reload(context.Background())
-	var ue *UserError
+	var ue *api.UserError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no profile's match list") ||
 		!strings.Contains(err.Error(), "still running profile desk with the previous configuration") {
 		t.Fatalf("reload with no match: %v", err)
 	}
-	if st := h.a.Status(); st.Profile != "desk" || st.Mode != ModeAuto || len(d.appliedLayouts()) != applied {
+	if st := h.a.Status(); st.Profile != "desk" || st.Mode != api.ModeAuto || len(d.appliedLayouts()) != applied {
 		t.Fatalf("after the refused reload: %s %s, %d layouts applied", st.Profile, st.Mode, len(d.appliedLayouts())-applied)
 	}
 	// The previous configuration still decides: eDP1 alone is sofa there.
 	d.plug("eDP1")
-	h.wait(t, "sofa by the previous configuration", func(s Status) bool { return s.Profile == "sofa" })
+	h.wait(t, "sofa by the previous configuration", func(s api.Status) bool { return s.Profile == "sofa" })
 }
 
 // TestNetworkChanges: the agent runs WatchNetwork for as long as it runs
@@ -673,7 +674,7 @@ after = ["echo after >> `+marker+`"]
 `)
 	d := newFakeDisplay("eDP1")
 	h := start(t, cfg, d, "couch")
-	st := h.wait(t, "couch with its sessions and after hook", func(s Status) bool {
+	st := h.wait(t, "couch with its sessions and after hook", func(s api.Status) bool {
 		b, _ := os.ReadFile(marker)
 		return s.Profile == "couch" && sessionNames(s) == ":10,:12" && strings.HasSuffix(string(b), "after\n")
 	})
@@ -704,7 +705,7 @@ func TestLinkFailsToStart(t *testing.T) {
 		h.links.mu.Lock()
 		h.links.failServer, h.links.failStart, h.links.startDelay = "loud", errors.New("forward 127.0.0.1:8080 → db:5432: address already in use"), time.Second
 		h.links.mu.Unlock()
-		h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Link != nil })
+		h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" && s.Link != nil })
 		err := h.a.Switch(context.Background(), "lab")
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			t.Fatalf("switch to a profile whose link cannot start: %v, want the link's error", err)

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
 )
@@ -24,14 +25,14 @@ func (a *Agent) Reconnect(ctx context.Context, session string) error {
 			return a.setLink(cfg, prof, false) // a reconnect takes nothing back
 		}
 		if lr == nil {
-			return &UserError{"the profile has no server: nothing to reconnect"}
+			return &api.UserError{Msg: "the profile has no server: nothing to reconnect"}
 		}
 		if session == "" {
 			lr.link.Reconnect()
 			return nil
 		}
 		if err := lr.link.RestartSession(session); err != nil {
-			return &UserError{err.Error()}
+			return &api.UserError{Msg: err.Error()}
 		}
 		return nil
 	})
@@ -48,10 +49,10 @@ func (a *Agent) Disconnect(ctx context.Context) error {
 		}
 		a.mu.Unlock()
 		if lr == nil && already {
-			return &UserError{"not connected: already disconnected (perch reconnect connects again)"}
+			return &api.UserError{Msg: "not connected: already disconnected (perch reconnect connects again)"}
 		}
 		if lr == nil {
-			return &UserError{"not connected: the profile has no server"}
+			return &api.UserError{Msg: "not connected: the profile has no server"}
 		}
 		a.stopLink()
 		a.log.Info("disconnected on request")

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
 	"github.com/perchdesk/perch/xrandr"
@@ -86,9 +87,9 @@ func (k catLink) SetForwards([]sessions.ForwardSpec) error { return nil }
 func (k catLink) Status() sessions.Status {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()
-	st := sessions.Status{Link: sessions.LinkStatus{Server: "quiet", State: sessions.LinkUp}}
+	st := sessions.Status{Link: api.LinkStatus{Server: "quiet", State: api.LinkUp}}
 	for _, s := range k.l.specs {
-		st.Sessions = append(st.Sessions, sessions.SessionStatus{Name: s.Name, State: sessions.StateAttached})
+		st.Sessions = append(st.Sessions, api.SessionStatus{Name: s.Name, State: api.SessionAttached})
 	}
 	return st
 }

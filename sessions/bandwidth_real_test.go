@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jezek/xgb"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -140,7 +141,7 @@ func TestLocalAttachTimeout(t *testing.T) {
 	l := b.newLink(t, localSpecs(b.displays()[:1], ""), func(o *Options) { o.X11 = nil })
 	stop := run(t, l)
 	defer stop()
-	st := waitFor(t, l, 30*time.Second, "backing off", func(s Status) bool { return s.Sessions[0].State == StateBackoff })
+	st := waitFor(t, l, 30*time.Second, "backing off", func(s Status) bool { return s.Sessions[0].State == api.SessionBackoff })
 	want := "the local xpra did not attach within 2s: its last words: connecting to the server..."
 	if e := st.Sessions[0].LastError; !strings.Contains(e, want) {
 		t.Errorf("last error %q, want %q", e, want)

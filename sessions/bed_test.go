@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -127,11 +128,11 @@ func waitFor(t *testing.T, l *Link, timeout time.Duration, what string, cond fun
 }
 
 func allAttached(st Status) bool {
-	if st.Link.State != LinkUp || len(st.Sessions) == 0 {
+	if st.Link.State != api.LinkUp || len(st.Sessions) == 0 {
 		return false
 	}
 	for _, s := range st.Sessions {
-		if s.State != StateAttached {
+		if s.State != api.SessionAttached {
 			return false
 		}
 	}

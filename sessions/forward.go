@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/sys/rawconn"
 )
 
@@ -18,7 +19,7 @@ type forward struct {
 	l      *Link
 	spec   ForwardSpec
 	ln     net.Listener
-	status ForwardStatus
+	status api.ForwardStatus
 
 	cancel context.CancelFunc // set while it serves
 	done   chan struct{}      // closed when serve returned
@@ -44,7 +45,7 @@ func (l *Link) SetForwards(specs []ForwardSpec) error {
 	for _, sp := range specs {
 		if !slices.ContainsFunc(keep, func(f *forward) bool { return f.spec == sp }) {
 			added = append(added, &forward{l: l, spec: sp, conns: map[net.Conn]struct{}{}, done: make(chan struct{}),
-				status: ForwardStatus{Listen: sp.Listen, To: sp.To}})
+				status: api.ForwardStatus{Listen: sp.Listen, To: sp.To}})
 		}
 	}
 	running := l.runCtx != nil

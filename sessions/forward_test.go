@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -23,7 +24,7 @@ func TestForwardCountsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, l)
-	waitFor(t, l, 30*time.Second, "the link up", func(st Status) bool { return st.Link.State == LinkUp })
+	waitFor(t, l, 30*time.Second, "the link up", func(st Status) bool { return st.Link.State == api.LinkUp })
 
 	c, err := net.DialTimeout("tcp", l.ForwardAddrs()[0], 5*time.Second)
 	if err != nil {

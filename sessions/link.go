@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -73,7 +74,7 @@ type Link struct {
 	log  *slog.Logger
 
 	mu        sync.Mutex
-	status    LinkStatus
+	status    api.LinkStatus
 	conn      *liveConn
 	connCh    chan struct{} // closed and replaced whenever conn or the link state changes
 	sessions  []*session
@@ -136,7 +137,7 @@ func New(o Options) *Link {
 	}
 	return &Link{
 		opts: o, log: o.Log.With("server", o.Server),
-		status:  LinkStatus{Server: o.Server, Address: addr, State: LinkStopped, Since: time.Now()},
+		status:  api.LinkStatus{Server: o.Server, Address: addr, State: api.LinkStopped, Since: time.Now()},
 		connCh:  make(chan struct{}),
 		changes: make(chan struct{}, 1),
 		started: make(chan struct{}),
@@ -160,7 +161,7 @@ func (l *Link) DeadAfter() time.Duration {
 func (l *Link) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := Status{Link: l.status, Sessions: []SessionStatus{}, Forwards: []ForwardStatus{}}
+	st := Status{Link: l.status, Sessions: []api.SessionStatus{}, Forwards: []api.ForwardStatus{}}
 	st.Link.X11Rejected = l.rejected.Load()
 	for _, s := range l.sessions {
 		st.Sessions = append(st.Sessions, s.status)
@@ -181,13 +182,13 @@ func (l *Link) notifyLocked() {
 	}
 }
 
-func (l *Link) setState(state string, err error) {
+func (l *Link) setState(state api.LinkState, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.setStateLocked(state, err)
 }
 
-func (l *Link) setStateLocked(state string, err error) {
+func (l *Link) setStateLocked(state api.LinkState, err error) {
 	if l.status.State != state {
 		l.status.Since = time.Now()
 	}
@@ -260,7 +261,7 @@ func (l *Link) RestartSession(name string) error {
 	defer l.mu.Unlock()
 	for _, s := range l.sessions {
 		if s.spec.Name == name {
-			if s.status.State == StateElsewhere {
+			if s.status.State == api.SessionElsewhere {
 				s.take, s.takeMinAge = true, 0 // restarting it here takes it
 			}
 			select {
@@ -331,7 +332,7 @@ func (l *Link) Run(ctx context.Context) error {
 	l.mu.Lock()
 	l.runCtx = nil
 	l.mu.Unlock()
-	l.setState(LinkStopped, nil)
+	l.setState(api.LinkStopped, nil)
 	return nil
 }
 
@@ -343,7 +344,7 @@ func (l *Link) allAttached() bool {
 		return false
 	}
 	for _, s := range l.sessions {
-		if s.status.State != StateAttached {
+		if s.status.State != api.SessionAttached {
 			return false
 		}
 	}

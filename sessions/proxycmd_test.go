@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/api"
 )
 
 // TestProxyCommandLinkStays: a link whose bytes come through a
@@ -34,11 +36,11 @@ func TestProxyCommandLinkStays(t *testing.T) {
 	l := b.newLink(t, nil, func(o *Options) { o.Target, o.X11 = tg, nil })
 	stop := run(t, l)
 	defer stop()
-	waitFor(t, l, 20*time.Second, "up", func(s Status) bool { return s.Link.State == LinkUp })
+	waitFor(t, l, 20*time.Second, "up", func(s Status) bool { return s.Link.State == api.LinkUp })
 	watch := time.NewTimer(5 * l.DeadAfter())
 	defer watch.Stop()
 	for {
-		if st := l.Status().Link; st.State != LinkUp || st.Reconnects != 0 {
+		if st := l.Status().Link; st.State != api.LinkUp || st.Reconnects != 0 {
 			t.Fatalf("the link through a ProxyCommand went down: %+v", st)
 		}
 		select {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
@@ -212,7 +213,7 @@ func TestSoakNetns(t *testing.T) {
 		}
 		silences = append(silences, longest)
 		st := l.Status()
-		if st.Link.Reconnects != n || st.Link.State != LinkUp {
+		if st.Link.Reconnects != n || st.Link.State != api.LinkUp {
 			t.Errorf("short cut %d (%s) caused a reconnect: reconnects %d → %d, link %s", i+1, short, n, st.Link.Reconnects, st.Link.State)
 		}
 		if !allAttached(st) || restarts() != r {
@@ -232,10 +233,10 @@ func TestSoakNetns(t *testing.T) {
 		n := reconnects()
 		cut()
 		start := time.Now()
-		waitFor(t, l, limit+5*time.Second, what+" noticed", func(s Status) bool { return s.Link.State != LinkUp })
+		waitFor(t, l, limit+5*time.Second, what+" noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 		detections = append(detections, time.Since(start))
 		time.Sleep(hold)
-		if st := l.Status(); st.Link.State == LinkUp {
+		if st := l.Status(); st.Link.State == api.LinkUp {
 			t.Fatalf("%s: link up while the veth is down", what)
 		}
 		restore()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -30,7 +31,7 @@ func TestDropKeepsTheOthers(t *testing.T) {
 	for time.Now().Before(deadline) {
 		st := l.Status()
 		for _, s := range st.Sessions {
-			if s.Restarts != 0 || s.State != StateAttached {
+			if s.Restarts != 0 || s.State != api.SessionAttached {
 				t.Fatalf("kept session %s: %s, restarts %d, last error %q", s.Name, s.State, s.Restarts, s.LastError)
 			}
 		}

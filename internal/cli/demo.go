@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/internal/sandbox"
@@ -232,7 +232,7 @@ func (e *env) watchDemo(ctx context.Context, cancel func(), a *app.Agent, bed *d
 	}
 }
 
-func allAttached(st agent.Status) bool {
+func allAttached(st api.Status) bool {
 	if st.Link == nil || st.Link.State != "up" || len(st.Sessions) == 0 {
 		return false
 	}
@@ -244,7 +244,7 @@ func allAttached(st agent.Status) bool {
 	return true
 }
 
-func demoLine(st agent.Status) string {
+func demoLine(st api.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile %s", st.Profile)
 	if st.Link != nil {
@@ -275,7 +275,7 @@ func windowsDrawn(x *sandbox.Display, n int) bool {
 // shows more than one colour and looks the same in two captures in a row:
 // xpra sends a lossy picture first and refreshes it losslessly), with the
 // arrangement drawn on it: each monitor's outline and caption.
-func takeShot(ctx context.Context, x *sandbox.Display, path string, sc agent.Screen) error {
+func takeShot(ctx context.Context, x *sandbox.Display, path string, sc api.Screen) error {
 	c, err := x.Dial()
 	if err != nil {
 		return err
@@ -328,7 +328,7 @@ func painted(a, b *image.RGBA, wins []sandbox.Window) bool {
 }
 
 // shotOutlines are the monitors that are on, with their captions.
-func shotOutlines(sc agent.Screen) []xshot.Outline {
+func shotOutlines(sc api.Screen) []xshot.Outline {
 	var outs []xshot.Outline
 	for _, o := range sc.Outputs {
 		if !o.On || o.Width <= 0 || o.Height <= 0 {

@@ -8,13 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/perchdesk/perch/sessions/hostkey"
-	"github.com/perchdesk/perch/sessions/sshconf"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
 
 	"golang.org/x/crypto/ssh"
 
