@@ -12,6 +12,7 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
 // buildAnimator builds the benchmark's animation (a 640x480 window
@@ -47,7 +48,7 @@ func TestLocalBandwidth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	tg, err := Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
+	tg, err := sshconf.Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}

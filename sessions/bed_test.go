@@ -17,6 +17,8 @@ import (
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 type testBed struct {
@@ -44,9 +46,9 @@ func needBed(t *testing.T) *testBed {
 	return &testBed{remote: b.Remote, local: b.Local, sshd: b.SSHD, xpras: b.Xpras, probe: b.Program("x11probe")}
 }
 
-func (b *testBed) target(t *testing.T) *Target {
+func (b *testBed) target(t *testing.T) *sshconf.Target {
 	t.Helper()
-	tg, err := Resolve(b.sshd.HostAlias, []string{b.sshd.SSHConfig})
+	tg, err := sshconf.Resolve(b.sshd.HostAlias, []string{b.sshd.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func (b *testBed) newLink(t *testing.T, specs []Spec, opts func(*Options)) *Link
 		t.Fatal(err)
 	}
 	o := Options{
-		Server: "bed", Target: b.target(t), Dial: DialOptions{Policy: "strict"},
+		Server: "bed", Target: b.target(t), Dial: sshdial.Options{Policy: "strict"},
 		Keepalive: 400 * time.Millisecond, KeepaliveMax: 3, X11: x11, Log: testLogger(t),
 		StopTimeout: 2 * time.Second,
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -217,6 +218,6 @@ func (l *Link) x11Ready(conn *liveConn) {
 // permanent reports errors a retry cannot fix: a host key that does not
 // verify, or authentication refused.
 func permanent(err error) bool {
-	var hk *HostKeyError
+	var hk *hostkey.HostKeyError
 	return errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate")
 }

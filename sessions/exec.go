@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -30,11 +32,11 @@ type ExecOptions struct {
 // exit status returned. A command killed by a signal returns 128+signal
 // number where known. The error is non-nil only when the command could not
 // run (the status is then ExitConnect).
-func Exec(ctx context.Context, t *Target, dial DialOptions, command string, o ExecOptions) (int, error) {
+func Exec(ctx context.Context, t *sshconf.Target, dial sshdial.Options, command string, o ExecOptions) (int, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	client, _, err := Dial(ctx, t, dial)
+	client, _, err := sshdial.Dial(ctx, t, dial)
 	if err != nil {
 		return ExitConnect, err
 	}

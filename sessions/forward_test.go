@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -61,8 +63,8 @@ func TestStarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	noDial := func(ctx context.Context, _ *Target, _ DialOptions) (*ssh.Client, DialTimings, error) {
-		return nil, DialTimings{}, errors.New("no server in this test")
+	noDial := func(ctx context.Context, _ *sshconf.Target, _ sshdial.Options) (*ssh.Client, sshdial.Timings, error) {
+		return nil, sshdial.Timings{}, errors.New("no server in this test")
 	}
 
 	// A taken port is that forward's error: the link starts all the same.

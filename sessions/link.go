@@ -15,6 +15,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -41,9 +43,9 @@ type ForwardSpec struct {
 
 // Options configure a Link.
 type Options struct {
-	Server       string  // the server's name, for status and messages
-	Target       *Target // where to connect
-	Dial         DialOptions
+	Server       string          // the server's name, for status and messages
+	Target       *sshconf.Target // where to connect
+	Dial         sshdial.Options
 	Keepalive    time.Duration // interval; 0: ServerAliveInterval, else 5 s
 	KeepaliveMax int           // missed replies that make the link dead; 0: ServerAliveCountMax, else 3
 	X11          *X11Local     // the local display; nil: no X11 forwarding
@@ -53,7 +55,7 @@ type Options struct {
 	StopTimeout time.Duration
 
 	// dial replaces Dial in tests.
-	dial func(context.Context, *Target, DialOptions) (*ssh.Client, DialTimings, error)
+	dial func(context.Context, *sshconf.Target, sshdial.Options) (*ssh.Client, sshdial.Timings, error)
 }
 
 // liveConn is one established connection.
@@ -129,7 +131,7 @@ func New(o Options) *Link {
 		}
 	}
 	if o.dial == nil {
-		o.dial = Dial
+		o.dial = sshdial.Dial
 	}
 	addr := ""
 	if o.Target != nil {

@@ -20,6 +20,9 @@ import (
 	"github.com/perchdesk/perch/internal/sys/rawconn"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -273,9 +276,9 @@ func TestHostKeys(t *testing.T) {
 			tg := b.target(t)
 			tg.KnownHostsFiles = []string{kh}
 			var out bytes.Buffer
-			code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "touch "+marker,
+			code, err := Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, "touch "+marker,
 				ExecOptions{Stdout: &out, Stderr: &out, Log: testLogger(t)})
-			var hk *HostKeyError
+			var hk *hostkey.HostKeyError
 			if code != ExitConnect || !errors.As(err, &hk) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("exec: %d %v, want a %s host key refusal", code, err, tc.want)
 			}
@@ -302,7 +305,7 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "cat; echo to-stderr >&2; exit 7",
+	code, err := Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, "cat; echo to-stderr >&2; exit 7",
 		ExecOptions{Stdin: strings.NewReader("from stdin\n"), Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 	// (sshd's xauth may first say it created ~/.Xauthority, as with ssh -Y.)
 	if err != nil || code != 7 || out.String() != "from stdin\n" || !strings.HasSuffix(errb.String(), "to-stderr\n") {
@@ -310,7 +313,7 @@ func TestExec(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code, err = Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "xdpyinfo | grep -E 'name of display|dimensions'",
+	code, err = Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, "xdpyinfo | grep -E 'name of display|dimensions'",
 		ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 	if err != nil || code != 0 || !strings.Contains(out.String(), "1920x1080 pixels") {
 		t.Errorf("remote xdpyinfo through X11 forwarding: code %d err %v\n%s%s", code, err, out.String(), errb.String())
@@ -335,7 +338,7 @@ func TestX11Cookies(t *testing.T) {
 	} {
 		t.Run(tc.mode+"-"+tc.order, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, b.probe+" "+tc.mode+" "+tc.order,
+			code, err := Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, b.probe+" "+tc.mode+" "+tc.order,
 				ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 			if err != nil || code != 0 || strings.TrimSpace(out.String()) != tc.want {
 				t.Errorf("probe %s %s: code %d err %v out %q err %q; want %s", tc.mode, tc.order, code, err, out.String(), errb.String(), tc.want)
@@ -364,10 +367,10 @@ func TestNetDialerIsRaw(t *testing.T) {
 		var seen net.Conn
 		l := b.newLink(t, nil, func(o *Options) {
 			o.X11, o.Dial.NetDialer = nil, inner
-			o.dial = func(ctx context.Context, tg *Target, do DialOptions) (*ssh.Client, DialTimings, error) {
+			o.dial = func(ctx context.Context, tg *sshconf.Target, do sshdial.Options) (*ssh.Client, sshdial.Timings, error) {
 				wrap := do.Wrap
 				do.Wrap = func(c net.Conn) net.Conn { seen = c; return wrap(c) }
-				return Dial(ctx, tg, do)
+				return sshdial.Dial(ctx, tg, do)
 			}
 		})
 		conn, err := l.connect(context.Background())

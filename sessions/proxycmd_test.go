@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
 // TestProxyCommandLinkStays: a link whose bytes come through a
@@ -26,7 +27,7 @@ func TestProxyCommandLinkStays(t *testing.T) {
 	if err := os.WriteFile(cfg, append([]byte(proxy), data...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tg, err := Resolve(b.sshd.HostAlias, []string{cfg})
+	tg, err := sshconf.Resolve(b.sshd.HostAlias, []string{cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

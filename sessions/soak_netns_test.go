@@ -12,6 +12,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
 // netnsPlan is the network-namespace soak: how many cuts of the veth, and
@@ -102,7 +103,7 @@ func TestSoakNetns(t *testing.T) {
 	// about a second of silence on top of a cut.
 	interval, count := time.Second, 3
 	limit := interval * time.Duration(count)
-	tg, err := Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
+	tg, err := sshconf.Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // TestDropKeepsTheOthers: four displays, then two of them (the desk → sofa
@@ -49,7 +50,7 @@ func TestDropKeepsTheOthers(t *testing.T) {
 func TestSessionsUnprivileged(t *testing.T) {
 	b := needBed(t)
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), b.target(t), DialOptions{Policy: "strict"}, "id -u",
+	code, err := Exec(context.Background(), b.target(t), sshdial.Options{Policy: "strict"}, "id -u",
 		ExecOptions{Stdout: &out, Stderr: &errb, Log: testLogger(t)})
 	if err != nil || code != 0 {
 		t.Fatalf("id -u: %d %v %s", code, err, errb.String())

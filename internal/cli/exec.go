@@ -11,6 +11,8 @@ import (
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 func newExecCmd(e *env) *cobra.Command {
@@ -75,10 +77,10 @@ func (e *env) exec(ctx context.Context, server string, command []string, lf logF
 }
 
 // serverTarget resolves a configured server through ssh_config.
-func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Target, sessions.DialOptions, error) {
+func serverTarget(cfg *config.Config, name string) (*config.Server, *sshconf.Target, sshdial.Options, error) {
 	srv, ok := cfg.Servers[name]
 	if !ok {
-		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
+		return nil, nil, sshdial.Options{}, &config.Error{File: cfg.Path,
 			Msg: fmt.Sprintf("no server %q (servers: %s)", name, orNone(serverNames(cfg)))}
 	}
 	t, dopts, err := agent.ResolveServer(name, srv)
