@@ -12,6 +12,7 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/bwlimit"
 	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
@@ -77,12 +78,12 @@ func TestLocalBandwidth(t *testing.T) {
 	st := waitFor(t, l, 60*time.Second, "the link found full", func(s Status) bool { return s.Link.XpraLimit > 0 })
 	setAt := time.Now()
 	limit, carried := st.Link.XpraLimit, st.Link.Carried
-	t.Logf("limit %s, the link carried %s", mbit(limit), mbit(carried))
+	t.Logf("limit %s, the link carried %s", bwlimit.Mbit(limit), bwlimit.Mbit(carried))
 	// What it measures right after the slowdown can run up to about 1.4x
 	// the link's rate (6.6-7.3 Mbit/s seen here for 5): TCP's recovery
 	// delivers held-back segments in bursts. The limit then still makes
 	// the screen live, which is checked below.
-	if carried > 8_000_000 || carried < 1_000_000 || limit != max(bwFloor, int64(float64(carried)*bwShare)) {
+	if carried > 8_000_000 || carried < 1_000_000 || limit != bwlimit.For(carried) {
 		t.Errorf("limit %d for %d carried on a 5 Mbit/s link", limit, carried)
 	}
 	st = waitFor(t, l, 60*time.Second, "attached again with the limit", func(s Status) bool {

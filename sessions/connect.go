@@ -23,7 +23,7 @@ func (l *Link) NetworkChanged() {
 	if l.status.State == api.LinkDown || l.status.State == api.LinkConnecting {
 		l.freshBackoff = true
 	}
-	l.forgetXpraLimitLocked() // measured on the network that was
+	l.bw.Forget() // measured on the network that was
 	switch {
 	case l.status.State == api.LinkDown:
 		// Under mu, so the state cannot move on: from api.LinkDown the run

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/bwlimit"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
@@ -67,6 +68,17 @@ type liveConn struct {
 	upAt   time.Time
 }
 
+// ping sends one keepalive and returns its round trip: the link's one
+// keepalive sender (supervise, the bandwidth watch). Any reply counts:
+// OpenSSH's sshd answers failure.
+func (c *liveConn) ping() (time.Duration, error) {
+	sent := time.Now()
+	if _, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(sent), nil
+}
+
 // Link owns one SSH connection to a server: it dials, keeps it alive,
 // reconnects with backoff when it dies, and supervises the sessions and
 // forwards that run over it. Run is its owner goroutine; the other methods
@@ -86,7 +98,7 @@ type Link struct {
 	lastAlive atomic.Int64                // unix nanoseconds of the last byte from the server
 	rx        atomic.Int64                // bytes read from the server
 	tcp       atomic.Pointer[net.TCPConn] // the last connection's TCP socket, if it has one
-	bw        bwState                     // local xpra clients' bandwidth limit, under mu
+	bw        *bwlimit.Limit              // local xpra clients' bandwidth limit
 	rejected  atomic.Int64
 	everUp    bool
 
@@ -144,7 +156,7 @@ func New(o Options) *Link {
 		changes: make(chan struct{}, 1),
 		started: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
-		bw:      bwState{changed: make(chan struct{})},
+		bw:      bwlimit.NewLimit(),
 
 		startGate: make(chan struct{}, 1),
 	}
@@ -165,6 +177,7 @@ func (l *Link) Status() Status {
 	defer l.mu.Unlock()
 	st := Status{Link: l.status, Sessions: []api.SessionStatus{}, Forwards: []api.ForwardStatus{}}
 	st.Link.X11Rejected = l.rejected.Load()
+	st.Link.XpraLimit, st.Link.Carried = l.bw.Status()
 	for _, s := range l.sessions {
 		st.Sessions = append(st.Sessions, s.status)
 	}
