@@ -19,6 +19,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -41,7 +42,7 @@ type Link interface {
 	// returns its error without closing it.
 	Started() <-chan struct{}
 	SetSessions([]sessions.Spec)
-	SetForwards([]sessions.ForwardSpec) error
+	SetForwards([]forward.Spec) error
 	Status() sessions.Status
 	Changes() <-chan struct{}
 	Reconnect()

@@ -17,6 +17,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -88,7 +89,7 @@ type fakeLink struct {
 	server   string
 	mu       sync.Mutex
 	specs    []sessions.Spec
-	forwards []sessions.ForwardSpec
+	forwards []forward.Spec
 	running  bool
 	stopped  bool
 	changes  chan struct{}
@@ -117,7 +118,7 @@ func (l *fakeLink) Run(ctx context.Context) error {
 	return nil
 }
 func (l *fakeLink) SetSessions(s []sessions.Spec) { l.mu.Lock(); l.specs = s; l.mu.Unlock() }
-func (l *fakeLink) SetForwards(f []sessions.ForwardSpec) error {
+func (l *fakeLink) SetForwards(f []forward.Spec) error {
 	l.mu.Lock()
 	l.forwards = f
 	l.mu.Unlock()

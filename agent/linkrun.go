@@ -6,6 +6,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 )
 
 // Reconnect drops and re-establishes the link, or restarts one session.
@@ -91,10 +92,10 @@ func Specs(p *config.Profile, location string) []sessions.Spec {
 }
 
 // Forwards lists a profile's forwards.
-func Forwards(p *config.Profile) []sessions.ForwardSpec {
-	var fw []sessions.ForwardSpec
+func Forwards(p *config.Profile) []forward.Spec {
+	var fw []forward.Spec
 	for _, f := range p.Forwards {
-		fw = append(fw, sessions.ForwardSpec{Listen: f.Listen, To: f.To})
+		fw = append(fw, forward.Spec{Listen: f.Listen, To: f.To})
 	}
 	return fw
 }

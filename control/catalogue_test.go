@@ -28,6 +28,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -83,7 +84,7 @@ func (k catLink) SetSessions(s []sessions.Spec) {
 	k.l.specs = s
 	k.l.mu.Unlock()
 }
-func (k catLink) SetForwards([]sessions.ForwardSpec) error { return nil }
+func (k catLink) SetForwards([]forward.Spec) error { return nil }
 func (k catLink) Status() sessions.Status {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"golang.org/x/crypto/ssh"
@@ -22,7 +23,7 @@ func TestForwardCountsOnce(t *testing.T) {
 	b := needBed(t)
 	echo := echoServer(t)
 	l := b.newLink(t, nil, nil)
-	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}}); err != nil {
+	if err := l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}}); err != nil {
 		t.Fatal(err)
 	}
 	run(t, l)
@@ -69,7 +70,7 @@ func TestStarted(t *testing.T) {
 
 	// A taken port is that forward's error: the link starts all the same.
 	l := New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
-	if err := l.SetForwards([]ForwardSpec{{Listen: taken.Addr().String(), To: "127.0.0.1:1"}}); err != nil {
+	if err := l.SetForwards([]forward.Spec{{Listen: taken.Addr().String(), To: "127.0.0.1:1"}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -91,7 +92,7 @@ func TestStarted(t *testing.T) {
 	}
 
 	l = New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
-	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: "127.0.0.1:1"}}); err != nil {
+	if err := l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: "127.0.0.1:1"}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel = context.WithCancel(context.Background())

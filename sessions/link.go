@@ -16,6 +16,7 @@ import (
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/bwlimit"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
@@ -34,12 +35,6 @@ type Spec struct {
 func DisplaySpec(n int) Spec {
 	d := ":" + strconv.Itoa(n)
 	return Spec{Name: d, Command: "xpra attach " + d}
-}
-
-// ForwardSpec is a local port reaching To through the link.
-type ForwardSpec struct {
-	Listen string // local host:port
-	To     string // host:port as seen from the server
 }
 
 // Options configure a Link.
@@ -92,7 +87,7 @@ type Link struct {
 	conn      *liveConn
 	connCh    chan struct{} // closed and replaced whenever conn or the link state changes
 	sessions  []*session
-	forwards  []*forward
+	forwards  *forward.Set
 	runCtx    context.Context
 	wg        sync.WaitGroup              // session and forward goroutines
 	lastAlive atomic.Int64                // unix nanoseconds of the last byte from the server
@@ -149,7 +144,7 @@ func New(o Options) *Link {
 	if o.Target != nil {
 		addr = o.Target.Addr()
 	}
-	return &Link{
+	l := &Link{
 		opts: o, log: o.Log.With("server", o.Server),
 		status:  api.LinkStatus{Server: o.Server, Address: addr, State: api.LinkStopped, Since: time.Now()},
 		connCh:  make(chan struct{}),
@@ -160,6 +155,8 @@ func New(o Options) *Link {
 
 		startGate: make(chan struct{}, 1),
 	}
+	l.forwards = forward.NewSet(l.forwardVia, l.notify, l.log)
+	return l
 }
 
 // Changes signals (coalesced) every change of the status.
@@ -175,19 +172,23 @@ func (l *Link) DeadAfter() time.Duration {
 func (l *Link) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := Status{Link: l.status, Sessions: []api.SessionStatus{}, Forwards: []api.ForwardStatus{}}
+	st := Status{Link: l.status, Sessions: []api.SessionStatus{}, Forwards: l.forwards.Status()}
 	st.Link.X11Rejected = l.rejected.Load()
 	st.Link.XpraLimit, st.Link.Carried = l.bw.Status()
 	for _, s := range l.sessions {
 		st.Sessions = append(st.Sessions, s.status)
 	}
-	for _, f := range l.forwards {
-		st.Forwards = append(st.Forwards, f.status)
-	}
 	return st
 }
 
-// notify must be called with l.mu held.
+// notify tells Changes' reader (and waitConn's waiters) of a change.
+func (l *Link) notify() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.notifyLocked()
+}
+
+// notifyLocked is notify with l.mu held.
 func (l *Link) notifyLocked() {
 	close(l.connCh)
 	l.connCh = make(chan struct{})
@@ -300,16 +301,13 @@ func (l *Link) Started() <-chan struct{} { return l.started }
 // forwards and the connection, and returns nil. A forward that cannot
 // listen says so in its status; the link and the other forwards work on.
 func (l *Link) Run(ctx context.Context) error {
-	l.listen()
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
+	l.forwards.Start(runCtx)
 	l.mu.Lock()
 	l.runCtx = runCtx
 	for _, s := range l.sessions {
 		l.startSessionLocked(s)
-	}
-	for _, f := range l.forwards {
-		l.startForwardLocked(f)
 	}
 	select {
 	case <-l.started: // an earlier Run started
@@ -341,7 +339,7 @@ func (l *Link) Run(ctx context.Context) error {
 			break
 		}
 	}
-	l.closeForwards()
+	l.forwards.Stop()
 	cancelRun()
 	l.wg.Wait()
 	l.mu.Lock()
@@ -364,4 +362,25 @@ func (l *Link) allAttached() bool {
 		}
 	}
 	return true
+}
+
+// SetForwards makes the forwards those of specs, at any time (see
+// forward.Set.Update): a forward that cannot listen says so in its status.
+func (l *Link) SetForwards(specs []forward.Spec) error {
+	l.forwards.Update(specs)
+	return nil
+}
+
+// ForwardAddrs returns the local addresses the forwards listen on (after
+// Run has started them; ":0" ports are resolved).
+func (l *Link) ForwardAddrs() []string { return l.forwards.Addrs() }
+
+// forwardVia is the forwards' way through the link: the connection, once
+// it is up.
+func (l *Link) forwardVia(ctx context.Context) (func(context.Context, string, string) (net.Conn, error), <-chan struct{}, bool) {
+	conn := l.waitConn(ctx, nil)
+	if conn == nil {
+		return nil, nil, false
+	}
+	return conn.client.DialContext, conn.dead, true
 }

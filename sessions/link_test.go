@@ -20,6 +20,7 @@ import (
 	"github.com/perchdesk/perch/internal/sys/rawconn"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -104,7 +105,7 @@ func TestFourDisplays(t *testing.T) {
 	echo := echoServer(t)
 	goroutines, fds := runtime.NumGoroutine(), fdList(t)
 	l := b.newLink(t, displaySpecs(displays), nil)
-	l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}})
+	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
 	stop := run(t, l)
 
 	st := waitFor(t, l, 60*time.Second, "four displays attached", allAttached)
@@ -223,7 +224,7 @@ func TestFreeze(t *testing.T) {
 			return d.DialContext(ctx, "tcp", proxy.Addr())
 		}
 	})
-	l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}})
+	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
 	run(t, l)
 	waitFor(t, l, 20*time.Second, "link up", func(s Status) bool { return s.Link.State == api.LinkUp && s.Link.RTT > 0 })
 	limit := interval * time.Duration(count)
