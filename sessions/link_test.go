@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
 	"github.com/perchdesk/perch/internal/sys/rawconn"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
@@ -277,10 +278,10 @@ func TestHostKeys(t *testing.T) {
 			tg := b.target(t)
 			tg.KnownHostsFiles = []string{kh}
 			var out bytes.Buffer
-			code, err := Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, "touch "+marker,
-				ExecOptions{Stdout: &out, Stderr: &out, Log: testLogger(t)})
+			code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "touch "+marker,
+				sshexec.Options{Stdout: &out, Stderr: &out, Log: testLogger(t)})
 			var hk *hostkey.HostKeyError
-			if code != ExitConnect || !errors.As(err, &hk) || !strings.Contains(err.Error(), tc.want) {
+			if code != sshexec.ExitConnect || !errors.As(err, &hk) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("exec: %d %v, want a %s host key refusal", code, err, tc.want)
 			}
 			if _, err := os.Stat(marker); err == nil {
@@ -306,16 +307,16 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, "cat; echo to-stderr >&2; exit 7",
-		ExecOptions{Stdin: strings.NewReader("from stdin\n"), Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+	code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "cat; echo to-stderr >&2; exit 7",
+		sshexec.Options{Stdin: strings.NewReader("from stdin\n"), Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 	// (sshd's xauth may first say it created ~/.Xauthority, as with ssh -Y.)
 	if err != nil || code != 7 || out.String() != "from stdin\n" || !strings.HasSuffix(errb.String(), "to-stderr\n") {
 		t.Errorf("exec: code %d err %v stdout %q stderr %q", code, err, out.String(), errb.String())
 	}
 	out.Reset()
 	errb.Reset()
-	code, err = Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, "xdpyinfo | grep -E 'name of display|dimensions'",
-		ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+	code, err = sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "xdpyinfo | grep -E 'name of display|dimensions'",
+		sshexec.Options{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 	if err != nil || code != 0 || !strings.Contains(out.String(), "1920x1080 pixels") {
 		t.Errorf("remote xdpyinfo through X11 forwarding: code %d err %v\n%s%s", code, err, out.String(), errb.String())
 	}
@@ -339,8 +340,8 @@ func TestX11Cookies(t *testing.T) {
 	} {
 		t.Run(tc.mode+"-"+tc.order, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code, err := Exec(context.Background(), tg, sshdial.Options{Policy: "strict"}, b.probe+" "+tc.mode+" "+tc.order,
-				ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+			code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, b.probe+" "+tc.mode+" "+tc.order,
+				sshexec.Options{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 			if err != nil || code != 0 || strings.TrimSpace(out.String()) != tc.want {
 				t.Errorf("probe %s %s: code %d err %v out %q err %q; want %s", tc.mode, tc.order, code, err, out.String(), errb.String(), tc.want)
 			}

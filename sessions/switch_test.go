@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/sshdial"
 )
@@ -50,8 +51,8 @@ func TestDropKeepsTheOthers(t *testing.T) {
 func TestSessionsUnprivileged(t *testing.T) {
 	b := needBed(t)
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), b.target(t), sshdial.Options{Policy: "strict"}, "id -u",
-		ExecOptions{Stdout: &out, Stderr: &errb, Log: testLogger(t)})
+	code, err := sshexec.Run(context.Background(), b.target(t), sshdial.Options{Policy: "strict"}, "id -u",
+		sshexec.Options{Stdout: &out, Stderr: &errb, Log: testLogger(t)})
 	if err != nil || code != 0 {
 		t.Fatalf("id -u: %d %v %s", code, err, errb.String())
 	}

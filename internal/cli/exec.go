@@ -10,9 +10,10 @@ import (
 
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 func newExecCmd(e *env) *cobra.Command {
@@ -58,14 +59,14 @@ func (e *env) exec(ctx context.Context, server string, command []string, lf logF
 	if err != nil {
 		return err
 	}
-	o := sessions.ExecOptions{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Log: log}
+	o := sshexec.Options{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Log: log}
 	if display := e.displayName(); !noX11 && display != "" {
-		if o.X11, err = sessions.LocalX11(display); err != nil {
+		if o.X11, err = x11fwd.FindLocal(display); err != nil {
 			return err
 		}
 	}
 	// As ssh(1): the words of the command are joined with spaces.
-	code, err := sessions.Exec(ctx, t, dopts, strings.Join(command, " "), o)
+	code, err := sshexec.Run(ctx, t, dopts, strings.Join(command, " "), o)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perch: exec on %s: %v\n", server, err)
 		return exitStatus(code)
