@@ -37,12 +37,13 @@ type Display interface {
 
 // Link is a supervised connection to one server (sessions.Link).
 type Link interface {
-	Run(ctx context.Context) error
-	// Started is closed once Run has started; a Run that cannot start
-	// returns its error without closing it.
+	// Run runs the link until ctx ends. It always starts: what fails
+	// (a server out of reach, a forward that cannot listen) is in Status.
+	Run(ctx context.Context)
+	// Started is closed once Run has started its sessions and forwards.
 	Started() <-chan struct{}
 	SetSessions([]sessions.Spec)
-	SetForwards([]forward.Spec) error
+	SetForwards([]forward.Spec)
 	Status() sessions.Status
 	Changes() <-chan struct{}
 	Reconnect()

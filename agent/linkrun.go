@@ -117,9 +117,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
 		lr.link.SetClaims(claims)
 		lr.link.SetSessions(Specs(prof, cfg.Location))
-		if err := lr.link.SetForwards(Forwards(prof)); err != nil {
-			return err
-		}
+		lr.link.SetForwards(Forwards(prof))
 		return nil
 	}
 	a.stopLink()
@@ -129,20 +127,12 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 	}
 	l.SetClaims(claims)
 	l.SetSessions(Specs(prof, cfg.Location))
-	if err := l.SetForwards(Forwards(prof)); err != nil {
-		return err
-	}
+	l.SetForwards(Forwards(prof))
 	ctx, cancel := context.WithCancel(a.runCtx)
 	lr = &linkRun{server: prof.Server, srv: *srv, link: l, cancel: cancel, done: make(chan struct{})}
-	started := make(chan error, 1)
 	go func() {
 		defer close(lr.done)
-		err := l.Run(ctx)
-		started <- err
-		if err != nil {
-			a.log.Error("link stopped", "server", prof.Server, "err", err)
-			a.setErr(err)
-		}
+		l.Run(ctx)
 	}()
 	go func() {
 		for {
@@ -155,15 +145,9 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 			}
 		}
 	}()
-	// The link says whether it started: a forward that cannot listen
-	// makes Run return its error instead.
-	select {
-	case err := <-started:
-		if err != nil {
-			return err
-		}
-	case <-l.Started():
-	}
+	// Once it started, its status is there to show (a forward that
+	// cannot listen says so in it).
+	<-l.Started()
 	a.mu.Lock()
 	a.link = lr
 	a.mu.Unlock()

@@ -78,13 +78,13 @@ func (c *catLinks) factory(name string, srv *config.Server) (agent.Link, error) 
 	c.mu.Unlock()
 	return catLink{c}, nil
 }
-func (k catLink) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (k catLink) Run(ctx context.Context) { <-ctx.Done() }
 func (k catLink) SetSessions(s []sessions.Spec) {
 	k.l.mu.Lock()
 	k.l.specs = s
 	k.l.mu.Unlock()
 }
-func (k catLink) SetForwards([]forward.Spec) error { return nil }
+func (k catLink) SetForwards([]forward.Spec) {}
 func (k catLink) Status() sessions.Status {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()

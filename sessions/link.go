@@ -252,11 +252,19 @@ func (l *Link) SetSessions(specs []Spec) {
 	})
 	l.sessions = keep
 	l.notifyLocked()
-	l.mu.Unlock()
+	// Only sessions Run started have a goroutine to end; the others
+	// (set and removed before Run) just go.
+	var started []*session
 	for _, s := range stop {
+		if s.cancel != nil {
+			started = append(started, s)
+		}
+	}
+	l.mu.Unlock()
+	for _, s := range started {
 		s.cancel()
 	}
-	for _, s := range stop {
+	for _, s := range started {
 		<-s.done
 	}
 }
@@ -291,16 +299,16 @@ func (l *Link) RestartSession(name string) error {
 }
 
 // Started is closed once Run has opened the forwards' listeners and
-// started the sessions and forwards; Run returns nil when its context
-// ends. A forward that cannot listen does not stop the start: it says so
-// in its status, and the link and the other forwards work on.
+// started the sessions and forwards. Nothing stops the start: a forward
+// that cannot listen says so in its status, a server that cannot be
+// reached in the link's, and the link works on until Run's context ends.
 func (l *Link) Started() <-chan struct{} { return l.started }
 
 // Run connects and supervises until ctx ends, then stops every session
 // (SIGTERM to the remote commands, then closing their channels), closes the
-// forwards and the connection, and returns nil. A forward that cannot
-// listen says so in its status; the link and the other forwards work on.
-func (l *Link) Run(ctx context.Context) error {
+// forwards and the connection, and returns. It always starts (see
+// Started): what fails is reported in Status.
+func (l *Link) Run(ctx context.Context) {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
 	l.forwards.Start(runCtx)
@@ -346,7 +354,6 @@ func (l *Link) Run(ctx context.Context) error {
 	l.runCtx = nil
 	l.mu.Unlock()
 	l.setState(api.LinkStopped, nil)
-	return nil
 }
 
 // allAttached reports whether the link has sessions and all are attached.
@@ -366,9 +373,8 @@ func (l *Link) allAttached() bool {
 
 // SetForwards makes the forwards those of specs, at any time (see
 // forward.Set.Update): a forward that cannot listen says so in its status.
-func (l *Link) SetForwards(specs []forward.Spec) error {
+func (l *Link) SetForwards(specs []forward.Spec) {
 	l.forwards.Update(specs)
-	return nil
 }
 
 // ForwardAddrs returns the local addresses the forwards listen on (after
