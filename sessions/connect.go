@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -219,5 +219,6 @@ func (l *Link) x11Ready(conn *liveConn) {
 // verify, or authentication refused.
 func permanent(err error) bool {
 	var hk *hostkey.HostKeyError
-	return errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate")
+	var ae *sshdial.AuthError
+	return errors.As(err, &hk) || errors.As(err, &ae)
 }

@@ -433,6 +433,9 @@ func TestDialAgent(t *testing.T) {
 	if strings.Contains(err.Error(), "key "+other) {
 		t.Errorf("the file of a key the agent offered was offered again: %v", err)
 	}
+	if ae := (*AuthError)(nil); !errors.As(err, &ae) || ae.Host == "" {
+		t.Errorf("a refused authentication is not an *AuthError: %T %v", err, err)
+	}
 
 	// An unreachable agent is skipped, with the reason kept.
 	tg.IdentityFiles, tg.IdentitiesOnly = []string{s.UserKey}, true
