@@ -8,13 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/perchdesk/perch/sessions/hostkey"
-	"github.com/perchdesk/perch/sessions/sshconf"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
 
 	"golang.org/x/crypto/ssh"
 
@@ -281,7 +282,7 @@ func handshakeError(name, phase string, hostKeyErr error, keyChecked bool, as *a
 	case as.err != nil:
 		return fmt.Errorf("connect to %s: %w", name, as.err)
 	case keyChecked && strings.Contains(err.Error(), "unable to authenticate"):
-		return fmt.Errorf("connect to %s: %s: %w", name, as.describe(), err)
+		return &AuthError{Host: name, Offered: as.describe(), Err: err}
 	}
 	return fmt.Errorf("connect to %s: %s: %w", name, phase, err)
 }
