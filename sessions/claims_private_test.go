@@ -13,6 +13,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // seatServer is an sshd logging in as its own unprivileged account, for
@@ -24,13 +26,13 @@ func seatServer(t *testing.T, user string) (*testbed.SSHD, *ssh.Client) {
 		t.Fatalf("sshd for %s: %v", user, err)
 	}
 	t.Cleanup(func() { s.Close() })
-	tg, err := Resolve(s.HostAlias, []string{s.SSHConfig})
+	tg, err := sshconf.Resolve(s.HostAlias, []string{s.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, _, err := Dial(ctx, tg, DialOptions{})
+	c, _, err := sshdial.Dial(ctx, tg, sshdial.Options{})
 	if err != nil {
 		t.Fatalf("log in as %s: %v", user, err)
 	}

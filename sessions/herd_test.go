@@ -17,6 +17,10 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // seeded returns a reproducible random source in [0,1) for a backoff.
@@ -159,15 +163,15 @@ func dropped(t *testing.T, banner bool) error {
 // fakeDial is a Link's dial that fails with what fail returns (nil: the
 // dial counts as back and the link's run ends), recording when it was
 // called.
-func fakeDial(fail func(now time.Time) error, back func()) func(context.Context, *Target, DialOptions) (*ssh.Client, DialTimings, error) {
-	return func(ctx context.Context, _ *Target, _ DialOptions) (*ssh.Client, DialTimings, error) {
+func fakeDial(fail func(now time.Time) error, back func()) func(context.Context, *sshconf.Target, sshdial.Options) (*ssh.Client, sshdial.Timings, error) {
+	return func(ctx context.Context, _ *sshconf.Target, _ sshdial.Options) (*ssh.Client, sshdial.Timings, error) {
 		err := fail(time.Now())
 		if err == nil {
 			back()
 			<-ctx.Done()
 			err = ctx.Err()
 		}
-		return nil, DialTimings{}, err
+		return nil, sshdial.Timings{}, err
 	}
 }
 
@@ -193,17 +197,17 @@ func TestRetrySchedule(t *testing.T) {
 			case len(attempts) < 200 && attempts[len(attempts)-2] < 20*time.Second:
 				return errors.New("connect to s: key exchange: ssh: no common algorithm") // after a banner
 			}
-			return errors.New("connect to s: ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]")
+			return &sshdial.AuthError{Host: "s", Offered: "key k", Err: errors.New("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]")}
 		}
 		l := New(Options{Server: "s", Log: quiet, dial: fakeDial(fail, func() {}), rand: seeded(7)})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { _ = l.Run(ctx); close(done) }()
+		go func() { l.Run(ctx); close(done) }()
 		synctest.Wait()
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		if st := l.Status().Link.State; st != LinkFailed {
-			t.Errorf("after an authentication failure the link is %s, want %s", st, LinkFailed)
+		if st := l.Status().Link.State; st != api.LinkFailed {
+			t.Errorf("after an authentication failure the link is %s, want %s", st, api.LinkFailed)
 		}
 		n := len(attempts)
 		time.Sleep(time.Hour)
@@ -298,7 +302,7 @@ func herd(t *testing.T, n int, seed uint64) (back []time.Duration, drops int) {
 				mu.Unlock()
 			}
 			l := New(Options{Server: "s", Log: quiet, dial: fakeDial(fail, up), rand: seeded(seed + uint64(i) + 1)})
-			wg.Go(func() { _ = l.Run(ctx) })
+			wg.Go(func() { l.Run(ctx) })
 		}
 		time.Sleep(returns + time.Minute)
 		cancel()

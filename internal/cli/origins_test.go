@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // TestCheckOrigins: `perch check` reads the administrator's file under
@@ -57,7 +57,7 @@ func TestCheckOrigins(t *testing.T) {
 // server came from.
 func TestStatusOrigins(t *testing.T) {
 	var b strings.Builder
-	printStatus(&b, agent.Status{Profile: "office", ProfileFile: "/etc/xdg/perch/config.toml", ServerFile: "/home/u/.config/perch/config.toml"})
+	printStatus(&b, api.Status{Profile: "office", ProfileFile: "/etc/xdg/perch/config.toml", ServerFile: "/home/u/.config/perch/config.toml"})
 	if want := "origin    profile: /etc/xdg/perch/config.toml; server: /home/u/.config/perch/config.toml\n"; !strings.Contains(b.String(), want) {
 		t.Errorf("status lacks %q:\n%s", want, b.String())
 	}

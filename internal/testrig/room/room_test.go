@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/control"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
-	"github.com/perchdesk/perch/sessions"
 )
 
 // needRoom skips (loudly; fails in CI) where a room cannot run, and
@@ -133,7 +133,7 @@ func (r *Room) checkAttached(t *testing.T, ctx context.Context) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			st, err := cl.Status(ctx)
-			if err == nil && st.Link != nil && st.Link.State == sessions.LinkUp && len(st.Sessions) == 1 && st.Sessions[0].State == sessions.StateAttached {
+			if err == nil && st.Link != nil && st.Link.State == api.LinkUp && len(st.Sessions) == 1 && st.Sessions[0].State == api.SessionAttached {
 				break
 			}
 			if time.Now().After(deadline) {
