@@ -11,28 +11,39 @@ import (
 	"github.com/perchdesk/perch/internal/testrig/room"
 )
 
-// roomRun is one room's figures after an sshd restart.
-type roomRun struct {
-	seats    int
-	back     []time.Duration // each seat, after sshd returned
-	counts   room.Counts
-	cost     room.Cost // before the restart, every seat attached
-	notBack  string    // the seats not back within the timeout
-	one      time.Duration
-	oneCount room.Counts
+// roomFault is what one fault did to the room: when each seat was back, and
+// what sshd saw.
+type roomFault struct {
+	back    []time.Duration
+	counts  room.Counts
+	notBack string // the seats not back within the timeout
 }
 
-func (r roomRun) last() time.Duration { return slices.Max(r.back) }
+func (f roomFault) last() time.Duration { return slices.Max(f.back) }
 
-func (r roomRun) median() time.Duration {
-	c := slices.Clone(r.back)
+func (f roomFault) median() time.Duration {
+	c := slices.Clone(f.back)
 	slices.Sort(c)
 	return c[len(c)/2]
 }
 
-// roomOnce starts a room of n seats, waits for all, measures the server's
-// cost, restarts sshd after a 10 s outage and waits for every seat.
-func roomOnce(ctx context.Context, o room.Options) (roomRun, error) {
+// roomFaults are the faults, in the order a room meets them.
+var roomFaults = []string{"sshd stopped 10 s", "kill -9 of every session", "network cut 20 s"}
+
+// roomRun is one room's figures.
+type roomRun struct {
+	seats      int
+	roomFaults map[string]roomFault
+	cost       room.Cost // before the roomFaults, every seat attached
+	one        time.Duration
+}
+
+func (r roomRun) restart() roomFault { return r.roomFaults[roomFaults[0]] }
+
+// roomOnce starts a room, waits for all its seats, measures the server's
+// cost, restarts sshd after a 10 s outage and waits for every seat; with
+// all, it then kills every session and cuts the network for 20 s.
+func roomOnce(ctx context.Context, o room.Options, all bool) (roomRun, error) {
 	r, err := room.Start(ctx, o)
 	if err != nil {
 		return roomRun{}, err
@@ -42,56 +53,74 @@ func roomOnce(ctx context.Context, o room.Options) (roomRun, error) {
 		return roomRun{}, fmt.Errorf("a room of %d coming up: %w", o.Seats, err)
 	}
 	time.Sleep(5 * time.Second) // settle: every seat's claim shell and X client started
-	run := roomRun{seats: o.Seats}
+	run := roomRun{seats: o.Seats, roomFaults: map[string]roomFault{}}
 	if run.cost, err = r.ServerCost(); err != nil {
 		return run, err
 	}
-	run.back, run.counts, err = r.Restart(ctx, 10*time.Second, 3*time.Minute)
-	if err != nil {
-		run.notBack = err.Error()
-		for i, d := range run.back {
-			if d == 0 {
-				run.back[i] = 3 * time.Minute
+	const timeout = 3 * time.Minute
+	do := []func() ([]time.Duration, room.Counts, error){
+		func() ([]time.Duration, room.Counts, error) { return r.Restart(ctx, 10*time.Second, timeout) },
+		func() ([]time.Duration, room.Counts, error) { return r.KillAll(ctx, timeout) },
+		func() ([]time.Duration, room.Counts, error) { return r.CutNetwork(ctx, 20*time.Second, timeout) },
+	}
+	if !all {
+		do = do[:1]
+	}
+	for i, f := range do {
+		var ft roomFault
+		ft.back, ft.counts, err = f()
+		if ft.back == nil {
+			return run, fmt.Errorf("%s: %w", roomFaults[i], err)
+		}
+		if err != nil {
+			ft.notBack = err.Error()
+			for j, d := range ft.back {
+				if d == 0 {
+					ft.back[j] = timeout
+				}
 			}
 		}
+		run.roomFaults[roomFaults[i]] = ft
+		time.Sleep(5 * time.Second) // settle
 	}
 	return run, nil
 }
 
-// roomSide is one tool's runs: one seat alone, then the whole room.
+// roomSide is one tool's runs: one seat alone (sshd restart), then the
+// whole room (every roomFault).
 func roomSide(ctx context.Context, o room.Options) (roomRun, error) {
 	o1 := o
 	o1.Seats = 1
-	one, err := roomOnce(ctx, o1)
+	one, err := roomOnce(ctx, o1, false)
 	if err != nil {
 		return roomRun{}, err
 	}
-	all, err := roomOnce(ctx, o)
+	all, err := roomOnce(ctx, o, true)
 	if err != nil {
 		return roomRun{}, err
 	}
-	all.one, all.oneCount = one.back[0], one.counts
+	all.one = one.restart().back[0]
 	return all, nil
 }
 
-// benchRoom compares a room of seats after an sshd restart: perch up
+// roomSideSpec is one side of the comparison.
+type roomSideSpec struct {
+	name string
+	o    room.Options
+}
+
+// benchRoom compares a room of seats after roomFaults of the server: perch up
 // against autossh -M 0 + ssh -Y, and perch before this work (before, when
 // given).
 func benchRoom(w *strings.Builder, perch, before string, seats int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	sides := []struct {
-		name string
-		o    room.Options
-	}{
+	sides := []roomSideSpec{
 		{"perch up", room.Options{Seats: seats, Perch: perch}},
 		{"autossh -M 0 + ssh -Y", room.Options{Seats: seats, Anchor: true}},
 	}
 	if before != "" {
-		sides = append(sides, struct {
-			name string
-			o    room.Options
-		}{"perch up before (" + before + ")", room.Options{Seats: seats, Perch: before}})
+		sides = append(sides, roomSideSpec{"perch up before", room.Options{Seats: seats, Perch: before}})
 	}
 	runs := map[string]roomRun{}
 	for _, s := range sides {
@@ -107,33 +136,50 @@ func benchRoom(w *strings.Builder, perch, before string, seats int) error {
 		"xlogo each X11-forwarded to one Xvfb; ServerAliveInterval 2. sshd and everything of the server is killed,\n"+
 		"started again 10 s later; a seat is back when its new xlogo runs. autossh: `autossh -M 0 -Y -T server xlogo`\n"+
 		"(AUTOSSH_GATETIME=0, its own retry schedule). Times are from sshd listening again. Goal: the last seat\n"+
-		"back within 2 × one seat alone + 5 s.\n\n", seats, seats)
-	fmt.Fprintf(w, "| side | one seat alone | median of %d | last of %d | goal 2×one+5 s | MaxStartups drops | attempts sshd saw | peak attempts/s |\n|---|---|---|---|---|---|---|---|\n", seats, seats)
+		"back within 2 × one seat alone + 5 s.", seats, seats)
+	if before != "" {
+		fmt.Fprintf(w, " \"perch up before\" is perch as it was before the room work (%s).", before)
+	}
+	fmt.Fprintf(w, "\n\n| side | one seat alone | median of %d | last of %d | goal 2×one+5 s | MaxStartups drops | attempts sshd saw | peak attempts/s |\n|---|---|---|---|---|---|---|---|\n", seats, seats)
 	for _, s := range sides {
 		r := runs[s.name]
-		goal := 2*r.one + 5*time.Second
-		met := "met"
-		if r.last() > goal {
+		f, goal, met := r.restart(), 2*r.one+5*time.Second, "met"
+		if f.last() > goal {
 			met = "missed"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %d | %d | %d |\n", s.name, secs(r.one), secs(r.median()), secs(r.last()), secs(goal), met,
-			r.counts.Drops, r.counts.Attempts(), r.counts.PeakPerSec)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %d | %d | %d |\n", s.name, secs(r.one), secs(f.median()), secs(f.last()), secs(goal), met,
+			f.counts.Drops, f.counts.Attempts(), f.counts.PeakPerSec)
 	}
-	for _, s := range sides {
-		if r := runs[s.name]; r.notBack != "" {
-			fmt.Fprintf(w, "\n%s: %s (counted as 3 min).\n", s.name, r.notBack)
+	p, a := runs[sides[0].name].restart(), runs[sides[1].name].restart()
+	fmt.Fprintf(w, "\nLast seat back: autossh ÷ perch = %.2f.\n\n", a.last().Seconds()/p.last().Seconds())
+	writeRoomFaults(w, sides, runs, seats)
+	return nil
+}
+
+// writeRoomFaults writes every roomFault's figures and the server's cost.
+func writeRoomFaults(w *strings.Builder, sides []roomSideSpec, runs map[string]roomRun, seats int) {
+	fmt.Fprintf(w, "Every roomFault, %d seats (times from the roomFault's end: sshd listening, the kill, the network back):\n\n", seats)
+	fmt.Fprintf(w, "| roomFault | side | median | last | MaxStartups drops | attempts sshd saw | peak attempts/s |\n|---|---|---|---|---|---|---|\n")
+	var notes []string
+	for _, name := range roomFaults {
+		for _, s := range sides {
+			f := runs[s.name].roomFaults[name]
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %d | %d |\n", name, s.name, secs(f.median()), secs(f.last()), f.counts.Drops, f.counts.Attempts(), f.counts.PeakPerSec)
+			if f.notBack != "" {
+				notes = append(notes, fmt.Sprintf("%s, %s: %s (counted as 3 min).", name, s.name, f.notBack))
+			}
 		}
 	}
-	p, a := runs[sides[0].name], runs[sides[1].name]
-	fmt.Fprintf(w, "\nLast seat back: autossh ÷ perch = %.2f.\n\n", a.last().Seconds()/p.last().Seconds())
-	fmt.Fprintf(w, "Server-side cost per seat, every seat attached (processes in the namespace but the listening sshd, ÷ %d):\n\n", seats)
+	for _, n := range notes {
+		fmt.Fprintf(w, "\n%s\n", n)
+	}
+	fmt.Fprintf(w, "\nServer-side cost per seat, every seat attached (processes in the namespace but the listening sshd, ÷ %d):\n\n", seats)
 	fmt.Fprintf(w, "| side | processes per seat | RSS per seat | by program (processes, RSS per seat) |\n|---|---|---|---|\n")
 	for _, s := range sides[:2] {
 		c := runs[s.name].cost
 		fmt.Fprintf(w, "| %s | %.1f | %.1f MB | %s |\n", s.name, float64(c.Processes)/float64(seats), float64(c.RSSKB)/1024/float64(seats), byName(c, seats))
 	}
 	w.WriteString("\n")
-	return nil
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }

@@ -89,36 +89,18 @@ func TestRoom(t *testing.T) {
 		t.Errorf("the last of 12 seats was back %s after sshd returned, want at most 2×%s+5s = %s", last, oneBack[0], limit)
 	}
 
-	killed, err := r.KillSessions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	from := time.Now()
-	back, err = r.WaitBack(ctx, from, killed, 60*time.Second)
+	back, c, err := r.KillAll(ctx, 60*time.Second)
 	if err != nil {
 		r.dumpLogs(t)
-		t.Fatalf("after kill -9 of %d session processes: %v", len(killed), err)
+		t.Fatalf("after kill -9 of every session process: %v", err)
 	}
-	t.Logf("kill -9 of every session: the last back after %s", slices.Max(back).Round(time.Millisecond))
+	t.Logf("kill -9 of every session: the last back after %s; %d attempts", slices.Max(back).Round(time.Millisecond), c.Attempts())
 
-	old, err := r.Sessions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Netns.Cut(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(20 * time.Second) // the outage
-	if err := r.Netns.Restore(); err != nil {
-		t.Fatal(err)
-	}
-	from = time.Now()
-	back, err = r.WaitBack(ctx, from, old, 90*time.Second)
+	back, c, err = r.CutNetwork(ctx, 20*time.Second, 90*time.Second)
 	if err != nil {
 		r.dumpLogs(t)
 		t.Fatalf("after a 20 s network cut: %v", err)
 	}
-	c = r.Count(from, time.Now())
 	t.Logf("20 s network cut: the last back %s after the network returned; %d attempts (%d dropped), peak %d/s",
 		slices.Max(back).Round(time.Millisecond), c.Attempts(), c.Drops, c.PeakPerSec)
 	r.checkAttached(t, ctx)

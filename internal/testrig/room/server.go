@@ -79,6 +79,43 @@ func (r *Room) Restart(ctx context.Context, outage, timeout time.Duration) ([]ti
 	return back, r.Count(from, time.Now()), err
 }
 
+// KillAll kills -9 every seat's session process and waits for every seat
+// to be back; it returns when each was back after the kill, and what
+// sshd saw meanwhile.
+func (r *Room) KillAll(ctx context.Context, timeout time.Duration) ([]time.Duration, Counts, error) {
+	killed, err := r.KillSessions()
+	if err != nil {
+		return nil, Counts{}, err
+	}
+	from := time.Now()
+	back, err := r.WaitBack(ctx, from, killed, timeout)
+	return back, r.Count(from, time.Now()), err
+}
+
+// CutNetwork cuts the namespace's link for outage (no reset either way,
+// as a pulled cable), restores it and waits for every seat to be back
+// with a new session process; it returns when each was back after the
+// network returned, and what sshd saw meanwhile.
+func (r *Room) CutNetwork(ctx context.Context, outage, timeout time.Duration) ([]time.Duration, Counts, error) {
+	old, err := r.Sessions()
+	if err != nil {
+		return nil, Counts{}, err
+	}
+	if err := r.Netns.Cut(); err != nil {
+		return nil, Counts{}, err
+	}
+	select {
+	case <-time.After(outage):
+	case <-ctx.Done():
+	}
+	if err := r.Netns.Restore(); err != nil {
+		return nil, Counts{}, err
+	}
+	from := time.Now()
+	back, err := r.WaitBack(ctx, from, old, timeout)
+	return back, r.Count(from, time.Now()), err
+}
+
 // SSHDLog returns the end of sshd's log.
 func (r *Room) SSHDLog() string {
 	b, _ := os.ReadFile(filepath.Join(r.Dir, "sshd.log"))
