@@ -17,6 +17,9 @@ import (
 // returns a perch binary built from this tree.
 func needRoom(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a room takes a minute or two: not with -short")
+	}
 	if err := testbed.NetnsSupported(); err != nil {
 		if testbed.InCI() {
 			t.Fatalf("CI=true but the room cannot run: %v", err)
