@@ -267,7 +267,7 @@ func (r *Room) startSeat(s *Seat) error {
 			"XDG_CONFIG_DIRS="+filepath.Join(s.Dir, "xdg"), "XDG_STATE_HOME="+filepath.Join(s.Dir, "state"))
 	}
 	cmd.Env = append(cmd.Env, r.Xvfb.Env()...)
-	logf, err := os.Create(filepath.Join(s.Dir, "client.log"))
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "client.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
@@ -280,6 +280,21 @@ func (r *Room) startSeat(s *Seat) error {
 	s.cmd, s.done = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	return nil
+}
+
+// Revive starts again the seats' clients that exited (autossh ends when
+// its remote command was killed) and returns how many.
+func (r *Room) Revive() (int, error) {
+	n := 0
+	for _, s := range r.Seats {
+		if s.Exited() {
+			if err := r.startSeat(s); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Log returns the end of a seat's client log.

@@ -278,14 +278,18 @@ func (r *Room) WaitBack(ctx context.Context, from time.Time, old []int, timeout 
 		if missing == 0 {
 			break
 		}
-		if now.After(deadline) {
+		if now.After(deadline) || r.allGaveUp(back) {
 			var names []string
+			exited := ""
 			for i, s := range r.Seats {
 				if back[i] == 0 {
 					names = append(names, s.Name)
+					if s.Exited() {
+						exited = fmt.Sprintf("; %s's client exited: %s", s.Name, lastLine(s.Log()))
+					}
 				}
 			}
-			return back, fmt.Errorf("%d seats not back within %s: %s", missing, timeout, strings.Join(names, ", "))
+			return back, fmt.Errorf("%d seats not back after %s: %s%s", missing, now.Sub(from).Round(time.Second), strings.Join(names, ", "), exited)
 		}
 		select {
 		case <-ctx.Done():
@@ -294,6 +298,17 @@ func (r *Room) WaitBack(ctx context.Context, from time.Time, old []int, timeout 
 		}
 	}
 	return back, nil
+}
+
+// allGaveUp reports whether every seat not back has no client left to
+// come back with.
+func (r *Room) allGaveUp(back []time.Duration) bool {
+	for i, s := range r.Seats {
+		if back[i] == 0 && !s.Exited() {
+			return false
+		}
+	}
+	return true
 }
 
 // Counts are what sshd's log says of a time window.
@@ -360,4 +375,12 @@ func (r *Room) ServerCost() (Cost, error) {
 		c.ByName[p.comm] = [2]int{v[0] + 1, v[1] + p.rssKB}
 	}
 	return c, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
