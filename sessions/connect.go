@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -165,6 +167,10 @@ func classify(err error, banner bool) failure {
 		if errors.Is(err, e) {
 			return failDown
 		}
+	}
+	// A jump host could not reach the server: the same, seen from there.
+	if oc, ok := errors.AsType[*ssh.OpenChannelError](err); ok && oc.Reason == ssh.ConnectionFailed {
+		return failDown
 	}
 	switch {
 	case banner:

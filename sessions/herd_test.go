@@ -120,6 +120,8 @@ func TestClassify(t *testing.T) {
 		{"reset before the banner", fmt.Errorf("ssh: handshake failed: %w", opErr(syscall.ECONNRESET)), false, failLoad},
 		{"closed after the banner", dropped(t, true), true, failOther},
 		{"timed out after the banner", fmt.Errorf("timed out during key exchange: %w", context.DeadlineExceeded), true, failOther},
+		{"a jump host could not connect", fmt.Errorf("connect to s through jump host: %w", &ssh.OpenChannelError{Reason: ssh.ConnectionFailed, Message: "Connection refused"}), true, failDown},
+		{"a jump host refused the channel", fmt.Errorf("connect to s through jump host: %w", &ssh.OpenChannelError{Reason: ssh.Prohibited}), true, failOther},
 		{"a string that looks like one", errors.New("connection refused"), false, failOther},
 	}
 	for _, c := range cases {
