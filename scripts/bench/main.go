@@ -26,7 +26,7 @@ import (
 type options struct {
 	n, remoteRuns, x11Runs int
 	only, out, perch       string
-	roomSeats              int
+	roomSeats, roomOneRuns int
 	roomBefore             string
 	idle, xlocalFor        time.Duration
 	xlocalExtra            []string
@@ -44,6 +44,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "report to rewrite")
 	flag.StringVar(&o.perch, "perch", "bin/perch", "perch binary")
 	flag.IntVar(&o.roomSeats, "room-seats", 50, "seats of the room comparison")
+	flag.IntVar(&o.roomOneRuns, "room-one-runs", 3, "sshd restarts under one seat alone, per side, for the room comparison's goal")
 	flag.StringVar(&o.roomBefore, "room-before", "", "an older perch binary the room comparison also runs, as a before row")
 	flag.Parse()
 	if *xlocalArgs != "" {
@@ -106,7 +107,7 @@ var parts = []part{
 		return benchLocal(w, o.perch, o.xlocalFor, o.xlocalExtra)
 	}},
 	{"room", "room", false, func(w *strings.Builder, o options, _ *remoteBed) error {
-		return benchRoom(w, o.perch, o.roomBefore, o.roomSeats)
+		return benchRoom(w, o.perch, o.roomBefore, o.roomSeats, o.roomOneRuns)
 	}},
 }
 

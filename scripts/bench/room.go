@@ -50,6 +50,14 @@ func (f roomFault) median() time.Duration {
 	return c[len(c)/2]
 }
 
+// medianCell is median for the table, "—" when no seat came back.
+func (f roomFault) medianCell() string {
+	if len(f.backOnly()) == 0 {
+		return "—"
+	}
+	return f.medianCell()
+}
+
 // lastCell is last for the table, or how many seats never came back.
 func (f roomFault) lastCell() string {
 	if n := f.missing(); n > 0 {
@@ -65,16 +73,17 @@ var roomFaults = []string{"sshd stopped 10 s", "kill -9 of every session", "netw
 type roomRun struct {
 	seats   int
 	byFault map[string]roomFault
-	cost    room.Cost // before the faults, every seat attached
-	one     time.Duration
+	cost    room.Cost       // before the faults, every seat attached
+	one     time.Duration   // one seat alone after an sshd restart: the median
+	ones    []time.Duration // every run of it
 }
 
 func (r roomRun) restart() roomFault { return r.byFault[roomFaults[0]] }
 
 // roomOnce starts a room, waits for all its seats, measures the server's
-// cost, restarts sshd after a 10 s outage and waits for every seat; with
-// all, it then kills every session and cuts the network for 20 s.
-func roomOnce(ctx context.Context, o room.Options, all bool) (roomRun, error) {
+// cost, restarts sshd after a 10 s outage and waits for every seat, then
+// kills every session, then cuts the network for 20 s.
+func roomOnce(ctx context.Context, o room.Options) (roomRun, error) {
 	r, err := room.Start(ctx, o)
 	if err != nil {
 		return roomRun{}, err
@@ -94,9 +103,6 @@ func roomOnce(ctx context.Context, o room.Options, all bool) (roomRun, error) {
 		func() ([]time.Duration, room.Counts, error) { return r.KillAll(ctx, timeout) },
 		func() ([]time.Duration, room.Counts, error) { return r.CutNetwork(ctx, 20*time.Second, timeout) },
 	}
-	if !all {
-		do = do[:1]
-	}
 	for i, f := range do {
 		var ft roomFault
 		ft.back, ft.counts, err = f()
@@ -112,7 +118,7 @@ func roomOnce(ctx context.Context, o room.Options, all bool) (roomRun, error) {
 		if n, err := r.Revive(); err != nil {
 			return run, err
 		} else if n > 0 {
-			ft.notBack += fmt.Sprintf(" %d clients had exited and were started again for the next fault.", n)
+			ft.notBack += fmt.Sprintf(". %d clients had exited and were started again for the next fault.", n)
 			if _, err := r.WaitBack(ctx, time.Now(), nil, timeout); err != nil {
 				return run, fmt.Errorf("after %s, the clients started again: %w", roomFaults[i], err)
 			}
@@ -123,20 +129,44 @@ func roomOnce(ctx context.Context, o room.Options, all bool) (roomRun, error) {
 	return run, nil
 }
 
-// roomSide is one tool's runs: one seat alone (sshd restart), then the
+// oneSeat restarts sshd under one seat alone runs times and returns the
+// median time it was back, and every time.
+func oneSeat(ctx context.Context, o room.Options, runs int) (time.Duration, []time.Duration, error) {
+	o.Seats = 1
+	r, err := room.Start(ctx, o)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer r.Close()
+	if _, err := r.WaitBack(ctx, time.Now(), nil, time.Minute); err != nil {
+		return 0, nil, fmt.Errorf("one seat coming up: %w", err)
+	}
+	var all []time.Duration
+	for range runs {
+		time.Sleep(5 * time.Second) // settle
+		back, _, err := r.Restart(ctx, 10*time.Second, 3*time.Minute)
+		if err != nil {
+			return 0, nil, fmt.Errorf("one seat after an sshd restart: %w", err)
+		}
+		all = append(all, back[0])
+	}
+	c := slices.Clone(all)
+	slices.Sort(c)
+	return c[len(c)/2], all, nil
+}
+
+// roomSide is one tool's runs: one seat alone (sshd restarts), then the
 // whole room (every fault).
-func roomSide(ctx context.Context, o room.Options) (roomRun, error) {
-	o1 := o
-	o1.Seats = 1
-	one, err := roomOnce(ctx, o1, false)
+func roomSide(ctx context.Context, o room.Options, oneRuns int) (roomRun, error) {
+	one, ones, err := oneSeat(ctx, o, oneRuns)
 	if err != nil {
 		return roomRun{}, err
 	}
-	all, err := roomOnce(ctx, o, true)
+	all, err := roomOnce(ctx, o)
 	if err != nil {
 		return roomRun{}, err
 	}
-	all.one = one.restart().back[0]
+	all.one, all.ones = one, ones
 	return all, nil
 }
 
@@ -149,7 +179,7 @@ type roomSideSpec struct {
 // benchRoom compares a room of seats after faults of the server: perch up
 // against autossh -M 0 + ssh -Y, and perch before this work (before, when
 // given).
-func benchRoom(w *strings.Builder, perch, before string, seats int) error {
+func benchRoom(w *strings.Builder, perch, before string, seats, oneRuns int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	sides := []roomSideSpec{
@@ -161,7 +191,7 @@ func benchRoom(w *strings.Builder, perch, before string, seats int) error {
 	}
 	runs := map[string]roomRun{}
 	for _, s := range sides {
-		r, err := roomSide(ctx, s.o)
+		r, err := roomSide(ctx, s.o, oneRuns)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -177,14 +207,14 @@ func benchRoom(w *strings.Builder, perch, before string, seats int) error {
 	if before != "" {
 		fmt.Fprintf(w, " \"perch up before\" is perch as it was before the room work (%s).", before)
 	}
-	fmt.Fprintf(w, "\n\n| side | one seat alone | median of %d | last of %d | goal 2×one+5 s | MaxStartups drops | attempts sshd saw | peak attempts/s |\n|---|---|---|---|---|---|---|---|\n", seats, seats)
+	fmt.Fprintf(w, "\n\n| side | one seat alone (median; each restart) | median of %d | last of %d | goal 2×one+5 s | MaxStartups drops | attempts sshd saw | peak attempts/s |\n|---|---|---|---|---|---|---|---|\n", seats, seats)
 	for _, s := range sides {
 		r := runs[s.name]
 		f, goal, met := r.restart(), 2*r.one+5*time.Second, "met"
 		if f.missing() > 0 || f.last() > goal {
 			met = "missed"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %d | %d | %d |\n", s.name, secs(r.one), secs(f.median()), f.lastCell(), secs(goal), met,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %d | %d | %d |\n", s.name, oneCell(r), f.medianCell(), f.lastCell(), secs(goal), met,
 			f.counts.Drops, f.counts.Attempts(), f.counts.PeakPerSec)
 	}
 	p, a := runs[sides[0].name].restart(), runs[sides[1].name].restart()
@@ -204,7 +234,7 @@ func writeRoomFaults(w *strings.Builder, sides []roomSideSpec, runs map[string]r
 	for _, name := range roomFaults {
 		for _, s := range sides {
 			f := runs[s.name].byFault[name]
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %d | %d |\n", name, s.name, secs(f.median()), f.lastCell(), f.counts.Drops, f.counts.Attempts(), f.counts.PeakPerSec)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %d | %d |\n", name, s.name, f.medianCell(), f.lastCell(), f.counts.Drops, f.counts.Attempts(), f.counts.PeakPerSec)
 			if f.notBack != "" {
 				notes = append(notes, fmt.Sprintf("%s, %s: %s", name, s.name, f.notBack))
 			}
@@ -220,6 +250,15 @@ func writeRoomFaults(w *strings.Builder, sides []roomSideSpec, runs map[string]r
 		fmt.Fprintf(w, "| %s | %.1f | %.1f MB | %s |\n", s.name, float64(c.Processes)/float64(seats), float64(c.RSSKB)/1024/float64(seats), byName(c, seats))
 	}
 	w.WriteString("\n")
+}
+
+// oneCell is one seat's median time back and every run's.
+func oneCell(r roomRun) string {
+	var each []string
+	for _, d := range r.ones {
+		each = append(each, fmt.Sprintf("%.1f", d.Seconds()))
+	}
+	return fmt.Sprintf("%s (%s)", secs(r.one), strings.Join(each, ", "))
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }

@@ -289,7 +289,11 @@ func (r *Room) WaitBack(ctx context.Context, from time.Time, old []int, timeout 
 					}
 				}
 			}
-			return back, fmt.Errorf("%d seats not back after %s: %s%s", missing, now.Sub(from).Round(time.Second), strings.Join(names, ", "), exited)
+			which := strings.Join(names, ", ")
+			if missing == len(r.Seats) {
+				which = "every seat"
+			}
+			return back, fmt.Errorf("%d seats not back after %s: %s%s", missing, now.Sub(from).Round(time.Second), which, exited)
 		}
 		select {
 		case <-ctx.Done():
