@@ -55,7 +55,7 @@ func (f roomFault) medianCell() string {
 	if len(f.backOnly()) == 0 {
 		return "—"
 	}
-	return f.medianCell()
+	return secs(f.median())
 }
 
 // lastCell is last for the table, or how many seats never came back.
