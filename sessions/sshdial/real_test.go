@@ -82,7 +82,8 @@ func (b *realBed) setupA() error {
 	ec := filepath.Join(dir, "ssh_host_ecdsa_key")
 	ca := filepath.Join(dir, "ca")
 	ca2 := filepath.Join(dir, "ca2")
-	for _, k := range [][]string{{"-t", "ecdsa", "-f", ec}, {"-t", "ed25519", "-f", ca}, {"-t", "ed25519", "-f", ca2}} {
+	userCA := filepath.Join(dir, "user_ca") // TestRealCertificate's
+	for _, k := range [][]string{{"-t", "ecdsa", "-f", ec}, {"-t", "ed25519", "-f", ca}, {"-t", "ed25519", "-f", ca2}, {"-t", "ed25519", "-f", userCA}} {
 		if err := keygen(append([]string{"-q", "-N", ""}, k...)...); err != nil {
 			return err
 		}
@@ -131,7 +132,7 @@ func (b *realBed) setupA() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f, "HostKey %s\nHostCertificate %s\n", ec, b.a.HostKeyFile+"-cert.pub")
+	fmt.Fprintf(f, "HostKey %s\nHostCertificate %s\nTrustedUserCAKeys %s\n", ec, b.a.HostKeyFile+"-cert.pub", userCA+".pub")
 	f.Close()
 	if err := b.a.Stop(); err != nil {
 		return err
