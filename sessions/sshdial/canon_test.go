@@ -32,6 +32,7 @@ func TestRealCanonical(t *testing.T) {
 	}
 	a := bed.a
 	port := strconv.Itoa(a.Port)
+	helper := buildFdpassHelper(t) // its -stream mode is the ProxyCommand
 	cases := []struct {
 		name, target, canon string
 		want                bool
@@ -56,9 +57,9 @@ func TestRealCanonical(t *testing.T) {
 			switch c.canon {
 			case "always":
 				head = "CanonicalizeHostname always\nCanonicalDomains corp.example\n"
-				proxy = "  ProxyCommand bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'\n"
+				proxy = "  ProxyCommand " + helper + " -stream %h %p\n"
 			case "yes-proxied":
-				proxy = "  ProxyCommand bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'\n"
+				proxy = "  ProxyCommand " + helper + " -stream %h %p\n"
 			case "no":
 				head = "CanonicalizeHostname no\n"
 			case "cname":
