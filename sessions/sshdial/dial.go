@@ -89,6 +89,12 @@ const maxJumpDepth = 8
 // before it (ssh -J), and each hop is checked with its own host key
 // policy and files.
 func dialChain(ctx context.Context, t *sshconf.Target, o Options, keys *keyCache, start time.Time, depth int) (*ssh.Client, Timings, error) {
+	// CanonicalizeHostname's lookups, with this connection's context.
+	ft, err := t.Final(ctx)
+	if err != nil {
+		return nil, Timings{}, fmt.Errorf("connect to %s: %w", t, err)
+	}
+	t = ft
 	var via *ssh.Client
 	if len(t.ProxyJump) > 0 {
 		if depth >= maxJumpDepth {
@@ -287,6 +293,8 @@ func transport(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Clien
 	switch {
 	case via != nil:
 		return via.DialContext(ctx, "tcp", addr)
+	case t.ProxyCommand != "" && t.ProxyUseFdpass:
+		return proxyFdpass(ctx, t.ProxyCommand, addr)
 	case t.ProxyCommand != "":
 		return proxyCommand(t.ProxyCommand, addr)
 	case o.NetDialer != nil:
