@@ -37,6 +37,7 @@ func currentNetnsPlan() netnsPlan {
 // test skips loudly; in CI it fails.
 func needNetnsSSHD(t *testing.T) (*testbed.Netns, *testbed.SSHD) {
 	t.Helper()
+	testbed.SkipShort(t)
 	unavailable := func(err error) {
 		t.Helper()
 		if testbed.InCI() {

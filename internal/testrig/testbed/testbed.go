@@ -170,3 +170,12 @@ func NeedRoot(t testing.TB, why string) {
 	}
 	t.Skipf("!!! SKIPPED: not root: %s", why)
 }
+
+// SkipShort skips an integration test (real servers, real clients) under
+// -short: `make unit` is the fast layer; `make test` runs everything.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: an integration test on real servers (make test runs it)")
+	}
+}
