@@ -16,6 +16,7 @@ import (
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/bwlimit"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -58,8 +59,8 @@ type Options struct {
 type liveConn struct {
 	client *ssh.Client
 	x11    *x11fwd.Forwarder
-	claims *claimWatch   // nil when claims are off or the watcher could not start
-	dead   chan struct{} // closed once the connection is gone
+	claims *claims.Watcher // nil when claims are off or the watcher could not start
+	dead   chan struct{}   // closed once the connection is gone
 	upAt   time.Time
 }
 
@@ -113,8 +114,8 @@ type Link struct {
 	// forwarding: sshd runs xauth for each, and concurrent xauth runs on
 	// one ~/.Xauthority collide on its lock and sleep 2 s.
 	startGate chan struct{}
-	// claims (under mu): see Claims; off while Location is "".
-	claims Claims
+	// claims (under mu): see claims.Config; off while Location is "".
+	claims claims.Config
 }
 
 // New makes a link; nothing happens until Run.
