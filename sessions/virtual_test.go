@@ -269,3 +269,45 @@ func TestNetworkChangedVirtual(t *testing.T) {
 		}
 	})
 }
+
+// TestEndedByLinkVirtual is the one rule for "did the link end my
+// command?": a server that answers a keepalive did not (answered in one
+// round trip); a connection already gone did (at once); a server silent
+// past the probe did, once the link noticed (interval × count).
+func TestEndedByLinkVirtual(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newMemServer(t)
+		srv.Net.SetLatency(30 * time.Millisecond)
+		const interval, count = 5 * time.Second, 3
+		l := memLink(t, srv, interval, count, nil)
+		stop := runVirtual(l, srv)
+		defer stop()
+		waitFor(t, l, time.Minute, "link up", linkUp)
+		conn := l.waitConn(context.Background(), nil)
+		asked := time.Now()
+		if conn.endedByLink(context.Background(), l.DeadAfter()) {
+			t.Error("a live server: the link ended the command")
+		}
+		if d := time.Since(asked); d != 60*time.Millisecond {
+			t.Errorf("a live server answered after %s, want one round trip (60ms)", d)
+		}
+		srv.Net.Freeze()
+		asked = time.Now()
+		if !conn.endedByLink(context.Background(), l.DeadAfter()) {
+			t.Error("a frozen server: the link did not end the command")
+		}
+		if d := time.Since(asked); d < linkProbe || d > l.DeadAfter() {
+			t.Errorf("a frozen server: decided after %s, want between %s and %s", d, linkProbe, l.DeadAfter())
+		}
+		select {
+		case <-conn.dead:
+		default:
+			t.Error("decided before the link noticed")
+		}
+		asked = time.Now()
+		if !conn.endedByLink(context.Background(), l.DeadAfter()) || time.Since(asked) != 0 {
+			t.Error("a connection gone: not decided at once")
+		}
+		srv.Net.Thaw()
+	})
+}
