@@ -53,29 +53,6 @@ func fdList(t *testing.T) []string {
 	return fds
 }
 
-// echoServer is "a service beside the server" for forwards.
-func echoServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func roundTrip(t *testing.T, addr, msg string) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -102,7 +79,7 @@ func roundTrip(t *testing.T, addr, msg string) {
 func TestFourDisplays(t *testing.T) {
 	b := needBed(t)
 	displays := b.displays()
-	echo := echoServer(t)
+	echo := testbed.Echo(t)
 	goroutines, fds := runtime.NumGoroutine(), fdList(t)
 	l := b.newLink(t, displaySpecs(displays), nil)
 	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
@@ -216,7 +193,7 @@ func TestFreeze(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
-	echo := echoServer(t)
+	echo := testbed.Echo(t)
 	interval, count := time.Second, 3
 	l := b.newLink(t, nil, func(o *Options) {
 		o.Keepalive, o.KeepaliveMax = interval, count

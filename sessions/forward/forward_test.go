@@ -9,27 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// echo is the service beside the server, here on loopback.
-func echo(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
-		}
-	}()
-	return ln.Addr().String()
-}
+	"github.com/perchdesk/perch/internal/testrig/testbed"
+)
 
 // direct is a link that is always up: it dials To itself.
 func direct(dead chan struct{}) Link {
@@ -57,7 +39,7 @@ func wait(t *testing.T, changed <-chan struct{}, what string, cond func() bool) 
 // keep their listener across Update when their spec stays, and close
 // everything on Stop; a link that stays down is the connection's error.
 func TestSet(t *testing.T) {
-	to := echo(t)
+	to := testbed.Echo(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
