@@ -100,17 +100,31 @@ func TestLocationsFollow(t *testing.T) {
 
 // takenFor waits until p's sessions have been elsewhere for d: another
 // location took them at least d ago, so a take may bring them back
-// (follow_after). It is the condition the test needs, a point in time
-// computed from the agent's status.
+// (follow_after). It waits for p's agent to see them elsewhere (its
+// status changes), then for the point in time that makes.
 func takenFor(t *testing.T, ctx context.Context, p *place, d time.Duration) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	var since time.Time
-	for _, s := range p.a.Status().Sessions {
-		if s.State != api.SessionElsewhere {
-			t.Fatalf("%s: session %s is %s, want elsewhere", p.name, s.Name, s.State)
+	for {
+		updated := p.a.Updated()
+		st := p.a.Status()
+		elsewhere := len(st.Sessions) > 0
+		for _, s := range st.Sessions {
+			elsewhere = elsewhere && s.State == api.SessionElsewhere
+			if s.Since.After(since) {
+				since = s.Since
+			}
 		}
-		if s.Since.After(since) {
-			since = s.Since
+		if elsewhere {
+			break
+		}
+		since = time.Time{}
+		select {
+		case <-updated:
+		case <-ctx.Done():
+			t.Fatalf("%s: sessions not elsewhere within a minute: %s", p.name, p.describe())
 		}
 	}
 	// Since is when this agent saw the take: at or after the claim.
