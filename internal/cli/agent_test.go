@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,6 +59,17 @@ func status(t *testing.T, sock string) (api.Status, bool) {
 		t.Fatalf("status JSON: %v\n%s", err, r.stdout)
 	}
 	return st, true
+}
+
+// watchStatus calls fn with every status the agent's event stream
+// delivers for d (a watch window: nothing may go wrong meanwhile).
+func watchStatus(t *testing.T, sock string, d time.Duration, fn func(api.Status)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := (&control.Client{Path: sock}).Watch(ctx, fn); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the event stream ended before %s: %v", d, err)
+	}
 }
 
 // waitStatus waits for cond on the agent's status as its event stream
