@@ -4,6 +4,7 @@ import "math"
 
 // Mode is one mode an output offers, as the planner compares them.
 type Mode struct {
+	ID            string // the backend's name for it (Mutter's mode id, wlroots' object)
 	Width, Height int
 	Refresh       float64 // Hz; 0 when unknown
 	Preferred     bool
