@@ -73,3 +73,24 @@ func (r Rotation) Names() string {
 	}
 	return "none"
 }
+
+// FromWayland maps a wl_output transform (which Mutter and wlroots use:
+// 1 is 90° counter-clockwise, as xrandr's left) to a rotation; the flipped
+// transforms 4-7 read as their rotation.
+func FromWayland(t uint32) Rotation {
+	return [...]Rotation{RotateNormal, RotateLeft, RotateInverted, RotateRight}[t&3]
+}
+
+// Wayland is the rotation as a wl_output transform (0 normal, 1 90°,
+// 2 180°, 3 270°).
+func (r Rotation) Wayland() uint32 {
+	switch r & 0xf {
+	case RotateLeft:
+		return 1
+	case RotateInverted:
+		return 2
+	case RotateRight:
+		return 3
+	}
+	return 0
+}

@@ -157,7 +157,7 @@ func output(m monitorInfo, logical []logicalInfo) layout.Output {
 				continue
 			}
 			o.Enabled, o.X, o.Y, o.Scale, o.Primary = true, int(l.X), int(l.Y), l.Scale, l.Primary
-			o.Rotation = FromTransform(l.Transform)
+			o.Rotation = layout.FromWayland(l.Transform)
 		}
 	}
 	if !o.Enabled {
@@ -173,26 +173,6 @@ func flag(props map[string]dbus.Variant, key string) bool {
 	}
 	b, _ := v.Value().(bool)
 	return b
-}
-
-// FromTransform maps Mutter's transform (wl_output's numbering: 1 is 90°
-// counter-clockwise) to a rotation; flipped transforms read as their
-// rotation.
-func FromTransform(t uint32) layout.Rotation {
-	return []layout.Rotation{layout.RotateNormal, layout.RotateLeft, layout.RotateInverted, layout.RotateRight}[t&3]
-}
-
-// ToTransform maps a rotation to Mutter's transform.
-func ToTransform(r layout.Rotation) uint32 {
-	switch r & 0xf {
-	case layout.RotateLeft:
-		return 1
-	case layout.RotateInverted:
-		return 2
-	case layout.RotateRight:
-		return 3
-	}
-	return 0
 }
 
 // scaleFor keeps the output's scale when the chosen mode supports it, else
@@ -223,7 +203,7 @@ func (b *Backend) config(t *layout.Target) []applyLogical {
 	primary := -1
 	for i, s := range t.On {
 		ls = append(ls, applyLogical{
-			X: int32(s.X), Y: int32(s.Y), Scale: b.scaleFor(s), Transform: ToTransform(s.Rotation),
+			X: int32(s.X), Y: int32(s.Y), Scale: b.scaleFor(s), Transform: s.Rotation.Wayland(),
 			Monitors: []applyMonitor{{Connector: s.Name, ModeID: s.Mode.ID, Props: map[string]dbus.Variant{}}},
 		})
 		if s.Primary {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -27,8 +26,7 @@ type Mutter struct {
 	Bus        *Bus
 	RuntimeDir string // XDG_RUNTIME_DIR, holding the Wayland socket
 	Log        string
-	cmd        *exec.Cmd
-	done       chan struct{}
+	proc       *groupProc
 }
 
 // Env is the environment of a client of this GNOME session:
@@ -50,7 +48,7 @@ func StartMutter(opts MutterOptions) (*Mutter, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Mutter{X: x, done: make(chan struct{})}
+	m := &Mutter{X: x}
 	if m.Bus, err = StartSessionBus(); err != nil {
 		x.Close()
 		return nil, err
@@ -60,23 +58,14 @@ func StartMutter(opts MutterOptions) (*Mutter, error) {
 		return nil, err
 	}
 	m.Log = filepath.Join(m.RuntimeDir, "mutter.log")
-	logf, err := os.Create(m.Log)
-	if err != nil {
+	cmd := exec.Command(bin, "--nested", "--wayland", "--no-x11")
+	cmd.Env = append(os.Environ(), m.X.Env()...)
+	cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS="+m.Bus.Addr, "XDG_RUNTIME_DIR="+m.RuntimeDir,
+		fmt.Sprintf("MUTTER_DEBUG_NUM_DUMMY_MONITORS=%d", opts.Monitors), "MUTTER_DEBUG_DUMMY_MODE_SPECS="+opts.Modes)
+	if m.proc, err = startGroup(cmd, m.Log); err != nil {
 		m.Close()
 		return nil, err
 	}
-	defer logf.Close()
-	m.cmd = exec.Command(bin, "--nested", "--wayland", "--no-x11")
-	m.cmd.Env = append(os.Environ(), m.X.Env()...)
-	m.cmd.Env = append(m.cmd.Env, "DBUS_SESSION_BUS_ADDRESS="+m.Bus.Addr, "XDG_RUNTIME_DIR="+m.RuntimeDir,
-		fmt.Sprintf("MUTTER_DEBUG_NUM_DUMMY_MONITORS=%d", opts.Monitors), "MUTTER_DEBUG_DUMMY_MODE_SPECS="+opts.Modes)
-	m.cmd.Stdout, m.cmd.Stderr = logf, logf
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := m.cmd.Start(); err != nil {
-		m.Close()
-		return nil, fmt.Errorf("start mutter: %w", err)
-	}
-	go func() { _ = m.cmd.Wait(); close(m.done) }()
 	if err := m.waitName(30 * time.Second); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("%w; mutter's log: %s", err, tail(m.Log))
@@ -109,7 +98,7 @@ func (m *Mutter) waitName(limit time.Duration) error {
 			if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has); err != nil {
 				return err
 			}
-		case <-m.done:
+		case <-m.proc.done:
 			return fmt.Errorf("mutter exited before it took %s", name)
 		case <-ctx.Done():
 			return fmt.Errorf("mutter did not take %s within %s", name, limit)
@@ -120,15 +109,7 @@ func (m *Mutter) waitName(limit time.Duration) error {
 
 // Close stops Mutter, its bus and its X server.
 func (m *Mutter) Close() {
-	if m.cmd != nil && m.cmd.Process != nil {
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-m.done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-			<-m.done
-		}
-	}
+	m.proc.stop()
 	if m.Bus != nil {
 		m.Bus.Close()
 	}
