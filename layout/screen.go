@@ -42,12 +42,17 @@ type Output struct {
 
 // Fingerprint identifies a monitor by make, model and serial, as EDID
 // fingerprints do under X11: the first 8 bytes of their SHA-256, in hex
-// ("" when all three are unknown).
+// ("" when make and model are unknown). Without a serial, two monitors of
+// one model would be one: the connector's name stands in for it.
 func (o *Output) Fingerprint() string {
-	if o.Make == "" && o.Model == "" && o.Serial == "" {
+	if o.Make == "" && o.Model == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(o.Make + "\n" + o.Model + "\n" + o.Serial))
+	serial := o.Serial
+	if serial == "" {
+		serial = "port " + o.Name
+	}
+	sum := sha256.Sum256([]byte(o.Make + "\n" + o.Model + "\n" + serial))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -137,7 +142,7 @@ func Plan(sc *Screen, l Layout) (*Target, error) {
 		s.X, s.Y, s.W, s.H, s.Rotation, s.Primary = pl.X, pl.Y, pl.W, pl.H, pl.Rotation, pl.Spec.Primary
 		o, _ := sc.Output(s.Name)
 		s.Changed = !o.Enabled || s.Custom || o.Current < 0 || o.Modes[o.Current] != s.Mode ||
-			o.X != s.X || o.Y != s.Y || o.Rotation&0xf != s.Rotation
+			o.X != s.X || o.Y != s.Y || o.Rotation&0xf != s.Rotation || s.Primary && !o.Primary
 		t.On = append(t.On, *s)
 	}
 	for _, o := range sc.Outputs {

@@ -263,6 +263,9 @@ type ModeView struct {
 
 // ScreenView is the whole screen as shown to a user.
 type ScreenView struct {
+	// Backend is what arranges the outputs (randr, wlroots, mutter; none
+	// when layouts are refused), set by the caller.
+	Backend   string       `json:"backend,omitempty"`
 	Width     int          `json:"width"`
 	Height    int          `json:"height"`
 	MmWidth   int          `json:"mm_width"`

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/desktop"
 	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -77,22 +80,90 @@ func ProfileFromState(name string, st *xrandr.State) *config.Profile {
 	return p
 }
 
-// layoutState connects to the display and reads its RandR state for a
-// layout command (named in the error), refusing a display whose monitors
-// RandR cannot arrange (Wayland).
-func (e *env) layoutState(command string) (*xrandr.Conn, *xrandr.State, error) {
+// layoutSession is the display the layout commands work on: RandR's, or
+// a Wayland compositor's backend (wlroots, GNOME) when the session is
+// Wayland.
+type layoutSession struct {
+	x  *xrandr.Conn
+	wl *desktop.Wayland // nil under RandR
+}
+
+func (s *layoutSession) Close() {
+	if s.wl != nil {
+		s.wl.Close()
+	}
+	s.x.Close()
+}
+
+// backend names what arranges the monitors: randr, wlroots or mutter.
+func (s *layoutSession) backend() string {
+	if s.wl != nil {
+		return s.wl.Backend()
+	}
+	return desktop.RandR
+}
+
+// plan plans layout l on st.
+func (s *layoutSession) plan(st *xrandr.State, l xrandr.Layout) (*xrandr.Plan, error) {
+	if s.wl != nil {
+		return s.wl.Plan(l)
+	}
+	return xrandr.MakePlan(st, l)
+}
+
+// apply applies plan p of layout l.
+func (s *layoutSession) apply(p *xrandr.Plan, l xrandr.Layout) error {
+	if s.wl != nil {
+		_, err := s.wl.Apply(l)
+		return err
+	}
+	return xrandr.Apply(s.x, p)
+}
+
+// openLayout connects to the display and to the Wayland compositor's
+// layout backend when the session is Wayland, and reads the outputs
+// (probing them with probe). A Wayland session perch cannot arrange gives
+// the X state and a *app.WaylandError.
+func (e *env) openLayout(probe bool) (*layoutSession, *xrandr.State, error) {
 	c, err := e.dial()
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := c.State()
+	s := &layoutSession{x: c}
+	read := c.State
+	if probe {
+		read = c.Probe
+	}
+	st, err := read()
 	if err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	if err := app.CheckLayout(e.getenv, st); err != nil {
-		c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.wl, err = app.OpenWayland(ctx, e.getenv, st, nil)
+	if err != nil {
+		return s, st, err
+	}
+	if s.wl != nil {
+		if st, err = s.wl.Current(); err != nil {
+			s.Close()
+			return nil, nil, err
+		}
+	}
+	return s, st, nil
+}
+
+// layoutState opens the display for a layout command (named in the
+// error) and reads its outputs, refusing a Wayland session whose
+// compositor perch cannot arrange.
+func (e *env) layoutState(command string) (*layoutSession, *xrandr.State, error) {
+	s, st, err := e.openLayout(false)
+	if err != nil {
+		if s != nil {
+			s.Close()
+		}
 		return nil, nil, fmt.Errorf("%s: %w", command, err)
 	}
-	return c, st, nil
+	return s, st, nil
 }
