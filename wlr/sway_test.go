@@ -2,10 +2,8 @@ package wlr_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -57,18 +55,8 @@ func ctx(t *testing.T) context.Context {
 // IPC, one comparable string per output.
 func swayOutputs(t *testing.T, s *testbed.Sway) string {
 	t.Helper()
-	out, err := exec.Command("swaymsg", "-s", s.IPC, "-r", "-t", "get_outputs").Output()
+	outs, err := s.Outputs()
 	if err != nil {
-		t.Fatalf("swaymsg: %v", err)
-	}
-	var outs []struct {
-		Name        string
-		Active      bool
-		Transform   string
-		Rect        struct{ X, Y, Width, Height int }
-		CurrentMode struct{ Width, Height, Refresh int } `json:"current_mode"`
-	}
-	if err := json.Unmarshal(out, &outs); err != nil {
 		t.Fatal(err)
 	}
 	var parts []string

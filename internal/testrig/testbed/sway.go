@@ -2,6 +2,7 @@ package testbed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -115,4 +116,28 @@ func (s *Sway) waitSockets(limit time.Duration) error {
 func (s *Sway) Close() {
 	s.proc.stop()
 	os.RemoveAll(s.RuntimeDir)
+}
+
+// SwayOutput is one output as sway's IPC reports it: the oracle of the
+// wlroots tests. Its transform is named by the clockwise turn, the
+// opposite of wl_output's numbering.
+type SwayOutput struct {
+	Name        string
+	Active      bool
+	Transform   string
+	Rect        struct{ X, Y, Width, Height int }
+	CurrentMode struct{ Width, Height, Refresh int } `json:"current_mode"`
+}
+
+// Outputs asks sway for its outputs (swaymsg -t get_outputs).
+func (s *Sway) Outputs() ([]SwayOutput, error) {
+	out, err := exec.Command("swaymsg", "-s", s.IPC, "-r", "-t", "get_outputs").Output()
+	if err != nil {
+		return nil, fmt.Errorf("swaymsg -t get_outputs: %w", err)
+	}
+	var outs []SwayOutput
+	if err := json.Unmarshal(out, &outs); err != nil {
+		return nil, fmt.Errorf("swaymsg -t get_outputs: %w", err)
+	}
+	return outs, nil
 }
