@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -90,7 +91,7 @@ const attachedMarker = " server version "
 // runLocal runs the local xpra client once, as runOnce runs a remote
 // command; its return values mean the same.
 func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
-	s.set(StateStarting, "")
+	s.set(api.SessionStarting, "")
 	lx := s.spec.Local
 	bin, err := exec.LookPath(xpraBinary)
 	if err != nil {
@@ -219,11 +220,11 @@ func openLocal(ctx context.Context, conn *liveConn, n int) (*privateSocket, erro
 func (s *session) markAttached() {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
-	if s.status.State == StateStarting && !s.execAt.IsZero() {
-		s.status.State = StateAttached
+	if s.status.State == api.SessionStarting && !s.execAt.IsZero() {
+		s.status.State = api.SessionAttached
 		s.status.Since = time.Now()
 		s.attachedAt = time.Now()
-		s.status.Timings.FirstX11 = Duration(time.Since(s.execAt))
+		s.status.Timings.FirstX11 = api.Duration(time.Since(s.execAt))
 		s.status.LastError = ""
 		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
 		s.l.notifyLocked()

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/mutter"
 )
@@ -124,7 +124,7 @@ keepalive = "500ms"
 		"[profile.desk]\n", fmt.Sprintf("[profile.desk]\nserver = \"bed\"\ndisplays = [%d]\n", remoteBed.xpra.Display), 1)))
 	up := upInProcess(t, vars, "desk", "--config", cfg)
 	name := fmt.Sprintf(":%d", remoteBed.xpra.Display)
-	st := waitStatus(t, up.sock, "the session attached", 60*time.Second, func(s agent.Status) bool {
+	st := waitStatus(t, up.sock, "the session attached", 60*time.Second, func(s api.Status) bool {
 		state, _ := session(s, name)
 		return state == "attached"
 	})
@@ -212,14 +212,14 @@ func TestSwayAuto(t *testing.T) {
 	}
 	cfg := writeConfig(t, swayProfiles)
 	up := upInProcess(t, vars, "auto", "--config", cfg)
-	waitStatus(t, up.sock, "profile two", 20*time.Second, func(st agent.Status) bool { return st.Profile == "two" })
+	waitStatus(t, up.sock, "profile two", 20*time.Second, func(st api.Status) bool { return st.Profile == "two" })
 	if got, want := swayLayout(t, s), "HEADLESS-1 1920x1080+1280+0; HEADLESS-2 1280x1024+0+0"; got != want {
 		t.Errorf("two: %s, want %s", got, want)
 	}
 	if out, err := exec.Command("swaymsg", "-s", s.IPC, "create_output").CombinedOutput(); err != nil {
 		t.Fatalf("create_output: %v %s", err, out)
 	}
-	waitStatus(t, up.sock, "profile three", 20*time.Second, func(st agent.Status) bool { return st.Profile == "three" })
+	waitStatus(t, up.sock, "profile three", 20*time.Second, func(st api.Status) bool { return st.Profile == "three" })
 	want := "HEADLESS-1 1920x1080+0+0; HEADLESS-2 1024x1280+1920+0; HEADLESS-3 1024x768+0+1080"
 	deadline := time.Now().Add(10 * time.Second)
 	for got := swayLayout(t, s); got != want; got = swayLayout(t, s) {
