@@ -61,8 +61,9 @@ func Open(ctx context.Context, getenv func(string) string, log *slog.Logger) (*W
 
 // Wayland is a Wayland backend as the agent's Display.
 type Wayland struct {
-	b   Backend
-	log *slog.Logger
+	b    Backend
+	log  *slog.Logger
+	last *layout.Screen // what Current read last, for Plan
 }
 
 // New wraps a backend; log (nil: slog.Default) gets its notes.
@@ -94,20 +95,43 @@ func (w *Wayland) Current() (*xrandr.State, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.last = sc
 	return StateOf(sc), nil
 }
 
-// Plan plans l on the current outputs without applying it.
-func (w *Wayland) Plan(l xrandr.Layout) (*xrandr.Plan, error) {
-	sc, err := w.screen()
-	if err != nil {
-		return nil, err
+// Planned is a target planned by Plan, to show and to apply.
+type Planned struct {
+	Target *layout.Target
+	Plan   *xrandr.Plan // the target as RandR's plan, for the CLI's views
+}
+
+// Plan plans l on the outputs as Current last read them (reading them
+// now when it did not), without applying it: one read for a command that
+// shows the outputs, plans and applies.
+func (w *Wayland) Plan(l xrandr.Layout) (*Planned, error) {
+	sc := w.last
+	if sc == nil {
+		var err error
+		if sc, err = w.screen(); err != nil {
+			return nil, err
+		}
 	}
 	t, err := w.plan(sc, l)
 	if err != nil {
 		return nil, err
 	}
-	return PlanOf(t, StateOf(sc)), nil
+	return &Planned{Target: t, Plan: PlanOf(t, StateOf(sc))}, nil
+}
+
+// ApplyPlanned applies what Plan planned. Outputs that changed since
+// they were read make the compositor refuse it, changing nothing.
+func (w *Wayland) ApplyPlanned(p *Planned) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := w.b.Apply(ctx, p.Target); err != nil {
+		return fmt.Errorf("%s: %w", w.b.Name(), err)
+	}
+	return nil
 }
 
 // plan is the shared planner, with the backend's own rules: wlroots has

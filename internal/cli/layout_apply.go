@@ -178,7 +178,7 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 		printPlan(e.stdout, v)
 		return nil
 	}
-	if err := c.apply(plan, prof.Layout()); err != nil {
+	if err := c.apply(plan); err != nil {
 		return fmt.Errorf("apply profile %s: %w", prof.Name, err)
 	}
 	if asJSON {

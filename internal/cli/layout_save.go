@@ -84,15 +84,18 @@ func ProfileFromState(name string, st *xrandr.State) *config.Profile {
 // a Wayland compositor's backend (wlroots, GNOME) when the session is
 // Wayland.
 type layoutSession struct {
-	x  *xrandr.Conn
-	wl *desktop.Wayland // nil under RandR
+	x       *xrandr.Conn     // nil when the compositor was reached without X
+	wl      *desktop.Wayland // nil under RandR
+	planned *desktop.Planned // the last plan, under Wayland
 }
 
 func (s *layoutSession) Close() {
 	if s.wl != nil {
 		s.wl.Close()
 	}
-	s.x.Close()
+	if s.x != nil {
+		s.x.Close()
+	}
 }
 
 // backend names what arranges the monitors: randr, wlroots or mutter.
@@ -106,16 +109,20 @@ func (s *layoutSession) backend() string {
 // plan plans layout l on st.
 func (s *layoutSession) plan(st *xrandr.State, l xrandr.Layout) (*xrandr.Plan, error) {
 	if s.wl != nil {
-		return s.wl.Plan(l)
+		pl, err := s.wl.Plan(l)
+		if err != nil {
+			return nil, err
+		}
+		s.planned = pl
+		return pl.Plan, nil
 	}
 	return xrandr.MakePlan(st, l)
 }
 
-// apply applies plan p of layout l.
-func (s *layoutSession) apply(p *xrandr.Plan, l xrandr.Layout) error {
+// apply applies plan p (made by plan).
+func (s *layoutSession) apply(p *xrandr.Plan) error {
 	if s.wl != nil {
-		_, err := s.wl.Apply(l)
-		return err
+		return s.wl.ApplyPlanned(s.planned)
 	}
 	return xrandr.Apply(s.x, p)
 }
@@ -125,6 +132,21 @@ func (s *layoutSession) apply(p *xrandr.Plan, l xrandr.Layout) error {
 // (probing them with probe). A Wayland session perch cannot arrange gives
 // the X state and a *app.WaylandError.
 func (e *env) openLayout(probe bool) (*layoutSession, *xrandr.State, error) {
+	if e.getenv("WAYLAND_DISPLAY") != "" {
+		// The compositor first: a Wayland session needs no X to arrange
+		// its monitors.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		wl, err := desktop.Open(ctx, e.getenv, nil)
+		cancel()
+		if err == nil {
+			st, err := wl.Current()
+			if err != nil {
+				wl.Close()
+				return nil, nil, err
+			}
+			return &layoutSession{wl: wl}, st, nil
+		}
+	}
 	c, err := e.dial()
 	if err != nil {
 		return nil, nil, err
