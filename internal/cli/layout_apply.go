@@ -125,9 +125,11 @@ func newLayoutApplyCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "apply [--dry-run] [--json] PROFILE",
 		Short: "arrange the outputs as a profile says",
-		Long: `layout apply arranges the outputs as PROFILE says, in one RandR change
-(modes made from CVT timings where the screen lacks them). With --dry-run
-it prints the plan and the equivalent xrandr commands and changes nothing.`,
+		Long: `layout apply arranges the outputs as PROFILE says: on X11 in one RandR
+change (modes made from CVT timings where the screen lacks them), on
+wlroots and GNOME through the compositor (tested first, then applied).
+With --dry-run it prints the plan (and under X11 the equivalent xrandr
+commands) and changes nothing.`,
 		Args: oneArg("layout apply needs one PROFILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.layoutApply(args[0], dry, asJSON)

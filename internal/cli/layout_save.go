@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -185,7 +186,11 @@ func (e *env) layoutState(command string) (*layoutSession, *xrandr.State, error)
 		if s != nil {
 			s.Close()
 		}
-		return nil, nil, fmt.Errorf("%s: %w", command, err)
+		var we *app.WaylandError
+		if errors.As(err, &we) {
+			return nil, nil, fmt.Errorf("%s: %w", command, err)
+		}
+		return nil, nil, err
 	}
 	return s, st, nil
 }
