@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -107,6 +108,26 @@ func TestMutterLayout(t *testing.T) {
 	r = perch(t, vars, "layout", "apply", "--config", cfg, "bad")
 	if r.code != 2 || !strings.Contains(r.stderr, "has no mode 1600x900") || !strings.Contains(r.stderr, "1280x1024@60.00") {
 		t.Errorf("bad: exit %d %s", r.code, r.stderr)
+	}
+	// layout save writes what GNOME shows, matched by make/model/serial;
+	// applied again it is what is on screen already.
+	if r = perch(t, vars, "layout", "save", "--config", cfg, "mine"); r.code != 0 {
+		t.Fatalf("save: exit %d %s", r.code, r.stderr)
+	}
+	r = perch(t, vars, "layout", "apply", "--dry-run", "--json", "--config", cfg, "mine")
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || !v.Unchanged {
+		t.Errorf("the saved profile is not what is on screen: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	r = perch(t, vars, "outputs", "--json")
+	var sv struct {
+		Backend string
+		Outputs []struct{ Fingerprint string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sv); err != nil || sv.Backend != "mutter" || len(sv.Outputs) != 2 {
+		t.Fatalf("outputs --json: %v %s", err, r.stdout)
+	}
+	if b, _ := os.ReadFile(cfg); !strings.Contains(string(b), sv.Outputs[0].Fingerprint) || !strings.Contains(string(b), "rotate = \"left\"") {
+		t.Errorf("saved profile:\n%s", b)
 	}
 }
 
