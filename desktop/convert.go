@@ -56,11 +56,15 @@ func StateOf(sc *layout.Screen) *xrandr.State {
 			}
 		}
 		if o.Enabled {
+			cm := o.CurrentMode
+			if o.Current >= 0 && o.Current < len(o.Modes) {
+				cm = o.Modes[o.Current]
+			}
 			if cur == 0 { // a mode the output does not list (wlroots' custom modes)
 				cur = xrandr.ModeID((i+1)*1000 + 999)
-				st.Modes = append(st.Modes, xmode(cur, o.CurrentMode))
+				st.Modes = append(st.Modes, xmode(cur, cm))
 			}
-			w, h := footprint(sc, o.CurrentMode, o.Rotation, o.ScaleOr1())
+			w, h := footprint(sc, cm, o.Rotation, o.ScaleOr1())
 			cr.X, cr.Y, cr.Width, cr.Height, cr.Mode, cr.Rotation = o.X, o.Y, w, h, cur, o.Rotation
 			cr.Outputs = []xrandr.OutputID{id}
 			xo.Crtc = cr.ID

@@ -141,8 +141,12 @@ func Plan(sc *Screen, l Layout) (*Target, error) {
 		s := sets[pl.Spec.Name]
 		s.X, s.Y, s.W, s.H, s.Rotation, s.Primary = pl.X, pl.Y, pl.W, pl.H, pl.Rotation, pl.Spec.Primary
 		o, _ := sc.Output(s.Name)
+		rot := o.Rotation & 0xf
+		if rot == 0 {
+			rot = RotateNormal
+		}
 		s.Changed = !o.Enabled || s.Custom || o.Current < 0 || o.Modes[o.Current] != s.Mode ||
-			o.X != s.X || o.Y != s.Y || o.Rotation&0xf != s.Rotation || s.Primary && !o.Primary
+			o.X != s.X || o.Y != s.Y || rot != s.Rotation || s.Primary && !o.Primary
 		t.On = append(t.On, *s)
 	}
 	for _, o := range sc.Outputs {
