@@ -65,7 +65,8 @@ type Args struct {
 // NewArgs reads the arguments of m.
 func NewArgs(m Message) *Args { return &Args{b: m.Args} }
 
-// Err is the first decoding error, or an error if arguments are left over.
+// Err is the first decoding error (arguments left over are ignored, as
+// a newer version of an event may add some).
 func (a *Args) Err() error { return a.err }
 
 func (a *Args) fail(what string) {
