@@ -162,6 +162,7 @@ func refused(t *testing.T, b *mutter.Backend, tg *layout.Target, kind string) er
 	t.Helper()
 	before := show(state(t, b))
 	err := b.Apply(ctx(t), tg)
+	t.Logf("%s: %v", kind, err)
 	var r *mutter.Refusal
 	if !errors.As(err, &r) || r.Kind != kind || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("want a %q refusal, got %v", kind, err)
