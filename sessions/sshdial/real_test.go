@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,7 +45,10 @@ var bed realBed
 
 func TestMain(m *testing.M) {
 	testbed.StableEnv()
-	bed.start()
+	flag.Parse()
+	if !testing.Short() {
+		bed.start()
+	}
 	code := m.Run()
 	if bed.closeBeds != nil {
 		bed.closeBeds()
@@ -150,6 +154,7 @@ func newKey() (ssh.PublicKey, error) {
 
 func needRealBed(t *testing.T) {
 	t.Helper()
+	testbed.SkipShort(t)
 	if bed.startErr != nil {
 		if testbed.InCI() {
 			t.Fatalf("CI=true but the sshd beds cannot start: %v", bed.startErr)
