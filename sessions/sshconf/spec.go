@@ -97,7 +97,7 @@ var portRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
 // a2port reads it).
 func isService(p string) bool {
 	n, err := net.LookupPort("tcp", p)
-	return err == nil && n > 0
+	return err == nil && n > 0 && p == strings.ToLower(p)
 }
 
 // checkHost is ssh's valid_hostname.
