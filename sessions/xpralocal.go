@@ -169,12 +169,8 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 // localEnded words the end of a local client that exited by itself.
 func (s *session) localEnded(conn *liveConn, err error, out *tail) (time.Duration, bool, error) {
 	// The client's connection ends with the link: tell a lost link from
-	// xpra's own end by asking the server.
-	if !linkAnswers(conn, 2*time.Second) {
-		select {
-		case <-conn.dead:
-		case <-time.After(s.l.DeadAfter()):
-		}
+	// xpra's own end (endedByLink asks the server).
+	if conn.endedByLink(context.Background(), s.l.DeadAfter()) {
 		return 0, true, errors.New("link lost")
 	}
 	return 0, false, localExitReason(err, out.lastLines())
@@ -228,26 +224,6 @@ func (s *session) markAttached() {
 		s.status.LastError = ""
 		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
 		s.l.notifyLocked()
-	}
-}
-
-// linkAnswers reports whether the server answers a keepalive within d.
-func linkAnswers(conn *liveConn, d time.Duration) bool {
-	select {
-	case <-conn.dead:
-		return false
-	default:
-	}
-	res := make(chan error, 1)
-	go func() {
-		_, _, err := conn.client.SendRequest("keepalive@openssh.com", true, nil)
-		res <- err
-	}()
-	select {
-	case err := <-res:
-		return err == nil
-	case <-time.After(d):
-		return false
 	}
 }
 
