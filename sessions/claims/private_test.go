@@ -1,4 +1,4 @@
-package sessions
+package claims
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func TestClaimsPrivate(t *testing.T) {
 	state := filepath.Join(a.Home, ".local", "state")
 	run1(t, ca, "chmod 755 ~ && mkdir -p -m 755 ~/.local ~/.local/state/perch/claims && chmod 755 ~/.local/state ~/.local/state/perch && echo x 1 old >~/.local/state/perch/claims/9 && chmod 644 ~/.local/state/perch/claims/9")
 
-	w, err := startClaims(ca, Claims{Location: "desk", AgentID: "a1"}, 2*time.Second)
+	w, err := Start(ca, Config{Location: "desk", AgentID: "a1"}, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestClaimsPrivate(t *testing.T) {
 func TestClaimsPrivateUmask(t *testing.T) {
 	home := t.TempDir()
 	old := syscall.Umask(0) // the watcher's sh inherits it
-	w := localWatcher(t, home, Claims{Location: "desk", AgentID: "a1"})
+	w := localWatcher(t, home, Config{Location: "desk", AgentID: "a1"})
 	syscall.Umask(old)
 	ask(t, w, "take 10")
 	if dirs, files := checkModes(t, filepath.Join(home, ".local/state/perch")); dirs != 3 || files != 2 {
