@@ -185,4 +185,15 @@ const notes = "## Notes\n\n" +
 	"  both ways are bound by four xpra clients starting on two cores (0.98–1.30 across runs).\n" +
 	"- Recovery after a kill: both reconnect as soon as the connection is reset (0.99–1.21 across\n" +
 	"  runs). After a freeze both detect the dead link at the same 3 s limit; perch is back sooner\n" +
-	"  because one new connection carries every session.\n"
+	"  because one new connection carries every session.\n" +
+	"- Room: one seat alone is a single draw from its retry schedule (where in its wait it was when sshd came\n" +
+	"  back), hence the median of 3. Before, a seat's backoff grew through the 10 s outage (0.5, 1, 2, 4, 8 s):\n" +
+	"  the last of 50 came back up to 8 s after sshd, autossh's up to ~20–50 s (its own schedule; 13 of its 63\n" +
+	"  attempts dropped past MaxStartups). Now a refused connect waits 0.25–2 s and a drop 0.1–2 s at random,\n" +
+	"  so the 50 arrive spread over ~2 s (25–30 attempts/s; none dropped). After the\n" +
+	"  20 s cut every link's connect, hanging in SYN retransmits, lands at once (65 attempts/s, 16 drops past\n" +
+	"  MaxStartups): the drops retry within 2 s, the last seat is back 2.3 s after the network. After kill -9\n" +
+	"  of every session the restarts are spread over the first second (1.1 s for the last; 0.6 s before,\n" +
+	"  when all 50 restarted at 0.4–0.6 s); autossh does not restart a remote command that was killed.\n" +
+	"  Server cost: RSS sums count shared pages in each process; perch's extra process per seat is its claim\n" +
+	"  watcher (`sh`, which sshd starts through the login shell: two `sh`).\n"
