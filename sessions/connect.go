@@ -224,6 +224,9 @@ func permanent(err error) bool {
 	return errors.As(err, &hk) || errors.As(err, &ae)
 }
 
+// claimsStartTimeout bounds the claim watcher's first answer, at least.
+const claimsStartTimeout = 10 * time.Second
+
 // startClaims starts the claim watcher of a new connection when claims
 // are on, and reads the claims once (renewing the lease). Without a
 // watcher the display sessions attach as they would without claims.
@@ -236,7 +239,9 @@ func (l *Link) startClaims(conn *liveConn) {
 	}
 	w, err := claims.Start(conn.client, c, l.DeadAfter()+l.opts.Keepalive)
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), l.DeadAfter())
+		// The first answer starts a shell on the server: give a busy one
+		// time (a short keepalive is no reason to turn the claims off).
+		ctx, cancel := context.WithTimeout(context.Background(), max(l.DeadAfter(), claimsStartTimeout))
 		_, err = w.Request(ctx, "tick")
 		cancel()
 		if err != nil {
