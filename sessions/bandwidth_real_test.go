@@ -11,6 +11,7 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // buildAnimator builds the benchmark's animation (a 640x480 window
@@ -134,9 +135,9 @@ func TestLocalAttachTimeout(t *testing.T) {
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'connecting to the server...'\nexec sleep 6013\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	oldBin, oldTimeout := xpraBinary, localAttachTimeout
-	xpraBinary, localAttachTimeout = fake, 2*time.Second
-	defer func() { xpraBinary, localAttachTimeout = oldBin, oldTimeout }()
+	oldBin, oldTimeout := xpraclient.Binary, localAttachTimeout
+	xpraclient.Binary, localAttachTimeout = fake, 2*time.Second
+	defer func() { xpraclient.Binary, localAttachTimeout = oldBin, oldTimeout }()
 	l := b.newLink(t, localSpecs(b.displays()[:1], ""), func(o *Options) { o.X11 = nil })
 	stop := run(t, l)
 	defer stop()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // healthyRun is how long a session must stay attached for its backoff to
@@ -240,7 +242,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 		return 0, false, fmt.Errorf("%w: %w", errOpen, err)
 	}
 	defer sess.Close()
-	out := &tail{}
+	out := &xpraclient.Tail{}
 	sess.Stdout, sess.Stderr = out, out
 	release := func() {}
 	if conn.x11 != nil {
@@ -265,7 +267,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	ended := func() error { return s.end(sess, wait, release) }
 	select {
 	case err := <-wait:
-		return 0, false, &exitErr{reason: exitReason(err, out.lastLines()), cause: err}
+		return 0, false, &exitErr{reason: exitReason(err, out.LastLines()), cause: err}
 	case <-ctx.Done():
 		ended()
 		return 0, false, ctx.Err()
@@ -319,45 +321,6 @@ type exitErr struct {
 
 func (e *exitErr) Error() string { return e.reason.Error() }
 func (e *exitErr) Unwrap() error { return e.cause }
-
-// tail keeps the last bytes a command wrote (stdout and stderr together).
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailMax = 4096
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > tailMax {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailMax:]...)
-	}
-	return len(p), nil
-}
-
-// lastLines returns the last (up to 3) non-empty lines, joined, at most
-// 400 characters.
-func (t *tail) lastLines() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var lines []string
-	for _, l := range strings.Split(string(t.buf), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
-	}
-	s := strings.Join(lines, " | ")
-	if len(s) > 400 {
-		s = "…" + s[len(s)-400:]
-	}
-	return s
-}
 
 // remoteCommand prefixes a simple command with exec, so that the shell sshd
 // starts it with is replaced by it and the SIGTERM of a clean stop reaches

@@ -13,16 +13,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // LocalXpra marks a display session as local: xpra's client runs here.
@@ -76,25 +75,14 @@ func (lx LocalXpra) uuid() string {
 // for tests.
 var localAttachTimeout = time.Minute
 
-// xpraBinary is the local xpra; a variable for tests.
-var xpraBinary = "xpra"
-
-// errNoLocalXpra: the thin client has no xpra.
-var errNoLocalXpra = errors.New(`client = "local" runs xpra on this machine, but xpra is not installed: ` +
-	`install the Debian package xpra (apt install xpra), or use client = "remote"`)
-
-// attachedMarker is what xpra's client logs once the server accepted it
-// ("Xpra X11 server version 3.1.3 64-bit"): the session is attached.
-const attachedMarker = " server version "
-
 // runLocal runs the local xpra client once, as runOnce runs a remote
 // command; its return values mean the same.
 func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
 	s.set(StateStarting, "")
 	lx := s.spec.Local
-	bin, err := exec.LookPath(xpraBinary)
+	bin, err := exec.LookPath(xpraclient.Binary)
 	if err != nil {
-		return 0, false, errNoLocalXpra
+		return 0, false, xpraclient.ErrNotInstalled
 	}
 	start := time.Now()
 	sock, err := openLocal(ctx, conn, lx.Display)
@@ -106,14 +94,14 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 			return 0, false, err
 		}
 	}
-	defer sock.close()
+	defer sock.Close()
 
-	out := &tail{}
+	out := &xpraclient.Tail{}
 	attachedNow := make(chan struct{})
-	watch := &lineWatch{w: out, marker: attachedMarker, found: func() { s.markAttached(); close(attachedNow) }}
+	watch := &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: func() { s.markAttached(); close(attachedNow) }}
 	limit, limitChanged := s.l.xpraLimit(lx)
-	cmd := exec.Command(bin, xpraAttachArgs(sock.path, append(limitArgs(limit), lx.args()...))...)
-	cmd.Env = localXpraEnv(s.l.opts.X11, lx.uuid())
+	cmd := exec.Command(bin, xpraclient.AttachArgs(sock.Path, append(limitArgs(limit), lx.args()...))...)
+	cmd.Env = xpraclient.Env(localDisplay(s.l.opts.X11), lx.uuid())
 	cmd.Stdout, cmd.Stderr = watch, watch
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
@@ -145,7 +133,7 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 			continue
 		case <-attachBy.C:
 			stop()
-			return 0, false, fmt.Errorf("the local xpra did not attach within %s: %s", localAttachTimeout, orNothing(out.lastLines()))
+			return 0, false, fmt.Errorf("the local xpra did not attach within %s: %s", localAttachTimeout, orNothing(out.LastLines()))
 		case err := <-wait:
 			return s.localEnded(conn, err, out)
 		case <-ctx.Done():
@@ -158,7 +146,7 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 			stop()
 			return 0, false, errLimitChanged
 		case <-conn.dead:
-			sock.close()
+			sock.Close()
 			stop()
 			return 0, true, errors.New("link lost")
 		}
@@ -166,7 +154,7 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 }
 
 // localEnded words the end of a local client that exited by itself.
-func (s *session) localEnded(conn *liveConn, err error, out *tail) (time.Duration, bool, error) {
+func (s *session) localEnded(conn *liveConn, err error, out *xpraclient.Tail) (time.Duration, bool, error) {
 	// The client's connection ends with the link: tell a lost link from
 	// xpra's own end by asking the server.
 	if !linkAnswers(conn, 2*time.Second) {
@@ -176,7 +164,7 @@ func (s *session) localEnded(conn *liveConn, err error, out *tail) (time.Duratio
 		}
 		return 0, true, errors.New("link lost")
 	}
-	return 0, false, localExitReason(err, out.lastLines())
+	return 0, false, xpraclient.ExitReason(err, out.LastLines())
 }
 
 // orNothing is output, or says there was none.
@@ -193,12 +181,15 @@ var errLimitChanged = errors.New("restart with the link's new bandwidth limit")
 
 // openLocal finds display n's socket on the server, checks that it
 // answers and exposes it here as a private socket.
-func openLocal(ctx context.Context, conn *liveConn, n int) (*privateSocket, error) {
-	path, err := findXpraSocket(ctx, conn.client, n)
+func openLocal(ctx context.Context, conn *liveConn, n int) (*xpraclient.PrivateSocket, error) {
+	path, err := xpraclient.FindSocket(ctx, conn.client, n)
+	if errors.Is(err, xpraclient.ErrSession) {
+		return nil, fmt.Errorf("%w: %w", errOpen, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	first, err := dialStreamLocal(ctx, conn.client, path)
+	first, err := xpraclient.DialStreamLocal(ctx, conn.client, path)
 	var oe *ssh.OpenChannelError
 	switch {
 	case errors.As(err, &oe) && oe.Reason == ssh.Prohibited:
@@ -206,7 +197,7 @@ func openLocal(ctx context.Context, conn *liveConn, n int) (*privateSocket, erro
 	case err != nil:
 		return nil, fmt.Errorf("display :%d: the xpra socket %s on the server does not answer (is its xpra server running?): %w", n, path, err)
 	}
-	sock, err := listenPrivate(first, func() (net.Conn, error) { return dialStreamLocal(ctx, conn.client, path) })
+	sock, err := xpraclient.ListenPrivate(first, func() (net.Conn, error) { return xpraclient.DialStreamLocal(ctx, conn.client, path) })
 	if err != nil {
 		first.Close()
 		return nil, err
@@ -250,131 +241,10 @@ func linkAnswers(conn *liveConn, d time.Duration) bool {
 	}
 }
 
-// xpraAttachArgs is the local client's command line: the private socket,
-// no mmap (client and server are on different machines; the socket is a
-// tunnel), then the user's options, which win.
-func xpraAttachArgs(socket string, extra []string) []string {
-	return append([]string{"attach", "socket://" + socket, "--mmap=no"}, extra...)
-}
-
-// localXpraEnv is the client's environment: ours, with the display
-// perch manages and the identity.
-func localXpraEnv(x11 *X11Local, uuid string) []string {
-	env := os.Environ()
-	if x11 != nil && x11.Display != "" {
-		env = setEnv(env, "DISPLAY", x11.Display)
+// localDisplay is the display the local client draws on ("": $DISPLAY).
+func localDisplay(x11 *X11Local) string {
+	if x11 == nil {
+		return ""
 	}
-	if uuid != "" {
-		env = setEnv(env, "XPRA_USER_UUID", uuid)
-	}
-	return env
-}
-
-// setEnv returns env with k set to v.
-func setEnv(env []string, k, v string) []string {
-	env = slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, k+"=") })
-	return append(env, k+"="+v)
-}
-
-// xpraExits names xpra's exit statuses (xpra/exit_codes.py, 3.1; later
-// versions keep these numbers). 1 stays unnamed: besides a lost connection
-// it is any Python error's and a bad option's status.
-var xpraExits = []string{2: "timeout", 3: "password required",
-	4: "password file error", 5: "incompatible version", 6: "encryption", 7: "failure",
-	8: "ssh failure", 9: "packet failure", 10: "mmap token failure", 11: "no authentication",
-	12: "unsupported", 13: "remote error", 14: "internal error", 15: "file too big",
-	16: "ssl failure", 17: "ssh key failure", 18: "connection failed",
-	19: "ssl certificate verify failure", 20: "no display"}
-
-// xpraLogTime is the time xpra's log puts before each line
-// ("2026-12-01 17:29:50,347 "), at the start of each joined line.
-var xpraLogTime = regexp.MustCompile(`(^| \| )\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} `)
-
-// localExitReason words the local client's end with its exit status, by
-// xpra's name for it, and its last lines (tail.lastLines) without their
-// times, which are xpra's own reason (a refused version, a lost
-// connection).
-func localExitReason(err error, output string) error {
-	status := "the local xpra exited with status 0"
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			status = "the local xpra was killed by signal " + ws.Signal().String()
-		} else {
-			status = fmt.Sprintf("the local xpra exited with status %d", ee.ExitCode())
-			if c := ee.ExitCode(); c < len(xpraExits) && xpraExits[c] != "" {
-				status += " (" + xpraExits[c] + ")"
-			}
-		}
-	} else if err != nil {
-		status = "the local xpra: " + err.Error()
-	}
-	output = xpraLogTime.ReplaceAllString(output, "$1")
-	if output != "" {
-		return &exitErr{reason: fmt.Errorf("%s: %s", status, output), cause: err}
-	}
-	return &exitErr{reason: errors.New(status), cause: err}
-}
-
-// lineWatch passes output on and calls found once, when a line containing
-// marker has been written.
-type lineWatch struct {
-	w      *tail
-	marker string
-	found  func()
-	line   []byte
-	done   bool
-}
-
-func (lw *lineWatch) Write(p []byte) (int, error) {
-	n, _ := lw.w.Write(p)
-	if lw.done {
-		return n, nil
-	}
-	lw.line = append(lw.line, p...)
-	for {
-		i := strings.IndexByte(string(lw.line), '\n')
-		if i < 0 {
-			break
-		}
-		if strings.Contains(string(lw.line[:i]), lw.marker) {
-			lw.done = true
-			lw.line = nil
-			lw.found()
-			return n, nil
-		}
-		lw.line = lw.line[i+1:]
-	}
-	if len(lw.line) > tailMax {
-		lw.line = lw.line[len(lw.line)-tailMax:]
-	}
-	return n, nil
-}
-
-// errNoSocket: the display has no socket on the server.
-var errNoSocket = errors.New("no xpra socket")
-
-// dialStreamLocal opens a direct-streamlocal@openssh.com channel to path
-// on the server.
-func dialStreamLocal(ctx context.Context, c *ssh.Client, path string) (net.Conn, error) {
-	type res struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		nc, err := c.Dial("unix", path)
-		ch <- res{nc, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.c, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-ch; r.c != nil {
-				r.c.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
+	return x11.Display
 }

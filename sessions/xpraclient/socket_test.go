@@ -1,4 +1,4 @@
-package sessions
+package xpraclient
 
 import (
 	"errors"
@@ -76,7 +76,7 @@ func TestLineWatch(t *testing.T) {
 	out := "2026 starting\n2026 Xpra X11 ser" + "ver version 3.1.3 64-bit\nmore\nXpra X11 server version again\n"
 	for split := 1; split < len(out); split += 7 {
 		found := 0
-		lw := &lineWatch{w: &tail{}, marker: attachedMarker, found: func() { found++ }}
+		lw := &LineWatch{W: &Tail{}, Marker: AttachedMarker, Found: func() { found++ }}
 		for i := 0; i < len(out); i += split {
 			_, _ = lw.Write([]byte(out[i:min(i+split, len(out))]))
 		}
@@ -84,25 +84,21 @@ func TestLineWatch(t *testing.T) {
 			t.Errorf("split %d: found %d times", split, found)
 		}
 	}
-	lw := &lineWatch{w: &tail{}, marker: attachedMarker, found: func() { t.Error("found in a line not ended") }}
+	lw := &LineWatch{W: &Tail{}, Marker: AttachedMarker, Found: func() { t.Error("found in a line not ended") }}
 	_, _ = lw.Write([]byte("Xpra X11 server version 3.1.3"))
 }
 
-// TestLocalSpec: specs compare by value (a profile reloaded keeps its
-// sessions), identities differ by location and none is xpra's default.
-func TestLocalSpec(t *testing.T) {
-	a, b := LocalDisplaySpec(10, []string{"--a", "--b"}, "desk"), LocalDisplaySpec(10, []string{"--a", "--b"}, "desk")
-	if a != b || a.Name != ":10" || !a.Local.On {
-		t.Errorf("%+v vs %+v", a, b)
+// TestTail: the last three lines, at most about 400 bytes.
+func TestTail(t *testing.T) {
+	tl := &Tail{}
+	for i := range 10 {
+		_, _ = tl.Write([]byte("line " + string(rune('0'+i)) + "\n"))
 	}
-	if got := a.Local.args(); len(got) != 2 || got[1] != "--b" {
-		t.Errorf("args %q", got)
+	if got := tl.LastLines(); got != "line 7 | line 8 | line 9" {
+		t.Errorf("LastLines %q", got)
 	}
-	sofa := LocalDisplaySpec(10, nil, "sofa")
-	if sofa.Local.uuid() == a.Local.uuid() || len(a.Local.uuid()) != 40 || LocalDisplaySpec(10, nil, "").Local.uuid() != "" {
-		t.Errorf("uuids %q %q", a.Local.uuid(), sofa.Local.uuid())
-	}
-	if sofa.Local.args() != nil {
-		t.Errorf("no args: %q", sofa.Local.args())
+	_, _ = tl.Write([]byte(strings.Repeat("x", 10000)))
+	if got := tl.LastLines(); len(got) > 404 {
+		t.Errorf("LastLines is %d bytes", len(got))
 	}
 }
