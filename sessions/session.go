@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -145,14 +146,19 @@ func (s *session) run(ctx context.Context) {
 }
 
 // onX11 is called by the X11 forwarder for each connection carrying this
-// session's cookie: the first one means attached.
+// session's cookie: it proves sshd's xauth is done (the start gate
+// opens); for a named command the first one means attached. A display's
+// `xpra attach` connects to X before its handshake, also when it then
+// fails: it is attached when it says so (runOnce).
 func (s *session) onX11() {
 	s.l.mu.Lock()
 	if s.openGate != nil {
 		go s.openGate()
 	}
 	s.l.mu.Unlock()
-	s.markAttached()
+	if !s.spec.Local.Remote {
+		s.markAttached()
+	}
 }
 
 // enterGate waits for the link's start gate: one session starts at a time
@@ -244,6 +250,14 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	defer sess.Close()
 	out := &xpraclient.Tail{}
 	sess.Stdout, sess.Stderr = out, out
+	command := remoteCommand(s.spec.Command)
+	var server xpraclient.Version
+	if lx := s.spec.Local; lx.Remote {
+		server = s.l.serverXpra(ctx, conn)
+		command = remoteAttach(lx.Display, append(xpraclient.Defaults(server), lx.args()...))
+		watch := &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
+		sess.Stdout, sess.Stderr = watch, watch
+	}
 	release := func() {}
 	if conn.x11 != nil {
 		rel, err := conn.x11.Request(sess, s.spec.Name, s.onX11)
@@ -254,7 +268,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 		defer release()
 		s.l.x11Ready(conn)
 	}
-	if err := sess.Start(remoteCommand(s.spec.Command)); err != nil {
+	if err := sess.Start(command); err != nil {
 		return 0, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
 	}
 	gate := time.AfterFunc(gateHold, open)
@@ -267,7 +281,11 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	ended := func() error { return s.end(sess, wait, release) }
 	select {
 	case err := <-wait:
-		return 0, false, &exitErr{reason: exitReason(err, out.LastLines()), cause: err}
+		reason := exitReason(err, out.LastLines())
+		if hint := xpraclient.RemoteHint(out.LastLines(), server); hint != "" && s.spec.Local.Remote {
+			reason = fmt.Errorf("%s (%w)", hint, reason)
+		}
+		return 0, false, &exitErr{reason: reason, cause: err}
 	case <-ctx.Done():
 		ended()
 		return 0, false, ctx.Err()
@@ -284,6 +302,23 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 		case <-time.After(2 * time.Second):
 		}
 		return 0, true, errors.New("link lost")
+	}
+}
+
+// markAttached moves a starting session to attached: xpra's handshake is
+// done (the client said xpraclient.AttachedMarker), or a named command
+// opened its first X11 connection. Only this clears the last error.
+func (s *session) markAttached() {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	if s.status.State == StateStarting && !s.execAt.IsZero() {
+		s.status.State = StateAttached
+		s.status.Since = time.Now()
+		s.attachedAt = time.Now()
+		s.status.Timings.FirstX11 = Duration(time.Since(s.execAt))
+		s.status.LastError = ""
+		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
+		s.l.notifyLocked()
 	}
 }
 
@@ -321,6 +356,16 @@ type exitErr struct {
 
 func (e *exitErr) Error() string { return e.reason.Error() }
 func (e *exitErr) Unwrap() error { return e.cause }
+
+// remoteAttach is remote mode's command for display n: `xpra attach :n`
+// with options, each quoted for the login shell.
+func remoteAttach(n int, args []string) string {
+	cmd := "exec xpra attach :" + strconv.Itoa(n)
+	for _, a := range args {
+		cmd += " " + xpraclient.ShellQuote(a)
+	}
+	return cmd
+}
 
 // remoteCommand prefixes a simple command with exec, so that the shell sshd
 // starts it with is replaced by it and the SIGTERM of a clean stop reaches

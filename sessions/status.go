@@ -17,7 +17,7 @@ const (
 // Session states, as the front ends show them.
 const (
 	StateStarting = "starting" // the remote command is starting (or waits for the link)
-	StateAttached = "attached" // it opened its first X11 connection through perch
+	StateAttached = "attached" // xpra's handshake is done (a named command: its first X11 connection through perch)
 	StateBackoff  = "backoff"  // waiting before the restart
 	StateFailed   = "failed"   // cannot start (the link failed for good)
 	// StateElsewhere: another location took the display (see Claims).
@@ -65,15 +65,20 @@ type LinkStatus struct {
 	// XpraLimit is the local xpra clients' --bandwidth-limit in bits/s,
 	// set when the link was found full (see bandwidth.go); Carried is
 	// what the link carried then. 0: none.
-	XpraLimit int64       `json:"xpra_bandwidth_limit_bps,omitempty"`
-	Carried   int64       `json:"link_carried_bps,omitempty"`
-	Timings   LinkTimings `json:"timings"`
+	XpraLimit int64 `json:"xpra_bandwidth_limit_bps,omitempty"`
+	// XpraServer is what `xpra --version` says on the server (the xpra
+	// of its displays and of remote mode's `xpra attach`), XpraLocal the
+	// local client's (local mode); "" until learnt.
+	XpraServer string      `json:"xpra_server,omitempty"`
+	XpraLocal  string      `json:"xpra_local,omitempty"`
+	Carried    int64       `json:"link_carried_bps,omitempty"`
+	Timings    LinkTimings `json:"timings"`
 }
 
 // SessionTimings are a session's phases, in milliseconds.
 type SessionTimings struct {
 	Start    Duration `json:"start_ms"`     // session channel, x11-req and exec
-	FirstX11 Duration `json:"first_x11_ms"` // from exec to the first X11 connection
+	FirstX11 Duration `json:"first_x11_ms"` // from exec to attached
 }
 
 // SessionStatus is one supervised remote command.

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,11 +25,12 @@ import (
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
-// LocalXpra marks a display session as local: xpra's client runs here.
-// It is a value (Spec stays comparable), so its list of options is one
-// string.
+// LocalXpra is a display session's xpra client: On, it runs here (local
+// mode); Remote, it is `xpra attach :N` on the server (remote mode). It is
+// a value (Spec stays comparable), so its list of options is one string.
 type LocalXpra struct {
 	On      bool
+	Remote  bool
 	Display int
 	// Args are extra `xpra attach` options, separated by NUL bytes.
 	Args string
@@ -84,6 +86,11 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	if err != nil {
 		return 0, false, xpraclient.ErrNotInstalled
 	}
+	local, err := xpraclient.LocalVersion(ctx, bin)
+	if err != nil {
+		return 0, false, fmt.Errorf("the local xpra does not say its version: %w", err)
+	}
+	s.l.setLocalXpra(local)
 	start := time.Now()
 	sock, err := openLocal(ctx, conn, lx.Display)
 	if err != nil {
@@ -98,9 +105,15 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 
 	out := &xpraclient.Tail{}
 	attachedNow := make(chan struct{})
-	watch := &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: func() { s.markAttached(); close(attachedNow) }}
+	var didAttach atomic.Bool
+	watch := &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: func() {
+		didAttach.Store(true)
+		s.markAttached()
+		close(attachedNow)
+	}}
 	limit, limitChanged := s.l.xpraLimit(lx)
-	cmd := exec.Command(bin, xpraclient.AttachArgs(sock.Path, append(limitArgs(limit), lx.args()...))...)
+	args := append(append(xpraclient.Defaults(local), limitArgs(limit)...), lx.args()...)
+	cmd := exec.Command(bin, xpraclient.AttachArgs(sock.Path, args)...)
 	cmd.Env = xpraclient.Env(localDisplay(s.l.opts.X11), lx.uuid())
 	cmd.Stdout, cmd.Stderr = watch, watch
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
@@ -111,20 +124,9 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	defer func() { attached = s.finished() }()
 	wait := make(chan error, 1)
 	go func() { wait <- cmd.Wait() }()
+	stop := func() { s.stopLocal(cmd, wait) }
 	attachBy := time.NewTimer(localAttachTimeout)
 	defer attachBy.Stop()
-	stop := func() {
-		// SIGTERM: xpra's client disconnects cleanly; SIGKILL to its
-		// process group is the backstop.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-wait:
-			return
-		case <-time.After(s.l.opts.StopTimeout):
-		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-wait
-	}
 	for {
 		select {
 		case <-attachedNow:
@@ -135,7 +137,7 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 			stop()
 			return 0, false, fmt.Errorf("the local xpra did not attach within %s: %s", localAttachTimeout, orNothing(out.LastLines()))
 		case err := <-wait:
-			return s.localEnded(conn, err, out)
+			return s.localEnded(ctx, conn, err, out, local, didAttach.Load())
 		case <-ctx.Done():
 			stop()
 			return 0, false, ctx.Err()
@@ -153,8 +155,23 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	}
 }
 
-// localEnded words the end of a local client that exited by itself.
-func (s *session) localEnded(conn *liveConn, err error, out *xpraclient.Tail) (time.Duration, bool, error) {
+// stopLocal ends the local client: SIGTERM, on which xpra's client
+// disconnects cleanly; SIGKILL to its process group is the backstop.
+func (s *session) stopLocal(cmd *exec.Cmd, wait <-chan error) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-wait:
+		return
+	case <-time.After(s.l.opts.StopTimeout):
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-wait
+}
+
+// localEnded words the end of a local client that exited by itself; one
+// that never attached, of a version the server's cannot talk to, is told
+// so with both versions and what to do.
+func (s *session) localEnded(ctx context.Context, conn *liveConn, err error, out *xpraclient.Tail, local xpraclient.Version, wasAttached bool) (time.Duration, bool, error) {
 	// The client's connection ends with the link: tell a lost link from
 	// xpra's own end by asking the server.
 	if !linkAnswers(conn, 2*time.Second) {
@@ -164,7 +181,13 @@ func (s *session) localEnded(conn *liveConn, err error, out *xpraclient.Tail) (t
 		}
 		return 0, true, errors.New("link lost")
 	}
-	return 0, false, xpraclient.ExitReason(err, out.LastLines())
+	reason := xpraclient.ExitReason(err, out.LastLines())
+	if !wasAttached {
+		if why := xpraclient.Incompatible(local, s.l.serverXpra(ctx, conn)); why != "" {
+			return 0, false, &xpraclient.ExitError{Reason: fmt.Errorf("%s (%w)", why, reason), Cause: err}
+		}
+	}
+	return 0, false, reason
 }
 
 // orNothing is output, or says there was none.
@@ -189,6 +212,9 @@ func openLocal(ctx context.Context, conn *liveConn, n int) (*xpraclient.PrivateS
 	if err != nil {
 		return nil, err
 	}
+	// A first channel tells a refused forward or a dead socket apart, and
+	// is closed at once: the client gets a channel of its own for each
+	// connection it makes, when it makes it.
 	first, err := xpraclient.DialStreamLocal(ctx, conn.client, path)
 	var oe *ssh.OpenChannelError
 	switch {
@@ -197,28 +223,8 @@ func openLocal(ctx context.Context, conn *liveConn, n int) (*xpraclient.PrivateS
 	case err != nil:
 		return nil, fmt.Errorf("display :%d: the xpra socket %s on the server does not answer (is its xpra server running?): %w", n, path, err)
 	}
-	sock, err := xpraclient.ListenPrivate(first, func() (net.Conn, error) { return xpraclient.DialStreamLocal(ctx, conn.client, path) })
-	if err != nil {
-		first.Close()
-		return nil, err
-	}
-	return sock, nil
-}
-
-// markAttached moves a starting session to attached (the first X11
-// connection of a remote client, xpra's handshake of a local one).
-func (s *session) markAttached() {
-	s.l.mu.Lock()
-	defer s.l.mu.Unlock()
-	if s.status.State == StateStarting && !s.execAt.IsZero() {
-		s.status.State = StateAttached
-		s.status.Since = time.Now()
-		s.attachedAt = time.Now()
-		s.status.Timings.FirstX11 = Duration(time.Since(s.execAt))
-		s.status.LastError = ""
-		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
-		s.l.notifyLocked()
-	}
+	first.Close()
+	return xpraclient.ListenPrivate(func() (net.Conn, error) { return xpraclient.DialStreamLocal(ctx, conn.client, path) })
 }
 
 // linkAnswers reports whether the server answers a keepalive within d.

@@ -18,9 +18,11 @@ var Binary = "xpra"
 var ErrNotInstalled = errors.New(`client = "local" runs xpra on this machine, but xpra is not installed: ` +
 	`install the Debian package xpra (apt install xpra), or use client = "remote"`)
 
-// AttachedMarker is what xpra's client logs once the server accepted it
-// ("Xpra X11 server version 3.1.3 64-bit"): the session is attached.
-const AttachedMarker = " server version "
+// AttachedMarker is what xpra's client logs once its handshake with the
+// server is done ("Attached to socket:///…" in 3.1, "Attached to xpra
+// server at …" in 6.x): the session is attached. The server's version line
+// comes earlier, also before a client that then fails.
+const AttachedMarker = "Attached to "
 
 // AttachArgs is the local client's command line: the private socket, no
 // mmap (client and server are on different machines; the socket is a

@@ -24,14 +24,14 @@ func (t *Tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// LastLines returns the last (up to 3) non-empty lines, joined, at most
-// 400 characters.
+// LastLines returns the last (up to 3) non-empty lines that are not xpra's
+// known noise (isNoise), joined, at most 400 characters.
 func (t *Tail) LastLines() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var lines []string
 	for _, l := range strings.Split(string(t.buf), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		if l = strings.TrimSpace(l); l != "" && !isNoise(l) {
 			lines = append(lines, l)
 		}
 	}

@@ -11,8 +11,10 @@ import (
 
 // PrivateSocket is the local end of a local session: a unix socket in a
 // directory of its own (0700), itself 0600, never a TCP port. Each
-// connection to it is spliced to a fresh channel to the server's socket;
-// the first one takes the channel opened to check the socket.
+// connection to it is spliced to a fresh channel to the server's socket,
+// opened when the client connects, as `ssh -L` does: nothing idles on the
+// server's socket (xpra 6.4 and later drop a unix connection that sends
+// nothing for about 1.1 s).
 type PrivateSocket struct {
 	Path string
 	dir  string
@@ -20,7 +22,6 @@ type PrivateSocket struct {
 	dial func() (net.Conn, error)
 
 	mu     sync.Mutex
-	first  net.Conn
 	conns  map[net.Conn]struct{}
 	closed bool
 	wg     sync.WaitGroup
@@ -39,12 +40,12 @@ func RuntimeDir() string {
 
 // ListenPrivate makes a private socket; dial opens a channel to the
 // server's socket for a connection.
-func ListenPrivate(first net.Conn, dial func() (net.Conn, error)) (*PrivateSocket, error) {
+func ListenPrivate(dial func() (net.Conn, error)) (*PrivateSocket, error) {
 	dir, err := os.MkdirTemp(RuntimeDir(), "perch-local-xpra-") // 0700
 	if err != nil {
 		return nil, fmt.Errorf("create a private directory for the xpra socket: %w", err)
 	}
-	p := &PrivateSocket{dir: dir, Path: filepath.Join(dir, "socket"), dial: dial, first: first, conns: map[net.Conn]struct{}{}}
+	p := &PrivateSocket{dir: dir, Path: filepath.Join(dir, "socket"), dial: dial, conns: map[net.Conn]struct{}{}}
 	if p.ln, err = net.Listen("unix", p.Path); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("listen on the private xpra socket: %w", err)
@@ -72,27 +73,23 @@ func (p *PrivateSocket) serve() {
 			c.Close()
 			return
 		}
-		rc := p.first
-		p.first = nil
 		p.conns[c] = struct{}{}
 		p.wg.Add(1)
 		p.mu.Unlock()
 		go func() {
 			defer p.wg.Done()
-			p.splice(c, rc)
+			p.splice(c)
 		}()
 	}
 }
 
-// splice carries one connection; rc is nil when a channel must be dialled.
-func (p *PrivateSocket) splice(c, rc net.Conn) {
+// splice carries one connection over a channel of its own.
+func (p *PrivateSocket) splice(c net.Conn) {
 	defer c.Close()
-	if rc == nil {
-		var err error
-		if rc, err = p.dial(); err != nil {
-			p.untrack(c)
-			return
-		}
+	rc, err := p.dial()
+	if err != nil {
+		p.untrack(c)
+		return
 	}
 	defer rc.Close()
 	p.mu.Lock()
@@ -133,10 +130,6 @@ func (p *PrivateSocket) Close() {
 		return
 	}
 	p.closed = true
-	if p.first != nil {
-		p.first.Close()
-		p.first = nil
-	}
 	for c := range p.conns {
 		c.Close()
 	}

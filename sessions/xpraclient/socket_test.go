@@ -73,7 +73,7 @@ func TestFindSocketScript(t *testing.T) {
 
 // TestLineWatch: the marker is found once, however the output is split.
 func TestLineWatch(t *testing.T) {
-	out := "2026 starting\n2026 Xpra X11 ser" + "ver version 3.1.3 64-bit\nmore\nXpra X11 server version again\n"
+	out := "2026 Xpra X11 server version 3.1.3 64-bit\n2026 Attached t" + "o socket:///tmp/s\nmore\nAttached to again\n"
 	for split := 1; split < len(out); split += 7 {
 		found := 0
 		lw := &LineWatch{W: &Tail{}, Marker: AttachedMarker, Found: func() { found++ }}
@@ -85,7 +85,7 @@ func TestLineWatch(t *testing.T) {
 		}
 	}
 	lw := &LineWatch{W: &Tail{}, Marker: AttachedMarker, Found: func() { t.Error("found in a line not ended") }}
-	_, _ = lw.Write([]byte("Xpra X11 server version 3.1.3"))
+	_, _ = lw.Write([]byte("Attached to socket:///tmp/s"))
 }
 
 // TestTail: the last three lines, at most about 400 bytes.
