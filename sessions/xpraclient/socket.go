@@ -12,12 +12,14 @@ import (
 )
 
 // findSocketScript prints the path of display %d's xpra socket on the
-// server, looking where `xpra list` (xpra 3.1) looks, without starting
-// python: the default socket directories, then every socket-dir and
-// socket-dirs of the system and user configuration (XPRA_SYSTEM_CONF_DIRS,
+// server, looking where `xpra list` looks, xpra 3.1's and 6's, without
+// starting python: xpra 6's sessions directory (XPRA_SESSIONS_DIR, else
+// $XDG_RUNTIME_DIR/xpra, else /tmp/xpra) and XPRA_SOCKET_DIRS, the default
+// socket directories, then every sessions-dir, socket-dir and socket-dirs
+// of the system and user configuration (XPRA_SYSTEM_CONF_DIRS,
 // XPRA_USER_CONF_DIRS, as xpra reads them), with ~, $UID, $USER and
-// $XDG_RUNTIME_DIR expanded. A socket named HOSTNAME-N wins over another
-// *-N; newer xpra's N/socket is found too. Exit status 3 and the
+// $XDG_RUNTIME_DIR expanded. In each directory a socket named HOSTNAME-N
+// wins over another *-N, then xpra 6's N/socket. Exit status 3 and the
 // directories searched on stderr: no socket.
 const findSocketScript = `n=%d
 uid=$(id -u); user=$(id -un 2>/dev/null); host=${XPRA_SOCKET_HOSTNAME:-$(uname -n)}
@@ -28,9 +30,12 @@ confs() {
 	for d in ${XPRA_USER_CONF_DIRS:-$HOME/.config/xpra:$HOME/.xpra}; do printf '%%s\n' "$d/xpra.conf"; done
 }
 dirs() {
-	printf '%%s\n' "$rt/xpra" "/run/user/$uid/xpra" /run/xpra "$HOME/.xpra"
+	[ -n "$XPRA_SESSIONS_DIR" ] && printf '%%s\n' "$XPRA_SESSIONS_DIR"
+	[ -n "$XPRA_SOCKET_DIRS" ] && printf '%%s\n' "$XPRA_SOCKET_DIRS" | tr ':' '\n'
+	printf '%%s\n' "$rt/xpra" "/run/user/$uid/xpra" /run/xpra "$HOME/.xpra" /tmp/xpra
 	confs | while IFS= read -r f; do
-		[ -r "$f" ] && sed -n 's/^[[:space:]]*socket-dirs*[[:space:]]*=[[:space:]]*//p' "$f" | tr ',' '\n'
+		[ -r "$f" ] && sed -n -e 's/^[[:space:]]*socket-dirs*[[:space:]]*=[[:space:]]*//p' \
+			-e 's/^[[:space:]]*sessions-dir[[:space:]]*=[[:space:]]*//p' "$f" | tr ',' '\n'
 	done
 }
 searched=

@@ -14,8 +14,10 @@ import (
 
 // TestFindSocketScript runs the socket search in a local sh: directories
 // from xpra's configuration (with ~ and $UID expanded) are searched, the
-// host's own socket wins over another host's, a plain file is no socket,
-// and a display without one exits 3 naming the directories.
+// host's own socket wins over another host's, xpra 6's N/socket is found
+// in $XDG_RUNTIME_DIR/xpra, XPRA_SESSIONS_DIR and a configured
+// sessions-dir, a plain file is no socket, and a display without one exits
+// 3 naming the directories.
 func TestFindSocketScript(t *testing.T) {
 	home := t.TempDir()
 	conf := filepath.Join(home, "conf")
@@ -26,13 +28,17 @@ func TestFindSocketScript(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	xconf := "# xpra.conf\nsocket-dir = ~/elsewhere\nsocket-dirs = ~/socks$UID\n"
+	xconf := "# xpra.conf\nsocket-dir = ~/elsewhere\nsocket-dirs = ~/socks$UID\nsessions-dir = ~/sess$UID\n"
 	if err := os.WriteFile(filepath.Join(conf, "xpra.conf"), []byte(xconf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
 	listen := func(name string) {
-		ln, err := net.Listen("unix", filepath.Join(socks, name))
+		p := filepath.Join(socks, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("unix", p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,19 +47,23 @@ func TestFindSocketScript(t *testing.T) {
 	listen("otherhost-7")
 	listen(host + "-7")
 	listen("otherhost-8")
+	listen("../run/xpra/10/socket")
+	listen("../envsess/11/socket")
+	listen("../sess" + uid + "/12/socket")
 	if err := os.WriteFile(filepath.Join(socks, host+"-9"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	find := func(n int) (string, string, error) {
 		cmd := exec.Command("sh", "-c", fmt.Sprintf(findSocketScript, n))
 		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "XPRA_SYSTEM_CONF_DIRS=" + filepath.Join(home, "none"),
-			"XPRA_USER_CONF_DIRS=" + conf, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run")}
+			"XPRA_USER_CONF_DIRS=" + conf, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"), "XPRA_SESSIONS_DIR=" + filepath.Join(home, "envsess")}
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		return strings.TrimSpace(string(out)), stderr.String(), err
 	}
-	for n, want := range map[int]string{7: host + "-7", 8: "otherhost-8"} {
+	for n, want := range map[int]string{7: host + "-7", 8: "otherhost-8", 10: "../run/xpra/10/socket",
+		11: "../envsess/11/socket", 12: "../sess" + uid + "/12/socket"} {
 		got, _, err := find(n)
 		if err != nil || got != filepath.Join(socks, want) {
 			t.Errorf("display %d: %q, %v; want %s", n, got, err, filepath.Join(socks, want))
