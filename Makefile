@@ -1,18 +1,28 @@
 # perch: see README.md. `make demo` and `make test` do all the set-up on a
 # fresh Debian machine (as root, or with sudo).
 
+# Go: the one on PATH when it is at least go.mod's version, else the one
+# scripts/go-toolchain.sh (run by deps) fetched into GO_DIR.
+GO_VERSION := $(shell sed -n 's/^go \([0-9.]*\).*/\1/p' go.mod)
+GO_DIR    ?= $(or $(PERCH_GO_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/perch/go$(GO_VERSION))
+export PATH := $(GO_DIR)/bin:$(PATH)
 GO        ?= go
 BIN       := bin
 FUZZTIME  ?= 50000x
 # Packages whose tests do not need cgo/Fyne.
-PURE_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
+PURE_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all deps build man completions build-tray deb deb-test test vet unit fuzz demo bench soak clean
+.PHONY: all print-go-dir deps build man completions build-tray deb deb-test test vet unit fuzz demo bench soak clean
 
 all: build
 
+# Where the Makefile's Go is (scripts/fresh-debian.sh runs go test with it).
+print-go-dir:
+	@echo $(GO_DIR)
+
 deps:
 	scripts/deps.sh
+	PERCH_GO_DIR=$(GO_DIR) scripts/go-toolchain.sh
 
 # `perch version` names the git revision: Go stamps it (-buildvcs=true, as
 # GOFLAGS may turn it off), except in a git worktree, where REVISION stands in.
@@ -49,7 +59,7 @@ VERSION ?= 0.5.0
 DEB_LDFLAGS := -s -w -extldflags=-Wl,-z,relro,-z,now
 deb: deps man
 	mkdir -p $(BIN)/deb && ln -sfn ../man $(BIN)/deb/man
-	CGO_ENABLED=0 $(GO) build -buildmode=pie -trimpath -ldflags='-s -w $(LDFLAGS)' -o $(BIN)/deb/perch ./cmd/perch
+	CGO_ENABLED=0 $(GO) build -buildmode=pie -trimpath -ldflags='-s -w $(LDFLAGS) -X github.com/perchdesk/perch/internal/cli.Version=$(VERSION)' -o $(BIN)/deb/perch ./cmd/perch
 	$(GO) build -buildmode=pie -trimpath -ldflags='$(DEB_LDFLAGS)' -o $(BIN)/deb/perch-tray ./cmd/perch-tray
 	BIN=$(BIN)/deb scripts/deb.sh $(VERSION) $(BIN)
 

@@ -32,6 +32,17 @@ for f in /usr/lib/systemd/user/perch.service /etc/xdg/autostart/perch-tray.deskt
 done
 out=$(/usr/bin/perch version) || fail "/usr/bin/perch version failed"
 echo "deb-test: /usr/bin/perch version: $out"
+pkgver=$(dpkg-deb -f "$deb" Version)
+case "$out" in "perch $pkgver "*) ;; *) fail "perch version says \"$out\", not the package's version $pkgver" ;; esac
+# Each man page has its own title (perch-up.1: PERCH-UP), and there is no
+# page for PowerShell on a Debian system.
+for m in /usr/share/man/man1/perch*.1.gz; do
+  name=$(basename "$m" .1.gz)
+  case "$name" in *powershell*) fail "the package ships $m: no PowerShell on Debian" ;; esac
+  [ "$name" = perch-tray ] && continue
+  title=$(zcat "$m" | sed -n 's/^\.TH "\([^"]*\)".*/\1/p')
+  [ "$title" = "$(echo "$name" | tr a-z A-Z)" ] || fail "$m has the title \"$title\", not $(echo "$name" | tr a-z A-Z)"
+done
 # The unit runs the installed binary, and systemd accepts it.
 grep -q '^ExecStart=/usr/bin/perch up ' /usr/lib/systemd/user/perch.service || fail "perch.service does not run /usr/bin/perch"
 rt=$(mktemp -d)

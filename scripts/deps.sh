@@ -21,8 +21,8 @@ packages=(
   passwd
   # the system calls of perch layout save (fsync before and after the rename)
   strace
-  # Fyne (cgo, GLFW) for perch-tray
-  gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+  # Fyne (cgo, GLFW) for perch-tray; libc6-dev: cgo's headers (gcc only recommends it)
+  gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # the completion tests run bash with bash-completion, as a user has it
   bash-completion
   # the Wayland test: a headless Weston with XWayland
@@ -52,7 +52,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # apt's output goes to a log, shown only when it fails.
 log=$(mktemp "${TMPDIR:-/tmp}/perch-deps.XXXXXX.log")
-if ! { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+if ! { $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q && $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
   cat "$log" >&2
   echo "deps: apt-get failed (log above, kept in $log)" >&2
   exit 1

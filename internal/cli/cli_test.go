@@ -21,6 +21,7 @@ import (
 var bed *testbed.Display
 
 func TestMain(m *testing.M) {
+	testbed.StableEnv()
 	var err error
 	bed, err = testbed.StartXorg(testbed.XorgOptions{Connected: 3})
 	if err != nil {

@@ -133,6 +133,7 @@ type demoBed struct {
 	sshd     *sandbox.SSHD
 	xpras    []*sandbox.Xpra
 	displays []int
+	apps     []string // the program each xpra server runs, by display
 }
 
 // startDemoBed starts the demo's servers; on failure it stops those it
@@ -166,6 +167,7 @@ func startDemoBed(ctx context.Context, say func(string, ...any)) (_ *demoBed, er
 		}
 		b.xpras = append(b.xpras, xp)
 		b.displays = append(b.displays, n)
+		b.apps = append(b.apps, strings.Fields(app)[0])
 	}
 	return b, nil
 }
@@ -223,7 +225,7 @@ func (e *env) watchDemo(ctx context.Context, cancel func(), a *app.Agent, bed *d
 		}
 		if attached && !shotDone && windowsDrawn(bed.x, len(bed.displays)) {
 			shotDone = true
-			if err := takeShot(ctx, bed.x, shot, a.Status().Screen); err != nil {
+			if err := bed.takeShot(ctx, shot, a.Status()); err != nil {
 				say("screenshot failed: %v", err)
 			} else {
 				say("screenshot of the arranged display written to %s", shot)
@@ -275,7 +277,8 @@ func windowsDrawn(x *sandbox.Display, n int) bool {
 // shows more than one colour and looks the same in two captures in a row:
 // xpra sends a lossy picture first and refreshes it losslessly), with the
 // arrangement drawn on it: each monitor's outline and caption.
-func takeShot(ctx context.Context, x *sandbox.Display, path string, sc agent.Screen) error {
+func (b *demoBed) takeShot(ctx context.Context, path string, st agent.Status) error {
+	x := b.x
 	c, err := x.Dial()
 	if err != nil {
 		return err
@@ -296,7 +299,9 @@ func takeShot(ctx context.Context, x *sandbox.Display, path string, sc agent.Scr
 			if xshot.Colors(img, 16) < 3 {
 				return errors.New("the screen is blank")
 			}
-			xshot.Annotate(img, shotOutlines(sc))
+			xshot.Annotate(img, shotOutlines(st.Screen))
+			xshot.Labels(img, b.windowLabels(wins))
+			xshot.Caption(img, b.caption(st))
 			return xshot.WritePNG(path, img)
 		}
 		if time.Now().After(deadline) {
@@ -325,6 +330,43 @@ func painted(a, b *image.RGBA, wins []sandbox.Window) bool {
 		n++
 	}
 	return n > 0
+}
+
+// windowLabels name the remote session of each demo window (":60 xeyes"),
+// in a box just above the window's top left corner, or inside it when the
+// window is at the top of the screen.
+func (b *demoBed) windowLabels(wins []sandbox.Window) []xshot.Label {
+	var labels []xshot.Label
+	for _, w := range wins {
+		for i, app := range b.apps {
+			if !strings.Contains(w.Name, app) {
+				continue
+			}
+			text := fmt.Sprintf(":%d %s", b.displays[i], app)
+			at := w.Rect.Min
+			if _, h := xshot.CaptionSize([]string{text}, 2); at.Y >= h {
+				at.Y -= h
+			}
+			labels = append(labels, xshot.Label{At: at, Text: text})
+		}
+	}
+	return labels
+}
+
+// caption is the screenshot's one line: what it shows.
+func (b *demoBed) caption(st agent.Status) string {
+	on := 0
+	for _, o := range st.Screen.Outputs {
+		if o.On {
+			on++
+		}
+	}
+	var sessions []string
+	for i, app := range b.apps {
+		sessions = append(sessions, fmt.Sprintf(":%d %s", b.displays[i], app))
+	}
+	return fmt.Sprintf("perch demo: profile %s arranged %d monitors; xpra sessions %s attached over one SSH link",
+		st.Profile, on, strings.Join(sessions, " and "))
 }
 
 // shotOutlines are the monitors that are on, with their captions.

@@ -43,6 +43,7 @@ type realBed struct {
 var bed realBed
 
 func TestMain(m *testing.M) {
+	testbed.StableEnv()
 	bed.start()
 	code := m.Run()
 	if bed.closeBeds != nil {

@@ -25,7 +25,12 @@ func main() {
 	}
 	root := cli.Command()
 	root.DisableAutoGenTag = true // the same input gives the same pages
-	hdr := &doc.GenManHeader{Title: "PERCH", Section: "1", Source: "perch", Manual: "perch manual"}
+	// perch runs on Linux: no page for cobra's PowerShell completion.
+	if c, _, err := root.Find([]string{"completion", "powershell"}); err == nil && c.Name() == "powershell" {
+		c.Hidden = true
+	}
+	// No Title: each page gets its own (PERCH-UP for perch-up.1).
+	hdr := &doc.GenManHeader{Section: "1", Source: "perch", Manual: "perch manual"}
 	if err := doc.GenManTree(root, hdr, dir); err != nil {
 		fmt.Fprintln(os.Stderr, "mangen:", err)
 		os.Exit(1)

@@ -61,8 +61,44 @@ func Annotate(img *image.RGBA, outs []Outline) {
 		} {
 			draw.Draw(img, side.Intersect(r), u, image.Point{}, draw.Src)
 		}
-		caption(img, r.Min.Add(image.Pt(Border, Border)), o.Lines, fill)
+		caption(img, r.Min.Add(image.Pt(Border, Border)), o.Lines, fill, captionScale)
 	}
+}
+
+// Label is a text to put on a screenshot at a point, e.g. which remote
+// session a window came from.
+type Label struct {
+	At   image.Point // the top left corner of the label's box
+	Text string
+}
+
+// LabelFill is the colour of a Label's box: light, so that it reads over a
+// window and over Offscreen alike.
+var LabelFill = color.RGBA{0xfd, 0xe6, 0x8a, 0xff}
+
+// Labels draws each label in a box of LabelFill at twice the 7×13 font.
+func Labels(img *image.RGBA, labels []Label) {
+	for _, l := range labels {
+		caption(img, l.At, []string{l.Text}, LabelFill, 2)
+	}
+}
+
+// Caption draws one line of text at the bottom left corner of img, in a
+// box of OutputFill: what the picture shows.
+func Caption(img *image.RGBA, text string) {
+	_, h := CaptionSize([]string{text}, 2)
+	b := img.Bounds()
+	caption(img, image.Pt(b.Min.X, b.Max.Y-h), []string{text}, OutputFill, 2)
+}
+
+// CaptionSize is the size in pixels of lines drawn as a caption at scale.
+func CaptionSize(lines []string, scale int) (w, h int) {
+	face := basicfont.Face7x13
+	for _, l := range lines {
+		w = max(w, font.MeasureString(face, l).Ceil())
+	}
+	const pad, lh = 4, 15
+	return (w + 2*pad) * scale, (len(lines)*lh + 2*pad) * scale
 }
 
 func onSome(p image.Point, outs []Outline) bool {
@@ -75,15 +111,12 @@ func onSome(p image.Point, outs []Outline) bool {
 }
 
 // caption draws lines in a box of colour bg with its top left at at, the
-// font scaled up captionScale times.
-func caption(img *image.RGBA, at image.Point, lines []string, bg color.RGBA) {
+// font scaled up scale times.
+func caption(img *image.RGBA, at image.Point, lines []string, bg color.RGBA, scale int) {
 	face := basicfont.Face7x13
-	w := 0
-	for _, l := range lines {
-		w = max(w, font.MeasureString(face, l).Ceil())
-	}
 	const pad, lh = 4, 15
-	small := image.NewRGBA(image.Rect(0, 0, w+2*pad, len(lines)*lh+2*pad))
+	w, h := CaptionSize(lines, 1)
+	small := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(small, small.Bounds(), image.NewUniform(bg), image.Point{}, draw.Src)
 	d := font.Drawer{Dst: small, Src: image.NewUniform(TextColor), Face: face}
 	for i, l := range lines {
@@ -91,11 +124,11 @@ func caption(img *image.RGBA, at image.Point, lines []string, bg color.RGBA) {
 		d.DrawString(l)
 	}
 	sb := small.Bounds()
-	for y := 0; y < sb.Dy()*captionScale; y++ {
-		for x := 0; x < sb.Dx()*captionScale; x++ {
+	for y := 0; y < sb.Dy()*scale; y++ {
+		for x := 0; x < sb.Dx()*scale; x++ {
 			p := image.Pt(at.X+x, at.Y+y)
 			if p.In(img.Bounds()) {
-				img.SetRGBA(p.X, p.Y, small.RGBAAt(x/captionScale, y/captionScale))
+				img.SetRGBA(p.X, p.Y, small.RGBAAt(x/scale, y/scale))
 			}
 		}
 	}

@@ -89,6 +89,7 @@ func (b *Bed) Need(t testing.TB) *Bed {
 
 // Main runs the package's tests, stops the bed and exits with their code.
 func (b *Bed) Main(m *testing.M) {
+	StableEnv()
 	code := m.Run()
 	b.Close()
 	os.Exit(code)

@@ -123,7 +123,9 @@ func NewNetns() (*Netns, error) {
 		if !owned {
 			continue // another test process holds this block
 		}
+		noteNetnsAdded()
 		if out, err := n.run("netns", "add", n.Name); err != nil {
+			noteNetnsGone()
 			n.releaseBlock()
 			if strings.Contains(out, "exists") {
 				continue // made since reapStale looked, by a process without the lock
@@ -431,6 +433,8 @@ func (n *Netns) Close() error {
 	}
 	if out, err := n.run("netns", "del", n.Name); err != nil && !strings.Contains(out, "No such file") {
 		errs = append(errs, fmt.Errorf("ip netns del %s: %v: %s", n.Name, err, out))
+	} else {
+		noteNetnsGone()
 	}
 	// Deleting either end deletes the pair; the namespace's end goes with
 	// the namespace, but only once the kernel has freed it.

@@ -146,6 +146,7 @@ func isTimeout(err error) bool {
 // TestMain lets the test binary play a test process that is killed while
 // it holds a namespace (TestNetnsReapsOrphans).
 func TestMain(m *testing.M) {
+	StableEnv()
 	if os.Getenv("PERCH_TESTBED_ORPHAN") == "1" {
 		orphan()
 		return
@@ -293,4 +294,33 @@ func countRaw(t *testing.T, marker string) int {
 		}
 	}
 	return n
+}
+
+// TestNetnsLeavesNoMount: the first `ip netns add` makes /run/netns a mount
+// point; once this process's last namespace is gone it is unmounted again,
+// unless it was one before or another process's namespace is still in it.
+func TestNetnsLeavesNoMount(t *testing.T) {
+	if err := NetnsSupported(); err != nil {
+		unavailable(t, "a network namespace", err)
+	}
+	before := isMountPoint(netnsDir)
+	n, err := NewNetns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isMountPoint(netnsDir) {
+		t.Fatalf("%s is not a mount point while namespace %s exists: ip netns add works differently here", netnsDir, n.Name)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(netnsDir)
+	switch {
+	case before:
+		t.Logf("%s was a mount point before the test: it stays", netnsDir)
+	case len(ents) > 0:
+		t.Logf("%s still holds %d namespaces of other processes: it stays mounted", netnsDir, len(ents))
+	case isMountPoint(netnsDir):
+		t.Errorf("%s is still mounted after the last namespace went", netnsDir)
+	}
 }
