@@ -33,7 +33,7 @@ var shared = testbed.NewBed(testbed.BedOptions{
 	Programs: []string{"./testdata/x11probe"},
 })
 
-func TestMain(m *testing.M) { shared.Main(m) }
+func TestMain(m *testing.M) { testbed.Main(m, shared, shared6) }
 
 // needBed returns the shared bed, starting it on first use. Outside CI a
 // missing server skips loudly; in CI it fails.

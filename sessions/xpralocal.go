@@ -91,6 +91,7 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 		return 0, false, fmt.Errorf("the local xpra does not say its version: %w", err)
 	}
 	s.l.setLocalXpra(local)
+	server := s.l.serverXpra(ctx, conn) // once per link: for the status, and a refusal's words
 	start := time.Now()
 	sock, err := openLocal(ctx, conn, lx.Display)
 	if err != nil {
@@ -137,7 +138,7 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 			stop()
 			return 0, false, fmt.Errorf("the local xpra did not attach within %s: %s", localAttachTimeout, orNothing(out.LastLines()))
 		case err := <-wait:
-			return s.localEnded(ctx, conn, err, out, local, didAttach.Load())
+			return s.localEnded(conn, err, out, local, server, didAttach.Load())
 		case <-ctx.Done():
 			stop()
 			return 0, false, ctx.Err()
@@ -171,7 +172,7 @@ func (s *session) stopLocal(cmd *exec.Cmd, wait <-chan error) {
 // localEnded words the end of a local client that exited by itself; one
 // that never attached, of a version the server's cannot talk to, is told
 // so with both versions and what to do.
-func (s *session) localEnded(ctx context.Context, conn *liveConn, err error, out *xpraclient.Tail, local xpraclient.Version, wasAttached bool) (time.Duration, bool, error) {
+func (s *session) localEnded(conn *liveConn, err error, out *xpraclient.Tail, local, server xpraclient.Version, wasAttached bool) (time.Duration, bool, error) {
 	// The client's connection ends with the link: tell a lost link from
 	// xpra's own end by asking the server.
 	if !linkAnswers(conn, 2*time.Second) {
@@ -183,7 +184,7 @@ func (s *session) localEnded(ctx context.Context, conn *liveConn, err error, out
 	}
 	reason := xpraclient.ExitReason(err, out.LastLines())
 	if !wasAttached {
-		if why := xpraclient.Incompatible(local, s.l.serverXpra(ctx, conn)); why != "" {
+		if why := xpraclient.Incompatible(local, server); why != "" {
 			return 0, false, &xpraclient.ExitError{Reason: fmt.Errorf("%s (%w)", why, reason), Cause: err}
 		}
 	}

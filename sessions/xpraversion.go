@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -69,12 +70,15 @@ func remoteXpraVersion(conn *liveConn) (xpraclient.Version, error) {
 		return xpraclient.Version{}, err
 	}
 	defer sess.Close()
-	var out bytes.Buffer
-	sess.Stdout, sess.Stderr = &out, &out
+	var out, errOut bytes.Buffer // one each: they are written concurrently
+	sess.Stdout, sess.Stderr = &out, &errOut
 	if err := sess.Run("xpra --version"); err != nil {
-		return xpraclient.Version{}, &exitErr{reason: exitReason(err, strings.TrimSpace(out.String())), cause: err}
+		return xpraclient.Version{}, &exitErr{reason: exitReason(err, strings.TrimSpace(errOut.String())), cause: err}
 	}
-	v, _ := xpraclient.ParseVersion(out.String())
+	v, ok := xpraclient.ParseVersion(out.String())
+	if !ok {
+		return v, fmt.Errorf("xpra --version printed %q", strings.TrimSpace(out.String()))
+	}
 	return v, nil
 }
 

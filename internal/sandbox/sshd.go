@@ -62,6 +62,7 @@ type SSHD struct {
 	sshd    string // absolute path of the sshd binary
 	config  string // sshd_config
 	marker  string // sshdMarkerVar=Dir
+	path    string // SSHDOptions.PathFirst
 	command func(name string, args ...string) *exec.Cmd
 
 	mu         sync.Mutex
@@ -86,6 +87,10 @@ type SSHDOptions struct {
 	// User is the login user; "" is the current one. Another user is
 	// created with useradd when missing, which needs root.
 	User string
+	// PathFirst is put first on the sessions' PATH, as a user who
+	// installed xpra.org's package finds its xpra first (for example
+	// xpra 6.5.3's PREFIX/wrap); "" leaves sshd's default PATH.
+	PathFirst string
 }
 
 // StartSSHD starts an sshd on a free port with fresh host and user keys,
@@ -118,6 +123,7 @@ func StartSSHD(ctx context.Context, opts SSHDOptions) (*SSHD, error) {
 	if s.command == nil {
 		s.command = exec.Command
 	}
+	s.path = opts.PathFirst
 	if err := s.setup(opts.User); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -268,12 +274,21 @@ MaxStartups 50
 ClientAliveInterval 0
 PrintMotd no
 PrintLastLog no
-# SetEnv comes after sshd has set HOME from the password database, so the
-# sessions' HOME is the sandbox's own. xpra 3.1 never reads ~/.xpra for
-# root, so XPRA_USER_CONF_DIRS names the client defaults explicitly.
-SetEnv %s %s %s
+# SetEnv comes after sshd has set HOME (and PATH) from the password
+# database, so the sessions' HOME is the sandbox's own. xpra 3.1 never
+# reads ~/.xpra for root, so XPRA_USER_CONF_DIRS names the client defaults
+# explicitly.
+SetEnv %s %s %s%s
 `, s.Addr, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
-		q("HOME="+s.Home), q("XPRA_USER_CONF_DIRS="+filepath.Join(s.Home, ".xpra")), q(s.marker))
+		q("HOME="+s.Home), q("XPRA_USER_CONF_DIRS="+filepath.Join(s.Home, ".xpra")), q(s.marker), s.pathEnv())
+}
+
+// pathEnv is the SetEnv entry of SSHDOptions.PathFirst, or "".
+func (s *SSHD) pathEnv() string {
+	if s.path == "" {
+		return ""
+	}
+	return " " + strconv.Quote("PATH="+s.path+":/usr/local/bin:/usr/bin:/bin")
 }
 
 // sshConfig returns the OpenSSH client configuration for HostAlias.
