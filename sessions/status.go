@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -73,6 +74,19 @@ type LinkStatus struct {
 	XpraLocal  string      `json:"xpra_local,omitempty"`
 	Carried    int64       `json:"link_carried_bps,omitempty"`
 	Timings    LinkTimings `json:"timings"`
+}
+
+// XpraVersions words the xpra versions learnt on either end: "6.5.3 on
+// the server, 3.1.3 here", or "" when none is known yet.
+func (l LinkStatus) XpraVersions() string {
+	var parts []string
+	if l.XpraServer != "" {
+		parts = append(parts, l.XpraServer+" on the server")
+	}
+	if l.XpraLocal != "" {
+		parts = append(parts, l.XpraLocal+" here")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // SessionTimings are a session's phases, in milliseconds.
