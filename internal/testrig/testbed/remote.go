@@ -30,14 +30,14 @@ func StartRemoteWith(o RemoteOptions) (*Remote, error) {
 		if bin, err = Xpra6(); err != nil {
 			return nil, err
 		}
-		path = filepath.Dir(bin)
+		path = filepath.Dir(bin) + ":/usr/local/bin:/usr/bin:/bin"
 	}
 	r := &Remote{}
 	var err error
 	if r.Local, err = StartXvfb(o.Screen); err != nil {
 		return nil, err
 	}
-	if r.SSHD, err = StartSSHDWith(SSHDOptions{User: RemoteUser(), PathFirst: path}); err != nil {
+	if r.SSHD, err = StartSSHDWith(SSHDOptions{User: RemoteUser(), Path: path}); err != nil {
 		r.Close()
 		return nil, err
 	}

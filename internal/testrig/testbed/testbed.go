@@ -80,9 +80,9 @@ type SSHDOptions struct {
 	// User is the login user; "" is the current one. Another user (such
 	// as TestUser) is created with useradd when missing, which needs root.
 	User string
-	// PathFirst is put first on the sessions' PATH (see
-	// sandbox.SSHDOptions).
-	PathFirst string
+	// Path is the sessions' PATH and Config sshd_config lines that win
+	// over the bed's (see sandbox.SSHDOptions).
+	Path, Config string
 }
 
 // TestUser is the unprivileged account the test beds log in as when they
@@ -112,7 +112,7 @@ func StartSSHD() (*SSHD, error) { return StartSSHDWith(SSHDOptions{}) }
 
 // StartSSHDWith is StartSSHD with options.
 func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
-	so := sandbox.SSHDOptions{User: opts.User, PathFirst: opts.PathFirst}
+	so := sandbox.SSHDOptions{User: opts.User, Path: opts.Path, Config: opts.Config}
 	if opts.Netns != nil {
 		so.Host, so.Command = opts.Netns.NSAddr, opts.Netns.Command
 	}
