@@ -6,7 +6,8 @@
 GO_VERSION := $(shell sed -n 's/^go \([0-9.]*\).*/\1/p' go.mod)
 GO_DIR    ?= $(or $(PERCH_GO_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/perch/go$(GO_VERSION))
 export PATH := $(GO_DIR)/bin:$(PATH)
-GO        ?= go
+# (make 4.3's $(shell) does not see the exported PATH: GO names it.)
+GO        ?= $(if $(wildcard $(GO_DIR)/bin/go),$(GO_DIR)/bin/go,go)
 BIN       := bin
 FUZZTIME  ?= 50000x
 # Packages whose tests do not need cgo/Fyne.
@@ -68,6 +69,7 @@ deb-test: deb
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	@test -n "$(PURE_PKGS)" || { echo "vet: $(GO) list found no packages (Go $(GO_VERSION) or newer: make deps)"; exit 1; }
 	CGO_ENABLED=0 $(GO) vet $(PURE_PKGS)
 	$(GO) vet ./ui ./cmd/perch-tray/...
 	$(GO) run ./scripts/shape .

@@ -12,13 +12,14 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -36,12 +37,13 @@ type Display interface {
 
 // Link is a supervised connection to one server (sessions.Link).
 type Link interface {
-	Run(ctx context.Context) error
-	// Started is closed once Run has started; a Run that cannot start
-	// returns its error without closing it.
+	// Run runs the link until ctx ends. It always starts: what fails
+	// (a server out of reach, a forward that cannot listen) is in Status.
+	Run(ctx context.Context)
+	// Started is closed once Run has started its sessions and forwards.
 	Started() <-chan struct{}
 	SetSessions([]sessions.Spec)
-	SetForwards([]sessions.ForwardSpec) error
+	SetForwards([]forward.Spec)
 	Status() sessions.Status
 	Changes() <-chan struct{}
 	Reconnect()
@@ -77,15 +79,6 @@ type Options struct {
 	WatchNetwork func(ctx context.Context, changed func()) error
 }
 
-// Modes of profile choice.
-const (
-	ModeAuto   = "auto"
-	ModeManual = "manual"
-)
-
-// ErrStopped is returned by requests made after the agent stopped.
-var ErrStopped = errors.New("the agent has stopped")
-
 // Agent runs profiles. Make one with New, then call Run.
 type Agent struct {
 	opts Options
@@ -100,7 +93,7 @@ type Agent struct {
 	wantAuto bool   // the user asked for auto
 	override string // connected set when a manual switch overrode auto; "" when none
 	lastSet  string // connected set last evaluated
-	screen   Screen
+	screen   api.Screen
 	lastErr  string
 	link     *linkRun
 	// disconnected: the user dropped the link of the running profile.
@@ -182,7 +175,7 @@ func (a *Agent) do(ctx context.Context, fn func(ctx context.Context) error) erro
 	select {
 	case a.reqs <- r:
 	case <-a.stopped:
-		return ErrStopped
+		return api.ErrStopped
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -190,15 +183,9 @@ func (a *Agent) do(ctx context.Context, fn func(ctx context.Context) error) erro
 	case err := <-r.done:
 		return err
 	case <-a.stopped:
-		return ErrStopped
+		return api.ErrStopped
 	}
 }
-
-// UserError is a request the user must change (unknown profile, session):
-// the control socket answers it as bad input.
-type UserError struct{ Msg string }
-
-func (e *UserError) Error() string { return e.Msg }
 
 // Run applies the initial profile ("auto" to pick one) and runs until ctx
 // ends, then stops the link and its sessions and returns. An error in the

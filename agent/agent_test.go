@@ -14,8 +14,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -87,24 +89,21 @@ type fakeLink struct {
 	server   string
 	mu       sync.Mutex
 	specs    []sessions.Spec
-	forwards []sessions.ForwardSpec
+	forwards []forward.Spec
 	running  bool
 	stopped  bool
 	changes  chan struct{}
 	started  chan struct{}
-	// failStart, when set, is what Run returns after a slow start
-	// (startDelay) instead of starting.
-	failStart  error
+	// forwardErr, when set, is every forward's error in Status, after a
+	// slow start (startDelay): a forward that could not listen.
+	forwardErr string
 	startDelay time.Duration
 	// networkChanges counts NetworkChanged calls.
 	networkChanges int
 }
 
-func (l *fakeLink) Run(ctx context.Context) error {
-	if l.failStart != nil {
-		time.Sleep(l.startDelay) // a slow start, in the synctest bubble's time
-		return l.failStart
-	}
+func (l *fakeLink) Run(ctx context.Context) {
+	time.Sleep(l.startDelay) // a slow start, in the synctest bubble's time
 	l.mu.Lock()
 	l.running = true
 	l.mu.Unlock()
@@ -113,21 +112,22 @@ func (l *fakeLink) Run(ctx context.Context) error {
 	l.mu.Lock()
 	l.running, l.stopped = false, true
 	l.mu.Unlock()
-	return nil
 }
 func (l *fakeLink) SetSessions(s []sessions.Spec) { l.mu.Lock(); l.specs = s; l.mu.Unlock() }
-func (l *fakeLink) SetForwards(f []sessions.ForwardSpec) error {
+func (l *fakeLink) SetForwards(f []forward.Spec) {
 	l.mu.Lock()
 	l.forwards = f
 	l.mu.Unlock()
-	return nil
 }
 func (l *fakeLink) Status() sessions.Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := sessions.Status{Link: sessions.LinkStatus{Server: l.server, State: sessions.LinkUp}}
+	st := sessions.Status{Link: api.LinkStatus{Server: l.server, State: api.LinkUp}}
 	for _, s := range l.specs {
-		st.Sessions = append(st.Sessions, sessions.SessionStatus{Name: s.Name, Command: s.Command, State: sessions.StateAttached})
+		st.Sessions = append(st.Sessions, api.SessionStatus{Name: s.Name, Command: s.Command, State: api.SessionAttached})
+	}
+	for _, f := range l.forwards {
+		st.Forwards = append(st.Forwards, api.ForwardStatus{Listen: f.Listen, To: f.To, LastError: l.forwardErr})
 	}
 	return st
 }
@@ -148,9 +148,10 @@ func (l *fakeLink) Take(names []string, minAge time.Duration) []string {
 type linkLog struct {
 	mu    sync.Mutex
 	links []*fakeLink
-	// failServer's links fail to start with failStart after startDelay.
+	// failServer's links start after startDelay, their forwards failed
+	// with forwardErr.
 	failServer string
-	failStart  error
+	forwardErr string
 	startDelay time.Duration
 }
 
@@ -159,7 +160,7 @@ func (ll *linkLog) factory(name string, srv *config.Server) (Link, error) {
 	defer ll.mu.Unlock()
 	l := &fakeLink{server: name, changes: make(chan struct{}), started: make(chan struct{})}
 	if name == ll.failServer {
-		l.failStart, l.startDelay = ll.failStart, ll.startDelay
+		l.forwardErr, l.startDelay = ll.forwardErr, ll.startDelay
 	}
 	ll.links = append(ll.links, l)
 	return l, nil
@@ -265,7 +266,7 @@ func startWith(t *testing.T, cfg *config.Config, d *fakeDisplay, initial string,
 }
 
 // wait polls the agent's status until cond holds (bounded).
-func (h *harness) wait(t *testing.T, what string, cond func(Status) bool) Status {
+func (h *harness) wait(t *testing.T, what string, cond func(api.Status) bool) api.Status {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -283,7 +284,7 @@ func (h *harness) wait(t *testing.T, what string, cond func(Status) bool) Status
 	}
 }
 
-func sessionNames(st Status) string {
+func sessionNames(st api.Status) string {
 	var n []string
 	for _, s := range st.Sessions {
 		n = append(n, s.Name)
@@ -317,8 +318,8 @@ name = "eDP1"
 
 func TestSwitchKeepsWhatIsShared(t *testing.T) {
 	h := start(t, loadConfig(t, testConfig), newFakeDisplay("HDMI1", "HDMI2", "eDP1"), "desk")
-	st := h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Link != nil })
-	if sessionNames(st) != ":10,:11" || st.Mode != ModeManual {
+	st := h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" && s.Link != nil })
+	if sessionNames(st) != ":10,:11" || st.Mode != api.ModeManual {
 		t.Errorf("desk: %s %s", sessionNames(st), st.Mode)
 	}
 	ctx := context.Background()
@@ -389,7 +390,7 @@ func TestSwitchKeepsWhatIsShared(t *testing.T) {
 func TestRefusedLayoutChangesNothing(t *testing.T) {
 	d := newFakeDisplay("HDMI1", "HDMI2", "eDP1")
 	h := start(t, loadConfig(t, testConfig), d, "desk")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" })
 	d.refuse = "eDP1"
 	err := h.a.Switch(context.Background(), "sofa")
 	if !errors.Is(err, xrandr.ErrLayout) {
@@ -419,7 +420,7 @@ name = "HDMI1"
 `)
 	d := newFakeDisplay("HDMI1", "eDP1")
 	h := start(t, cfg, d, "hooked")
-	h.wait(t, "hooked", func(s Status) bool { return s.Profile == "hooked" })
+	h.wait(t, "hooked", func(s api.Status) bool { return s.Profile == "hooked" })
 	err := h.a.Switch(context.Background(), "broken")
 	if err == nil || !strings.Contains(err.Error(), `before hook "echo about to fail; exit 3" failed (exit status 3): about to fail`) {
 		t.Errorf("broken hook: %v", err)
@@ -442,13 +443,13 @@ func TestAuto(t *testing.T) {
 func testAuto(t *testing.T) {
 	d := newFakeDisplay("eDP1")
 	h := start(t, loadConfig(t, testConfig), d, "auto")
-	st := h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
-	if st.Mode != ModeAuto {
+	st := h.wait(t, "sofa", func(s api.Status) bool { return s.Profile == "sofa" })
+	if st.Mode != api.ModeAuto {
 		t.Errorf("mode %s", st.Mode)
 	}
 	// Docking: the most specific match wins.
 	d.plug("HDMI1", "HDMI2", "eDP1")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" })
 	n := len(d.appliedLayouts())
 	// Events that change nothing connected (as perch's own apply causes)
 	// do not switch or re-apply.
@@ -463,18 +464,18 @@ func testAuto(t *testing.T) {
 	if err := h.a.Switch(context.Background(), "deskmail"); err != nil {
 		t.Fatal(err)
 	}
-	if st := h.a.Status(); st.Mode != ModeManual || st.Profile != "deskmail" {
+	if st := h.a.Status(); st.Mode != api.ModeManual || st.Profile != "deskmail" {
 		t.Errorf("after a manual switch: %s %s", st.Profile, st.Mode)
 	}
 	// ...until the connected outputs change.
 	d.plug("eDP1")
-	st = h.wait(t, "back to auto: sofa", func(s Status) bool { return s.Profile == "sofa" })
-	if st.Mode != ModeAuto {
+	st = h.wait(t, "back to auto: sofa", func(s api.Status) bool { return s.Profile == "sofa" })
+	if st.Mode != api.ModeAuto {
 		t.Errorf("mode %s after the monitors changed", st.Mode)
 	}
 	// Nothing matches: the current profile stays, the error is shown.
 	d.plug("DP1")
-	st = h.wait(t, "an auto error", func(s Status) bool { return strings.Contains(s.LastError, "no profile's match list") })
+	st = h.wait(t, "an auto error", func(s api.Status) bool { return strings.Contains(s.LastError, "no profile's match list") })
 	if st.Profile != "sofa" {
 		t.Errorf("profile %s after no match", st.Profile)
 	}
@@ -495,7 +496,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, cfg, newFakeDisplay("HDMI1", "HDMI2"), "desk")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" })
 	// A broken file: reported, the profile stays.
 	if err := os.WriteFile(path, []byte("[profile.desk\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -584,7 +585,7 @@ func TestReloadAutoNoMatch(t *testing.T) {
 	}
 	d := newFakeDisplay("HDMI1", "HDMI2")
 	h := start(t, cfg, d, "auto")
-	h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Mode == ModeAuto })
+	h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" && s.Mode == api.ModeAuto })
 	// desk now wants DP1 too, and sofa is gone.
 	text := strings.Replace(testConfig, `match = ["HDMI1", "HDMI2"]`, `match = ["HDMI1", "HDMI2", "DP1"]`, 1)
 	text = strings.Replace(text, `match = ["eDP1"]`, `match = ["DP1"]`, 1)
@@ -593,17 +594,17 @@ func TestReloadAutoNoMatch(t *testing.T) {
 	}
 	applied := len(d.appliedLayouts())
 	err = h.a.Reload(context.Background())
-	var ue *UserError
+	var ue *api.UserError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no profile's match list") ||
 		!strings.Contains(err.Error(), "still running profile desk with the previous configuration") {
 		t.Fatalf("reload with no match: %v", err)
 	}
-	if st := h.a.Status(); st.Profile != "desk" || st.Mode != ModeAuto || len(d.appliedLayouts()) != applied {
+	if st := h.a.Status(); st.Profile != "desk" || st.Mode != api.ModeAuto || len(d.appliedLayouts()) != applied {
 		t.Fatalf("after the refused reload: %s %s, %d layouts applied", st.Profile, st.Mode, len(d.appliedLayouts())-applied)
 	}
 	// The previous configuration still decides: eDP1 alone is sofa there.
 	d.plug("eDP1")
-	h.wait(t, "sofa by the previous configuration", func(s Status) bool { return s.Profile == "sofa" })
+	h.wait(t, "sofa by the previous configuration", func(s api.Status) bool { return s.Profile == "sofa" })
 }
 
 // TestNetworkChanges: the agent runs WatchNetwork for as long as it runs
@@ -673,7 +674,7 @@ after = ["echo after >> `+marker+`"]
 `)
 	d := newFakeDisplay("eDP1")
 	h := start(t, cfg, d, "couch")
-	st := h.wait(t, "couch with its sessions and after hook", func(s Status) bool {
+	st := h.wait(t, "couch with its sessions and after hook", func(s api.Status) bool {
 		b, _ := os.ReadFile(marker)
 		return s.Profile == "couch" && sessionNames(s) == ":10,:12" && strings.HasSuffix(string(b), "after\n")
 	})
@@ -694,23 +695,29 @@ after = ["echo after >> `+marker+`"]
 	}
 }
 
-// TestLinkFailsToStart: the agent learns from the link whether it started,
-// however long that takes: a link whose forward cannot listen fails the
-// switch with its error, even when it fails a (virtual) second after it was
-// asked to start, and the running profile stays.
-func TestLinkFailsToStart(t *testing.T) {
+// TestLinkStartsWithAFailedForward: a link always starts (sessions.Link's
+// contract): one whose forward cannot listen, and that takes a (virtual)
+// second to start, makes the switch wait for it and succeed, and the
+// forward's error is in the agent's status.
+func TestLinkStartsWithAFailedForward(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := start(t, loadConfig(t, testConfig), newFakeDisplay("HDMI1", "HDMI2", "eDP1"), "desk")
+		cfg := loadConfig(t, testConfig+"[[profile.lab.forward]]\nlisten = \"127.0.0.1:8080\"\nto = \"db:5432\"\n")
+		h := start(t, cfg, newFakeDisplay("HDMI1", "HDMI2", "eDP1"), "desk")
 		h.links.mu.Lock()
-		h.links.failServer, h.links.failStart, h.links.startDelay = "loud", errors.New("forward 127.0.0.1:8080 → db:5432: address already in use"), time.Second
+		h.links.failServer, h.links.forwardErr, h.links.startDelay = "loud", "cannot listen: listen tcp 127.0.0.1:8080: bind: address already in use", time.Second
 		h.links.mu.Unlock()
-		h.wait(t, "desk", func(s Status) bool { return s.Profile == "desk" && s.Link != nil })
-		err := h.a.Switch(context.Background(), "lab")
-		if err == nil || !strings.Contains(err.Error(), "address already in use") {
-			t.Fatalf("switch to a profile whose link cannot start: %v, want the link's error", err)
+		h.wait(t, "desk", func(s api.Status) bool { return s.Profile == "desk" && s.Link != nil })
+		asked := time.Now()
+		if err := h.a.Switch(context.Background(), "lab"); err != nil {
+			t.Fatalf("switch to a profile whose forward cannot listen: %v", err)
 		}
-		if st := h.a.Status(); st.Link != nil && st.Link.Server == "loud" {
-			t.Errorf("the link that failed to start is in the status: %+v", st.Link)
+		if waited := time.Since(asked); waited < time.Second {
+			t.Errorf("the switch returned %s after it was asked, before the link started (1s)", waited)
+		}
+		st := h.a.Status()
+		if st.Profile != "lab" || st.Link == nil || st.Link.Server != "loud" || len(st.Forwards) == 0 ||
+			!strings.Contains(st.Forwards[0].LastError, "address already in use") {
+			t.Errorf("after the switch: profile %s, link %+v, forwards %+v; want lab on loud with the forward's error", st.Profile, st.Link, st.Forwards)
 		}
 	})
 }

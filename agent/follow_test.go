@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
-	"github.com/perchdesk/perch/sessions"
 )
 
 // key injects a key press at a location through XTEST.
@@ -27,7 +27,7 @@ func key(t *testing.T, x *testbed.Display) time.Time {
 // they move.
 func holder(t *testing.T, places ...*place) string {
 	for _, p := range places {
-		if p.all(sessions.StateAttached, "") && windows(t, p.x) == 2 {
+		if p.all(api.SessionAttached, "") && windows(t, p.x) == 2 {
 			others := 0
 			for _, o := range places {
 				if o != p {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -63,7 +64,7 @@ before = ["`+child+` & `+slow+`"]
 name = "eDP1"
 `)
 	h := startWith(t, cfg, newFakeDisplay("HDMI1", "eDP1"), "sofa", func(o *Options) { o.HookTimeout = 300 * time.Millisecond })
-	h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
+	h.wait(t, "sofa", func(s api.Status) bool { return s.Profile == "sofa" })
 	start := time.Now()
 	err := h.a.Switch(context.Background(), "slow")
 	if err == nil || !strings.Contains(err.Error(), "did not finish within 300ms: stopped it") {
@@ -87,7 +88,7 @@ before = ["`+child+` & echo started"]
 name = "eDP1"
 `)
 	h := startWith(t, cfg, newFakeDisplay("HDMI1", "eDP1"), "sofa", func(o *Options) { o.HookTimeout = time.Minute })
-	h.wait(t, "sofa", func(s Status) bool { return s.Profile == "sofa" })
+	h.wait(t, "sofa", func(s api.Status) bool { return s.Profile == "sofa" })
 	done := make(chan error, 1)
 	go func() { done <- h.a.Switch(context.Background(), "bg") }()
 	select {

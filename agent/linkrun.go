@@ -3,8 +3,10 @@ package agent
 import (
 	"context"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 )
 
 // Reconnect drops and re-establishes the link, or restarts one session.
@@ -24,14 +26,14 @@ func (a *Agent) Reconnect(ctx context.Context, session string) error {
 			return a.setLink(cfg, prof, false) // a reconnect takes nothing back
 		}
 		if lr == nil {
-			return &UserError{"the profile has no server: nothing to reconnect"}
+			return &api.UserError{Msg: "the profile has no server: nothing to reconnect"}
 		}
 		if session == "" {
 			lr.link.Reconnect()
 			return nil
 		}
 		if err := lr.link.RestartSession(session); err != nil {
-			return &UserError{err.Error()}
+			return &api.UserError{Msg: err.Error()}
 		}
 		return nil
 	})
@@ -48,10 +50,10 @@ func (a *Agent) Disconnect(ctx context.Context) error {
 		}
 		a.mu.Unlock()
 		if lr == nil && already {
-			return &UserError{"not connected: already disconnected (perch reconnect connects again)"}
+			return &api.UserError{Msg: "not connected: already disconnected (perch reconnect connects again)"}
 		}
 		if lr == nil {
-			return &UserError{"not connected: the profile has no server"}
+			return &api.UserError{Msg: "not connected: the profile has no server"}
 		}
 		a.stopLink()
 		a.log.Info("disconnected on request")
@@ -90,10 +92,10 @@ func Specs(p *config.Profile, location string) []sessions.Spec {
 }
 
 // Forwards lists a profile's forwards.
-func Forwards(p *config.Profile) []sessions.ForwardSpec {
-	var fw []sessions.ForwardSpec
+func Forwards(p *config.Profile) []forward.Spec {
+	var fw []forward.Spec
 	for _, f := range p.Forwards {
-		fw = append(fw, sessions.ForwardSpec{Listen: f.Listen, To: f.To})
+		fw = append(fw, forward.Spec{Listen: f.Listen, To: f.To})
 	}
 	return fw
 }
@@ -115,9 +117,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
 		lr.link.SetClaims(claims)
 		lr.link.SetSessions(Specs(prof, cfg.Location))
-		if err := lr.link.SetForwards(Forwards(prof)); err != nil {
-			return err
-		}
+		lr.link.SetForwards(Forwards(prof))
 		return nil
 	}
 	a.stopLink()
@@ -127,20 +127,12 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 	}
 	l.SetClaims(claims)
 	l.SetSessions(Specs(prof, cfg.Location))
-	if err := l.SetForwards(Forwards(prof)); err != nil {
-		return err
-	}
+	l.SetForwards(Forwards(prof))
 	ctx, cancel := context.WithCancel(a.runCtx)
 	lr = &linkRun{server: prof.Server, srv: *srv, link: l, cancel: cancel, done: make(chan struct{})}
-	started := make(chan error, 1)
 	go func() {
 		defer close(lr.done)
-		err := l.Run(ctx)
-		started <- err
-		if err != nil {
-			a.log.Error("link stopped", "server", prof.Server, "err", err)
-			a.setErr(err)
-		}
+		l.Run(ctx)
 	}()
 	go func() {
 		for {
@@ -153,15 +145,9 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 			}
 		}
 	}()
-	// The link says whether it started: a forward that cannot listen
-	// makes Run return its error instead.
-	select {
-	case err := <-started:
-		if err != nil {
-			return err
-		}
-	case <-l.Started():
-	}
+	// Once it started, its status is there to show (a forward that
+	// cannot listen says so in it).
+	<-l.Started()
 	a.mu.Lock()
 	a.link = lr
 	a.mu.Unlock()

@@ -14,23 +14,25 @@ import (
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // ResolveServer resolves a configured server's ssh target through its
 // ssh_config (or the default files) and the known_hosts policy to use.
-func ResolveServer(name string, srv *config.Server) (*sessions.Target, sessions.DialOptions, error) {
+func ResolveServer(name string, srv *config.Server) (*sshconf.Target, sshdial.Options, error) {
 	var files []string
 	if srv.SSHConfig != "" {
 		files = []string{expandHome(srv.SSHConfig)}
 	}
-	t, err := sessions.Resolve(srv.SSH, files)
+	t, err := sshconf.Resolve(srv.SSH, files)
 	if err != nil {
-		return nil, sessions.DialOptions{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
+		return nil, sshdial.Options{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
 	}
 	// perch's own known_hosts setting, when given, wins over ssh_config's
 	// StrictHostKeyChecking, for the server and its jump hosts; when not
 	// given, each host's own ssh_config decides (hostkey.Policy).
-	return t, sessions.DialOptions{Policy: srv.KnownHosts}, nil
+	return t, sshdial.Options{Policy: srv.KnownHosts}, nil
 }
 
 // Prompts are how a front end asks a person; nil functions mean headless

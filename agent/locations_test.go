@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
-	"github.com/perchdesk/perch/sessions"
 )
 
 type locBed struct {
@@ -136,7 +136,7 @@ func logWriter(t *testing.T) *os.File {
 }
 
 // all reports whether every session of p is in state (held by heldBy).
-func (p *place) all(state, heldBy string) bool {
+func (p *place) all(state api.SessionState, heldBy string) bool {
 	st := p.a.Status()
 	if len(st.Sessions) == 0 {
 		return false
@@ -245,14 +245,14 @@ func TestLocations(t *testing.T) {
 	desk := b.startPlace(t, "desk", b.remote.Local, config.TakeAlways, true)
 	// One attach time: from start until both displays' windows are up.
 	attachTime := waitFor(t, "the desk attached, two windows", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && windows(t, desk.x) == 2
+		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2
 	}, desk)
 	t.Logf("desk attached both displays in %s", attachTime.Round(time.Millisecond))
 
 	// The sofa starts: every display moves there within one attach time.
 	sofa := b.startPlace(t, "sofa", b.sofa, config.TakeAlways, false)
 	moved := waitFor(t, "the sofa holds both with their windows, the desk elsewhere without", 60*time.Second, func() bool {
-		return sofa.all(sessions.StateAttached, "") && desk.all(sessions.StateElsewhere, "sofa") &&
+		return sofa.all(api.SessionAttached, "") && desk.all(api.SessionElsewhere, "sofa") &&
 			windows(t, sofa.x) == 2 && windows(t, desk.x) == 0
 	}, desk, sofa)
 	t.Logf("moved to the sofa in %s", moved.Round(time.Millisecond))
@@ -269,7 +269,7 @@ func TestLocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := waitFor(t, "the desk took them back", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && sofa.all(sessions.StateElsewhere, "desk") &&
+		return desk.all(api.SessionAttached, "") && sofa.all(api.SessionElsewhere, "desk") &&
 			windows(t, desk.x) == 2 && windows(t, sofa.x) == 0
 	}, desk, sofa)
 	t.Logf("take back to the desk: %s", back.Round(time.Millisecond))
@@ -301,7 +301,7 @@ func (b *locBed) noFight(t *testing.T, desk, sofa *place) {
 		if r := desk.restarts(); r != deskRestarts {
 			t.Fatalf("the desk's restarts moved from %s to %s", deskRestarts, r)
 		}
-		if !desk.all(sessions.StateElsewhere, "sofa") {
+		if !desk.all(api.SessionElsewhere, "sofa") {
 			t.Fatalf("the desk left elsewhere: %s", desk.describe())
 		}
 		if n := windows(t, desk.x); n != 0 {
@@ -318,10 +318,10 @@ func (b *locBed) ifFreeAndStalledLink(t *testing.T, desk, sofa *place) {
 	// take = "if-free" at start does not steal from a live location.
 	sofa.stop()
 	sofa2 := b.startPlace(t, "sofa", b.sofa, config.TakeIfFree, false)
-	waitFor(t, "the if-free sofa elsewhere", 30*time.Second, func() bool { return sofa2.all(sessions.StateElsewhere, "desk") }, desk, sofa2)
+	waitFor(t, "the if-free sofa elsewhere", 30*time.Second, func() bool { return sofa2.all(api.SessionElsewhere, "desk") }, desk, sofa2)
 	deskRestarts := desk.restarts()
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
-		if !desk.all(sessions.StateAttached, "") || desk.restarts() != deskRestarts || windows(t, sofa2.x) != 0 {
+		if !desk.all(api.SessionAttached, "") || desk.restarts() != deskRestarts || windows(t, sofa2.x) != 0 {
 			t.Fatalf("the if-free sofa stole:\n%s\n%s", desk.describe(), sofa2.describe())
 		}
 	}
@@ -331,20 +331,20 @@ func (b *locBed) ifFreeAndStalledLink(t *testing.T, desk, sofa *place) {
 	b.proxy.Freeze()
 	waitFor(t, "the desk's link lost", 30*time.Second, func() bool {
 		st := desk.a.Status()
-		return st.Link != nil && st.Link.State != sessions.LinkUp
+		return st.Link != nil && st.Link.State != api.LinkUp
 	}, desk)
 	if err := sofa2.a.Take(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the sofa took them", 60*time.Second, func() bool { return sofa2.all(sessions.StateAttached, "") }, desk, sofa2)
+	waitFor(t, "the sofa took them", 60*time.Second, func() bool { return sofa2.all(api.SessionAttached, "") }, desk, sofa2)
 	b.proxy.Thaw()
 	waitFor(t, "the desk back, elsewhere", 60*time.Second, func() bool {
 		st := desk.a.Status()
-		return st.Link != nil && st.Link.State == sessions.LinkUp && desk.all(sessions.StateElsewhere, "sofa")
+		return st.Link != nil && st.Link.State == api.LinkUp && desk.all(api.SessionElsewhere, "sofa")
 	}, desk, sofa2)
 	sofaRestarts := sofa2.restarts()
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
-		if !sofa2.all(sessions.StateAttached, "") || sofa2.restarts() != sofaRestarts || windows(t, desk.x) != 0 {
+		if !sofa2.all(api.SessionAttached, "") || sofa2.restarts() != sofaRestarts || windows(t, desk.x) != 0 {
 			t.Fatalf("the reconnecting desk stole:\n%s\n%s", desk.describe(), sofa2.describe())
 		}
 	}
@@ -379,7 +379,7 @@ func (b *locBed) killedHolder(t *testing.T) {
 	killed := time.Now()
 	desk := b.startPlace(t, "desk", b.remote.Local, config.TakeIfFree, false)
 	waitFor(t, "the if-free desk takes the dead kitchen's displays", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && windows(t, desk.x) == 2
+		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2
 	}, desk)
 	t.Logf("the if-free desk attached %s after the kill", time.Since(killed).Round(time.Millisecond))
 	desk.stop()

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/sys/proctab"
-	"github.com/perchdesk/perch/sessions"
 )
 
 // manualClient is someone's own `xpra attach :N`, run on the server side
@@ -64,13 +64,13 @@ func (m *manualClient) stop(t *testing.T) {
 }
 
 // session returns p's status of session name.
-func (p *place) session(name string) sessions.SessionStatus {
+func (p *place) session(name string) api.SessionStatus {
 	for _, s := range p.a.Status().Sessions {
 		if s.Name == name {
 			return s
 		}
 	}
-	return sessions.SessionStatus{}
+	return api.SessionStatus{}
 }
 
 // otherWindow is how long the desk is watched while the manual client
@@ -90,7 +90,7 @@ func TestOtherClient(t *testing.T) {
 	name0, name1 := fmt.Sprintf(":%d", d[0]), fmt.Sprintf(":%d", d[1])
 	desk := b.startPlace(t, "desk", b.remote.Local, config.TakeAlways, false)
 	attachTime := waitFor(t, "the desk attached, two windows", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && windows(t, desk.x) == 2
+		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2
 	}, desk)
 	t.Logf("desk attached both displays in %s", attachTime.Round(time.Millisecond))
 	limit := attachTime*2 + time.Second // one attach time, with room for a loaded machine
@@ -100,7 +100,7 @@ func TestOtherClient(t *testing.T) {
 	m := b.startManual(t, d[0])
 	took := waitFor(t, "the desk's "+name0+" elsewhere, held by another client", 60*time.Second, func() bool {
 		s := desk.session(name0)
-		return s.State == sessions.StateElsewhere && s.HeldBy == sessions.AnotherClient &&
+		return s.State == api.SessionElsewhere && s.HeldBy == api.AnotherClient &&
 			windows(t, b.sofa) == 1 && windows(t, desk.x) == 1
 	}, desk)
 	t.Logf("elsewhere, held by another client, %s after the manual attach started", took.Round(time.Millisecond))
@@ -113,10 +113,10 @@ func TestOtherClient(t *testing.T) {
 	window := otherWindow(t)
 	for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		s := desk.session(name0)
-		if s.Restarts != before || s.State != sessions.StateElsewhere || s.HeldBy != sessions.AnotherClient {
+		if s.Restarts != before || s.State != api.SessionElsewhere || s.HeldBy != api.AnotherClient {
 			t.Fatalf("the desk fought for %s (restarts %d before): %s", name0, before, desk.describe())
 		}
-		if desk.session(name1).State != sessions.StateAttached {
+		if desk.session(name1).State != api.SessionAttached {
 			t.Fatalf("%s left attached: %s", name1, desk.describe())
 		}
 		if n := b.attaches(t); n[0] != 1 || n[1] != 1 {
@@ -137,7 +137,7 @@ func TestOtherClient(t *testing.T) {
 	m.stop(t)
 	left := time.Now()
 	waitFor(t, "the desk attached "+name0+" again", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && windows(t, desk.x) == 2
+		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2
 	}, desk)
 	t.Logf("attached again %s after the manual client left", time.Since(left).Round(time.Millisecond))
 	if r := desk.session(name0).Restarts; r != before {
@@ -148,14 +148,14 @@ func TestOtherClient(t *testing.T) {
 	m = b.startManual(t, d[0])
 	waitFor(t, "held by another client again", 60*time.Second, func() bool {
 		s := desk.session(name0)
-		return s.State == sessions.StateElsewhere && s.HeldBy == sessions.AnotherClient
+		return s.State == api.SessionElsewhere && s.HeldBy == api.AnotherClient
 	}, desk)
 	taken := time.Now()
 	if err := desk.a.Take(context.Background(), []string{name0}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "perch take brought it back", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && windows(t, desk.x) == 2 && windows(t, b.sofa) == 0
+		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2 && windows(t, b.sofa) == 0
 	}, desk)
 	t.Logf("perch take: back %s after the take", time.Since(taken).Round(time.Millisecond))
 	select {
@@ -179,25 +179,25 @@ func (b *locBed) ifFreeAndReconnect(t *testing.T, name0, name1 string) {
 	desk := b.startPlace(t, "desk", b.remote.Local, config.TakeIfFree, true)
 	heldElsewhere := func() bool {
 		s0, s1 := desk.session(name0), desk.session(name1)
-		return s0.State == sessions.StateElsewhere && s0.HeldBy == sessions.AnotherClient && s1.State == sessions.StateAttached
+		return s0.State == api.SessionElsewhere && s0.HeldBy == api.AnotherClient && s1.State == api.SessionAttached
 	}
 	waitFor(t, "the if-free desk leaves "+name0+" to the other client", 60*time.Second, heldElsewhere, desk)
 	// The desk attaches it once the client left, and it is taken again.
 	m.stop(t)
 	waitFor(t, "the desk attached "+name0+" with its window", 60*time.Second, func() bool {
-		return desk.all(sessions.StateAttached, "") && windows(t, desk.x) == 2 && windows(t, b.sofa) == 0
+		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2 && windows(t, b.sofa) == 0
 	}, desk)
 	m = b.startManual(t, b.remote.Displays()[0])
 	waitFor(t, "taken by the other client again", 60*time.Second, heldElsewhere, desk)
 	b.proxy.Freeze()
 	waitFor(t, "the desk's link lost", 30*time.Second, func() bool {
 		st := desk.a.Status()
-		return st.Link != nil && st.Link.State != sessions.LinkUp
+		return st.Link != nil && st.Link.State != api.LinkUp
 	}, desk)
 	b.proxy.Thaw()
 	waitFor(t, "the desk back, "+name0+" still held by the other client", 60*time.Second, func() bool {
 		st := desk.a.Status()
-		return st.Link != nil && st.Link.State == sessions.LinkUp && heldElsewhere()
+		return st.Link != nil && st.Link.State == api.LinkUp && heldElsewhere()
 	}, desk)
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		select {
@@ -236,9 +236,9 @@ func (b *locBed) crashIsFailure(t *testing.T, desk *place, name string) {
 	}
 	waitFor(t, "the crash counted as a failure and restarted", 60*time.Second, func() bool {
 		s := desk.session(name)
-		if s.State == sessions.StateElsewhere {
+		if s.State == api.SessionElsewhere {
 			t.Fatalf("a crashed client was taken for another client: %s", desk.describe())
 		}
-		return s.Restarts == before+1 && s.State == sessions.StateAttached
+		return s.Restarts == before+1 && s.State == api.SessionAttached
 	}, desk)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -47,10 +48,10 @@ func Pick(cfg *config.Config, st *xrandr.State) (string, error) {
 	}
 	switch len(best) {
 	case 0:
-		return "", &UserError{fmt.Sprintf("auto: no profile's match list is satisfied by the connected outputs (%s)", strings.Join(names, ", "))}
+		return "", &api.UserError{Msg: fmt.Sprintf("auto: no profile's match list is satisfied by the connected outputs (%s)", strings.Join(names, ", "))}
 	case 1:
 		return best[0], nil
 	}
-	return "", &UserError{fmt.Sprintf("auto: profiles %s match the connected outputs (%s) equally (%d entries each); make one more specific",
+	return "", &api.UserError{Msg: fmt.Sprintf("auto: profiles %s match the connected outputs (%s) equally (%d entries each); make one more specific",
 		strings.Join(best, " and "), strings.Join(names, ", "), bestLen)}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -39,7 +40,7 @@ func (a *Agent) reload(ctx context.Context) error {
 		// Refused before the new configuration is taken: the running
 		// profile and the configuration it came from both stay.
 		if _, err := cfg.Profile(profile); err != nil {
-			err = &UserError{fmt.Sprintf("reload: profile %s is no longer in %s; still running it with the previous configuration", profile, path)}
+			err = &api.UserError{Msg: fmt.Sprintf("reload: profile %s is no longer in %s; still running it with the previous configuration", profile, path)}
 			a.log.Error("reload failed", "err", err)
 			a.setErr(err)
 			return err

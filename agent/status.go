@@ -3,53 +3,21 @@ package agent
 import (
 	"os"
 	"slices"
-	"time"
 
-	"github.com/perchdesk/perch/sessions"
-	"github.com/perchdesk/perch/xrandr"
+	"github.com/perchdesk/perch/api"
 )
 
-// Status is the whole agent as the front ends show it. It is a value:
-// copied out, never shared.
-type Status struct {
-	PID       int                      `json:"pid"`
-	Config    string                   `json:"config"`
-	Location  string                   `json:"location"`
-	Profile   string                   `json:"profile"`
-	Mode      string                   `json:"mode"`
-	Since     time.Time                `json:"since"`
-	LastError string                   `json:"last_error,omitempty"`
-	Link      *sessions.LinkStatus     `json:"link"`
-	Sessions  []sessions.SessionStatus `json:"sessions"`
-	Forwards  []sessions.ForwardStatus `json:"forwards"`
-	Screen    Screen                   `json:"screen"`
-	Profiles  []string                 `json:"profiles"`
-	// Disconnected is true when the user dropped the link (Disconnect);
-	// Reconnect or a switch connects again.
-	Disconnected bool `json:"disconnected,omitempty"`
-	// LayoutKept: the profile lists no outputs, so the layout was left as
-	// it is (Screen is what was on screen before, if known).
-	LayoutKept bool `json:"layout_kept,omitempty"`
-}
-
-// Screen is the local layout: the screen size and the outputs that are on.
-type Screen struct {
-	Width   int                 `json:"width"`
-	Height  int                 `json:"height"`
-	Outputs []xrandr.OutputView `json:"outputs"`
-}
-
 // Status returns a copy of the whole state.
-func (a *Agent) Status() Status {
+func (a *Agent) Status() api.Status {
 	a.mu.Lock()
-	st := Status{
+	st := api.Status{
 		PID: os.Getpid(), Config: a.cfg.Path, Location: a.cfg.Location, Profile: a.profile, Since: a.since, LastError: a.lastErr,
-		Mode: ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
-		Sessions: []sessions.SessionStatus{}, Forwards: []sessions.ForwardStatus{},
+		Mode: api.ModeManual, Screen: a.screen, Profiles: slices.Clone(a.cfg.Order),
+		Sessions: []api.SessionStatus{}, Forwards: []api.ForwardStatus{},
 		Disconnected: a.disconnected, LayoutKept: a.layoutKept,
 	}
 	if a.wantAuto && a.override == "" {
-		st.Mode = ModeAuto
+		st.Mode = api.ModeAuto
 	}
 	lr := a.link
 	a.mu.Unlock()
@@ -69,7 +37,7 @@ func (a *Agent) updateScreen() {
 		return
 	}
 	v := st.View()
-	sc := Screen{Width: v.Width, Height: v.Height, Outputs: []xrandr.OutputView{}}
+	sc := api.Screen{Width: v.Width, Height: v.Height, Outputs: []api.OutputView{}}
 	for _, o := range v.Outputs {
 		if o.On {
 			o.Modes = nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -33,7 +34,7 @@ func (a *Agent) switchRequest(ctx context.Context, name string) error {
 		name = cfg.Default
 	}
 	if name == "" {
-		return &UserError{fmt.Sprintf("no profile given and no default = \"NAME\" in %s", cfg.Path)}
+		return &api.UserError{Msg: fmt.Sprintf("no profile given and no default = \"NAME\" in %s", cfg.Path)}
 	}
 	st, err := a.opts.Display.Probe()
 	if err != nil {

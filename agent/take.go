@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
 )
@@ -20,7 +21,7 @@ func (a *Agent) Take(ctx context.Context, names []string) error {
 		lr, profile := a.link, a.profile
 		a.mu.Unlock()
 		if lr == nil {
-			return &UserError{fmt.Sprintf("profile %s is not connected to a server: no sessions to take", profile)}
+			return &api.UserError{Msg: fmt.Sprintf("profile %s is not connected to a server: no sessions to take", profile)}
 		}
 		var displays []string
 		for _, s := range lr.link.Status().Sessions {
@@ -30,7 +31,7 @@ func (a *Agent) Take(ctx context.Context, names []string) error {
 		}
 		for _, n := range names {
 			if !slices.Contains(displays, n) {
-				return &UserError{fmt.Sprintf("no display session %q in profile %s (display sessions: %s)", n, profile, orNone(displays))}
+				return &api.UserError{Msg: fmt.Sprintf("no display session %q in profile %s (display sessions: %s)", n, profile, orNone(displays))}
 			}
 		}
 		moved := lr.link.Take(names, 0)

@@ -25,8 +25,10 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -76,19 +78,19 @@ func (c *catLinks) factory(name string, srv *config.Server) (agent.Link, error) 
 	c.mu.Unlock()
 	return catLink{c}, nil
 }
-func (k catLink) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (k catLink) Run(ctx context.Context) { <-ctx.Done() }
 func (k catLink) SetSessions(s []sessions.Spec) {
 	k.l.mu.Lock()
 	k.l.specs = s
 	k.l.mu.Unlock()
 }
-func (k catLink) SetForwards([]sessions.ForwardSpec) error { return nil }
+func (k catLink) SetForwards([]forward.Spec) {}
 func (k catLink) Status() sessions.Status {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()
-	st := sessions.Status{Link: sessions.LinkStatus{Server: "quiet", State: sessions.LinkUp}}
+	st := sessions.Status{Link: api.LinkStatus{Server: "quiet", State: api.LinkUp}}
 	for _, s := range k.l.specs {
-		st.Sessions = append(st.Sessions, sessions.SessionStatus{Name: s.Name, State: sessions.StateAttached})
+		st.Sessions = append(st.Sessions, api.SessionStatus{Name: s.Name, State: api.SessionAttached})
 	}
 	return st
 }

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // Client talks to an agent's control socket.
@@ -71,8 +71,8 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	return conn, nil
 }
 
-func (c *Client) call(ctx context.Context, method, path string, body any) (agent.Status, error) {
-	var st agent.Status
+func (c *Client) call(ctx context.Context, method, path string, body any) (api.Status, error) {
+	var st api.Status
 	resp, err := c.do(ctx, method, path, body)
 	if err != nil {
 		return st, err
@@ -126,7 +126,7 @@ var ErrStreamEnded = errors.New("the perch agent ended the event stream")
 // Watch calls fn with the agent's status now and after every change, until
 // ctx ends (it then returns ctx's error) or the stream breaks: the agent
 // stopped (ErrStreamEnded) or cannot be reached.
-func (c *Client) Watch(ctx context.Context, fn func(agent.Status)) error {
+func (c *Client) Watch(ctx context.Context, fn func(api.Status)) error {
 	resp, err := c.do(ctx, http.MethodGet, "/v1/events", nil)
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func (c *Client) Watch(ctx context.Context, fn func(agent.Status)) error {
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
 	for {
-		var st agent.Status
+		var st api.Status
 		err := dec.Decode(&st)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -150,36 +150,36 @@ func (c *Client) Watch(ctx context.Context, fn func(agent.Status)) error {
 }
 
 // Status returns the agent's status.
-func (c *Client) Status(ctx context.Context) (agent.Status, error) {
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	return c.call(ctx, http.MethodGet, "/v1/status", nil)
 }
 
 // Switch asks for a profile, or "auto".
-func (c *Client) Switch(ctx context.Context, profile string) (agent.Status, error) {
+func (c *Client) Switch(ctx context.Context, profile string) (api.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/switch", map[string]string{"profile": profile})
 }
 
 // Reconnect drops and re-establishes the link, or restarts one session.
-func (c *Client) Reconnect(ctx context.Context, session string) (agent.Status, error) {
+func (c *Client) Reconnect(ctx context.Context, session string) (api.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/reconnect", map[string]string{"session": session})
 }
 
 // Take brings display sessions here (all when none is named).
-func (c *Client) Take(ctx context.Context, sessions []string) (agent.Status, error) {
+func (c *Client) Take(ctx context.Context, sessions []string) (api.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/take", map[string][]string{"sessions": sessions})
 }
 
 // Reload makes the agent re-read its configuration.
-func (c *Client) Reload(ctx context.Context) (agent.Status, error) {
+func (c *Client) Reload(ctx context.Context) (api.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/reload", nil)
 }
 
 // Disconnect drops the link; Reconnect connects again.
-func (c *Client) Disconnect(ctx context.Context) (agent.Status, error) {
+func (c *Client) Disconnect(ctx context.Context) (api.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/disconnect", nil)
 }
 
 // Down stops the agent.
-func (c *Client) Down(ctx context.Context) (agent.Status, error) {
+func (c *Client) Down(ctx context.Context) (api.Status, error) {
 	return c.call(ctx, http.MethodPost, "/v1/down", nil)
 }

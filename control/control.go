@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // DefaultPath is $XDG_RUNTIME_DIR/perch/control.sock, else
@@ -30,7 +30,7 @@ func DefaultPath(getenv func(string) string) string {
 
 // API is what the socket serves; *agent.Agent implements it.
 type API interface {
-	Status() agent.Status
+	Status() api.Status
 	// Updated returns a channel closed at the next change of Status.
 	Updated() <-chan struct{}
 	Switch(ctx context.Context, profile string) error

@@ -15,16 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 type fakeAPI struct{ switched string }
 
-func (f *fakeAPI) Status() agent.Status     { return agent.Status{PID: os.Getpid(), Profile: "desk"} }
+func (f *fakeAPI) Status() api.Status       { return api.Status{PID: os.Getpid(), Profile: "desk"} }
 func (f *fakeAPI) Updated() <-chan struct{} { return nil }
 func (f *fakeAPI) Switch(ctx context.Context, p string) error {
 	if p == "attic" {
-		return &agent.UserError{Msg: `no profile "attic"`}
+		return &api.UserError{Msg: `no profile "attic"`}
 	}
 	f.switched = p
 	return nil
@@ -34,7 +34,7 @@ func (f *fakeAPI) Reload(ctx context.Context) error              { return io.Err
 func (f *fakeAPI) Disconnect(ctx context.Context) error          { return nil }
 func (f *fakeAPI) Take(ctx context.Context, s []string) error    { return nil }
 
-func serve(t *testing.T, path string) (cancel func(), api *fakeAPI) {
+func serve(t *testing.T, path string) (cancel func(), fake *fakeAPI) {
 	t.Helper()
 	ln, err := Listen(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -42,17 +42,17 @@ func serve(t *testing.T, path string) (cancel func(), api *fakeAPI) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	api = &fakeAPI{}
+	fake = &fakeAPI{}
 	go func() {
 		defer close(done)
-		_ = Serve(ctx, ln, api, stop)
+		_ = Serve(ctx, ln, fake, stop)
 	}()
-	return func() { stop(); <-done }, api
+	return func() { stop(); <-done }, fake
 }
 
 func TestSocketModesAndRequests(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "run", "perch", "control.sock")
-	stop, api := serve(t, path)
+	stop, fake := serve(t, path)
 	defer stop()
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("directory mode %v %v", fi.Mode().Perm(), err)
@@ -65,8 +65,8 @@ func TestSocketModesAndRequests(t *testing.T) {
 	if st, err := c.Status(ctx); err != nil || st.Profile != "desk" {
 		t.Errorf("status %+v %v", st, err)
 	}
-	if _, err := c.Switch(ctx, "sofa"); err != nil || api.switched != "sofa" {
-		t.Errorf("switch: %v (%q)", err, api.switched)
+	if _, err := c.Switch(ctx, "sofa"); err != nil || fake.switched != "sofa" {
+		t.Errorf("switch: %v (%q)", err, fake.switched)
 	}
 	_, err := c.Switch(ctx, "attic")
 	re, ok := err.(*RequestError)

@@ -6,27 +6,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // watch follows the agent on sock into a channel until ctx ends; the
 // second channel gets Watch's result.
-func watch(ctx context.Context, sock string) (<-chan agent.Status, <-chan error) {
-	sts, end := make(chan agent.Status, 64), make(chan error, 1)
+func watch(ctx context.Context, sock string) (<-chan api.Status, <-chan error) {
+	sts, end := make(chan api.Status, 64), make(chan error, 1)
 	go func() {
-		end <- (&Client{Path: sock}).Watch(ctx, func(st agent.Status) { sts <- st })
+		end <- (&Client{Path: sock}).Watch(ctx, func(st api.Status) { sts <- st })
 	}()
 	return sts, end
 }
 
-func nextStatus(t *testing.T, sts <-chan agent.Status, what string) agent.Status {
+func nextStatus(t *testing.T, sts <-chan api.Status, what string) api.Status {
 	t.Helper()
 	select {
 	case st := <-sts:
 		return st
 	case <-time.After(5 * time.Second):
 		t.Fatalf("no status on the event stream: %s", what)
-		return agent.Status{}
+		return api.Status{}
 	}
 }
 
@@ -43,7 +43,7 @@ func TestEvents(t *testing.T) {
 	defer stop1()
 	sts1, end1 := watch(ctx1, ca.sock)
 	sts2, end2 := watch(ctx, ca.sock)
-	for i, sts := range []<-chan agent.Status{sts1, sts2} {
+	for i, sts := range []<-chan api.Status{sts1, sts2} {
 		if st := nextStatus(t, sts, "the first"); st.Profile != "desk" {
 			t.Fatalf("watcher %d: first status has profile %q, want desk", i+1, st.Profile)
 		}
@@ -57,7 +57,7 @@ func TestEvents(t *testing.T) {
 	if _, err := c.Switch(ctx, "local"); err != nil {
 		t.Fatal(err)
 	}
-	for _, sts := range []<-chan agent.Status{sts1, sts2} {
+	for _, sts := range []<-chan api.Status{sts1, sts2} {
 		for st := nextStatus(t, sts, "after the switch"); st.Profile != "local"; st = nextStatus(t, sts, "after the switch") {
 		}
 	}

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // Fuzz targets for the control socket's bytes: requests as the agent
@@ -29,12 +29,12 @@ type fuzzAPI struct {
 	reloaded, down        bool
 }
 
-func (a *fuzzAPI) Status() agent.Status     { return agent.Status{PID: 42, Profile: "desk"} }
+func (a *fuzzAPI) Status() api.Status       { return api.Status{PID: 42, Profile: "desk"} }
 func (a *fuzzAPI) Updated() <-chan struct{} { return nil }
 func (a *fuzzAPI) Switch(_ context.Context, p string) error {
 	a.switched = &p
 	if p == "attic" {
-		return &agent.UserError{Msg: `no profile "attic"`}
+		return &api.UserError{Msg: `no profile "attic"`}
 	}
 	return nil
 }
@@ -56,23 +56,23 @@ func FuzzHandler(f *testing.F) {
 		if err != nil {
 			return
 		}
-		api := &fuzzAPI{}
+		fake := &fuzzAPI{}
 		rec := httptest.NewRecorder()
-		Handler(api, func() { api.down = true }).ServeHTTP(rec, req)
+		Handler(fake, func() { fake.down = true }).ServeHTTP(rec, req)
 		route := req.Method + " " + req.URL.Path
 		known := map[string]bool{"GET /v1/status": true, "POST /v1/switch": true, "POST /v1/reconnect": true,
 			"POST /v1/disconnect": true, "POST /v1/reload": true, "POST /v1/down": true}
 		if route == "GET /v1/events" {
-			var st agent.Status
+			var st api.Status
 			if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/x-ndjson" ||
-				json.Unmarshal(rec.Body.Bytes(), &st) != nil || st.PID != 42 || api.switched != nil || api.reconnected != nil || api.reloaded || api.down {
-				t.Fatalf("%s answered %d %q and acted: %+v", route, rec.Code, rec.Body, api)
+				json.Unmarshal(rec.Body.Bytes(), &st) != nil || st.PID != 42 || fake.switched != nil || fake.reconnected != nil || fake.reloaded || fake.down {
+				t.Fatalf("%s answered %d %q and acted: %+v", route, rec.Code, rec.Body, fake)
 			}
 			return
 		}
 		if !known[route] {
-			if rec.Code == http.StatusOK || api.switched != nil || api.reconnected != nil || api.reloaded || api.down {
-				t.Fatalf("%s answered %d and acted: %+v", route, rec.Code, api)
+			if rec.Code == http.StatusOK || fake.switched != nil || fake.reconnected != nil || fake.reloaded || fake.down {
+				t.Fatalf("%s answered %d and acted: %+v", route, rec.Code, fake)
 			}
 			return
 		}
@@ -81,7 +81,7 @@ func FuzzHandler(f *testing.F) {
 		}
 		switch rec.Code {
 		case http.StatusOK:
-			var st agent.Status
+			var st api.Status
 			if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || st.PID != 42 {
 				t.Fatalf("%s: status answer %q: %v", route, rec.Body, err)
 			}
@@ -112,24 +112,24 @@ func FuzzHandler(f *testing.F) {
 		}
 		switch route {
 		case "POST /v1/switch":
-			if api.switched != nil && (!lenient || *api.switched != sw.Profile || sw.Profile == "") {
-				t.Fatalf("switch body %q: switched to %q", body, *api.switched)
+			if fake.switched != nil && (!lenient || *fake.switched != sw.Profile || sw.Profile == "") {
+				t.Fatalf("switch body %q: switched to %q", body, *fake.switched)
 			}
-			if strictly("profile") && sw.Profile != "" && (api.switched == nil || (rec.Code == http.StatusOK) == (sw.Profile == "attic")) {
-				t.Fatalf("switch body %q: answered %d, switched %v", body, rec.Code, api.switched)
+			if strictly("profile") && sw.Profile != "" && (fake.switched == nil || (rec.Code == http.StatusOK) == (sw.Profile == "attic")) {
+				t.Fatalf("switch body %q: answered %d, switched %v", body, rec.Code, fake.switched)
 			}
 			if (!lenient || sw.Profile == "") && rec.Code != http.StatusBadRequest {
 				t.Fatalf("switch body %q answered %d", body, rec.Code)
 			}
 		case "POST /v1/reconnect":
-			if (strictly("session") || len(bytes.Trim(body, " \t\r\n")) == 0) && (api.reconnected == nil || *api.reconnected != sw.Session || rec.Code != http.StatusOK) {
-				t.Fatalf("reconnect body %q: %d %+v", body, rec.Code, api)
+			if (strictly("session") || len(bytes.Trim(body, " \t\r\n")) == 0) && (fake.reconnected == nil || *fake.reconnected != sw.Session || rec.Code != http.StatusOK) {
+				t.Fatalf("reconnect body %q: %d %+v", body, rec.Code, fake)
 			}
-			if api.reconnected != nil && *api.reconnected != sw.Session {
-				t.Fatalf("reconnect body %q: reconnected %q", body, *api.reconnected)
+			if fake.reconnected != nil && *fake.reconnected != sw.Session {
+				t.Fatalf("reconnect body %q: reconnected %q", body, *fake.reconnected)
 			}
 		case "POST /v1/down":
-			if !api.down {
+			if !fake.down {
 				t.Fatal("down did not stop the agent")
 			}
 		}
@@ -166,7 +166,7 @@ func FuzzClientAnswer(f *testing.F) {
 		mu.Unlock()
 		st, err := c.Status(context.Background())
 		if status == http.StatusOK {
-			var want agent.Status
+			var want api.Status
 			werr := json.NewDecoder(bytes.NewReader(body)).Decode(&want)
 			if (err == nil) != (werr == nil) {
 				t.Fatalf("answer %q: client %v, json %v", body, err, werr)

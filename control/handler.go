@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -99,7 +99,7 @@ func unknown(w http.ResponseWriter, r *http.Request, served []string) {
 // writeErr answers a failed request: 400 when the request itself was wrong,
 // 500 otherwise.
 func writeErr(w http.ResponseWriter, err error) {
-	var ue *agent.UserError
+	var ue *api.UserError
 	invalid := errors.As(err, &ue) || errors.Is(err, config.ErrInvalid) || errors.Is(err, xrandr.ErrLayout)
 	code := http.StatusInternalServerError
 	if invalid {
@@ -159,7 +159,7 @@ func (s *server) switchProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Profile == "" {
-		writeErr(w, &agent.UserError{Msg: `switch needs a profile: {"profile":"NAME"} (or "auto")`})
+		writeErr(w, &api.UserError{Msg: `switch needs a profile: {"profile":"NAME"} (or "auto")`})
 		return
 	}
 	s.answer(w, s.api.Switch(r.Context(), req.Profile))
@@ -268,7 +268,7 @@ func decode(r *http.Request, v any, want string) error {
 		}
 	}
 	if err != nil {
-		return &agent.UserError{Msg: fmt.Sprintf("%s %s: bad request body (%s); want %s", r.Method, r.URL.Path, clip(err.Error()), want)}
+		return &api.UserError{Msg: fmt.Sprintf("%s %s: bad request body (%s); want %s", r.Method, r.URL.Path, clip(err.Error()), want)}
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // fakeAgent is a control socket answer served by a process of another
@@ -129,7 +129,7 @@ func TestClientTrustsOnlyItsUser(t *testing.T) {
 			"status": func() error { _, err := c.Status(ctx); return err },
 			"switch": func() error { _, err := c.Switch(ctx, "x"); return err },
 			"down":   func() error { _, err := c.Down(ctx); return err },
-			"watch":  func() error { return c.Watch(ctx, func(agent.Status) {}) },
+			"watch":  func() error { return c.Watch(ctx, func(api.Status) {}) },
 		} {
 			err := call()
 			var ue *UntrustedError

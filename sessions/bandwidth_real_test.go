@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/jezek/xgb"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/bwlimit"
+	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
@@ -47,7 +50,7 @@ func TestLocalBandwidth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	tg, err := Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
+	tg, err := sshconf.Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +79,12 @@ func TestLocalBandwidth(t *testing.T) {
 	st := waitFor(t, l, 60*time.Second, "the link found full", func(s Status) bool { return s.Link.XpraLimit > 0 })
 	setAt := time.Now()
 	limit, carried := st.Link.XpraLimit, st.Link.Carried
-	t.Logf("limit %s, the link carried %s", mbit(limit), mbit(carried))
+	t.Logf("limit %s, the link carried %s", bwlimit.Mbit(limit), bwlimit.Mbit(carried))
 	// What it measures right after the slowdown can run up to about 1.4x
 	// the link's rate (6.6-7.3 Mbit/s seen here for 5): TCP's recovery
 	// delivers held-back segments in bursts. The limit then still makes
 	// the screen live, which is checked below.
-	if carried > 8_000_000 || carried < 1_000_000 || limit != max(bwFloor, int64(float64(carried)*bwShare)) {
+	if carried > 8_000_000 || carried < 1_000_000 || limit != bwlimit.For(carried) {
 		t.Errorf("limit %d for %d carried on a 5 Mbit/s link", limit, carried)
 	}
 	st = waitFor(t, l, 60*time.Second, "attached again with the limit", func(s Status) bool {
@@ -141,7 +144,7 @@ func TestLocalAttachTimeout(t *testing.T) {
 	l := b.newLink(t, localSpecs(b.displays()[:1], ""), func(o *Options) { o.X11 = nil })
 	stop := run(t, l)
 	defer stop()
-	st := waitFor(t, l, 30*time.Second, "backing off", func(s Status) bool { return s.Sessions[0].State == StateBackoff })
+	st := waitFor(t, l, 30*time.Second, "backing off", func(s Status) bool { return s.Sessions[0].State == api.SessionBackoff })
 	want := "the local xpra did not attach within 2s: its last words: connecting to the server..."
 	if e := st.Sessions[0].LastError; !strings.Contains(e, want) {
 		t.Errorf("last error %q, want %q", e, want)

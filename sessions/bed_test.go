@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 type testBed struct {
@@ -43,9 +46,9 @@ func needBed(t *testing.T) *testBed {
 	return &testBed{remote: b.Remote, local: b.Local, sshd: b.SSHD, xpras: b.Xpras, probe: b.Program("x11probe")}
 }
 
-func (b *testBed) target(t *testing.T) *Target {
+func (b *testBed) target(t *testing.T) *sshconf.Target {
 	t.Helper()
-	tg, err := Resolve(b.sshd.HostAlias, []string{b.sshd.SSHConfig})
+	tg, err := sshconf.Resolve(b.sshd.HostAlias, []string{b.sshd.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func (b *testBed) newLink(t *testing.T, specs []Spec, opts func(*Options)) *Link
 		t.Fatal(err)
 	}
 	o := Options{
-		Server: "bed", Target: b.target(t), Dial: DialOptions{Policy: "strict"},
+		Server: "bed", Target: b.target(t), Dial: sshdial.Options{Policy: "strict"},
 		Keepalive: 400 * time.Millisecond, KeepaliveMax: 3, X11: x11, Log: testLogger(t),
 		StopTimeout: 2 * time.Second,
 	}
@@ -86,17 +89,14 @@ func (b *testBed) newLink(t *testing.T, specs []Spec, opts func(*Options)) *Link
 func run(t *testing.T, l *Link) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			cancel()
 			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
+			case <-done:
 			case <-time.After(20 * time.Second):
 				t.Errorf("Run did not return within 20s of its context ending")
 			}
@@ -127,11 +127,11 @@ func waitFor(t *testing.T, l *Link, timeout time.Duration, what string, cond fun
 }
 
 func allAttached(st Status) bool {
-	if st.Link.State != LinkUp || len(st.Sessions) == 0 {
+	if st.Link.State != api.LinkUp || len(st.Sessions) == 0 {
 		return false
 	}
 	for _, s := range st.Sessions {
-		if s.State != StateAttached {
+		if s.State != api.SessionAttached {
 			return false
 		}
 	}

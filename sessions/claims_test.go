@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/api"
 )
 
 // localWatcher runs the claim watcher's script with the local sh (dash on
@@ -103,10 +105,10 @@ func TestLease(t *testing.T) {
 // TestWhere: an elsewhere session is "at" a location, or "held by another
 // client".
 func TestWhere(t *testing.T) {
-	if w := (SessionStatus{HeldBy: "sofa"}).Where(); w != "at sofa" {
+	if w := (api.SessionStatus{HeldBy: "sofa"}).Where(); w != "at sofa" {
 		t.Errorf("Where of sofa: %q", w)
 	}
-	if w := (SessionStatus{HeldBy: AnotherClient}).Where(); w != "held by another client" {
+	if w := (api.SessionStatus{HeldBy: api.AnotherClient}).Where(); w != "held by another client" {
 		t.Errorf("Where of another client: %q", w)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -18,20 +20,20 @@ import (
 func (l *Link) NetworkChanged() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.status.State == LinkDown || l.status.State == LinkConnecting {
+	if l.status.State == api.LinkDown || l.status.State == api.LinkConnecting {
 		l.freshBackoff = true
 	}
-	l.forgetXpraLimitLocked() // measured on the network that was
+	l.bw.Forget() // measured on the network that was
 	switch {
-	case l.status.State == LinkDown:
-		// Under mu, so the state cannot move on: from LinkDown the run
+	case l.status.State == api.LinkDown:
+		// Under mu, so the state cannot move on: from api.LinkDown the run
 		// loop's next step is the backoff sleep, which takes the kick.
 		select {
 		case l.kick <- struct{}{}:
 			l.log.Info("the network changed: connecting now")
 		default:
 		}
-	case l.status.State == LinkConnecting:
+	case l.status.State == api.LinkConnecting:
 		// A connect begun while the network was down fails, or waits
 		// seconds for a SYN answer or a neighbour that will never come:
 		// the TCP connect starts over now, and a failure of this attempt
@@ -61,7 +63,7 @@ func (l *Link) waitConn(ctx context.Context, onFailed func(string)) *liveConn {
 				return c
 			}
 		}
-		if st == LinkFailed && onFailed != nil {
+		if st == api.LinkFailed && onFailed != nil {
 			onFailed(lastErr)
 		}
 		select {
@@ -78,7 +80,7 @@ func (l *Link) waitConn(ctx context.Context, onFailed func(string)) *liveConn {
 func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
 	if permanent(err) {
 		l.log.Error("connection refused for good; not retrying until asked", "err", err)
-		l.setState(LinkFailed, err)
+		l.setState(api.LinkFailed, err)
 		bo.Reset()
 		sleep(ctx, time.Duration(1<<62), l.kick)
 		return
@@ -99,7 +101,7 @@ func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
 	}
 	d := bo.Next()
 	l.log.Warn("connect failed", "err", err, "retry_in", d.Round(time.Millisecond))
-	l.setState(LinkDown, err)
+	l.setState(api.LinkDown, err)
 	sleep(ctx, d, l.kick)
 }
 
@@ -115,7 +117,7 @@ func (l *Link) beginConnect() {
 	default:
 	}
 	l.netChanged = false
-	l.setStateLocked(LinkConnecting, nil)
+	l.setStateLocked(api.LinkConnecting, nil)
 }
 
 // aliveConn records when bytes last arrived from the server, and counts
@@ -194,8 +196,8 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 		l.status.Reconnects++
 	}
 	l.everUp = true
-	l.status.Timings = LinkTimings{TCP: Duration(tm.TCP), Handshake: Duration(tm.Handshake), Auth: Duration(tm.Auth), Total: Duration(tm.Total)}
-	l.status.State = LinkUp
+	l.status.Timings = api.LinkTimings{TCP: api.Duration(tm.TCP), Handshake: api.Duration(tm.Handshake), Auth: api.Duration(tm.Auth), Total: api.Duration(tm.Total)}
+	l.status.State = api.LinkUp
 	l.status.Since = time.Now()
 	l.status.LastError = ""
 	l.notifyLocked()
@@ -208,7 +210,7 @@ func (l *Link) x11Ready(conn *liveConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn == conn && l.status.Timings.X11Ready == 0 {
-		l.status.Timings.X11Ready = Duration(time.Since(conn.upAt))
+		l.status.Timings.X11Ready = api.Duration(time.Since(conn.upAt))
 		l.notifyLocked()
 	}
 }
@@ -216,6 +218,7 @@ func (l *Link) x11Ready(conn *liveConn) {
 // permanent reports errors a retry cannot fix: a host key that does not
 // verify, or authentication refused.
 func permanent(err error) bool {
-	var hk *HostKeyError
-	return errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate")
+	var hk *hostkey.HostKeyError
+	var ae *sshdial.AuthError
+	return errors.As(err, &hk) || errors.As(err, &ae)
 }

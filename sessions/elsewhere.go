@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"time"
+
+	"github.com/perchdesk/perch/api"
 )
 
 // This file is the display sessions' side of the claims (see Claims): a
@@ -52,7 +54,7 @@ func (l *Link) Take(names []string, minAge time.Duration) []string {
 		}
 		wake := s.kick
 		switch s.status.State {
-		case StateElsewhere, StateBackoff, StateFailed:
+		case api.SessionElsewhere, api.SessionBackoff, api.SessionFailed:
 		default:
 			if snap == nil {
 				continue
@@ -77,9 +79,9 @@ func (l *Link) Take(names []string, minAge time.Duration) []string {
 func (s *session) showElsewhere(heldBy string) {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
-	if s.status.State != StateElsewhere || s.status.HeldBy != heldBy {
+	if s.status.State != api.SessionElsewhere || s.status.HeldBy != heldBy {
 		s.status.Since = time.Now()
-		s.status.State, s.status.HeldBy, s.status.LastError = StateElsewhere, heldBy, ""
+		s.status.State, s.status.HeldBy, s.status.LastError = api.SessionElsewhere, heldBy, ""
 		s.l.notifyLocked()
 	}
 }

@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/forward"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -19,11 +23,9 @@ func TestForwardCountsOnce(t *testing.T) {
 	b := needBed(t)
 	echo := echoServer(t)
 	l := b.newLink(t, nil, nil)
-	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}}); err != nil {
-		t.Fatal(err)
-	}
+	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
 	run(t, l)
-	waitFor(t, l, 30*time.Second, "the link up", func(st Status) bool { return st.Link.State == LinkUp })
+	waitFor(t, l, 30*time.Second, "the link up", func(st Status) bool { return st.Link.State == api.LinkUp })
 
 	c, err := net.DialTimeout("tcp", l.ForwardAddrs()[0], 5*time.Second)
 	if err != nil {
@@ -52,57 +54,41 @@ func TestForwardCountsOnce(t *testing.T) {
 }
 
 // TestStarted: Started closes once Run has started, also when a forward
-// cannot listen (that forward's status says why), and Run then returns nil
-// when its context ends.
+// cannot listen (that forward's status says why) and the server cannot be
+// reached (the link's says so), and Run returns once its context ends.
 func TestStarted(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	noDial := func(ctx context.Context, _ *Target, _ DialOptions) (*ssh.Client, DialTimings, error) {
-		return nil, DialTimings{}, errors.New("no server in this test")
+	noDial := func(ctx context.Context, _ *sshconf.Target, _ sshdial.Options) (*ssh.Client, sshdial.Timings, error) {
+		return nil, sshdial.Timings{}, errors.New("no server in this test")
 	}
-
-	// A taken port is that forward's error: the link starts all the same.
 	l := New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
-	if err := l.SetForwards([]ForwardSpec{{Listen: taken.Addr().String(), To: "127.0.0.1:1"}}); err != nil {
-		t.Fatal(err)
-	}
+	l.SetForwards([]forward.Spec{{Listen: taken.Addr().String(), To: "127.0.0.1:1"}, {Listen: "127.0.0.1:0", To: "127.0.0.1:1"}})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
 	select {
 	case <-l.Started():
-	case err := <-done:
-		t.Fatalf("Run with a taken port returned %v before it started", err)
+	case <-done:
+		t.Fatal("Run with a taken port returned before it started")
 	case <-time.After(20 * time.Second):
 		t.Fatal("Started not closed within 20s of Run with a taken port")
 	}
-	if fs := l.Status().Forwards; len(fs) != 1 || !strings.Contains(fs[0].LastError, taken.Addr().String()) {
-		t.Errorf("forwards %+v, want the taken port's error naming %s", fs, taken.Addr())
+	fs := l.Status().Forwards
+	if len(fs) != 2 || !strings.Contains(fs[0].LastError, taken.Addr().String()) || fs[1].LastError != "" || strings.HasSuffix(fs[1].Listen, ":0") {
+		t.Errorf("forwards %+v, want the taken port's error naming %s, and the other listening", fs, taken.Addr())
 	}
+	waitFor(t, l, 20*time.Second, "the dial's error", func(st Status) bool { return strings.Contains(st.Link.LastError, "no server in this test") })
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run with a taken port, stopped: %v", err)
-	}
-
-	l = New(Options{Server: "s", dial: noDial, Log: testLogger(t)})
-	if err := l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: "127.0.0.1:1"}}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel = context.WithCancel(context.Background())
-	done = make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
 	select {
-	case <-l.Started():
-	case err := <-done:
-		t.Fatalf("Run returned %v before it started", err)
+	case <-done:
 	case <-time.After(20 * time.Second):
-		t.Fatal("Started not closed within 20s of Run")
+		t.Fatal("Run did not return within 20s of its context ending")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Run after start: %v", err)
+	if st := l.Status().Link.State; st != api.LinkStopped {
+		t.Errorf("after Run: link %s", st)
 	}
 }

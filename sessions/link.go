@@ -15,6 +15,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/bwlimit"
+	"github.com/perchdesk/perch/sessions/forward"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
@@ -38,17 +43,11 @@ func DisplaySpec(n int, args ...string) Spec {
 	return Spec{Name: d, Command: cmd, Local: LocalXpra{Remote: true, Display: n, Args: strings.Join(args, "\x00")}}
 }
 
-// ForwardSpec is a local port reaching To through the link.
-type ForwardSpec struct {
-	Listen string // local host:port
-	To     string // host:port as seen from the server
-}
-
 // Options configure a Link.
 type Options struct {
-	Server       string  // the server's name, for status and messages
-	Target       *Target // where to connect
-	Dial         DialOptions
+	Server       string          // the server's name, for status and messages
+	Target       *sshconf.Target // where to connect
+	Dial         sshdial.Options
 	Keepalive    time.Duration // interval; 0: ServerAliveInterval, else 5 s
 	KeepaliveMax int           // missed replies that make the link dead; 0: ServerAliveCountMax, else 3
 	X11          *X11Local     // the local display; nil: no X11 forwarding
@@ -58,7 +57,7 @@ type Options struct {
 	StopTimeout time.Duration
 
 	// dial replaces Dial in tests.
-	dial func(context.Context, *Target, DialOptions) (*ssh.Client, DialTimings, error)
+	dial func(context.Context, *sshconf.Target, sshdial.Options) (*ssh.Client, sshdial.Timings, error)
 }
 
 // liveConn is one established connection.
@@ -70,6 +69,17 @@ type liveConn struct {
 	upAt   time.Time
 }
 
+// ping sends one keepalive and returns its round trip: the link's one
+// keepalive sender (supervise, the bandwidth watch). Any reply counts:
+// OpenSSH's sshd answers failure.
+func (c *liveConn) ping() (time.Duration, error) {
+	sent := time.Now()
+	if _, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(sent), nil
+}
+
 // Link owns one SSH connection to a server: it dials, keeps it alive,
 // reconnects with backoff when it dies, and supervises the sessions and
 // forwards that run over it. Run is its owner goroutine; the other methods
@@ -79,17 +89,17 @@ type Link struct {
 	log  *slog.Logger
 
 	mu        sync.Mutex
-	status    LinkStatus
+	status    api.LinkStatus
 	conn      *liveConn
 	connCh    chan struct{} // closed and replaced whenever conn or the link state changes
 	sessions  []*session
-	forwards  []*forward
+	forwards  *forward.Set
 	runCtx    context.Context
 	wg        sync.WaitGroup              // session and forward goroutines
 	lastAlive atomic.Int64                // unix nanoseconds of the last byte from the server
 	rx        atomic.Int64                // bytes read from the server
 	tcp       atomic.Pointer[net.TCPConn] // the last connection's TCP socket, if it has one
-	bw        bwState                     // local xpra clients' bandwidth limit, under mu
+	bw        *bwlimit.Limit              // local xpra clients' bandwidth limit
 	rejected  atomic.Int64
 	everUp    bool
 
@@ -136,23 +146,25 @@ func New(o Options) *Link {
 		}
 	}
 	if o.dial == nil {
-		o.dial = Dial
+		o.dial = sshdial.Dial
 	}
 	addr := ""
 	if o.Target != nil {
 		addr = o.Target.Addr()
 	}
-	return &Link{
+	l := &Link{
 		opts: o, log: o.Log.With("server", o.Server),
-		status:  LinkStatus{Server: o.Server, Address: addr, State: LinkStopped, Since: time.Now()},
+		status:  api.LinkStatus{Server: o.Server, Address: addr, State: api.LinkStopped, Since: time.Now()},
 		connCh:  make(chan struct{}),
 		changes: make(chan struct{}, 1),
 		started: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
-		bw:      bwState{changed: make(chan struct{})},
+		bw:      bwlimit.NewLimit(),
 
 		startGate: make(chan struct{}, 1),
 	}
+	l.forwards = forward.NewSet(l.forwardVia, l.notify, l.log)
+	return l
 }
 
 // Changes signals (coalesced) every change of the status.
@@ -168,18 +180,23 @@ func (l *Link) DeadAfter() time.Duration {
 func (l *Link) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	st := Status{Link: l.status, Sessions: []SessionStatus{}, Forwards: []ForwardStatus{}}
+	st := Status{Link: l.status, Sessions: []api.SessionStatus{}, Forwards: l.forwards.Status()}
 	st.Link.X11Rejected = l.rejected.Load()
+	st.Link.XpraLimit, st.Link.Carried = l.bw.Status()
 	for _, s := range l.sessions {
 		st.Sessions = append(st.Sessions, s.status)
-	}
-	for _, f := range l.forwards {
-		st.Forwards = append(st.Forwards, f.status)
 	}
 	return st
 }
 
-// notify must be called with l.mu held.
+// notify tells Changes' reader (and waitConn's waiters) of a change.
+func (l *Link) notify() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.notifyLocked()
+}
+
+// notifyLocked is notify with l.mu held.
 func (l *Link) notifyLocked() {
 	close(l.connCh)
 	l.connCh = make(chan struct{})
@@ -189,13 +206,13 @@ func (l *Link) notifyLocked() {
 	}
 }
 
-func (l *Link) setState(state string, err error) {
+func (l *Link) setState(state api.LinkState, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.setStateLocked(state, err)
 }
 
-func (l *Link) setStateLocked(state string, err error) {
+func (l *Link) setStateLocked(state api.LinkState, err error) {
 	if l.status.State != state {
 		l.status.Since = time.Now()
 	}
@@ -243,11 +260,19 @@ func (l *Link) SetSessions(specs []Spec) {
 	})
 	l.sessions = keep
 	l.notifyLocked()
-	l.mu.Unlock()
+	// Only sessions Run started have a goroutine to end; the others
+	// (set and removed before Run) just go.
+	var started []*session
 	for _, s := range stop {
+		if s.cancel != nil {
+			started = append(started, s)
+		}
+	}
+	l.mu.Unlock()
+	for _, s := range started {
 		s.cancel()
 	}
-	for _, s := range stop {
+	for _, s := range started {
 		<-s.done
 	}
 }
@@ -268,7 +293,7 @@ func (l *Link) RestartSession(name string) error {
 	defer l.mu.Unlock()
 	for _, s := range l.sessions {
 		if s.spec.Name == name {
-			if s.status.State == StateElsewhere {
+			if s.status.State == api.SessionElsewhere {
 				s.take, s.takeMinAge = true, 0 // restarting it here takes it
 			}
 			select {
@@ -282,26 +307,23 @@ func (l *Link) RestartSession(name string) error {
 }
 
 // Started is closed once Run has opened the forwards' listeners and
-// started the sessions and forwards; Run returns nil when its context
-// ends. A forward that cannot listen does not stop the start: it says so
-// in its status, and the link and the other forwards work on.
+// started the sessions and forwards. Nothing stops the start: a forward
+// that cannot listen says so in its status, a server that cannot be
+// reached in the link's, and the link works on until Run's context ends.
 func (l *Link) Started() <-chan struct{} { return l.started }
 
 // Run connects and supervises until ctx ends, then stops every session
 // (SIGTERM to the remote commands, then closing their channels), closes the
-// forwards and the connection, and returns nil. A forward that cannot
-// listen says so in its status; the link and the other forwards work on.
-func (l *Link) Run(ctx context.Context) error {
-	l.listen()
+// forwards and the connection, and returns. It always starts (see
+// Started): what fails is reported in Status.
+func (l *Link) Run(ctx context.Context) {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
+	l.forwards.Start(runCtx)
 	l.mu.Lock()
 	l.runCtx = runCtx
 	for _, s := range l.sessions {
 		l.startSessionLocked(s)
-	}
-	for _, f := range l.forwards {
-		l.startForwardLocked(f)
 	}
 	select {
 	case <-l.started: // an earlier Run started
@@ -333,14 +355,13 @@ func (l *Link) Run(ctx context.Context) error {
 			break
 		}
 	}
-	l.closeForwards()
+	l.forwards.Stop()
 	cancelRun()
 	l.wg.Wait()
 	l.mu.Lock()
 	l.runCtx = nil
 	l.mu.Unlock()
-	l.setState(LinkStopped, nil)
-	return nil
+	l.setState(api.LinkStopped, nil)
 }
 
 // allAttached reports whether the link has sessions and all are attached.
@@ -351,9 +372,29 @@ func (l *Link) allAttached() bool {
 		return false
 	}
 	for _, s := range l.sessions {
-		if s.status.State != StateAttached {
+		if s.status.State != api.SessionAttached {
 			return false
 		}
 	}
 	return true
+}
+
+// SetForwards makes the forwards those of specs, at any time (see
+// forward.Set.Update): a forward that cannot listen says so in its status.
+func (l *Link) SetForwards(specs []forward.Spec) {
+	l.forwards.Update(specs)
+}
+
+// ForwardAddrs returns the local addresses the forwards listen on (after
+// Run has started them; ":0" ports are resolved).
+func (l *Link) ForwardAddrs() []string { return l.forwards.Addrs() }
+
+// forwardVia is the forwards' way through the link: the connection, once
+// it is up.
+func (l *Link) forwardVia(ctx context.Context) (func(context.Context, string, string) (net.Conn, error), <-chan struct{}, bool) {
+	conn := l.waitConn(ctx, nil)
+	if conn == nil {
+		return nil, nil, false
+	}
+	return conn.client.DialContext, conn.dead, true
 }

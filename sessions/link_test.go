@@ -16,9 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
 	"github.com/perchdesk/perch/internal/sys/rawconn"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/forward"
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -100,7 +106,7 @@ func TestFourDisplays(t *testing.T) {
 	echo := echoServer(t)
 	goroutines, fds := runtime.NumGoroutine(), fdList(t)
 	l := b.newLink(t, displaySpecs(displays), nil)
-	l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}})
+	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
 	stop := run(t, l)
 
 	st := waitFor(t, l, 60*time.Second, "four displays attached", allAttached)
@@ -132,7 +138,7 @@ func TestFourDisplays(t *testing.T) {
 		for _, p := range pids {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
-		waitFor(t, l, 20*time.Second, "the link noticed", func(s Status) bool { return s.Link.Reconnects >= 1 || s.Link.State != LinkUp })
+		waitFor(t, l, 20*time.Second, "the link noticed", func(s Status) bool { return s.Link.Reconnects >= 1 || s.Link.State != api.LinkUp })
 		st := waitFor(t, l, 60*time.Second, "all four back", func(s Status) bool { return allAttached(s) && s.Link.Reconnects >= 1 })
 		for _, s := range st.Sessions {
 			if s.Restarts < 1 {
@@ -146,11 +152,11 @@ func TestFourDisplays(t *testing.T) {
 	// Clean stop (in this goroutine, so the counts compare like with like).
 	{
 		stop()
-		if st := l.Status(); st.Link.State != LinkStopped {
+		if st := l.Status(); st.Link.State != api.LinkStopped {
 			t.Errorf("link state %s after stop", st.Link.State)
 		}
 		for _, s := range l.Status().Sessions {
-			if s.State != StateStopped {
+			if s.State != api.SessionStopped {
 				t.Errorf("session %s is %s after stop", s.Name, s.State)
 			}
 		}
@@ -185,7 +191,7 @@ func TestMissingDisplay(t *testing.T) {
 	run(t, l)
 	name := fmt.Sprintf(":%d", missing)
 	st := waitFor(t, l, 60*time.Second, "the good display attached and the missing one backing off", func(s Status) bool {
-		return len(s.Sessions) == 2 && s.Sessions[0].State == StateAttached &&
+		return len(s.Sessions) == 2 && s.Sessions[0].State == api.SessionAttached &&
 			s.Sessions[1].Restarts >= 1 && s.Sessions[1].LastError != ""
 	})
 	bad := st.Sessions[1]
@@ -219,9 +225,9 @@ func TestFreeze(t *testing.T) {
 			return d.DialContext(ctx, "tcp", proxy.Addr())
 		}
 	})
-	l.SetForwards([]ForwardSpec{{Listen: "127.0.0.1:0", To: echo}})
+	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
 	run(t, l)
-	waitFor(t, l, 20*time.Second, "link up", func(s Status) bool { return s.Link.State == LinkUp && s.Link.RTT > 0 })
+	waitFor(t, l, 20*time.Second, "link up", func(s Status) bool { return s.Link.State == api.LinkUp && s.Link.RTT > 0 })
 	limit := interval * time.Duration(count)
 
 	t.Run("short freeze: no reconnect", func(t *testing.T) {
@@ -229,7 +235,7 @@ func TestFreeze(t *testing.T) {
 		time.Sleep(limit / 2)
 		proxy.Thaw()
 		time.Sleep(limit) // give a false detection its chance
-		if st := l.Status(); st.Link.State != LinkUp || st.Link.Reconnects != 0 {
+		if st := l.Status(); st.Link.State != api.LinkUp || st.Link.Reconnects != 0 {
 			t.Errorf("after a %s freeze: %+v", limit/2, st.Link)
 		}
 		if proxy.Accepted() != 1 {
@@ -239,14 +245,14 @@ func TestFreeze(t *testing.T) {
 	t.Run("long freeze: noticed and recovered", func(t *testing.T) {
 		proxy.Freeze()
 		frozen := time.Now()
-		waitFor(t, l, limit+5*time.Second, "the freeze noticed", func(s Status) bool { return s.Link.State != LinkUp })
+		waitFor(t, l, limit+5*time.Second, "the freeze noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 		detect := time.Since(frozen)
 		t.Logf("freeze noticed after %s (limit %s + 1s)", detect, limit)
 		if detect > limit+time.Second {
 			t.Errorf("noticed after %s, want within %s", detect, limit+time.Second)
 		}
 		proxy.Thaw()
-		waitFor(t, l, 20*time.Second, "link back", func(s Status) bool { return s.Link.State == LinkUp && s.Link.Reconnects == 1 })
+		waitFor(t, l, 20*time.Second, "link back", func(s Status) bool { return s.Link.State == api.LinkUp && s.Link.Reconnects == 1 })
 		roundTrip(t, l.ForwardAddrs()[0], "after the thaw")
 	})
 }
@@ -272,10 +278,10 @@ func TestHostKeys(t *testing.T) {
 			tg := b.target(t)
 			tg.KnownHostsFiles = []string{kh}
 			var out bytes.Buffer
-			code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "touch "+marker,
-				ExecOptions{Stdout: &out, Stderr: &out, Log: testLogger(t)})
-			var hk *HostKeyError
-			if code != ExitConnect || !errors.As(err, &hk) || !strings.Contains(err.Error(), tc.want) {
+			code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "touch "+marker,
+				sshexec.Options{Stdout: &out, Stderr: &out, Log: testLogger(t)})
+			var hk *hostkey.HostKeyError
+			if code != sshexec.ExitConnect || !errors.As(err, &hk) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("exec: %d %v, want a %s host key refusal", code, err, tc.want)
 			}
 			if _, err := os.Stat(marker); err == nil {
@@ -284,7 +290,7 @@ func TestHostKeys(t *testing.T) {
 			// The link does not retry a refused host key in a loop.
 			l := b.newLink(t, nil, func(o *Options) { o.Target = tg })
 			run(t, l)
-			st := waitFor(t, l, 10*time.Second, "link failed", func(s Status) bool { return s.Link.State == LinkFailed })
+			st := waitFor(t, l, 10*time.Second, "link failed", func(s Status) bool { return s.Link.State == api.LinkFailed })
 			if !strings.Contains(st.Link.LastError, tc.want) {
 				t.Errorf("link error %q", st.Link.LastError)
 			}
@@ -301,16 +307,16 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "cat; echo to-stderr >&2; exit 7",
-		ExecOptions{Stdin: strings.NewReader("from stdin\n"), Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+	code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "cat; echo to-stderr >&2; exit 7",
+		sshexec.Options{Stdin: strings.NewReader("from stdin\n"), Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 	// (sshd's xauth may first say it created ~/.Xauthority, as with ssh -Y.)
 	if err != nil || code != 7 || out.String() != "from stdin\n" || !strings.HasSuffix(errb.String(), "to-stderr\n") {
 		t.Errorf("exec: code %d err %v stdout %q stderr %q", code, err, out.String(), errb.String())
 	}
 	out.Reset()
 	errb.Reset()
-	code, err = Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "xdpyinfo | grep -E 'name of display|dimensions'",
-		ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+	code, err = sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "xdpyinfo | grep -E 'name of display|dimensions'",
+		sshexec.Options{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 	if err != nil || code != 0 || !strings.Contains(out.String(), "1920x1080 pixels") {
 		t.Errorf("remote xdpyinfo through X11 forwarding: code %d err %v\n%s%s", code, err, out.String(), errb.String())
 	}
@@ -334,8 +340,8 @@ func TestX11Cookies(t *testing.T) {
 	} {
 		t.Run(tc.mode+"-"+tc.order, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, b.probe+" "+tc.mode+" "+tc.order,
-				ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+			code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, b.probe+" "+tc.mode+" "+tc.order,
+				sshexec.Options{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 			if err != nil || code != 0 || strings.TrimSpace(out.String()) != tc.want {
 				t.Errorf("probe %s %s: code %d err %v out %q err %q; want %s", tc.mode, tc.order, code, err, out.String(), errb.String(), tc.want)
 			}
@@ -345,9 +351,9 @@ func TestX11Cookies(t *testing.T) {
 	l := b.newLink(t, []Spec{{Name: "probe", Command: b.probe + " forged l; sleep 60"}, DisplaySpec(b.displays()[1])}, nil)
 	run(t, l)
 	st := waitFor(t, l, 60*time.Second, "a rejection counted and the display attached", func(s Status) bool {
-		return s.Link.X11Rejected >= 1 && len(s.Sessions) == 2 && s.Sessions[1].State == StateAttached
+		return s.Link.X11Rejected >= 1 && len(s.Sessions) == 2 && s.Sessions[1].State == api.SessionAttached
 	})
-	if st.Sessions[0].State == StateAttached {
+	if st.Sessions[0].State == api.SessionAttached {
 		t.Errorf("the forged client's session counts as attached")
 	}
 }
@@ -363,10 +369,10 @@ func TestNetDialerIsRaw(t *testing.T) {
 		var seen net.Conn
 		l := b.newLink(t, nil, func(o *Options) {
 			o.X11, o.Dial.NetDialer = nil, inner
-			o.dial = func(ctx context.Context, tg *Target, do DialOptions) (*ssh.Client, DialTimings, error) {
+			o.dial = func(ctx context.Context, tg *sshconf.Target, do sshdial.Options) (*ssh.Client, sshdial.Timings, error) {
 				wrap := do.Wrap
 				do.Wrap = func(c net.Conn) net.Conn { seen = c; return wrap(c) }
-				return Dial(ctx, tg, do)
+				return sshdial.Dial(ctx, tg, do)
 			}
 		})
 		conn, err := l.connect(context.Background())
@@ -417,7 +423,7 @@ func TestNetworkChanged(t *testing.T) {
 	run(t, l)
 	// Four failures: the next wait is about 4 s.
 	deadline := time.Now().Add(20 * time.Second)
-	for dials.Load() < 4 || l.Status().Link.State != LinkDown {
+	for dials.Load() < 4 || l.Status().Link.State != api.LinkDown {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d dials in 20s", dials.Load())
 		}
@@ -435,14 +441,14 @@ func TestNetworkChanged(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	for l.Status().Link.State != LinkDown {
+	for l.Status().Link.State != api.LinkDown {
 		time.Sleep(10 * time.Millisecond)
 	}
 	n = dials.Load()
 	mode.Store(hang)
 	told = time.Now()
 	l.NetworkChanged()
-	for dials.Load() == n || l.Status().Link.State != LinkConnecting {
+	for dials.Load() == n || l.Status().Link.State != api.LinkConnecting {
 		if time.Since(told) > time.Second {
 			t.Fatalf("no connect within 1s of the network change (%d dials, %s)", dials.Load()-n, l.Status().Link.State)
 		}
@@ -456,7 +462,7 @@ func TestNetworkChanged(t *testing.T) {
 	mode.Store(up)
 	told = time.Now()
 	l.NetworkChanged()
-	waitFor(t, l, 10*time.Second, "link up", func(s Status) bool { return s.Link.State == LinkUp })
+	waitFor(t, l, 10*time.Second, "link up", func(s Status) bool { return s.Link.State == api.LinkUp })
 	if d := time.Since(told); d > time.Second || dials.Load() != n+2 {
 		t.Errorf("up %v after the last network change, %d dials since the one before (want 2: the hung one, then one at once)", d.Round(time.Millisecond), dials.Load()-n)
 	}
@@ -466,7 +472,7 @@ func TestNetworkChanged(t *testing.T) {
 	l.mu.Lock()
 	kicked, marked := len(l.kick) > 0, l.netChanged || l.freshBackoff
 	l.mu.Unlock()
-	if st := l.Status(); kicked || marked || st.Link.State != LinkUp || st.Link.Reconnects != 0 || dials.Load() != n+2 {
+	if st := l.Status(); kicked || marked || st.Link.State != api.LinkUp || st.Link.Reconnects != 0 || dials.Load() != n+2 {
 		t.Errorf("an up link told of a network change: kick %v, connect marked %v, %s, %d reconnects, %d dials",
 			kicked, marked, st.Link.State, st.Link.Reconnects, dials.Load()-n)
 	}

@@ -2,13 +2,9 @@ package sessions
 
 import (
 	"context"
-)
 
-// AnotherClient is the held_by of a display that an xpra client other
-// than a perch agent took (someone's own `xpra attach :N`, here or on
-// another machine): xpra gives a display to its newest client, so
-// restarting ours would only start a fight.
-const AnotherClient = "another client"
+	"github.com/perchdesk/perch/api"
+)
 
 // heldByClient shows the session elsewhere, held by another client, and
 // asks the display's server at each keepalive (never more often) how many
@@ -23,7 +19,7 @@ func (s *session) heldByClient(ctx context.Context, conn *liveConn, d int) bool 
 	s.l.mu.Unlock()
 	conn.claims.lookAt(d, true)
 	defer conn.claims.lookAt(d, false)
-	s.showElsewhere(AnotherClient)
+	s.showElsewhere(api.AnotherClient)
 	for {
 		updated, snap := conn.claims.watch()
 		if snap != nil {

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
 // TestProxyCommandLinkStays: a link whose bytes come through a
@@ -24,7 +27,7 @@ func TestProxyCommandLinkStays(t *testing.T) {
 	if err := os.WriteFile(cfg, append([]byte(proxy), data...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tg, err := Resolve(b.sshd.HostAlias, []string{cfg})
+	tg, err := sshconf.Resolve(b.sshd.HostAlias, []string{cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +37,11 @@ func TestProxyCommandLinkStays(t *testing.T) {
 	l := b.newLink(t, nil, func(o *Options) { o.Target, o.X11 = tg, nil })
 	stop := run(t, l)
 	defer stop()
-	waitFor(t, l, 20*time.Second, "up", func(s Status) bool { return s.Link.State == LinkUp })
+	waitFor(t, l, 20*time.Second, "up", func(s Status) bool { return s.Link.State == api.LinkUp })
 	watch := time.NewTimer(5 * l.DeadAfter())
 	defer watch.Stop()
 	for {
-		if st := l.Status().Link; st.State != LinkUp || st.Reconnects != 0 {
+		if st := l.Status().Link; st.State != api.LinkUp || st.Reconnects != 0 {
 			t.Fatalf("the link through a ProxyCommand went down: %+v", st)
 		}
 		select {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/sessions/xpraclient"
@@ -23,7 +24,7 @@ const healthyRun = time.Minute
 type session struct {
 	l      *Link
 	spec   Spec
-	status SessionStatus
+	status api.SessionStatus
 	kick   chan struct{}
 	// drop ends a run at once, without waiting for the command: its
 	// display was taken by another location and is being taken back.
@@ -56,11 +57,11 @@ const gateHold = 80 * time.Millisecond
 func newSession(l *Link, sp Spec) *session {
 	return &session{
 		l: l, spec: sp, kick: make(chan struct{}, 1), drop: make(chan struct{}, 1), done: make(chan struct{}), take: l.claims.TakeAlways,
-		status: SessionStatus{Name: sp.Name, Command: sp.Command, State: StateStarting, Since: time.Now()},
+		status: api.SessionStatus{Name: sp.Name, Command: sp.Command, State: api.SessionStarting, Since: time.Now()},
 	}
 }
 
-func (s *session) set(state string, lastErr string) {
+func (s *session) set(state api.SessionState, lastErr string) {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
 	if s.status.State != state {
@@ -77,11 +78,11 @@ func (s *session) set(state string, lastErr string) {
 // run is the session's supervisor goroutine; it ends when ctx ends.
 func (s *session) run(ctx context.Context) {
 	defer close(s.done)
-	defer s.set(StateStopped, "")
+	defer s.set(api.SessionStopped, "")
 	log := s.l.log.With("session", s.spec.Name)
 	bo := NewBackoff()
 	for {
-		conn := s.l.waitConn(ctx, func(reason string) { s.set(StateFailed, "the link failed: "+reason) })
+		conn := s.l.waitConn(ctx, func(reason string) { s.set(api.SessionFailed, "the link failed: "+reason) })
 		if conn == nil {
 			return
 		}
@@ -100,7 +101,7 @@ func (s *session) run(ctx context.Context) {
 		}
 		if errors.Is(err, errLimitChanged) {
 			log.Info("local xpra client restarting with the link's bandwidth limit")
-			s.set(StateStarting, "")
+			s.set(api.SessionStarting, "")
 			continue
 		}
 		// A channel that ended without an exit status, or could not open,
@@ -129,7 +130,7 @@ func (s *session) run(ctx context.Context) {
 		s.l.mu.Unlock()
 		if linkLost {
 			log.Info("session lost with the link; restarting when it is back")
-			s.set(StateStarting, "")
+			s.set(api.SessionStarting, "")
 			continue
 		}
 		if attached >= healthyRun {
@@ -138,7 +139,7 @@ func (s *session) run(ctx context.Context) {
 		d := bo.Next()
 		msg := err.Error()
 		log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
-		s.set(StateBackoff, msg)
+		s.set(api.SessionBackoff, msg)
 		if !sleep(ctx, d, s.kick) {
 			return
 		}
@@ -208,7 +209,7 @@ func (s *session) began(start time.Time) {
 	defer s.l.mu.Unlock()
 	s.execAt = time.Now()
 	s.attachedAt = time.Time{}
-	s.status.Timings.Start = Duration(time.Since(start))
+	s.status.Timings.Start = api.Duration(time.Since(start))
 }
 
 // finished records that the run's command ended and returns how long it
@@ -227,7 +228,7 @@ func (s *session) finished() time.Duration {
 // runOnce runs the command once. It returns how long it stayed attached,
 // whether it ended because the link was lost, and why it ended.
 func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
-	s.set(StateStarting, "")
+	s.set(api.SessionStarting, "")
 	select {
 	case <-s.drop: // meant for a run that has ended
 	default:
@@ -311,11 +312,11 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 func (s *session) markAttached() {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
-	if s.status.State == StateStarting && !s.execAt.IsZero() {
-		s.status.State = StateAttached
+	if s.status.State == api.SessionStarting && !s.execAt.IsZero() {
+		s.status.State = api.SessionAttached
 		s.status.Since = time.Now()
 		s.attachedAt = time.Now()
-		s.status.Timings.FirstX11 = Duration(time.Since(s.execAt))
+		s.status.Timings.FirstX11 = api.Duration(time.Since(s.execAt))
 		s.status.LastError = ""
 		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
 		s.l.notifyLocked()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 )
 
@@ -95,7 +96,7 @@ func TestSoakLocal(t *testing.T) {
 		}
 		proxy.Freeze()
 		start := time.Now()
-		waitFor(t, l, limit+5*time.Second, "freeze noticed", func(s Status) bool { return s.Link.State != LinkUp })
+		waitFor(t, l, limit+5*time.Second, "freeze noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 		proxy.Thaw()
 		recovered(fmt.Sprintf("freeze %d", i+1), start, n+1)
 	}

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
 // netnsPlan is the network-namespace soak: how many cuts of the veth, and
@@ -101,7 +103,7 @@ func TestSoakNetns(t *testing.T) {
 	// about a second of silence on top of a cut.
 	interval, count := time.Second, 3
 	limit := interval * time.Duration(count)
-	tg, err := Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
+	tg, err := sshconf.Resolve(sshd.HostAlias, []string{sshd.SSHConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +214,7 @@ func TestSoakNetns(t *testing.T) {
 		}
 		silences = append(silences, longest)
 		st := l.Status()
-		if st.Link.Reconnects != n || st.Link.State != LinkUp {
+		if st.Link.Reconnects != n || st.Link.State != api.LinkUp {
 			t.Errorf("short cut %d (%s) caused a reconnect: reconnects %d → %d, link %s", i+1, short, n, st.Link.Reconnects, st.Link.State)
 		}
 		if !allAttached(st) || restarts() != r {
@@ -232,10 +234,10 @@ func TestSoakNetns(t *testing.T) {
 		n := reconnects()
 		cut()
 		start := time.Now()
-		waitFor(t, l, limit+5*time.Second, what+" noticed", func(s Status) bool { return s.Link.State != LinkUp })
+		waitFor(t, l, limit+5*time.Second, what+" noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 		detections = append(detections, time.Since(start))
 		time.Sleep(hold)
-		if st := l.Status(); st.Link.State == LinkUp {
+		if st := l.Status(); st.Link.State == api.LinkUp {
 			t.Fatalf("%s: link up while the veth is down", what)
 		}
 		restore()

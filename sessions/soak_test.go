@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 )
 
@@ -130,14 +131,14 @@ func TestSoak(t *testing.T) {
 			time.Sleep(limit / 3)
 			proxy.Thaw()
 			time.Sleep(limit)
-			if got := reconnects(); got != n || l.Status().Link.State != LinkUp {
+			if got := reconnects(); got != n || l.Status().Link.State != api.LinkUp {
 				t.Errorf("short freeze %d caused a reconnect (%d → %d)", i+1, n, got)
 			}
 			continue
 		}
 		proxy.Freeze()
 		start := time.Now()
-		waitFor(t, l, limit+5*time.Second, "freeze noticed", func(s Status) bool { return s.Link.State != LinkUp })
+		waitFor(t, l, limit+5*time.Second, "freeze noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 		detections = append(detections, time.Since(start))
 		proxy.Thaw()
 		recovered(fmt.Sprintf("freeze %d", i+1), start, n+1)
@@ -149,7 +150,7 @@ func TestSoak(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(plan.sshdDown)
-		if st := l.Status(); st.Link.State == LinkUp {
+		if st := l.Status(); st.Link.State == api.LinkUp {
 			t.Errorf("link up while sshd is stopped")
 		}
 		if err := b.sshd.Start(); err != nil {
@@ -167,13 +168,13 @@ func TestSoak(t *testing.T) {
 		waitFor(t, l, 60*time.Second, name+" backing off", func(s Status) bool {
 			for _, ss := range s.Sessions {
 				if ss.Name == name {
-					return ss.State == StateBackoff
+					return ss.State == api.SessionBackoff
 				}
 			}
 			return false
 		})
 		for _, ss := range l.Status().Sessions {
-			if ss.Name != name && ss.State != StateAttached {
+			if ss.Name != name && ss.State != api.SessionAttached {
 				t.Errorf("session %s disturbed by the dead xpra server: %s", ss.Name, ss.State)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/perchdesk/perch/api"
 )
 
 // flapTime: a link that dies sooner than this after connecting counts as
@@ -80,7 +82,7 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 		case rtt := <-replies:
 			outstanding = false
 			l.mu.Lock()
-			l.status.RTT = Duration(rtt)
+			l.status.RTT = api.Duration(rtt)
 			l.mu.Unlock()
 		case <-ticker.C:
 			if !outstanding {
@@ -108,7 +110,7 @@ func (l *Link) drop(conn *liveConn, err error) {
 	if l.conn == conn {
 		l.conn = nil
 	}
-	l.status.State = LinkDown
+	l.status.State = api.LinkDown
 	l.status.Since = time.Now()
 	l.status.LastError = err.Error()
 	l.status.RTT = 0

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // TestDropKeepsTheOthers: four displays, then two of them (the desk → sofa
@@ -30,7 +33,7 @@ func TestDropKeepsTheOthers(t *testing.T) {
 	for time.Now().Before(deadline) {
 		st := l.Status()
 		for _, s := range st.Sessions {
-			if s.Restarts != 0 || s.State != StateAttached {
+			if s.Restarts != 0 || s.State != api.SessionAttached {
 				t.Fatalf("kept session %s: %s, restarts %d, last error %q", s.Name, s.State, s.Restarts, s.LastError)
 			}
 		}
@@ -48,8 +51,8 @@ func TestDropKeepsTheOthers(t *testing.T) {
 func TestSessionsUnprivileged(t *testing.T) {
 	b := needBed(t)
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), b.target(t), DialOptions{Policy: "strict"}, "id -u",
-		ExecOptions{Stdout: &out, Stderr: &errb, Log: testLogger(t)})
+	code, err := sshexec.Run(context.Background(), b.target(t), sshdial.Options{Policy: "strict"}, "id -u",
+		sshexec.Options{Stdout: &out, Stderr: &errb, Log: testLogger(t)})
 	if err != nil || code != 0 {
 		t.Fatalf("id -u: %d %v %s", code, err, errb.String())
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/res"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
+	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // xClientSlots counts the clients of the thin client's display (X-Resource),
@@ -94,8 +96,8 @@ func TestX11PreAuth(t *testing.T) {
 	var out, errb syncBuf
 	done := make(chan error, 1)
 	go func() {
-		code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "python3 "+floodScript(t)+" stall 300 6",
-			ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
+		code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "python3 "+floodScript(t)+" stall 300 6",
+			sshexec.Options{Stdout: &out, Stderr: &errb, X11: x11, Log: testLogger(t)})
 		if err == nil && code != 0 {
 			err = fmt.Errorf("exit status %d", code)
 		}
@@ -154,8 +156,8 @@ func TestX11RejectionLogBounded(t *testing.T) {
 	var logs syncBuf
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	var out, errb bytes.Buffer
-	code, err := Exec(context.Background(), tg, DialOptions{Policy: "strict"}, "python3 "+floodScript(t)+" forged 200 2",
-		ExecOptions{Stdout: &out, Stderr: &errb, X11: x11, Log: log})
+	code, err := sshexec.Run(context.Background(), tg, sshdial.Options{Policy: "strict"}, "python3 "+floodScript(t)+" forged 200 2",
+		sshexec.Options{Stdout: &out, Stderr: &errb, X11: x11, Log: log})
 	if err != nil || code != 0 {
 		t.Fatalf("the forged flood: %d %v\n%s%s", code, err, out.String(), errb.String())
 	}

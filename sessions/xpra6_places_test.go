@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
@@ -75,7 +76,7 @@ func TestXpra6Recovery(t *testing.T) {
 			}
 			waitFor(t, l, 60*time.Second, "back after kill -9", func(s Status) bool { return allAttached(s) && s.Link.Reconnects >= 1 && restartedAll(s, 1) })
 			proxy.Freeze()
-			waitFor(t, l, 10*time.Second, "the freeze noticed", func(s Status) bool { return s.Link.State != LinkUp })
+			waitFor(t, l, 10*time.Second, "the freeze noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 			proxy.Thaw()
 			waitFor(t, l, 60*time.Second, "back after the freeze", func(s Status) bool { return allAttached(s) && s.Link.Reconnects >= 2 && restartedAll(s, 2) })
 		})
@@ -105,18 +106,18 @@ func TestXpra6Places(t *testing.T) {
 			stopSofa := run(t, sofa)
 			waitFor(t, sofa, 60*time.Second, "the sofa attached", allAttached)
 			waitFor(t, desk, 60*time.Second, "the desk elsewhere, at the sofa", func(s Status) bool {
-				return s.Sessions[0].State == StateElsewhere && s.Sessions[0].HeldBy == "sofa"
+				return s.Sessions[0].State == api.SessionElsewhere && s.Sessions[0].HeldBy == "sofa"
 			})
 			desk.Take(nil, 0)
 			waitFor(t, desk, 60*time.Second, "the desk took it back", allAttached)
 			waitFor(t, sofa, 60*time.Second, "the sofa elsewhere, at the desk", func(s Status) bool {
-				return s.Sessions[0].State == StateElsewhere && s.Sessions[0].HeldBy == "desk"
+				return s.Sessions[0].State == api.SessionElsewhere && s.Sessions[0].HeldBy == "desk"
 			})
 			stopSofa()
 
 			m := manual6(t, b, d)
 			waitFor(t, desk, 60*time.Second, "the desk elsewhere, held by another client", func(s Status) bool {
-				return s.Sessions[0].State == StateElsewhere && s.Sessions[0].HeldBy == AnotherClient
+				return s.Sessions[0].State == api.SessionElsewhere && s.Sessions[0].HeldBy == api.AnotherClient
 			})
 			_ = m.Process.Signal(syscall.SIGTERM)
 			_ = m.Wait()

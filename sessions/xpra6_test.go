@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
@@ -50,7 +51,7 @@ func watchAttached(l *Link) *attachWatch {
 	w := &attachWatch{stop: make(chan struct{}), done: make(chan struct{})}
 	scan := func() {
 		for _, s := range l.Status().Sessions {
-			if s.State == StateAttached || s.Timings.FirstX11 != 0 {
+			if s.State == api.SessionAttached || s.Timings.FirstX11 != 0 {
 				w.mu.Lock()
 				w.seen = true
 				w.mu.Unlock()
@@ -112,7 +113,7 @@ func matrixCell(t *testing.T, via, screen *testBed, d int, local string, refusal
 		return
 	}
 	st := waitFor(t, l, 90*time.Second, "refused twice", func(s Status) bool {
-		return len(s.Sessions) == 1 && s.Sessions[0].Restarts >= 2 && s.Sessions[0].State == StateBackoff
+		return len(s.Sessions) == 1 && s.Sessions[0].Restarts >= 2 && s.Sessions[0].State == api.SessionBackoff
 	})
 	if w.ever() {
 		t.Errorf("a failing client looked attached: %+v", st.Sessions[0])

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
@@ -80,7 +81,7 @@ var localAttachTimeout = time.Minute
 // runLocal runs the local xpra client once, as runOnce runs a remote
 // command; its return values mean the same.
 func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.Duration, linkLost bool, err error) {
-	s.set(StateStarting, "")
+	s.set(api.SessionStarting, "")
 	lx := s.spec.Local
 	bin, err := exec.LookPath(xpraclient.Binary)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/xpraclient"
@@ -151,7 +152,7 @@ func TestLocalDisplays(t *testing.T) {
 	t.Run("frozen link", func(t *testing.T) {
 		n := l.Status().Link.Reconnects
 		proxy.Freeze()
-		waitFor(t, l, 10*time.Second, "the freeze noticed", func(s Status) bool { return s.Link.State != LinkUp })
+		waitFor(t, l, 10*time.Second, "the freeze noticed", func(s Status) bool { return s.Link.State != api.LinkUp })
 		proxy.Thaw()
 		waitFor(t, l, 60*time.Second, "all back", func(s Status) bool { return allAttached(s) && s.Link.Reconnects > n && restartedAll(s, 2) })
 		waitLocalClients(t, len(displays), 20*time.Second)
@@ -160,7 +161,7 @@ func TestLocalDisplays(t *testing.T) {
 
 	stop()
 	for _, s := range l.Status().Sessions {
-		if s.State != StateStopped {
+		if s.State != api.SessionStopped {
 			t.Errorf("session %s is %s after stop", s.Name, s.State)
 		}
 	}
@@ -179,7 +180,7 @@ func TestLocalErrors(t *testing.T) {
 	l := b.newLink(t, localSpecs([]int{good, missing}, ""), func(o *Options) { o.X11 = nil })
 	stop := run(t, l)
 	st := waitFor(t, l, 60*time.Second, "good attached, missing backing off", func(s Status) bool {
-		return len(s.Sessions) == 2 && s.Sessions[0].State == StateAttached && s.Sessions[1].Restarts >= 1
+		return len(s.Sessions) == 2 && s.Sessions[0].State == api.SessionAttached && s.Sessions[1].Restarts >= 1
 	})
 	if e := st.Sessions[1].LastError; !strings.Contains(e, fmt.Sprintf("display :%d has no xpra socket on the server", missing)) {
 		t.Errorf("missing display: %q", e)
@@ -192,7 +193,7 @@ func TestLocalErrors(t *testing.T) {
 	l2 := b.newLink(t, localSpecs([]int{good}, ""), func(o *Options) { o.X11 = nil })
 	run(t, l2)
 	st = waitFor(t, l2, 30*time.Second, "no local xpra", func(s Status) bool {
-		return len(s.Sessions) == 1 && s.Sessions[0].State == StateBackoff
+		return len(s.Sessions) == 1 && s.Sessions[0].State == api.SessionBackoff
 	})
 	if e := st.Sessions[0].LastError; !strings.Contains(e, "install the Debian package xpra") {
 		t.Errorf("no local xpra: %q", e)
@@ -226,7 +227,7 @@ func TestLocalIdentity(t *testing.T) {
 	if log := serverLog(offset); !strings.Contains(log, "sharing with 1 other client") || strings.Contains(log, "same uuid") {
 		t.Errorf("desk and sofa do not share the display; the server said:\n%s", log)
 	}
-	if st := desk.Status().Sessions[0]; st.State != StateAttached || st.Restarts != 0 {
+	if st := desk.Status().Sessions[0]; st.State != api.SessionAttached || st.Restarts != 0 {
 		t.Errorf("desk after sofa attached: %+v", st)
 	}
 	stopSofa()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -39,8 +40,8 @@ func TestLocalVersionRefused(t *testing.T) {
 		return n
 	}
 	st := waitFor(t, l, 90*time.Second, "the good display attached, the old one refused 5 times", func(s Status) bool {
-		return len(s.Sessions) == 2 && s.Sessions[0].State == StateAttached &&
-			s.Sessions[1].State == StateBackoff && refusals() >= attempts
+		return len(s.Sessions) == 2 && s.Sessions[0].State == api.SessionAttached &&
+			s.Sessions[1].State == api.SessionBackoff && refusals() >= attempts
 	})
 	refused := st.Sessions[1]
 	t.Logf("last error: %s", refused.LastError)
@@ -70,7 +71,7 @@ func TestLocalVersionRefused(t *testing.T) {
 	if refused.Restarts < attempts || refused.Restarts > len(visits) {
 		t.Errorf("refused session restarted %d times for %d hellos", refused.Restarts, len(visits))
 	}
-	if g := l.Status().Sessions[0]; g.State != StateAttached || g.Restarts != 0 {
+	if g := l.Status().Sessions[0]; g.State != api.SessionAttached || g.Restarts != 0 {
 		t.Errorf("good display beside the refused one: %+v", g)
 	}
 	stop()

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/control"
 )
 
@@ -16,7 +16,7 @@ import (
 type Backend interface {
 	// Status reads the agent's state; an error means the agent cannot be
 	// reached (or has stopped).
-	Status(ctx context.Context) (agent.Status, error)
+	Status(ctx context.Context) (api.Status, error)
 	Switch(ctx context.Context, profile string) error
 	// Reconnect re-establishes the link (session "") or restarts a session.
 	Reconnect(ctx context.Context, session string) error
@@ -37,9 +37,21 @@ type Taker interface {
 	Take(ctx context.Context, sessions []string) error
 }
 
+// Agent is the in-process agent as AgentBackend uses it (*agent.Agent).
+type Agent interface {
+	Run(ctx context.Context, initial string) error
+	Changes() <-chan struct{}
+	Status() api.Status
+	Switch(ctx context.Context, profile string) error
+	Reconnect(ctx context.Context, session string) error
+	Reload(ctx context.Context) error
+	Disconnect(ctx context.Context) error
+	Take(ctx context.Context, sessions []string) error
+}
+
 // AgentBackend is an agent running in this process. Run it with Run.
 type AgentBackend struct {
-	a       *agent.Agent
+	a       Agent
 	changes chan struct{}
 
 	mu      sync.Mutex
@@ -47,7 +59,7 @@ type AgentBackend struct {
 }
 
 // NewAgentBackend wraps a, which must not be running yet.
-func NewAgentBackend(a *agent.Agent) *AgentBackend {
+func NewAgentBackend(a Agent) *AgentBackend {
 	return &AgentBackend{a: a, changes: make(chan struct{}, 1)}
 }
 
@@ -70,7 +82,7 @@ func (b *AgentBackend) Run(ctx context.Context, initial string) error {
 	err := b.a.Run(ctx, initial)
 	close(done)
 	<-fwd
-	stopped := agent.ErrStopped
+	stopped := api.ErrStopped
 	if err != nil {
 		stopped = fmt.Errorf("the agent stopped: %w", err)
 	}
@@ -82,7 +94,7 @@ func (b *AgentBackend) Run(ctx context.Context, initial string) error {
 }
 
 // Status returns the agent's status, and why it stopped once it has.
-func (b *AgentBackend) Status(context.Context) (agent.Status, error) {
+func (b *AgentBackend) Status(context.Context) (api.Status, error) {
 	b.mu.Lock()
 	err := b.stopped
 	b.mu.Unlock()
@@ -141,7 +153,7 @@ func (b *ClientBackend) Run(ctx context.Context) {
 	wait := b.retry
 	for {
 		got := false
-		err := b.c.Watch(ctx, func(st agent.Status) {
+		err := b.c.Watch(ctx, func(st api.Status) {
 			got = true
 			b.seen(st, nil)
 		})
@@ -151,7 +163,7 @@ func (b *ClientBackend) Run(ctx context.Context) {
 		if got {
 			wait = b.retry
 		}
-		b.seen(agent.Status{}, err)
+		b.seen(api.Status{}, err)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -165,7 +177,7 @@ func (b *ClientBackend) Run(ctx context.Context) {
 
 // Status asks the agent; a status different from the last one seen also
 // signals Changes.
-func (b *ClientBackend) Status(ctx context.Context) (agent.Status, error) {
+func (b *ClientBackend) Status(ctx context.Context) (api.Status, error) {
 	st, err := b.c.Status(ctx)
 	b.seen(st, err)
 	if err != nil {
@@ -174,7 +186,7 @@ func (b *ClientBackend) Status(ctx context.Context) (agent.Status, error) {
 	return st, nil
 }
 
-func (b *ClientBackend) seen(st agent.Status, err error) {
+func (b *ClientBackend) seen(st api.Status, err error) {
 	var key string
 	if err != nil {
 		key = "error: " + err.Error()
@@ -219,7 +231,7 @@ func (b *ClientBackend) Take(ctx context.Context, sessions []string) error {
 // Changes signals a status different from the last one seen.
 func (b *ClientBackend) Changes() <-chan struct{} { return b.changes }
 
-func (b *ClientBackend) answer(st agent.Status, err error) error {
+func (b *ClientBackend) answer(st api.Status, err error) error {
 	if err != nil {
 		var re *control.RequestError
 		if errors.As(err, &re) {

@@ -9,15 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/control"
-	"github.com/perchdesk/perch/sessions"
 )
 
 // fakeAPI is an agent behind a real control socket.
 type fakeAPI struct {
 	mu      sync.Mutex
-	st      agent.Status
+	st      api.Status
 	calls   []string
 	updated chan struct{}
 }
@@ -31,13 +30,13 @@ func (f *fakeAPI) Updated() <-chan struct{} {
 	return f.updated
 }
 
-func (f *fakeAPI) Status() agent.Status {
+func (f *fakeAPI) Status() api.Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.st
 }
 
-func (f *fakeAPI) set(st agent.Status) {
+func (f *fakeAPI) set(st api.Status) {
 	f.mu.Lock()
 	f.st = st
 	if f.updated != nil {
@@ -55,7 +54,7 @@ func (f *fakeAPI) record(c string) {
 
 func (f *fakeAPI) Switch(_ context.Context, p string) error {
 	if p == "nope" {
-		return &agent.UserError{Msg: `unknown profile "nope"`}
+		return &api.UserError{Msg: `unknown profile "nope"`}
 	}
 	f.record("switch " + p)
 	return nil
@@ -73,8 +72,8 @@ func (f *fakeAPI) Take(_ context.Context, s []string) error {
 	return nil
 }
 
-// serve starts a control socket for api in a temporary directory.
-func serve(t *testing.T, api control.API) string {
+// serve starts a control socket for fake in a temporary directory.
+func serve(t *testing.T, fake control.API) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "control.sock")
 	ln, err := control.Listen(path, nil)
@@ -85,7 +84,7 @@ func serve(t *testing.T, api control.API) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = control.Serve(ctx, ln, api, func() {})
+		_ = control.Serve(ctx, ln, fake, func() {})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return path
@@ -93,8 +92,8 @@ func serve(t *testing.T, api control.API) string {
 
 func TestClientBackend(t *testing.T) {
 	t.Parallel()
-	api := &fakeAPI{st: status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached")}
-	b := NewClientBackend(&control.Client{Path: serve(t, api)}, time.Hour) // an hour: changes must come from the stream, not from retries
+	fake := &fakeAPI{st: status("desk", api.ModeManual, api.LinkUp, ":10=attached")}
+	b := NewClientBackend(&control.Client{Path: serve(t, fake)}, time.Hour) // an hour: changes must come from the stream, not from retries
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -116,9 +115,9 @@ func TestClientBackend(t *testing.T) {
 	if err := b.Switch(ctx, "nope"); !errors.As(err, &re) || !re.Invalid {
 		t.Fatalf("Switch(nope) = %v, want an invalid RequestError", err)
 	}
-	api.mu.Lock()
-	calls := append([]string(nil), api.calls...)
-	api.mu.Unlock()
+	fake.mu.Lock()
+	calls := append([]string(nil), fake.calls...)
+	fake.mu.Unlock()
 	if want := []string{"switch couch", "reconnect :10", "reload"}; len(calls) != 3 || calls[0] != want[0] || calls[1] != want[1] || calls[2] != want[2] {
 		t.Fatalf("calls = %q, want %q", calls, want)
 	}
@@ -132,7 +131,7 @@ func TestClientBackend(t *testing.T) {
 	case <-b.Changes():
 	default:
 	}
-	api.set(status("desk", agent.ModeManual, sessions.LinkDown, ":10=starting"))
+	fake.set(status("desk", api.ModeManual, api.LinkDown, ":10=starting"))
 	for {
 		select {
 		case <-b.Changes():
@@ -143,7 +142,7 @@ func TestClientBackend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Link.State == sessions.LinkDown {
+		if st.Link.State == api.LinkDown {
 			return
 		}
 	}
@@ -156,7 +155,7 @@ func TestClientBackendNoAgent(t *testing.T) {
 	if !errors.Is(err, control.ErrNoAgent) {
 		t.Fatalf("Status = %v, want ErrNoAgent", err)
 	}
-	if m := Present(agent.Status{}, err, Caps{}); m.Icon != IconDisconnected || len(m.Items) != 5 {
+	if m := Present(api.Status{}, err, Caps{}); m.Icon != IconDisconnected || len(m.Items) != 5 {
 		t.Fatalf("model for no agent: %+v", m)
 	}
 }
@@ -171,12 +170,12 @@ func TestClientBackendAgentRestarts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		api := &fakeAPI{st: status(profile, agent.ModeManual, sessions.LinkUp, ":10=attached")}
+		fake := &fakeAPI{st: status(profile, api.ModeManual, api.LinkUp, ":10=attached")}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = control.Serve(ctx, ln, api, func() {})
+			_ = control.Serve(ctx, ln, fake, func() {})
 		}()
 		return func() { cancel(); <-done }
 	}
@@ -190,7 +189,7 @@ func TestClientBackendAgentRestarts(t *testing.T) {
 	defer func() { stopRun(); <-ran }()
 
 	// waitFor waits for a change after which Status satisfies ok.
-	waitFor := func(what string, ok func(agent.Status, error) bool) {
+	waitFor := func(what string, ok func(api.Status, error) bool) {
 		t.Helper()
 		for {
 			select {
@@ -203,10 +202,10 @@ func TestClientBackendAgentRestarts(t *testing.T) {
 			}
 		}
 	}
-	waitFor("the first agent", func(st agent.Status, err error) bool { return err == nil && st.Profile == "desk" })
+	waitFor("the first agent", func(st api.Status, err error) bool { return err == nil && st.Profile == "desk" })
 	stop()
-	waitFor("the agent stopped", func(_ agent.Status, err error) bool { return errors.Is(err, control.ErrNoAgent) })
+	waitFor("the agent stopped", func(_ api.Status, err error) bool { return errors.Is(err, control.ErrNoAgent) })
 	stop = start("couch")
 	defer stop()
-	waitFor("the second agent", func(st agent.Status, err error) bool { return err == nil && st.Profile == "couch" })
+	waitFor("the second agent", func(st api.Status, err error) bool { return err == nil && st.Profile == "couch" })
 }

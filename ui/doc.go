@@ -3,7 +3,7 @@
 // notifications. It is the only package that imports Fyne.
 //
 // The agent is reached through the small Backend interface, implemented
-// both by an in-process *agent.Agent (AgentBackend) and by the control
+// both by an in-process agent (AgentBackend) and by the control
 // socket of a running `perch up` (ClientBackend). What the tray shows is
 // computed by pure functions (Present, Transitions) and table-tested; the
 // Fyne layer (Tray) only renders their result.

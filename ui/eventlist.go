@@ -5,8 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // EventList keeps the recent changes of the agent's status as lines a
@@ -28,7 +27,7 @@ func NewEventList(max int) *EventList {
 
 // Observe adds what changed from prev to cur (prev nil: the first status
 // seen), stamped with now.
-func (l *EventList) Observe(prev *agent.Status, cur agent.Status, now time.Time) {
+func (l *EventList) Observe(prev *api.Status, cur api.Status, now time.Time) {
 	evs := HumanEvents(prev, cur)
 	if len(evs) == 0 {
 		return
@@ -53,7 +52,7 @@ func (l *EventList) Lines() []string {
 // HumanEvents words what changed from prev to cur, one short line each:
 // the profile, the agent's error, the link, each session. A nil prev (the
 // first status seen) gives the profile and the link.
-func HumanEvents(prev *agent.Status, cur agent.Status) []string {
+func HumanEvents(prev *api.Status, cur api.Status) []string {
 	var evs []string
 	add := func(format string, a ...any) { evs = append(evs, fmt.Sprintf(format, a...)) }
 	if cur.Profile != "" && (prev == nil || prev.Profile != cur.Profile || prev.Mode != cur.Mode) {
@@ -62,7 +61,7 @@ func HumanEvents(prev *agent.Status, cur agent.Status) []string {
 	if cur.LastError != "" && (prev == nil || cur.LastError != prev.LastError) {
 		add("error: %s", firstLine(cur.LastError))
 	}
-	var prevLink *sessions.LinkStatus
+	var prevLink *api.LinkStatus
 	if prev != nil {
 		prevLink = prev.Link
 	}
@@ -72,7 +71,7 @@ func HumanEvents(prev *agent.Status, cur agent.Status) []string {
 	if prev == nil {
 		return evs
 	}
-	before := map[string]sessions.SessionStatus{}
+	before := map[string]api.SessionStatus{}
 	for _, s := range prev.Sessions {
 		before[s.Name] = s
 	}
@@ -87,7 +86,7 @@ func HumanEvents(prev *agent.Status, cur agent.Status) []string {
 }
 
 // linkEvent words a change of the link, "" for none.
-func linkEvent(p, c *sessions.LinkStatus) string {
+func linkEvent(p, c *api.LinkStatus) string {
 	switch {
 	case c == nil && p != nil:
 		return "link to " + p.Server + " closed"
@@ -99,7 +98,7 @@ func linkEvent(p, c *sessions.LinkStatus) string {
 		return ""
 	}
 	switch c.State {
-	case sessions.LinkUp:
+	case api.LinkUp:
 		if c.Reconnects > 0 {
 			return fmt.Sprintf("link to %s back (reconnect %d%s)", c.Server, c.Reconnects, took(c.Timings.Total))
 		}
@@ -107,9 +106,9 @@ func linkEvent(p, c *sessions.LinkStatus) string {
 			return "link to " + c.Server + " connected (" + t[2:] + ")"
 		}
 		return "link to " + c.Server + " connected"
-	case sessions.LinkDown, sessions.LinkFailed:
+	case api.LinkDown, api.LinkFailed:
 		word := "dropped"
-		if c.State == sessions.LinkFailed {
+		if c.State == api.LinkFailed {
 			word = "failed"
 		}
 		if c.LastError != "" {
@@ -122,28 +121,28 @@ func linkEvent(p, c *sessions.LinkStatus) string {
 
 // sessionEvent words a session's new state; known says p is its previous
 // status.
-func sessionEvent(p, s sessions.SessionStatus, known bool) string {
+func sessionEvent(p, s api.SessionStatus, known bool) string {
 	switch s.State {
-	case sessions.StateAttached:
+	case api.SessionAttached:
 		if known && !p.Since.IsZero() && s.Since.After(p.Since) {
 			return fmt.Sprintf("%s attached (%s)", s.Name, seconds(s.Since.Sub(p.Since)))
 		}
 		return s.Name + " attached"
-	case sessions.StateBackoff:
+	case api.SessionBackoff:
 		if s.LastError != "" {
 			return s.Name + " ended, restarting: " + firstLine(s.LastError)
 		}
 		return s.Name + " ended, restarting"
-	case sessions.StateFailed:
+	case api.SessionFailed:
 		return s.Name + " failed: " + orText(firstLine(s.LastError), "it will not be restarted")
-	case sessions.StateStarting:
+	case api.SessionStarting:
 		return s.Name + " starting"
 	}
-	return s.Name + " " + s.State
+	return s.Name + " " + string(s.State)
 }
 
 // took is ", 0.3 s" for a positive duration, else "".
-func took(d sessions.Duration) string {
+func took(d api.Duration) string {
 	if d <= 0 {
 		return ""
 	}

@@ -10,48 +10,46 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 func TestHumanEvents(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 14, 34, 51, 300e6, time.UTC)
-	at := func(st agent.Status, since time.Time) agent.Status {
+	at := func(st api.Status, since time.Time) api.Status {
 		for i := range st.Sessions {
 			st.Sessions[i].Since = since
 		}
 		return st
 	}
-	starting := at(full(sessions.LinkConnecting, ":62=starting"), t0)
-	up := at(full(sessions.LinkUp, ":62=starting"), t0)
-	up.Link.Timings.Total = sessions.Duration(300 * time.Millisecond)
-	attached := at(full(sessions.LinkUp, ":62=attached"), t0.Add(700*time.Millisecond))
+	starting := at(full(api.LinkConnecting, ":62=starting"), t0)
+	up := at(full(api.LinkUp, ":62=starting"), t0)
+	up.Link.Timings.Total = api.Duration(300 * time.Millisecond)
+	attached := at(full(api.LinkUp, ":62=attached"), t0.Add(700*time.Millisecond))
 	attached.Link.Timings = up.Link.Timings
-	dropped := at(full(sessions.LinkDown, ":62=backoff"), t0.Add(5*time.Second))
+	dropped := at(full(api.LinkDown, ":62=backoff"), t0.Add(5*time.Second))
 	dropped.Link.LastError = "read: connection reset by peer"
 	dropped.Sessions[0].LastError = "the link dropped"
-	back := at(full(sessions.LinkUp, ":62=starting"), t0.Add(6*time.Second))
+	back := at(full(api.LinkUp, ":62=starting"), t0.Add(6*time.Second))
 	back.Link.Reconnects = 1
-	back.Link.Timings.Total = sessions.Duration(1200 * time.Millisecond)
-	failed := at(full(sessions.LinkUp, ":62=failed"), t0.Add(7*time.Second))
+	back.Link.Timings.Total = api.Duration(1200 * time.Millisecond)
+	failed := at(full(api.LinkUp, ":62=failed"), t0.Add(7*time.Second))
 	failed.Sessions[0].LastError = "xpra: no session\nmore"
 	sofa := failed
-	sofa.Profile, sofa.Mode, sofa.LastError = "sofa", agent.ModeAuto, "hook after failed"
+	sofa.Profile, sofa.Mode, sofa.LastError = "sofa", api.ModeAuto, "hook after failed"
 	for _, c := range []struct {
 		name      string
-		prev, cur agent.Status
+		prev, cur api.Status
 		first     bool
 		want      []string
 	}{
-		{"first", agent.Status{}, starting, true, []string{"profile desk (manual)", "link to quiet connecting"}},
+		{"first", api.Status{}, starting, true, []string{"profile desk (manual)", "link to quiet connecting"}},
 		{"link up", starting, up, false, []string{"link to quiet connected (0.3 s)"}},
 		{"attached", up, attached, false, []string{":62 attached (0.7 s)"}},
 		{"dropped", attached, dropped, false, []string{"link to quiet dropped: read: connection reset by peer", ":62 ended, restarting: the link dropped"}},
 		{"back", dropped, back, false, []string{"link to quiet back (reconnect 1, 1.2 s)", ":62 starting"}},
 		{"failed", back, failed, false, []string{":62 failed: xpra: no session"}},
 		{"profile", failed, sofa, false, []string{"profile sofa (auto)", "error: hook after failed"}},
-		{"closed", sofa, func() agent.Status { s := sofa; s.Link = nil; s.Sessions = nil; return s }(), false, []string{"link to quiet closed"}},
+		{"closed", sofa, func() api.Status { s := sofa; s.Link = nil; s.Sessions = nil; return s }(), false, []string{"link to quiet closed"}},
 		{"nothing", attached, attached, false, nil},
 	} {
 		prev := &c.prev
@@ -76,10 +74,10 @@ func TestHumanEvents(t *testing.T) {
 // row's Restart button restarts that session.
 func TestStatusWindowEvents(t *testing.T) {
 	t0 := time.Now()
-	st := full(sessions.LinkUp, ":10=starting", ":11=attached")
+	st := full(api.LinkUp, ":10=starting", ":11=attached")
 	st.Sessions[0].Since = t0
 	h := start(t, st, nil, true)
-	st = full(sessions.LinkUp, ":10=attached", ":11=attached")
+	st = full(api.LinkUp, ":10=attached", ":11=attached")
 	st.Sessions[0].Since = t0.Add(700 * time.Millisecond)
 	h.b.set(st, nil)
 	h.wait()

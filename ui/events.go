@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // Event is a change between two statuses worth a log line; Notify marks
@@ -28,7 +27,7 @@ func (e Event) String() string {
 // Transitions lists what changed from prev to cur. A nil prev (the first
 // status seen) gives none. Session failures while the link is not up are
 // not notified: the link's own event covers them.
-func Transitions(prev *agent.Status, cur agent.Status) []Event {
+func Transitions(prev *api.Status, cur api.Status) []Event {
 	if prev == nil {
 		return nil
 	}
@@ -37,12 +36,12 @@ func Transitions(prev *agent.Status, cur agent.Status) []Event {
 		evs = append(evs, Event{Notify: notify, Title: title, Body: body})
 	}
 	if prev.Profile != cur.Profile || prev.Mode != cur.Mode {
-		add(false, "Profile "+cur.Profile, cur.Mode)
+		add(false, "Profile "+cur.Profile, string(cur.Mode))
 	}
 	if cur.LastError != "" && cur.LastError != prev.LastError {
 		add(true, "perch", cur.LastError)
 	}
-	linkUp := cur.Link != nil && cur.Link.State == sessions.LinkUp
+	linkUp := cur.Link != nil && cur.Link.State == api.LinkUp
 	switch {
 	case cur.Link == nil:
 		if prev.Link != nil {
@@ -53,17 +52,17 @@ func Transitions(prev *agent.Status, cur agent.Status) []Event {
 	case prev.Link.State != cur.Link.State:
 		p, c := prev.Link.State, cur.Link.State
 		switch {
-		case p == sessions.LinkUp && (c == sessions.LinkDown || c == sessions.LinkConnecting || c == sessions.LinkFailed):
+		case p == api.LinkUp && (c == api.LinkDown || c == api.LinkConnecting || c == api.LinkFailed):
 			add(true, "Link to "+cur.Link.Server+" dropped", orText(cur.Link.LastError, "reconnecting"))
-		case c == sessions.LinkFailed:
+		case c == api.LinkFailed:
 			add(true, "Link to "+cur.Link.Server+" failed", orText(cur.Link.LastError, "perch will not retry by itself"))
-		case c == sessions.LinkUp && (p == sessions.LinkDown || p == sessions.LinkFailed || cur.Link.Reconnects > 0):
+		case c == api.LinkUp && (p == api.LinkDown || p == api.LinkFailed || cur.Link.Reconnects > 0):
 			add(true, "Link to "+cur.Link.Server+" is back", fmt.Sprintf("reconnect %d", cur.Link.Reconnects))
 		default:
 			add(false, "Link to "+cur.Link.Server, LinkWord(c))
 		}
 	}
-	before := map[string]sessions.SessionStatus{}
+	before := map[string]api.SessionStatus{}
 	for _, s := range prev.Sessions {
 		before[s.Name] = s
 	}
@@ -74,20 +73,20 @@ func Transitions(prev *agent.Status, cur agent.Status) []Event {
 		if !ok || p.State == s.State {
 			continue
 		}
-		if s.State == sessions.StateElsewhere {
+		if s.State == api.SessionElsewhere {
 			if moved[s.HeldBy] == nil {
 				places = append(places, s.HeldBy)
 			}
 			moved[s.HeldBy] = append(moved[s.HeldBy], s.Name)
 			continue
 		}
-		failed := s.State == sessions.StateFailed ||
-			(p.State == sessions.StateAttached && s.State == sessions.StateBackoff)
+		failed := s.State == api.SessionFailed ||
+			(p.State == api.SessionAttached && s.State == api.SessionBackoff)
 		if failed {
-			add(linkUp, "Session "+s.Name+" failed", orText(firstLine(s.LastError), s.State))
+			add(linkUp, "Session "+s.Name+" failed", orText(firstLine(s.LastError), string(s.State)))
 			continue
 		}
-		add(false, "Session "+s.Name, s.State)
+		add(false, "Session "+s.Name, string(s.State))
 	}
 	for _, place := range places {
 		add(true, "Your sessions moved to "+place, strings.Join(moved[place], ", ")+" (Bring here takes them back)")

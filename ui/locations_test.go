@@ -7,15 +7,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // elsewhereAt marks session i of st elsewhere, held by place.
-func elsewhereAt(st agent.Status, i int, place string) agent.Status {
+func elsewhereAt(st api.Status, i int, place string) api.Status {
 	st.Sessions = slices.Clone(st.Sessions)
-	st.Sessions[i].State, st.Sessions[i].HeldBy = sessions.StateElsewhere, place
+	st.Sessions[i].State, st.Sessions[i].HeldBy = api.SessionElsewhere, place
 	return st
 }
 
@@ -23,7 +21,7 @@ func elsewhereAt(st agent.Status, i int, place string) agent.Status {
 // click brings one), "Bring here" brings all, the icon stays connected,
 // a notification says they moved, the status window says where they are.
 func TestLocationsInTheTray(t *testing.T) {
-	up := status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached", ":11=attached")
+	up := status("desk", api.ModeManual, api.LinkUp, ":10=attached", ":11=attached")
 	away := elsewhereAt(elsewhereAt(up, 0, "sofa"), 1, "sofa")
 	m := Present(away, nil, Caps{})
 	var labels []string
@@ -79,7 +77,7 @@ func TestStatusWindowBringHere(t *testing.T) {
 			took = append(took, a.Arg)
 		}
 	}, NewEventList(linesShown))
-	up := status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached", ":11=attached")
+	up := status("desk", api.ModeManual, api.LinkUp, ":10=attached", ":11=attached")
 	w.update(elsewhereAt(up, 1, "sofa"), nil, nil)
 	test.Tap(button(t, w.win, "Bring here"))
 	if !slices.Equal(took, []string{":11"}) {

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // IconState is what the tray icon shows.
@@ -78,7 +77,7 @@ type Caps struct {
 
 // Present turns the agent's status (or the error reading it) into the
 // tray's model.
-func Present(st agent.Status, err error, caps Caps) Model {
+func Present(st api.Status, err error, caps Caps) Model {
 	if err != nil {
 		return Model{
 			Icon:  IconDisconnected,
@@ -98,7 +97,7 @@ func Present(st agent.Status, err error, caps Caps) Model {
 
 	add(Item{Label: m.Title, Disabled: true})
 	sep()
-	auto := st.Mode == agent.ModeAuto
+	auto := st.Mode == api.ModeAuto
 	autoLabel := "Auto"
 	if auto && st.Profile != "" {
 		autoLabel = fmt.Sprintf("Auto (%s)", st.Profile)
@@ -114,7 +113,7 @@ func Present(st agent.Status, err error, caps Caps) Model {
 	}
 	if st.Link != nil {
 		switch {
-		case st.Link.State != sessions.LinkUp:
+		case st.Link.State != api.LinkUp:
 			add(Item{Label: "Connect", Action: Action{Kind: ActConnect}})
 		case caps.Disconnect:
 			add(Item{Label: "Disconnect", Action: Action{Kind: ActDisconnect}})
@@ -123,7 +122,7 @@ func Present(st agent.Status, err error, caps Caps) Model {
 		}
 		elsewhere := false
 		for _, s := range st.Sessions {
-			if s.State == sessions.StateElsewhere {
+			if s.State == api.SessionElsewhere {
 				elsewhere = true
 				add(Item{Label: SessionLabel(s), Action: Action{Kind: ActTake, Arg: s.Name}})
 				continue
@@ -143,17 +142,17 @@ func Present(st agent.Status, err error, caps Caps) Model {
 }
 
 // Icon is the tray icon's state for st.
-func Icon(st agent.Status) IconState {
+func Icon(st api.Status) IconState {
 	if st.Link == nil {
 		return IconDisconnected
 	}
 	switch st.Link.State {
-	case sessions.LinkConnecting, sessions.LinkDown:
+	case api.LinkConnecting, api.LinkDown:
 		return IconConnecting
-	case sessions.LinkUp:
+	case api.LinkUp:
 		for _, s := range st.Sessions {
 			// Elsewhere is where the person put it: nothing is wrong.
-			if s.State != sessions.StateAttached && s.State != sessions.StateElsewhere {
+			if s.State != api.SessionAttached && s.State != api.SessionElsewhere {
 				return IconDegraded
 			}
 		}
@@ -164,32 +163,32 @@ func Icon(st agent.Status) IconState {
 }
 
 // LinkWord says the link's state for people.
-func LinkWord(state string) string {
+func LinkWord(state api.LinkState) string {
 	switch state {
-	case sessions.LinkUp:
+	case api.LinkUp:
 		return "connected"
-	case sessions.LinkConnecting:
+	case api.LinkConnecting:
 		return "connecting"
-	case sessions.LinkDown:
+	case api.LinkDown:
 		return "reconnecting"
-	case sessions.LinkFailed:
+	case api.LinkFailed:
 		return "failed"
-	case sessions.LinkStopped:
+	case api.LinkStopped:
 		return "stopped"
 	case "":
 		return "unknown"
 	default:
-		return state
+		return string(state)
 	}
 }
 
 // Title is the menu's first line: the profile and the link's state.
-func Title(st agent.Status) string {
+func Title(st api.Status) string {
 	prof := st.Profile
 	if prof == "" {
 		prof = "no profile"
 	}
-	if st.Mode == agent.ModeAuto {
+	if st.Mode == api.ModeAuto {
 		prof += " (auto)"
 	}
 	if st.Link == nil && st.Disconnected {
@@ -199,10 +198,10 @@ func Title(st agent.Status) string {
 		return prof + " · no server"
 	}
 	t := fmt.Sprintf("%s · %s %s", prof, st.Link.Server, LinkWord(st.Link.State))
-	if st.Link.State == sessions.LinkUp && len(st.Sessions) > 0 {
+	if st.Link.State == api.LinkUp && len(st.Sessions) > 0 {
 		n := 0
 		for _, s := range st.Sessions {
-			if s.State == sessions.StateAttached {
+			if s.State == api.SessionAttached {
 				n++
 			}
 		}
@@ -215,9 +214,9 @@ func Title(st agent.Status) string {
 
 // SessionLabel is a session's menu item: its name, state (or where it is)
 // and restarts.
-func SessionLabel(s sessions.SessionStatus) string {
+func SessionLabel(s api.SessionStatus) string {
 	l := fmt.Sprintf("%s: %s", s.Name, s.State)
-	if s.State == sessions.StateElsewhere {
+	if s.State == api.SessionElsewhere {
 		l = fmt.Sprintf("%s: %s (click: bring here)", s.Name, s.Where())
 	}
 	switch {

@@ -6,20 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // status builds an agent status: link state "" means no link; sessions are
 // name=state pairs.
-func status(profile, mode, link string, sess ...string) agent.Status {
-	st := agent.Status{Profile: profile, Mode: mode, Profiles: []string{"desk", "couch"}}
+func status(profile string, mode api.Mode, link api.LinkState, sess ...string) api.Status {
+	st := api.Status{Profile: profile, Mode: mode, Profiles: []string{"desk", "couch"}}
 	if link != "" {
-		st.Link = &sessions.LinkStatus{Server: "quiet", State: link}
+		st.Link = &api.LinkStatus{Server: "quiet", State: link}
 	}
 	for _, s := range sess {
 		name, state, _ := strings.Cut(s, "=")
-		st.Sessions = append(st.Sessions, sessions.SessionStatus{Name: name, State: state})
+		st.Sessions = append(st.Sessions, api.SessionStatus{Name: name, State: api.SessionState(state)})
 	}
 	return st
 }
@@ -49,7 +48,7 @@ func TestPresent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		st    agent.Status
+		st    api.Status
 		err   error
 		caps  Caps
 		icon  IconState
@@ -57,7 +56,7 @@ func TestPresent(t *testing.T) {
 		acts  map[string]Action // label → action, for some items
 	}{
 		{
-			name: "no server", st: status("desk", agent.ModeManual, ""),
+			name: "no server", st: status("desk", api.ModeManual, ""),
 			icon: IconDisconnected,
 			items: []string{"(desk · no server)", "--", "Auto", "[x] desk", "couch", "--",
 				"Apply layout", "Status…", "--", "Quit"},
@@ -65,40 +64,40 @@ func TestPresent(t *testing.T) {
 				"Apply layout": {Kind: ActApply}, "Status…": {Kind: ActStatus}, "Quit": {Kind: ActQuit}},
 		},
 		{
-			name: "connecting", st: status("desk", agent.ModeManual, sessions.LinkConnecting, ":10=starting", ":11=starting"),
+			name: "connecting", st: status("desk", api.ModeManual, api.LinkConnecting, ":10=starting", ":11=starting"),
 			icon: IconConnecting,
 			items: []string{"(desk · quiet connecting)", "--", "Auto", "[x] desk", "couch", "--",
 				"Connect", ":10: starting", ":11: starting", "--", "Apply layout", "Status…", "--", "Quit"},
 			acts: map[string]Action{"Connect": {Kind: ActConnect}, ":11: starting": {ActRestart, ":11"}},
 		},
 		{
-			name: "connected under auto", st: status("desk", agent.ModeAuto, sessions.LinkUp, ":10=attached", "mail=attached"),
+			name: "connected under auto", st: status("desk", api.ModeAuto, api.LinkUp, ":10=attached", "mail=attached"),
 			icon: IconConnected,
 			items: []string{"(desk (auto) · quiet connected)", "--", "[x] Auto (desk)", "desk", "couch", "--",
 				"Reconnect", ":10: attached", "mail: attached", "--", "Apply layout", "Status…", "--", "Quit"},
 			acts: map[string]Action{"Reconnect": {Kind: ActConnect}, "mail: attached": {ActRestart, "mail"}},
 		},
 		{
-			name: "connected, disconnect supported", st: status("couch", agent.ModeManual, sessions.LinkUp, ":10=attached"),
+			name: "connected, disconnect supported", st: status("couch", api.ModeManual, api.LinkUp, ":10=attached"),
 			caps: Caps{Disconnect: true}, icon: IconConnected,
 			items: []string{"(couch · quiet connected)", "--", "Auto", "desk", "[x] couch", "--",
 				"Disconnect", ":10: attached", "--", "Apply layout", "Status…", "--", "Quit"},
 			acts: map[string]Action{"Disconnect": {Kind: ActDisconnect}},
 		},
 		{
-			name: "degraded", st: status("desk", agent.ModeManual, sessions.LinkUp, ":10=attached", ":11=backoff"),
+			name: "degraded", st: status("desk", api.ModeManual, api.LinkUp, ":10=attached", ":11=backoff"),
 			icon: IconDegraded,
 			items: []string{"(desk · quiet connected, 1/2 attached)", "--", "Auto", "[x] desk", "couch", "--",
 				"Reconnect", ":10: attached", ":11: backoff", "--", "Apply layout", "Status…", "--", "Quit"},
 		},
 		{
-			name: "link down", st: status("desk", agent.ModeManual, sessions.LinkDown, ":10=starting"),
+			name: "link down", st: status("desk", api.ModeManual, api.LinkDown, ":10=starting"),
 			icon: IconConnecting,
 			items: []string{"(desk · quiet reconnecting)", "--", "Auto", "[x] desk", "couch", "--",
 				"Connect", ":10: starting", "--", "Apply layout", "Status…", "--", "Quit"},
 		},
 		{
-			name: "link failed", st: status("desk", agent.ModeManual, sessions.LinkFailed, ":10=failed"),
+			name: "link failed", st: status("desk", api.ModeManual, api.LinkFailed, ":10=failed"),
 			icon: IconDisconnected,
 			items: []string{"(desk · quiet failed)", "--", "Auto", "[x] desk", "couch", "--",
 				"Connect", ":10: failed", "--", "Apply layout", "Status…", "--", "Quit"},
@@ -109,8 +108,8 @@ func TestPresent(t *testing.T) {
 			items: []string{"(perch: no perch agent is running)", "--", "Status…", "--", "Quit"},
 		},
 		{
-			name: "disconnected on request", st: func() agent.Status {
-				st := status("desk", agent.ModeManual, "")
+			name: "disconnected on request", st: func() api.Status {
+				st := status("desk", api.ModeManual, "")
 				st.Disconnected = true
 				return st
 			}(),
@@ -120,7 +119,7 @@ func TestPresent(t *testing.T) {
 			acts: map[string]Action{"Connect": {Kind: ActConnect}},
 		},
 		{
-			name: "no profile yet", st: agent.Status{Mode: agent.ModeManual},
+			name: "no profile yet", st: api.Status{Mode: api.ModeManual},
 			icon:  IconDisconnected,
 			items: []string{"(no profile · no server)", "--", "Auto", "--", "(Apply layout)", "Status…", "--", "Quit"},
 		},
@@ -156,12 +155,12 @@ func TestPresent(t *testing.T) {
 func TestSessionLabel(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		s    sessions.SessionStatus
+		s    api.SessionStatus
 		want string
 	}{
-		{sessions.SessionStatus{Name: ":10", State: "attached"}, ":10: attached"},
-		{sessions.SessionStatus{Name: ":10", State: "backoff", Restarts: 1}, ":10: backoff, 1 restart"},
-		{sessions.SessionStatus{Name: "mail", State: "starting", Restarts: 7}, "mail: starting, 7 restarts"},
+		{api.SessionStatus{Name: ":10", State: "attached"}, ":10: attached"},
+		{api.SessionStatus{Name: ":10", State: "backoff", Restarts: 1}, ":10: backoff, 1 restart"},
+		{api.SessionStatus{Name: "mail", State: "starting", Restarts: 7}, "mail: starting, 7 restarts"},
 	} {
 		if got := SessionLabel(tt.s); got != tt.want {
 			t.Errorf("SessionLabel(%+v) = %q, want %q", tt.s, got, tt.want)

@@ -10,9 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/xrandr"
+	"github.com/perchdesk/perch/api"
 )
 
 // Colours of the layout drawing (fixed, so that a screenshot can find them).
@@ -28,7 +26,7 @@ type Box struct{ X, Y, W, H float32 }
 
 // FitOutputs scales the screen's outputs into a w×h area with pad on each
 // side, keeping their proportions and centring the drawing.
-func FitOutputs(sc agent.Screen, w, h, pad float32) []Box {
+func FitOutputs(sc api.Screen, w, h, pad float32) []Box {
 	sw, sh := sc.Width, sc.Height
 	for _, o := range sc.Outputs {
 		ow, oh := outputSize(o)
@@ -50,7 +48,7 @@ func FitOutputs(sc agent.Screen, w, h, pad float32) []Box {
 
 // outputSize is an output's footprint on the screen: its size, else its
 // mode's (turned for a left or right rotation).
-func outputSize(o xrandr.OutputView) (int, int) {
+func outputSize(o api.OutputView) (int, int) {
 	if o.Width > 0 && o.Height > 0 {
 		return o.Width, o.Height
 	}
@@ -69,7 +67,7 @@ func outputSize(o xrandr.OutputView) (int, int) {
 // OutputCaption is the text drawn in an output's rectangle, one short line
 // each: its name, its mode (with the refresh rate), its rotation, and
 // "★ primary" for the primary. A line that does not fit is not drawn.
-func OutputCaption(o xrandr.OutputView) []string {
+func OutputCaption(o api.OutputView) []string {
 	mode := o.Mode
 	if o.Refresh > 0 {
 		mode += fmt.Sprintf("@%.0f", o.Refresh)
@@ -89,7 +87,7 @@ func OutputCaption(o xrandr.OutputView) []string {
 // caption.
 type screenView struct {
 	widget.BaseWidget
-	screen agent.Screen
+	screen api.Screen
 }
 
 func newScreenView() *screenView {
@@ -99,7 +97,7 @@ func newScreenView() *screenView {
 }
 
 // SetScreen draws sc. UI goroutine only.
-func (v *screenView) SetScreen(sc agent.Screen) {
+func (v *screenView) SetScreen(sc api.Screen) {
 	v.screen = sc
 	v.Refresh()
 }

@@ -9,9 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // linesShown is how many recent events (and log lines) the status window
@@ -74,7 +72,7 @@ func newStatusWindow(app fyne.App, do func(Action), recent *EventList) *statusWi
 
 // update shows st (or the error reading it), the recent events and the log
 // lines. UI goroutine only.
-func (w *statusWindow) update(st agent.Status, err error, lines []string) {
+func (w *statusWindow) update(st api.Status, err error, lines []string) {
 	w.summary.SetText(SummaryText(st, err))
 	w.screen.SetScreen(st.Screen)
 	w.link.SetText(LinkText(st))
@@ -104,7 +102,7 @@ func (w *statusWindow) update(st agent.Status, err error, lines []string) {
 }
 
 // actionButtons is a session row's last cell: a button per action.
-func (w *statusWindow) actionButtons(s sessions.SessionStatus) fyne.CanvasObject {
+func (w *statusWindow) actionButtons(s api.SessionStatus) fyne.CanvasObject {
 	box := container.NewHBox()
 	for _, it := range SessionActions(s) {
 		act := it.Action
@@ -121,8 +119,8 @@ func (w *statusWindow) actionButtons(s sessions.SessionStatus) fyne.CanvasObject
 
 // SessionActions are the buttons of a session's row in the status window,
 // as menu items: "Bring here" for a session held elsewhere, else Restart.
-func SessionActions(s sessions.SessionStatus) []Item {
-	if s.State == sessions.StateElsewhere {
+func SessionActions(s api.SessionStatus) []Item {
+	if s.State == api.SessionElsewhere {
 		return []Item{{Label: "Bring here", Action: Action{Kind: ActTake, Arg: s.Name}}}
 	}
 	return []Item{{Label: "Restart", Action: Action{Kind: ActRestart, Arg: s.Name}}}
@@ -137,7 +135,7 @@ func lastN(lines []string, n int) []string {
 
 // SummaryText is the status window's first paragraph: the profile, its
 // mode and age, the agent, and its last error.
-func SummaryText(st agent.Status, err error) string {
+func SummaryText(st api.Status, err error) string {
 	var b strings.Builder
 	if st.Profile != "" {
 		fmt.Fprintf(&b, "Profile %s (%s)", st.Profile, st.Mode)
@@ -170,7 +168,7 @@ func SummaryText(st agent.Status, err error) string {
 
 // LinkText describes the link: server, address, state, RTT, reconnects and
 // connection timings.
-func LinkText(st agent.Status) string {
+func LinkText(st api.Status) string {
 	l := st.Link
 	if l == nil {
 		return "Link: none (the profile has no server)"
@@ -207,11 +205,11 @@ var sessionHeader = []string{"Session", "State", "Restarts", "Start", "First X11
 
 // SessionRows are the sessions table's rows, one per session, in the
 // columns of sessionHeader but the last (the actions).
-func SessionRows(st agent.Status) [][]string {
+func SessionRows(st api.Status) [][]string {
 	rows := make([][]string, 0, len(st.Sessions))
 	for _, s := range st.Sessions {
-		state, last := s.State, firstLine(s.LastError)
-		if s.State == sessions.StateElsewhere {
+		state, last := string(s.State), firstLine(s.LastError)
+		if s.State == api.SessionElsewhere {
 			state = "elsewhere: " + s.Where()
 			last = "since " + s.Since.Format("15:04:05")
 		}
@@ -224,7 +222,7 @@ func SessionRows(st agent.Status) [][]string {
 }
 
 // Millis shows a duration in milliseconds, "-" for none.
-func Millis(d sessions.Duration) string {
+func Millis(d api.Duration) string {
 	if d <= 0 {
 		return "-"
 	}

@@ -5,28 +5,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // TestSummaryText: the status window's first paragraph names the profile
 // and screen, says when a profile left the layout as it is, and shows the
 // agent's and the profile's errors.
 func TestSummaryText(t *testing.T) {
-	st := agent.Status{Profile: "sofa", Mode: agent.ModeManual}
+	st := api.Status{Profile: "sofa", Mode: api.ModeManual}
 	st.Screen.Width, st.Screen.Height = 1280, 800
 	for _, tc := range []struct {
 		name string
-		st   agent.Status
+		st   api.Status
 		err  error
 		want []string
 		not  []string
 	}{
 		{"layout arranged", st, nil, []string{"Profile sofa (manual)", "screen 1280x800"}, []string{"left as it is"}},
-		{"layout kept", func() agent.Status { s := st; s.LayoutKept = true; return s }(), nil, []string{"layout left as it is"}, nil},
-		{"no agent", agent.Status{}, errors.New("no agent on the socket"), []string{"Agent: no agent on the socket"}, []string{"No profile"}},
-		{"nothing running", agent.Status{}, nil, []string{"No profile running"}, nil},
-		{"profile error", func() agent.Status { s := st; s.LastError = "hook failed"; return s }(), nil, []string{"Error: hook failed"}, nil},
+		{"layout kept", func() api.Status { s := st; s.LayoutKept = true; return s }(), nil, []string{"layout left as it is"}, nil},
+		{"no agent", api.Status{}, errors.New("no agent on the socket"), []string{"Agent: no agent on the socket"}, []string{"No profile"}},
+		{"nothing running", api.Status{}, nil, []string{"No profile running"}, nil},
+		{"profile error", func() api.Status { s := st; s.LastError = "hook failed"; return s }(), nil, []string{"Error: hook failed"}, nil},
 	} {
 		got := SummaryText(tc.st, tc.err)
 		for _, w := range tc.want {
@@ -45,9 +44,9 @@ func TestSummaryText(t *testing.T) {
 // TestLinkTextLimit: the link's paragraph says when local xpra clients run
 // with perch's bandwidth limit, and what the link carried.
 func TestLinkTextLimit(t *testing.T) {
-	link := &sessions.LinkStatus{}
+	link := &api.LinkStatus{}
 	link.Server, link.State = "tower", "up"
-	st := agent.Status{Link: link}
+	st := api.Status{Link: link}
 	if got := LinkText(st); strings.Contains(got, "limited") {
 		t.Errorf("no limit: %q", got)
 	}
@@ -60,8 +59,8 @@ func TestLinkTextLimit(t *testing.T) {
 // TestLinkTextXpra: the status window's link paragraph names the xpra
 // versions on either end.
 func TestLinkTextXpra(t *testing.T) {
-	link := &sessions.LinkStatus{Server: "tower", State: "up", XpraServer: "6.5.3"}
-	if got, want := LinkText(agent.Status{Link: link}), "; xpra 6.5.3 on the server"; !strings.Contains(got, want) {
+	link := &api.LinkStatus{Server: "tower", State: "up", XpraServer: "6.5.3"}
+	if got, want := LinkText(api.Status{Link: link}), "; xpra 6.5.3 on the server"; !strings.Contains(got, want) {
 		t.Errorf("%q lacks %q", got, want)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/assets/icons"
 )
 
@@ -62,7 +62,7 @@ type Tray struct {
 	desk     SystemTray // nil when no tray host shows the menu
 	model    Model
 	menu     *fyne.Menu
-	last     *agent.Status // the last status read without error
+	last     *api.Status // the last status read without error
 	lastErr  error
 	lines    []string
 	events   *EventList // the status window's recent events
@@ -84,7 +84,7 @@ func New(o Options) *Tray {
 	}
 	t := &Tray{o: o, log: o.Log, menu: fyne.NewMenu("perch"), events: NewEventList(200)}
 	_, t.caps.Disconnect = o.Backend.(Disconnecter)
-	t.model = Present(agent.Status{}, errStarting, t.caps)
+	t.model = Present(api.Status{}, errStarting, t.caps)
 	t.lastErr = errStarting
 	t.menu.Items = t.menuItems(t.model)
 	return t
@@ -188,7 +188,7 @@ func (t *Tray) watch(ctx context.Context) {
 }
 
 // update shows a new status. UI goroutine only.
-func (t *Tray) update(st agent.Status, err error, lines []string) {
+func (t *Tray) update(st api.Status, err error, lines []string) {
 	m := Present(st, err, t.caps)
 	if err == nil {
 		t.events.Observe(t.last, st, time.Now())
@@ -274,7 +274,7 @@ func (t *Tray) do(a Action) {
 		target := ""
 		if t.last != nil {
 			target = t.last.Profile
-			if t.last.Mode == agent.ModeAuto {
+			if t.last.Mode == api.ModeAuto {
 				target = "auto"
 			}
 		}
@@ -329,7 +329,7 @@ func (t *Tray) showStatus() {
 			// Without a tray the window is all there is: closing it quits.
 			t.win.win.SetOnClosed(t.quit)
 		}
-		st := agent.Status{}
+		st := api.Status{}
 		if t.last != nil {
 			st = *t.last
 		}

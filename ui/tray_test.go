@@ -13,10 +13,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
-	"github.com/perchdesk/perch/xrandr"
+	"github.com/perchdesk/perch/api"
 )
 
 // fakeBackend is an agent whose status the test sets.
@@ -24,23 +21,23 @@ type fakeBackend struct {
 	changes chan struct{}
 
 	mu    sync.Mutex
-	st    agent.Status
+	st    api.Status
 	err   error
 	calls []string
 }
 
-func newFakeBackend(st agent.Status, err error) *fakeBackend {
+func newFakeBackend(st api.Status, err error) *fakeBackend {
 	return &fakeBackend{changes: make(chan struct{}, 1), st: st, err: err}
 }
 
-func (f *fakeBackend) Status(context.Context) (agent.Status, error) {
+func (f *fakeBackend) Status(context.Context) (api.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.st, f.err
 }
 
 // set changes the status and signals it.
-func (f *fakeBackend) set(st agent.Status, err error) {
+func (f *fakeBackend) set(st api.Status, err error) {
 	f.mu.Lock()
 	f.st, f.err = st, err
 	f.mu.Unlock()
@@ -116,7 +113,7 @@ type harness struct {
 	logbuf strings.Builder
 }
 
-func start(t *testing.T, st agent.Status, err error, host bool) *harness {
+func start(t *testing.T, st api.Status, err error, host bool) *harness {
 	t.Helper()
 	h := &harness{t: t, b: newFakeBackend(st, err), updates: make(chan struct{}, 64), quit: make(chan struct{}, 1)}
 	h.app = &deskApp{App: test.NewTempApp(t)}
@@ -188,23 +185,23 @@ func (h *harness) item(label string) *fyne.MenuItem {
 
 // twoScreens is a layout: HDMI1 1920x1080 primary, HDMI2 rotated left to
 // its right.
-func twoScreens() agent.Screen {
-	return agent.Screen{Width: 3000, Height: 1920, Outputs: []xrandr.OutputView{
+func twoScreens() api.Screen {
+	return api.Screen{Width: 3000, Height: 1920, Outputs: []api.OutputView{
 		{Name: "HDMI1", On: true, Primary: true, Mode: "1920x1080", Refresh: 60, X: 0, Y: 0, Width: 1920, Height: 1080, Rotation: "normal"},
 		{Name: "HDMI2", On: true, Mode: "1920x1080", Refresh: 60, X: 1920, Y: 0, Width: 1080, Height: 1920, Rotation: "left"},
 	}}
 }
 
-func full(link string, sess ...string) agent.Status {
-	st := status("desk", agent.ModeManual, link, sess...)
+func full(link api.LinkState, sess ...string) api.Status {
+	st := status("desk", api.ModeManual, link, sess...)
 	st.PID, st.Config, st.Screen = 42, "/etc/perch.toml", twoScreens()
 	if st.Link != nil {
 		st.Link.Address = "quiet:22"
-		st.Link.RTT = sessions.Duration(12 * time.Millisecond)
+		st.Link.RTT = api.Duration(12 * time.Millisecond)
 	}
 	for i := range st.Sessions {
 		st.Sessions[i].Restarts = i
-		st.Sessions[i].Timings.FirstX11 = sessions.Duration(150 * time.Millisecond)
+		st.Sessions[i].Timings.FirstX11 = api.Duration(150 * time.Millisecond)
 	}
 	return st
 }
@@ -214,22 +211,22 @@ func full(link string, sess ...string) agent.Status {
 func TestTrayStates(t *testing.T) {
 	tests := []struct {
 		name     string
-		st       agent.Status
+		st       api.Status
 		err      error
 		icon     string
 		link     string   // a part of the link line
 		sessions []string // session table cells, after the header
 	}{
-		{name: "no server", st: func() agent.Status { s := full(""); return s }(),
+		{name: "no server", st: func() api.Status { s := full(""); return s }(),
 			icon: "perch-disconnected.png", link: "Link: none"},
-		{name: "connecting", st: full(sessions.LinkConnecting, ":10=starting"),
+		{name: "connecting", st: full(api.LinkConnecting, ":10=starting"),
 			icon: "perch-connecting.png", link: "Link to quiet (quiet:22): connecting",
 			sessions: []string{":10", "starting", "0", "-", "150 ms", "", "[Restart]"}},
-		{name: "connected", st: full(sessions.LinkUp, ":10=attached", ":11=attached"),
+		{name: "connected", st: full(api.LinkUp, ":10=attached", ":11=attached"),
 			icon: "perch-connected.png", link: "RTT 12 ms",
 			sessions: []string{":10", "attached", "0", "-", "150 ms", "", "[Restart]", ":11", "attached", "1", "-", "150 ms", "", "[Restart]"}},
-		{name: "degraded", st: func() agent.Status {
-			s := full(sessions.LinkUp, ":10=attached", ":11=backoff")
+		{name: "degraded", st: func() api.Status {
+			s := full(api.LinkUp, ":10=attached", ":11=backoff")
 			s.Sessions[1].LastError = "no session on :11"
 			return s
 		}(),
@@ -337,42 +334,42 @@ func drawing(t *testing.T, v *screenView) ([]*canvas.Rectangle, map[string]bool)
 // dropped link and its return: the menu, the icon, the window and the
 // notifications follow.
 func TestTrayLiveUpdate(t *testing.T) {
-	h := start(t, full(sessions.LinkConnecting, ":10=starting", ":11=starting"), nil, true)
+	h := start(t, full(api.LinkConnecting, ":10=starting", ":11=starting"), nil, true)
 	h.item("Status…").Action()
 	menus := func() int { h.app.mu.Lock(); defer h.app.mu.Unlock(); return h.app.menus }
 	before := menus()
 
 	steps := []struct {
-		st    agent.Status
+		st    api.Status
 		icon  string
 		items []string // menu items that must be there
 		cells []string // session states in the window
 		notes []string
 	}{
-		{st: full(sessions.LinkUp, ":10=attached", ":11=starting"), icon: "perch-degraded.png",
+		{st: full(api.LinkUp, ":10=attached", ":11=starting"), icon: "perch-degraded.png",
 			items: []string{"(desk · quiet connected, 1/2 attached)", ":10: attached", ":11: starting, 1 restart", "Reconnect"},
 			cells: []string{"attached", "starting"}},
-		{st: full(sessions.LinkUp, ":10=attached", ":11=attached"), icon: "perch-connected.png",
+		{st: full(api.LinkUp, ":10=attached", ":11=attached"), icon: "perch-connected.png",
 			items: []string{"(desk · quiet connected)", ":11: attached, 1 restart"},
 			cells: []string{"attached", "attached"}},
-		{st: func() agent.Status {
-			s := full(sessions.LinkDown, ":10=starting", ":11=starting")
+		{st: func() api.Status {
+			s := full(api.LinkDown, ":10=starting", ":11=starting")
 			s.Link.LastError = "no keepalive reply for 6s"
 			return s
 		}(), icon: "perch-connecting.png",
 			items: []string{"(desk · quiet reconnecting)", "Connect"},
 			cells: []string{"starting", "starting"},
 			notes: []string{"Link to quiet dropped: no keepalive reply for 6s"}},
-		{st: func() agent.Status {
-			s := full(sessions.LinkUp, ":10=attached", ":11=attached")
+		{st: func() api.Status {
+			s := full(api.LinkUp, ":10=attached", ":11=attached")
 			s.Link.Reconnects = 1
 			return s
 		}(), icon: "perch-connected.png",
 			items: []string{"(desk · quiet connected)"},
 			cells: []string{"attached", "attached"},
 			notes: []string{"Link to quiet is back: reconnect 1"}},
-		{st: func() agent.Status {
-			s := full(sessions.LinkUp, ":10=attached", ":11=backoff")
+		{st: func() api.Status {
+			s := full(api.LinkUp, ":10=attached", ":11=backoff")
 			s.Link.Reconnects = 1
 			s.Sessions[1].LastError = "xpra: no session"
 			return s
@@ -415,7 +412,7 @@ func TestTrayLiveUpdate(t *testing.T) {
 		t.Errorf("an unchanged status reset the tray menu (%d times)", got)
 	}
 	// The agent goes away.
-	h.b.set(agent.Status{}, errors.New("no perch agent is running"))
+	h.b.set(api.Status{}, errors.New("no perch agent is running"))
 	h.wait()
 	if got := h.app.iconName(); got != "perch-disconnected.png" {
 		t.Errorf("icon %s without an agent", got)
@@ -440,7 +437,7 @@ func contains(list []string, s string) bool {
 // TestTrayActions clicks the menu items and checks what reaches the back
 // end.
 func TestTrayActions(t *testing.T) {
-	h := start(t, full(sessions.LinkDown, ":10=starting", "broken=backoff"), nil, true)
+	h := start(t, full(api.LinkDown, ":10=starting", "broken=backoff"), nil, true)
 	click := func(label string, want string) {
 		t.Helper()
 		h.item(label).Action()
@@ -477,8 +474,8 @@ func TestTrayActions(t *testing.T) {
 	}
 
 	// Apply layout under auto asks for auto again (not a manual override).
-	st := full(sessions.LinkUp)
-	st.Mode = agent.ModeAuto
+	st := full(api.LinkUp)
+	st.Mode = api.ModeAuto
 	h.b.set(st, nil)
 	h.wait()
 	click("Apply layout", "switch auto")
@@ -497,7 +494,7 @@ func TestTrayActions(t *testing.T) {
 // TestNoTrayHost: without a StatusNotifierWatcher the status window opens
 // instead of an invisible tray, and closing it quits.
 func TestNoTrayHost(t *testing.T) {
-	h := start(t, full(sessions.LinkUp, ":10=attached"), nil, false)
+	h := start(t, full(api.LinkUp, ":10=attached"), nil, false)
 	if h.tray.Tray() {
 		t.Fatal("tray used without a host")
 	}
@@ -526,7 +523,7 @@ func TestOwnSystemTray(t *testing.T) {
 	app := &deskApp{App: own.App}
 	updates := make(chan struct{}, 64)
 	tr := New(Options{
-		App: app, Backend: newFakeBackend(full(sessions.LinkUp, ":10=attached"), nil), SystemTray: own,
+		App: app, Backend: newFakeBackend(full(api.LinkUp, ":10=attached"), nil), SystemTray: own,
 		TrayHost: func() (bool, error) { return true, nil },
 		Notify:   func(string, string) {},
 		OnUpdate: func() { updates <- struct{}{} },
@@ -549,7 +546,7 @@ func TestOwnSystemTray(t *testing.T) {
 // TestStatusWindowRender renders the whole window and checks the drawing of
 // the layout: two rectangles to scale, side by side, the primary coloured.
 func TestStatusWindowRender(t *testing.T) {
-	h := start(t, full(sessions.LinkUp, ":10=attached"), nil, false)
+	h := start(t, full(api.LinkUp, ":10=attached"), nil, false)
 	w := h.tray.StatusWindow()
 	w.Resize(fyne.NewSize(760, 640))
 	img := w.Canvas().Capture()
@@ -588,21 +585,21 @@ func TestFitOutputs(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		sc   agent.Screen
+		sc   api.Screen
 		w, h float32
 		want []Box
 	}{
 		{"two side by side, one rotated", twoScreens(), 316, 208,
 			// 3000x1920 into 300x192: scale 0.1, no slack.
 			[]Box{{8, 8, 192, 108}, {200, 8, 108, 192}}},
-		{"centred vertically", agent.Screen{Width: 1000, Height: 500, Outputs: []xrandr.OutputView{
+		{"centred vertically", api.Screen{Width: 1000, Height: 500, Outputs: []api.OutputView{
 			{Name: "A", X: 0, Y: 0, Width: 1000, Height: 500}}}, 116, 116,
 			[]Box{{8, 33, 100, 50}}},
-		{"size from the mode, rotated", agent.Screen{Outputs: []xrandr.OutputView{
+		{"size from the mode, rotated", api.Screen{Outputs: []api.OutputView{
 			{Name: "A", Mode: "200x100", Rotation: "right"}}}, 116, 216,
 			[]Box{{8, 8, 100, 200}}},
 		{"too small", twoScreens(), 10, 10, []Box{{}, {}}},
-		{"nothing", agent.Screen{}, 100, 100, []Box{}},
+		{"nothing", api.Screen{}, 100, 100, []Box{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -624,7 +621,7 @@ func TestFitOutputs(t *testing.T) {
 
 func TestOutputCaption(t *testing.T) {
 	t.Parallel()
-	got := OutputCaption(xrandr.OutputView{Name: "DP-1", Mode: "2560x1440", Refresh: 59.95, Rotation: "inverted", Primary: true})
+	got := OutputCaption(api.OutputView{Name: "DP-1", Mode: "2560x1440", Refresh: 59.95, Rotation: "inverted", Primary: true})
 	want := []string{"DP-1", "2560x1440@60", "inverted", "★ primary"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)

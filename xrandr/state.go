@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/perchdesk/perch/api"
 )
 
 // Rotation is a RandR rotation bit (Rotate0, Rotate90, Rotate180, Rotate270).
@@ -269,48 +271,17 @@ func (s *State) Clone() *State {
 	return &c
 }
 
-// OutputView is one output as shown to a user: `perch outputs` and the
-// status model.
-type OutputView struct {
-	Name        string     `json:"name"`
-	Connection  string     `json:"connection"`
-	On          bool       `json:"on"`
-	Primary     bool       `json:"primary"`
-	Mode        string     `json:"mode,omitempty"`
-	Refresh     float64    `json:"refresh,omitempty"`
-	X           int        `json:"x"`
-	Y           int        `json:"y"`
-	Width       int        `json:"width,omitempty"`
-	Height      int        `json:"height,omitempty"`
-	Rotation    string     `json:"rotation"`
-	Rotations   []string   `json:"rotations,omitempty"`
-	MmWidth     int        `json:"mm_width,omitempty"`
-	MmHeight    int        `json:"mm_height,omitempty"`
-	Fingerprint string     `json:"fingerprint,omitempty"`
-	Modes       []ModeView `json:"modes,omitempty"`
-}
-
-// ModeView is one advertised mode of an output.
-type ModeView struct {
-	Name      string  `json:"name"`
-	Width     int     `json:"width"`
-	Height    int     `json:"height"`
-	Refresh   float64 `json:"refresh"`
-	Preferred bool    `json:"preferred,omitempty"`
-	Current   bool    `json:"current,omitempty"`
-}
-
 // ScreenView is the whole screen as shown to a user.
 type ScreenView struct {
-	Width     int          `json:"width"`
-	Height    int          `json:"height"`
-	MmWidth   int          `json:"mm_width"`
-	MmHeight  int          `json:"mm_height"`
-	MinWidth  int          `json:"min_width"`
-	MinHeight int          `json:"min_height"`
-	MaxWidth  int          `json:"max_width"`
-	MaxHeight int          `json:"max_height"`
-	Outputs   []OutputView `json:"outputs"`
+	Width     int              `json:"width"`
+	Height    int              `json:"height"`
+	MmWidth   int              `json:"mm_width"`
+	MmHeight  int              `json:"mm_height"`
+	MinWidth  int              `json:"min_width"`
+	MinHeight int              `json:"min_height"`
+	MaxWidth  int              `json:"max_width"`
+	MaxHeight int              `json:"max_height"`
+	Outputs   []api.OutputView `json:"outputs"`
 }
 
 // View turns the state into its user-facing form.
@@ -320,7 +291,7 @@ func (s *State) View() ScreenView {
 		MinWidth: s.MinWidth, MinHeight: s.MinHeight, MaxWidth: s.MaxWidth, MaxHeight: s.MaxHeight,
 	}
 	for _, o := range s.Outputs {
-		ov := OutputView{
+		ov := api.OutputView{
 			Name: o.Name, Connection: o.Connection, Primary: o.ID == s.Primary && s.Primary != 0,
 			Rotation: RotateNormal.String(), MmWidth: o.MmWidth, MmHeight: o.MmHeight,
 			Fingerprint: o.Fingerprint,
@@ -346,7 +317,7 @@ func (s *State) View() ScreenView {
 			if !ok {
 				continue
 			}
-			ov.Modes = append(ov.Modes, ModeView{
+			ov.Modes = append(ov.Modes, api.ModeView{
 				Name: m.Name, Width: int(m.Width), Height: int(m.Height), Refresh: round2(m.Refresh()),
 				Preferred: i < o.Preferred, Current: id == cur,
 			})

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -20,7 +20,7 @@ func TestExitCode(t *testing.T) {
 		{Usagef("up takes at most one PROFILE (or auto)"), 2},
 		{fmt.Errorf("wrapped: %w", &config.Error{File: "c.toml", Msg: "bad"}), 2},
 		{fmt.Errorf("profile x: %w", &xrandr.LayoutError{Output: "HDMI1", Msg: "no such output"}), 2},
-		{&agent.UserError{Msg: "no session"}, 2},
+		{&api.UserError{Msg: "no session"}, 2},
 		{fmt.Errorf("profile one (c.toml:3): %w", &WaylandError{Why: "this is a Wayland session (WAYLAND_DISPLAY=wayland-0)"}), 2},
 	} {
 		if got := ExitCode(tc.err); got != tc.want {

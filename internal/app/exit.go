@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -34,7 +34,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	}
 	var ue *UsageError
-	var aue *agent.UserError
+	var aue *api.UserError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &aue), errors.Is(err, config.ErrInvalid), errors.Is(err, xrandr.ErrLayout):
 		return ExitInvalid

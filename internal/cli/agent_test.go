@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -46,20 +46,20 @@ func buildPerch(t *testing.T) string {
 }
 
 // status asks the agent on sock through the CLI, as a user would.
-func status(t *testing.T, sock string) (agent.Status, bool) {
+func status(t *testing.T, sock string) (api.Status, bool) {
 	t.Helper()
 	r := perch(t, nil, "status", "--json", "--socket", sock)
 	if r.code != 0 {
-		return agent.Status{}, false
+		return api.Status{}, false
 	}
-	var st agent.Status
+	var st api.Status
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("status JSON: %v\n%s", err, r.stdout)
 	}
 	return st, true
 }
 
-func waitStatus(t *testing.T, sock, what string, timeout time.Duration, cond func(agent.Status) bool) agent.Status {
+func waitStatus(t *testing.T, sock, what string, timeout time.Duration, cond func(api.Status) bool) api.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -74,7 +74,7 @@ func waitStatus(t *testing.T, sock, what string, timeout time.Duration, cond fun
 	}
 }
 
-func session(st agent.Status, name string) (state string, restarts int) {
+func session(st api.Status, name string) (state api.SessionState, restarts int) {
 	for _, s := range st.Sessions {
 		if s.Name == name {
 			return s.State, s.Restarts
@@ -144,7 +144,7 @@ right-of = "DUMMY0"
 	logText := func() string { b, _ := os.ReadFile(logf.Name()); return string(b) }
 	name := fmt.Sprintf(":%d", x)
 
-	st := waitStatus(t, sock, "session attached", 60*time.Second, func(s agent.Status) bool {
+	st := waitStatus(t, sock, "session attached", 60*time.Second, func(s api.Status) bool {
 		state, _ := session(s, name)
 		return state == "attached"
 	})
@@ -171,7 +171,7 @@ right-of = "DUMMY0"
 	if r.code != 0 || !strings.Contains(r.stdout, "profile b (manual)") {
 		t.Fatalf("switch: %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	st = waitStatus(t, sock, "b with extra running", 30*time.Second, func(s agent.Status) bool {
+	st = waitStatus(t, sock, "b with extra running", 30*time.Second, func(s api.Status) bool {
 		state, _ := session(s, "extra")
 		return s.Profile == "b" && state == "attached"
 	})
@@ -207,7 +207,7 @@ right-of = "DUMMY0"
 	if r := perch(t, nil, "disconnect", "--socket", sock); r.code != 0 {
 		t.Errorf("disconnect: %d %q", r.code, r.stderr)
 	}
-	waitStatus(t, sock, "disconnected", 20*time.Second, func(s agent.Status) bool { return s.Disconnected && s.Link == nil })
+	waitStatus(t, sock, "disconnected", 20*time.Second, func(s api.Status) bool { return s.Disconnected && s.Link == nil })
 	waitRemote0 := func() {
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 			if n, _ := testbed.ProcessCount("xpra attach " + name); n == 0 {
@@ -222,7 +222,7 @@ right-of = "DUMMY0"
 	if r := perch(t, nil, "reconnect", "--socket", sock); r.code != 0 {
 		t.Errorf("reconnect: %d %q", r.code, r.stderr)
 	}
-	waitStatus(t, sock, "attached again", 60*time.Second, func(s agent.Status) bool {
+	waitStatus(t, sock, "attached again", 60*time.Second, func(s api.Status) bool {
 		state, _ := session(s, name)
 		return state == "attached" && !s.Disconnected
 	})
@@ -237,7 +237,7 @@ right-of = "DUMMY0"
 		t.Fatal(err)
 	}
 	_ = cmd.Process.Signal(syscall.SIGHUP)
-	st = waitStatus(t, sock, "the broken reload reported", 10*time.Second, func(s agent.Status) bool {
+	st = waitStatus(t, sock, "the broken reload reported", 10*time.Second, func(s api.Status) bool {
 		return strings.Contains(s.LastError, "reload:") && strings.Contains(s.LastError, "still running profile b")
 	})
 	if state, _ := session(st, name); st.Profile != "b" || state != "attached" {
@@ -248,7 +248,7 @@ right-of = "DUMMY0"
 		t.Fatal(err)
 	}
 	_ = cmd.Process.Signal(syscall.SIGHUP)
-	st = waitStatus(t, sock, "the reload applied", 10*time.Second, func(s agent.Status) bool {
+	st = waitStatus(t, sock, "the reload applied", 10*time.Second, func(s api.Status) bool {
 		return s.LastError == "" && len(s.Sessions) == 1
 	})
 	if state, restarts := session(st, name); state != "attached" || restarts != 0 {
@@ -353,14 +353,14 @@ func TestAgentAuto(t *testing.T) {
 			t.Error("up auto did not stop")
 		}
 	}()
-	st := waitStatus(t, sock, "pair", 10*time.Second, func(s agent.Status) bool { return s.Profile == "pair" })
+	st := waitStatus(t, sock, "pair", 10*time.Second, func(s api.Status) bool { return s.Profile == "pair" })
 	if st.Mode != "auto" {
 		t.Errorf("mode %s", st.Mode)
 	}
 	if err := x.ConnectOutput("DUMMY6"); err != nil {
 		t.Fatal(err)
 	}
-	st = waitStatus(t, sock, "dock", 10*time.Second, func(s agent.Status) bool { return s.Profile == "dock" })
+	st = waitStatus(t, sock, "dock", 10*time.Second, func(s api.Status) bool { return s.Profile == "dock" })
 	if got := layoutOf(t, x); got != "DUMMY0 1280x1024+1024+0 normal; DUMMY6 1024x768+0+0 normal" {
 		t.Errorf("dock layout %q", got)
 	}
@@ -427,7 +427,7 @@ mode = "800x600@60"
 	defer cancel()
 	upDone := make(chan int, 1)
 	go func() { upDone <- up.run(ctx, []string{"up", "one", "--socket", sock}) }()
-	waitStatus(t, sock, "profile one", 10*time.Second, func(s agent.Status) bool { return s.Profile == "one" })
+	waitStatus(t, sock, "profile one", 10*time.Second, func(s api.Status) bool { return s.Profile == "one" })
 
 	var out, errb syncBuffer
 	fe := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
@@ -436,7 +436,7 @@ mode = "800x600@60"
 	profiles := func() []string {
 		var ps []string
 		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-			var st agent.Status
+			var st api.Status
 			if line != "" && json.Unmarshal([]byte(line), &st) == nil {
 				ps = append(ps, st.Profile)
 			}

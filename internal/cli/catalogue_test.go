@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -417,7 +417,7 @@ func TestCatalogueAgentRefusals(t *testing.T) {
 			t.Error("up did not stop")
 		}
 	}()
-	waitStatus(t, b.sock, "one", 10*time.Second, func(s agent.Status) bool { return s.Profile == "one" })
+	waitStatus(t, b.sock, "one", 10*time.Second, func(s api.Status) bool { return s.Profile == "one" })
 	agentState := func() string {
 		st, ok := status(t, b.sock)
 		if !ok {

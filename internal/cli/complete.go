@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/control"
 )
@@ -74,7 +74,7 @@ func (e *env) completeProfiles(withAuto bool) completeFunc {
 }
 
 // agentStatus asks the running agent, if there is one, within a second.
-func (e *env) agentStatus(c *cobra.Command) (agent.Status, bool) {
+func (e *env) agentStatus(c *cobra.Command) (api.Status, bool) {
 	sock, _ := c.Flags().GetString("socket")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -110,7 +110,7 @@ func (e *env) completeSessions(c *cobra.Command, args []string, _ string) ([]cob
 	}
 	var out []cobra.Completion
 	for _, s := range st.Sessions {
-		out = append(out, cobra.CompletionWithDesc(s.Name, s.State))
+		out = append(out, cobra.CompletionWithDesc(s.Name, string(s.State)))
 	}
 	return out, noFiles
 }

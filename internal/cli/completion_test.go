@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // bashComplete completes the words as bash does at the end of line (the
@@ -107,7 +107,7 @@ func TestCompletionFromAgent(t *testing.T) {
 	cfg := remoteConfig(t)
 	vars := map[string]string{"DISPLAY": bed.Name}
 	sock := upInProcess(t, vars, "desk", "--config", cfg).sock
-	st := waitStatus(t, sock, "a session", 30*time.Second, func(s agent.Status) bool { return len(s.Sessions) == 1 })
+	st := waitStatus(t, sock, "a session", 30*time.Second, func(s api.Status) bool { return len(s.Sessions) == 1 })
 	// A configuration that is not the agent's: switch must offer the
 	// agent's profiles.
 	other := writeConfig(t, twoScreens)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/internal/sandbox"
@@ -234,7 +234,7 @@ func (e *env) watchDemo(ctx context.Context, cancel func(), a *app.Agent, bed *d
 	}
 }
 
-func allAttached(st agent.Status) bool {
+func allAttached(st api.Status) bool {
 	if st.Link == nil || st.Link.State != "up" || len(st.Sessions) == 0 {
 		return false
 	}
@@ -246,7 +246,7 @@ func allAttached(st agent.Status) bool {
 	return true
 }
 
-func demoLine(st agent.Status) string {
+func demoLine(st api.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile %s", st.Profile)
 	if st.Link != nil {
@@ -277,7 +277,7 @@ func windowsDrawn(x *sandbox.Display, n int) bool {
 // shows more than one colour and looks the same in two captures in a row:
 // xpra sends a lossy picture first and refreshes it losslessly), with the
 // arrangement drawn on it: each monitor's outline and caption.
-func (b *demoBed) takeShot(ctx context.Context, path string, st agent.Status) error {
+func (b *demoBed) takeShot(ctx context.Context, path string, st api.Status) error {
 	x := b.x
 	c, err := x.Dial()
 	if err != nil {
@@ -354,7 +354,7 @@ func (b *demoBed) windowLabels(wins []sandbox.Window) []xshot.Label {
 }
 
 // caption is the screenshot's one line: what it shows.
-func (b *demoBed) caption(st agent.Status) string {
+func (b *demoBed) caption(st api.Status) string {
 	on := 0
 	for _, o := range st.Screen.Outputs {
 		if o.On {
@@ -370,7 +370,7 @@ func (b *demoBed) caption(st agent.Status) string {
 }
 
 // shotOutlines are the monitors that are on, with their captions.
-func shotOutlines(sc agent.Screen) []xshot.Outline {
+func shotOutlines(sc api.Screen) []xshot.Outline {
 	var outs []xshot.Outline
 	for _, o := range sc.Outputs {
 		if !o.On || o.Width <= 0 || o.Height <= 0 {

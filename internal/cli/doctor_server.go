@@ -16,7 +16,9 @@ import (
 
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
@@ -56,9 +58,10 @@ func (e *env) doctorServer(ctx context.Context, r *DoctorReport, prof *config.Pr
 
 // doctorDial connects as the agent does, and tells which step failed: the
 // TCP connection, the host key or authentication.
-func doctorDial(ctx context.Context, r *DoctorReport, t *sessions.Target, dopts sessions.DialOptions) (*ssh.Client, bool) {
-	client, tm, err := sessions.Dial(ctx, t, dopts)
-	var hk *sessions.HostKeyError
+func doctorDial(ctx context.Context, r *DoctorReport, t *sshconf.Target, dopts sshdial.Options) (*ssh.Client, bool) {
+	client, tm, err := sshdial.Dial(ctx, t, dopts)
+	var hk *hostkey.HostKeyError
+	var ae *sshdial.AuthError
 	switch {
 	case err == nil:
 		r.pass("connection", t.Addr()+" reached")
@@ -73,7 +76,7 @@ func doctorDial(ctx context.Context, r *DoctorReport, t *sessions.Target, dopts 
 		}
 		r.fail("host key", err.Error(), fix)
 		r.skip("the host key was refused", "authentication")
-	case tm.Auth > 0:
+	case errors.As(err, &ae) || tm.Auth > 0:
 		r.pass("connection", t.Addr())
 		r.pass("host key", "known and matching")
 		r.fail("authentication", err.Error(), "check that `ssh "+t.String()+" true` logs in with the same key (ssh-add it to ssh-agent if it has a passphrase)")

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -46,7 +46,7 @@ mode = "1024x768@60"
 	vars := map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}
 	up := upInProcess(t, vars)
 	sock := up.sock
-	attached := func(s agent.Status, n int) bool {
+	attached := func(s api.Status, n int) bool {
 		k := 0
 		for _, ss := range s.Sessions {
 			if ss.State == "attached" {
@@ -55,7 +55,7 @@ mode = "1024x768@60"
 		}
 		return len(s.Sessions) == n && k == n
 	}
-	waitStatus(t, sock, "four attached", 90*time.Second, func(s agent.Status) bool { return attached(s, 4) })
+	waitStatus(t, sock, "four attached", 90*time.Second, func(s api.Status) bool { return attached(s, 4) })
 	if r := perch(t, nil, "switch", "two", "--socket", sock); r.code != 0 {
 		t.Fatalf("switch: %d %s", r.code, r.stderr)
 	}

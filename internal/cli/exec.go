@@ -10,7 +10,10 @@ import (
 
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 func newExecCmd(e *env) *cobra.Command {
@@ -56,14 +59,14 @@ func (e *env) exec(ctx context.Context, server string, command []string, lf logF
 	if err != nil {
 		return err
 	}
-	o := sessions.ExecOptions{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Log: log}
+	o := sshexec.Options{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Log: log}
 	if display := e.displayName(); !noX11 && display != "" {
-		if o.X11, err = sessions.LocalX11(display); err != nil {
+		if o.X11, err = x11fwd.FindLocal(display); err != nil {
 			return err
 		}
 	}
 	// As ssh(1): the words of the command are joined with spaces.
-	code, err := sessions.Exec(ctx, t, dopts, strings.Join(command, " "), o)
+	code, err := sshexec.Run(ctx, t, dopts, strings.Join(command, " "), o)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "perch: exec on %s: %v\n", server, err)
 		return exitStatus(code)
@@ -75,10 +78,10 @@ func (e *env) exec(ctx context.Context, server string, command []string, lf logF
 }
 
 // serverTarget resolves a configured server through ssh_config.
-func serverTarget(cfg *config.Config, name string) (*config.Server, *sessions.Target, sessions.DialOptions, error) {
+func serverTarget(cfg *config.Config, name string) (*config.Server, *sshconf.Target, sshdial.Options, error) {
 	srv, ok := cfg.Servers[name]
 	if !ok {
-		return nil, nil, sessions.DialOptions{}, &config.Error{File: cfg.Path,
+		return nil, nil, sshdial.Options{}, &config.Error{File: cfg.Path,
 			Msg: fmt.Sprintf("no server %q (servers: %s)", name, orNone(serverNames(cfg)))}
 	}
 	t, dopts, err := agent.ResolveServer(name, srv)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // freePort returns a TCP port that was free a moment ago.
@@ -103,7 +103,7 @@ to = %q
 	vars := map[string]string{"DISPLAY": bed.Name, "PERCH_CONFIG": cfg}
 	up := upInProcess(t, vars)
 	sock, logs := up.sock, up.logs
-	st := waitStatus(t, sock, "the link up and the taken port's error", 60*time.Second, func(s agent.Status) bool {
+	st := waitStatus(t, sock, "the link up and the taken port's error", 60*time.Second, func(s api.Status) bool {
 		return s.Link != nil && s.Link.State == "up" && len(s.Forwards) == 3 && s.Forwards[1].LastError != ""
 	})
 	if got := st.Forwards[0].Listen; got != fmt.Sprintf("127.0.0.1:%d", plain) {
@@ -132,7 +132,7 @@ to = %q
 	if r := perch(t, nil, "reload", "--socket", sock); r.code != 0 {
 		t.Fatalf("reload: %d %s", r.code, r.stderr)
 	}
-	waitStatus(t, sock, "the freed port listened on", 20*time.Second, func(s agent.Status) bool {
+	waitStatus(t, sock, "the freed port listened on", 20*time.Second, func(s api.Status) bool {
 		return len(s.Forwards) == 3 && s.Forwards[1].LastError == ""
 	})
 	if err := echoes(takenAddr); err != nil {

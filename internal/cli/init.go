@@ -20,7 +20,7 @@ import (
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/app"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/internal/cli/sshexec"
 )
 
 // initOptions are perch init's flags.
@@ -171,7 +171,7 @@ func xpraList(ctx context.Context, srv *config.Server) ([]int, error) {
 	defer cancel()
 	var out, errb bytes.Buffer
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	code, err := sessions.Exec(ctx, t, dopts, "xpra list", sessions.ExecOptions{Stdout: &out, Stderr: &errb, Log: log})
+	code, err := sshexec.Run(ctx, t, dopts, "xpra list", sshexec.Options{Stdout: &out, Stderr: &errb, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", srv.SSH, err)
 	}

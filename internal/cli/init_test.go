@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 )
 
@@ -56,7 +56,7 @@ func TestInit(t *testing.T) {
 
 	// What init wrote runs: perch up attaches the session.
 	sock := upInProcess(t, vars, "--config", path).sock
-	waitStatus(t, sock, "the session attached", 60*time.Second, func(s agent.Status) bool {
+	waitStatus(t, sock, "the session attached", 60*time.Second, func(s api.Status) bool {
 		state, _ := session(s, fmt.Sprintf(":%d", remoteBed.xpra.Display))
 		return s.Profile == "here" && state == "attached"
 	})

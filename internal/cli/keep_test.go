@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 )
 
 // randrTime is the X server's RandR configuration-set time: any request
@@ -60,7 +60,7 @@ after = ["echo after >> %s"]
 	// Under Wayland too: the layout is left alone, so nothing is refused.
 	upVars := map[string]string{"DISPLAY": bed.Name, "WAYLAND_DISPLAY": "wayland-0"}
 	sock := upInProcess(t, upVars, "couch", "--config", cfg).sock
-	waitStatus(t, sock, "the session attached", 60*time.Second, func(s agent.Status) bool {
+	waitStatus(t, sock, "the session attached", 60*time.Second, func(s api.Status) bool {
 		state, _ := session(s, fmt.Sprintf(":%d", remoteBed.xpra.Display))
 		return state == "attached"
 	})

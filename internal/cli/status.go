@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/control"
-	"github.com/perchdesk/perch/sessions"
 )
 
 func newStatusCmd(e *env) *cobra.Command {
@@ -46,7 +45,7 @@ func newStatusCmd(e *env) *cobra.Command {
 func (e *env) followStatus(c *cobra.Command, cl *control.Client, asJSON bool) error {
 	ctx := c.Context()
 	enc := json.NewEncoder(e.stdout)
-	err := cl.Watch(ctx, func(st agent.Status) {
+	err := cl.Watch(ctx, func(st api.Status) {
 		if asJSON {
 			_ = enc.Encode(st) // one object per line
 			return
@@ -64,7 +63,7 @@ func (e *env) followStatus(c *cobra.Command, cl *control.Client, asJSON bool) er
 	return clientErr(err)
 }
 
-func ms(d sessions.Duration) string {
+func ms(d api.Duration) string {
 	if d == 0 {
 		return "-"
 	}
@@ -72,7 +71,7 @@ func ms(d sessions.Duration) string {
 }
 
 // printStatus is the status for people.
-func printStatus(w io.Writer, st agent.Status) {
+func printStatus(w io.Writer, st api.Status) {
 	fmt.Fprintf(w, "profile   %s (%s), since %s; agent pid %d, config %s\n", st.Profile, st.Mode, st.Since.Format("15:04:05"), st.PID, st.Config)
 	fmt.Fprintf(w, "location  %s\n", st.Location)
 	if st.LastError != "" {
@@ -111,7 +110,7 @@ func printStatus(w io.Writer, st agent.Status) {
 	fmt.Fprintf(w, "%-10s %-9s %-8s %-10s %s\n", "SESSION", "STATE", "RESTARTS", "FIRST-X11", "LAST ERROR")
 	for _, s := range st.Sessions {
 		last := s.LastError
-		if s.State == sessions.StateElsewhere {
+		if s.State == api.SessionElsewhere {
 			last = fmt.Sprintf("%s since %s (perch take brings it here)", s.Where(), s.Since.Format("15:04:05"))
 		}
 		fmt.Fprintf(w, "%-10s %-9s %-8d %-10s %s\n", s.Name, s.State, s.Restarts, ms(s.Timings.FirstX11), last)

@@ -5,15 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/perchdesk/perch/agent"
-	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/api"
 )
 
 // TestStatusBandwidthLimit: `perch status` says when local xpra clients
 // run with the limit perch set, and says nothing of it otherwise.
 func TestStatusBandwidthLimit(t *testing.T) {
-	link := &sessions.LinkStatus{Server: "tower", State: sessions.LinkUp}
-	st := agent.Status{Profile: "sofa", Link: link}
+	link := &api.LinkStatus{Server: "tower", State: api.LinkUp}
+	st := api.Status{Profile: "sofa", Link: link}
 	var b strings.Builder
 	printStatus(&b, st)
 	if strings.Contains(b.String(), "limited") {
@@ -30,8 +29,8 @@ func TestStatusBandwidthLimit(t *testing.T) {
 // TestStatusXpraVersions: `perch status` names the xpra versions on either
 // end once known, and `--json` carries them.
 func TestStatusXpraVersions(t *testing.T) {
-	link := &sessions.LinkStatus{Server: "tower", State: sessions.LinkUp}
-	st := agent.Status{Profile: "sofa", Link: link}
+	link := &api.LinkStatus{Server: "tower", State: api.LinkUp}
+	st := api.Status{Profile: "sofa", Link: link}
 	var b strings.Builder
 	printStatus(&b, st)
 	if strings.Contains(b.String(), "xpra ") {

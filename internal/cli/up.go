@@ -85,17 +85,17 @@ func logChanges(ctx context.Context, a *agent.Agent, log *slog.Logger) {
 		case <-a.Changes():
 		}
 		st := a.Status()
-		if last["profile"] != st.Profile+"/"+st.Mode {
-			last["profile"] = st.Profile + "/" + st.Mode
+		if p := st.Profile + "/" + string(st.Mode); last["profile"] != p {
+			last["profile"] = p
 			log.Info("profile", "name", st.Profile, "mode", st.Mode)
 		}
-		if st.Link != nil && last["link"] != st.Link.State {
-			last["link"] = st.Link.State
+		if st.Link != nil && last["link"] != string(st.Link.State) {
+			last["link"] = string(st.Link.State)
 			log.Info("link", "server", st.Link.Server, "state", st.Link.State, "err", st.Link.LastError)
 		}
 		for _, s := range st.Sessions {
-			if last[s.Name] != s.State {
-				last[s.Name] = s.State
+			if last[s.Name] != string(s.State) {
+				last[s.Name] = string(s.State)
 				log.Info("session", "name", s.Name, "state", s.State, "restarts", s.Restarts, "err", s.LastError)
 			}
 		}

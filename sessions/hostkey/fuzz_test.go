@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
-	"github.com/perchdesk/perch/sessions/sshconf"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/perchdesk/perch/sessions/sshconf"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"

@@ -4,8 +4,8 @@
 // patterns and negation, @revoked, @cert-authority with host certificates,
 // RevokedHostKeys, HostKeyAlias and the HostKeyAlgorithms order that makes
 // a host known by another key type a changed key. perch is stricter than
-// ssh in one way: it never connects past a changed, revoked or unchecked key
-// (StrictHostKeyChecking no is refused when resolving).
+// ssh in one way: it never connects past a changed or revoked key, not even
+// under StrictHostKeyChecking no.
 package hostkey
 
 import (
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,11 +27,15 @@ import (
 	"github.com/perchdesk/perch/sessions/sshconf"
 )
 
-// Host key policies: StrictHostKeyChecking yes, accept-new and ask.
+// Host key policies: StrictHostKeyChecking yes, accept-new, ask and no.
+// PolicyNo records an unknown key as accept-new does; a changed or
+// revoked key is still refused (ssh would connect, but with X11, agent and
+// port forwarding turned off, which is everything perch carries).
 const (
 	PolicyStrict    = "strict"
 	PolicyAcceptNew = "accept-new"
 	PolicyAsk       = "ask"
+	PolicyNo        = "no"
 )
 
 // Kinds of *HostKeyError.
@@ -48,19 +53,30 @@ type HostKeyError struct {
 	File        string        // "changed", "revoked": the file of the offending line; "unknown": where the key would go
 	Line        int           // "changed", "revoked": the offending line in File (0: the whole RevokedHostKeys file)
 	Key         ssh.PublicKey // the key the server presented
+	// StrictNo: the host has StrictHostKeyChecking no, under which ssh
+	// connects past a changed or revoked key with forwarding turned off.
+	StrictNo bool
 }
+
+// strictNoNote explains a refusal under StrictHostKeyChecking no.
+const strictNoNote = "; StrictHostKeyChecking is no, and ssh would connect anyway but turn off X11 forwarding, " +
+	"agent and port forwarding to avoid man-in-the-middle attacks: that is everything perch carries, so perch refuses"
 
 // Error words the refusal as OpenSSH would, with the fix.
 func (e *HostKeyError) Error() string {
+	note := ""
+	if e.StrictNo {
+		note = strictNoNote
+	}
 	switch e.Kind {
 	case HostKeyChanged:
-		return fmt.Sprintf("host key for %s has changed (now %s); the known key is at %s:%d — if the server was really reinstalled, remove that line",
-			e.Host, e.Fingerprint, e.File, e.Line)
+		return fmt.Sprintf("host key for %s has changed (now %s); the known key is at %s:%d%s — if the server was really reinstalled, remove that line",
+			e.Host, e.Fingerprint, e.File, e.Line, note)
 	case HostKeyRevoked:
 		if e.Line == 0 {
 			return fmt.Sprintf("host key for %s (%s) is revoked by %s (RevokedHostKeys); refusing to connect", e.Host, e.Fingerprint, e.File)
 		}
-		return fmt.Sprintf("host key for %s (%s) is revoked by %s:%d; refusing to connect", e.Host, e.Fingerprint, e.File, e.Line)
+		return fmt.Sprintf("host key for %s (%s) is revoked by %s:%d; refusing to connect%s", e.Host, e.Fingerprint, e.File, e.Line, note)
 	}
 	where := e.File
 	if where == "" {
@@ -75,7 +91,7 @@ type Prompt func(host string, key ssh.PublicKey) (accept, remember bool, err err
 
 // Policy is the host key policy perch applies to t: perch's own setting
 // when given ("strict" or "accept-new"), else ssh_config's
-// StrictHostKeyChecking (yes: strict, accept-new, ask or unset: ask).
+// StrictHostKeyChecking (yes: strict, accept-new, no, ask or unset: ask).
 func Policy(perch string, t *sshconf.Target) string {
 	if perch != "" {
 		return perch
@@ -85,6 +101,8 @@ func Policy(perch string, t *sshconf.Target) string {
 		return PolicyStrict
 	case "accept-new":
 		return PolicyAcceptNew
+	case "no":
+		return PolicyNo
 	}
 	return PolicyAsk
 }
@@ -100,7 +118,7 @@ func HostKeys(t *sshconf.Target, policy string, prompt Prompt) (ssh.HostKeyCallb
 		policy = Policy("", t)
 	}
 	switch policy {
-	case PolicyStrict, PolicyAcceptNew, PolicyAsk:
+	case PolicyStrict, PolicyAcceptNew, PolicyAsk, PolicyNo:
 	default:
 		return nil, nil, fmt.Errorf("unknown host key policy %q (want %q or %q)", policy, PolicyStrict, PolicyAcceptNew)
 	}
@@ -137,7 +155,7 @@ type decider struct {
 func (d *decider) callback(_ string, _ net.Addr, key ssh.PublicKey) error {
 	fp := ssh.FingerprintSHA256(key)
 	refuse := func(kind string, e *entry) error {
-		he := &HostKeyError{Host: d.name, Fingerprint: fp, Kind: kind, Key: key}
+		he := &HostKeyError{Host: d.name, Fingerprint: fp, Kind: kind, Key: key, StrictNo: d.policy == PolicyNo}
 		if e != nil {
 			he.File, he.Line = e.file, e.line
 		}
@@ -193,7 +211,7 @@ func (d *decider) unknown(key ssh.PublicKey, fp string) error {
 	switch {
 	case writeTo == "" || strings.ContainsAny(d.t.HostName, "@?*#[]|'\"\\"):
 		return refused // ssh: read-only, cannot record
-	case d.policy == PolicyAcceptNew:
+	case d.policy == PolicyAcceptNew || d.policy == PolicyNo:
 		remember = true
 	case d.policy == PolicyAsk && d.prompt != nil:
 		ok, rem, err := d.prompt(d.name, key)
@@ -208,7 +226,11 @@ func (d *decider) unknown(key ssh.PublicKey, fp string) error {
 		return refused
 	}
 	if remember {
-		return record(writeTo, d.name, key, d.t.HashKnownHosts)
+		if err := record(writeTo, d.name, key, d.t.HashKnownHosts); err != nil {
+			// ssh goes on too ("Failed to add the host to the list of
+			// known hosts"): the key was accepted by the policy.
+			slog.Warn("host key accepted but not recorded", "host", d.name, "err", err)
+		}
 	}
 	return nil
 }

@@ -97,3 +97,56 @@ func TestRecordHashed(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictNo: under StrictHostKeyChecking no an unknown key is recorded
+// in the first UserKnownHostsFile, as ssh records it; a changed or revoked
+// key is refused naming file:line, saying that ssh would connect with X11,
+// agent and port forwarding off; a read-only known_hosts (none) refuses
+// an unknown key, as ssh does; a directory in the list is skipped.
+func TestStrictNo(t *testing.T) {
+	dir := t.TempDir()
+	kh := filepath.Join(dir, "kh")
+	tg := &sshconf.Target{HostName: "h.example", Port: 22, KnownHostsFiles: []string{kh, filepath.Join(dir, "kh2")},
+		GlobalKnownHostsFiles: []string{dir}, StrictHostKeyChecking: "no"}
+	if p := Policy("", tg); p != PolicyNo {
+		t.Fatalf("Policy = %q, want %q", p, PolicyNo)
+	}
+	key := newKey(t)
+	cb, _, err := HostKeys(tg, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cb("", nil, key); err != nil {
+		t.Fatalf("unknown key under no: %v", err)
+	}
+	data, err := os.ReadFile(kh)
+	if err != nil || !strings.HasPrefix(string(data), "h.example ssh-ed25519 ") {
+		t.Fatalf("recorded %q, %v", data, err)
+	}
+	os.WriteFile(kh, append(data, []byte("@revoked * "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))))...), 0o600)
+	cb, _, err = HostKeys(tg, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key  ssh.PublicKey
+		kind string
+		line int
+	}{{newKey(t), HostKeyChanged, 1}, {key, HostKeyRevoked, 2}} {
+		err := cb("", nil, c.key)
+		var he *HostKeyError
+		if !errors.As(err, &he) || he.Kind != c.kind || he.File != kh || he.Line != c.line || !he.StrictNo ||
+			!strings.Contains(err.Error(), "ssh would connect anyway but turn off X11 forwarding, agent and port forwarding") ||
+			!strings.Contains(err.Error(), kh+":"+string(rune('0'+c.line))) {
+			t.Errorf("%s key under no: %v", c.kind, err)
+		}
+	}
+	tg.KnownHostsFiles = nil // UserKnownHostsFile none: nothing can be recorded
+	cb, _, err = HostKeys(tg, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cb("", nil, newKey(t)); !errors.As(err, new(*HostKeyError)) {
+		t.Errorf("unknown key, read-only: %v", err)
+	}
+}

@@ -7,8 +7,8 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -49,8 +49,8 @@ func lookupName(alias, host string, port int) string {
 // load reads the lines of files that name host, as hostkeys_foreach with
 // HKF_WANT_MATCH does: a hashed name is compared by its HMAC, a pattern
 // list with OpenSSH's match_hostname (case-insensitive, negation wins).
-// Lines that do not parse are skipped, as ssh skips them; a missing file
-// holds nothing.
+// Lines that do not parse are skipped, as ssh skips them; a missing or
+// unreadable file (or a directory) holds nothing.
 func load(host string, files []string) ([]entry, error) {
 	var out []entry
 	for _, f := range files {
@@ -59,7 +59,10 @@ func load(host string, files []string) ([]entry, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read known hosts: %w", err)
+			// ssh skips a file it cannot open or read (a directory, no
+			// permission) with a debug line, and so does perch.
+			slog.Debug("known_hosts file skipped", "file", f, "err", err)
+			continue
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, 1<<20)

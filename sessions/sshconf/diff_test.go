@@ -2,6 +2,7 @@ package sshconf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -20,8 +21,7 @@ import (
 // `ssh -G -F FILE` and by perch, and the options perch uses are compared.
 // A case where one accepts the configuration and the other refuses it is a
 // disagreement unless perch's refusal is one it means (listed in the
-// README: StrictHostKeyChecking no and the options perch cannot honour,
-// when they apply to the target).
+// README: the options perch cannot honour, when they apply to the target).
 //
 // go test -run TestDiffSSHG -v ./sessions/sshconf prints the counts.
 
@@ -32,13 +32,14 @@ type diffCase struct {
 	host  string
 	user  string // "" : none on the command line
 	port  int    // 0 : none on the command line
+	ctx   bool   // resolve with a Context: names are looked up now
 }
 
 // compared are the ssh -G keys perch must agree on.
 var compared = []string{"hostname", "port", "user", "identityfile", "identitiesonly", "userknownhostsfile",
 	"globalknownhostsfile", "stricthostkeychecking", "proxycommand", "proxyjump", "hostkeyalias",
 	"hostkeyalgorithms", "connecttimeout", "serveraliveinterval", "serveralivecountmax", "hashknownhosts",
-	"revokedhostkeys"}
+	"revokedhostkeys", "proxyusefdpass"}
 
 // sshG runs ssh -G and returns its options (the compared keys), or the error.
 func sshG(t *testing.T, home string, c diffCase) (map[string]string, error) {
@@ -94,6 +95,7 @@ func perchG(tg *Target) map[string]string {
 		"serveralivecountmax":   strconv.Itoa(tg.ServerAliveCountMax),
 		"hashknownhosts":        yn(tg.HashKnownHosts),
 		"revokedhostkeys":       tg.raw["revokedhostkeys"],
+		"proxyusefdpass":        yn(tg.ProxyUseFdpass),
 	}
 	return m
 }
@@ -149,7 +151,7 @@ var sshLineRe = regexp.MustCompile(`(/\S+?):? line (\d+)`)
 // intended reports whether err is a refusal perch means (README).
 func intended(err error) bool {
 	msg := err.Error()
-	return strings.Contains(msg, "is not supported by perch") || strings.Contains(msg, "perch never connects to a server whose host key it cannot check")
+	return strings.Contains(msg, "is not supported by perch")
 }
 
 // diffResult counts a suite's outcome.
@@ -180,13 +182,20 @@ func runDiff(t *testing.T, cases []diffCase, env Env) diffResult {
 		}
 		want, sshErr := sshG(t, home, c)
 		spec := Spec{Host: c.host, User: c.user, Port: c.port}
-		tg, err := ResolveSpec(spec, Options{Files: []string{filepath.Join(home, ".ssh", "config")}, Env: &e})
+		o := Options{Files: []string{filepath.Join(home, ".ssh", "config")}, Env: &e}
+		if c.ctx {
+			o.Context = context.Background()
+		}
+		tg, err := ResolveSpec(spec, o)
 		describe := func(msg string) string {
 			return fmt.Sprintf("%s (target %q user %q port %d): %s\n--- config:\n%s", c.name, c.host, c.user, c.port, msg, c.files["config"])
 		}
 		switch {
 		case sshErr != nil && err != nil:
 			res.bothRefuse++
+			if testing.Verbose() {
+				t.Logf("%s: both refuse: ssh %q; perch %q", c.name+" "+c.host, lastLine(sshErr.Error()), err)
+			}
 			if m := sshLineRe.FindStringSubmatch(sshErr.Error()); m != nil {
 				res.samePlace++
 				var ce *Error
@@ -198,6 +207,9 @@ func runDiff(t *testing.T, cases []diffCase, env Env) diffResult {
 			res.disagreements = append(res.disagreements, describe("ssh refuses ("+sshErr.Error()+"), perch accepts"))
 		case err != nil && intended(err):
 			res.intendedRefusals++
+			if testing.Verbose() {
+				t.Logf("%s: perch refuses on purpose: %v", c.name+" "+c.host, err)
+			}
 		case err != nil:
 			res.disagreements = append(res.disagreements, describe("ssh accepts, perch refuses: "+err.Error()))
 		default:
@@ -341,7 +353,51 @@ Host *
 	add("gpg", gpg, nil, "work", "mail", "anything.example")
 	add("patterns", patterns, nil, "fo", "foo", "fxo", "axb", "a.b", "aab", "a+b", "x.example.com", "xy.example.com",
 		"xyz.example.com", "br", "bar", "baz", "FO", "fo1", "10.0.0.1", "10.0.0.10", "10.0.0.")
+	for name, cfg := range issue21Configs() {
+		add(name, cfg.config, cfg.extra, cfg.hosts...)
+	}
 	return cs
+}
+
+// issue21Config is a configuration of issue 21 and the targets to try.
+type issue21Config struct {
+	config string
+	extra  map[string]string
+	hosts  []string
+}
+
+// issue21Configs are the configurations ssh accepts that perch refused
+// before issue 21 (and a few that ssh refuses, to keep perch as strict).
+func issue21Configs() map[string]issue21Config {
+	return map[string]issue21Config{
+		"strict-no": {config: "Host *.lab\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\nHost off\n  StrictHostKeyChecking off\n" +
+			"Host false\n  StrictHostKeyChecking false\nHost *\n  StrictHostKeyChecking No\n", hosts: []string{"a.lab", "off", "false", "other"}},
+		"strict-no-top": {config: "StrictHostKeyChecking=no\nHost foo\n  StrictHostKeyChecking yes\n", hosts: []string{"foo", "bar"}},
+		"deprecated": {config: "Host ka\n  ProtocolKeepAlives 30\nHost st\n  SetupTimeOut 10\n  ServerAliveInterval 99\n" +
+			"Host id2\n  IdentityFile2 ~/.ssh/id_two\n  IdentityFile ~/.ssh/id_one\nHost *\n  UserKnownHostsFile2 ~/.ssh/kh2\n  GlobalKnownHostsFile2 /etc/ssh/kh2\n",
+			hosts: []string{"ka", "st", "id2", "x"}},
+		"addresses": {config: "Host v6\n  HostName 2001:db8:0:0699::1\nHost v6up\n  HostName 2001:DB8:0:0699::1\nHost short\n  HostName 127.1\n" +
+			"Host hex\n  HostName 0x7f.0.0.1\nHost mapped\n  HostName ::ffff:1.2.3.4\nHost notaddr\n  HostName 1.2.3.4.5\nHost big\n  HostName 4294967295\n" +
+			"Host oct\n  HostName 010.0.0.1\nHost nope\n  HostName 0x\nHost *\n  UserKnownHostsFile ~/.ssh/kh_%h\n  ProxyCommand nc %h %p\n",
+			hosts: []string{"v6", "v6up", "short", "hex", "mapped", "notaddr", "big", "oct", "nope", "2001:db8::0001", "10.1", "FE80::1"}},
+		"names": {config: "Host .host\n  ProxyCommand /usr/lib/systemd/systemd-ssh-proxy unix/run/ssh-unix-local/socket %p\n  ProxyUseFdpass yes\n  CheckHostIP no\n" +
+			"Host unix/* vsock/*\n  ProxyCommand /usr/lib/systemd/systemd-ssh-proxy %h %p\n  ProxyUseFdpass yes\n  CheckHostIP no\n" +
+			"Host *\n  User %r\n",
+			hosts: []string{".host", "unix/run/x.sock", "vsock/3", "host.", "*", "h?st", "~root", "!host", "ho%st", "a,b", "..", "web-1_a.Example"}},
+		"quoted-jump": {config: "Host q1\n  ProxyJump \"jump\"\nHost q2\n  ProxyJump 'me@jump'\nHost q3\n  ProxyJump \"me@jump:2222\"\n" +
+			"Host q4\n  ProxyJump \"a,b\"\nHost q5\n  ProxyJump  = \"jump\" # comment\n", hosts: []string{"q1", "q2", "q3", "q4", "q5"}},
+		"fdpass": {config: "Match all\n  ProxyUseFdpass yes\nHost cmd\n  ProxyCommand nc %h %p\nHost jump\n  ProxyJump j\n", hosts: []string{"cmd", "jump", "plain"}},
+		"canon-no-lookup": {config: "CanonicalizeHostname yes\nCanonicalizeMaxDots 0\nCanonicalizeFallbackLocal yes\nCanonicalDomains none\n" +
+			"CanonicalizePermittedCNAMEs none\nMatch canonical host foo\n  User canon\nMatch final\n  Port 2022\n",
+			hosts: []string{"foo", "foo.bar", "10.0.0.1", "2001:DB8::1"}},
+		"canon-fallback-no": {config: "Host strict*\n  CanonicalizeFallbackLocal no\nCanonicalizeHostname always\nCanonicalizeMaxDots 2\n",
+			hosts: []string{"strict", "strict.a.b.c", "other", "127.0.0.1"}},
+		"canon-bad":  {config: "Host x\n  CanonicalDomains exa..mple.com\n", hosts: []string{"y"}},
+		"canon-bad2": {config: "Host x\n  CanonicalizePermittedCNAMEs *.a.example\n", hosts: []string{"y"}},
+		"canon-bad3": {config: "CanonicalDomains none a.example\n", hosts: []string{"y"}},
+		"canon-bad4": {config: "CanonicalizeMaxDots -1\n", hosts: []string{"y"}},
+		"canon-bad5": {config: "CanonicalizeHostname sometimes\n", hosts: []string{"y"}},
+	}
 }
 
 // generated returns n configurations made of random blocks (a fixed seed:
@@ -386,11 +442,18 @@ func generated(n int) []diffCase {
 		"ProxyCommand ssh -W %h:%p -l %r %n", "ProxyCommand sh -c 'nc %h %p'", "ProxyJump ssh://carol@j3:2022",
 		"HostName %%literal", "IdentityFile ~/.ssh/%C", "UserKnownHostsFile ~/kh_%k_%L_%l_%i",
 		"HostKeyAlias %h", "IgnoreUnknown *", "Frobnicate yes",
+		// issue 21
+		"StrictHostKeyChecking off", "StrictHostKeyChecking false", "ProtocolKeepAlives 20", "SetupTimeOut 7",
+		"IdentityFile2 ~/.ssh/id_old", "UserKnownHostsFile2 ~/.ssh/kh2", "GlobalKnownHostsFile2 /etc/kh2",
+		"ProxyUseFdpass yes", "ProxyUseFdpass no", `ProxyJump "bastion"`, "HostName 2001:DB8:0:0699::1", "HostName 127.1",
+		"CanonicalizeHostname yes", "CanonicalizeHostname always", "CanonicalizeHostname no", "CanonicalizeMaxDots 0",
+		"CanonicalizeFallbackLocal no", "CanonicalDomains none",
 	}
 	bad := []string{"Port 0", "Port abc", "ConnectTimeout 5x", "Bogus yes", "User", "ServerAliveCountMax -1",
 		"StrictHostKeyChecking maybe", "IdentitiesOnly sure", "Match bogus x", "Match host", "Match all host foo",
 		"HostKeyAlgorithms nope", "User a b"}
-	targets := []string{"foo", "FOO", "bar", "x.example.com", "bar.example.com", "i-0abc", "10.0.0.5", "nas", "real.example.com"}
+	targets := []string{"foo", "FOO", "bar", "x.example.com", "bar.example.com", "i-0abc", "10.0.0.5", "nas", "real.example.com",
+		".host", "2001:DB8::01"}
 	// mutate writes a line in one of the spellings ssh accepts: keyword
 	// case, '=' or tabs between keyword and value, a trailing comment.
 	mutate := func(l string) string {
@@ -463,11 +526,11 @@ func TestIntended(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config")
-	os.WriteFile(cfg, []byte("Host other\n  StrictHostKeyChecking no\nHost foo\n  StrictHostKeyChecking no\n"), 0o600)
+	os.WriteFile(cfg, []byte("Host other\n  PKCS11Provider /usr/lib/p11.so\nHost foo\n  PKCS11Provider /usr/lib/p11.so\n"), 0o600)
 	_, err = ResolveSpec(Spec{Host: "foo"}, Options{Files: []string{cfg}, Env: &env})
 	var ce *Error
 	if !errors.As(err, &ce) || ce.File != cfg || ce.Line != 4 || !intended(err) {
-		t.Fatalf("StrictHostKeyChecking no for foo: %v", err)
+		t.Fatalf("PKCS11Provider for foo: %v", err)
 	}
 	if _, err := ResolveSpec(Spec{Host: "bar"}, Options{Files: []string{cfg}, Env: &env}); err != nil {
 		t.Fatalf("a block for another host stopped bar: %v", err)
@@ -500,4 +563,10 @@ func TestBadOwnerOrPermissions(t *testing.T) {
 		}
 		os.Chmod(f, 0o600)
 	}
+}
+
+// lastLine is the last line of s.
+func lastLine(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return l[len(l)-1]
 }

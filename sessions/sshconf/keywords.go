@@ -3,8 +3,8 @@ package sshconf
 import "strings"
 
 // keywords are the keywords OpenSSH's ssh(1) accepts in ssh_config (with
-// Debian's GSSAPI additions and the deprecated ones it still parses), lower
-// case; ssh refuses any other unless IgnoreUnknown names it.
+// Debian's GSSAPI additions and the deprecated ones it still parses, and
+// Tag from OpenSSH 9.4), lower case; ssh refuses any other unless IgnoreUnknown names it.
 var keywords = func() map[string]struct{} {
 	m := map[string]struct{}{}
 	for _, k := range strings.Fields(`
@@ -37,11 +37,13 @@ var keywords = func() map[string]struct{} {
 		user userknownhostsfile verifyhostkeydns versionaddendum visualhostkey
 		warnweakcrypto xauthlocation
 		afstokenpassing challengeresponseauthentication cipher compressionlevel
-		dsaauthentication fallbacktorsh gssapienabledelegation keepalive
+		dsaauthentication fallbacktorsh keepalive
 		kerberosauthentication kerberostgtpassing protocol rhostsauthentication
 		rhostsrsaauthentication rsaauthentication skeyauthentication
 		smartcarddevice tisauthentication useblacklistedkeys useprivilegedport
 		useroaming usersh
+		identityfile2 userknownhostsfile2 globalknownhostsfile2
+		protocolkeepalives setuptimeout
 	`) {
 		m[k] = struct{}{}
 	}

@@ -14,8 +14,9 @@ import (
 const execTimeout = 30 * time.Second
 
 // match evaluates a Match line's criteria (readconf.c match_cfg_line):
-// all, canonical, final, exec, host, originalhost, user, localuser, each
-// possibly negated with '!'; the block is active when all of them hold.
+// all, canonical, final, exec, host, originalhost, user, localuser and
+// tagged (OpenSSH 9.4), each possibly negated with '!'; the block is
+// active when all of them hold.
 // Criteria after a failed one are still checked for syntax, but exec
 // commands are not run.
 func (p *pass) match(s *setting, cond string) (bool, error) {
@@ -66,6 +67,8 @@ func (p *pass) match(s *setting, cond string) (bool, error) {
 			r = matchPatternList(ruser, arg, false) == 1
 		case "localuser":
 			r = matchPatternList(p.env.User, arg, false) == 1
+		case "tagged": // OpenSSH 9.4: the first Tag obtained, "" if none
+			r = matchPatternList(p.st.str("tag"), arg, false) == 1
 		case "exec":
 			if !result {
 				continue // ssh skips the command once a criterion failed

@@ -208,12 +208,12 @@ Host srv
 				KnownHostsFiles: kh, ServerAliveCountMax: 3, IdentityFilesUnchecked: true},
 		},
 		{
-			// "StrictHostKeyChecking off" (ssh's "no") is refused now: see
-			// TestResolveBadFiles; the other two values are kept.
+			// "StrictHostKeyChecking off" is ssh's "no" (issue 21: perch
+			// records unknown keys under it and refuses changed ones).
 			name:   "StrictHostKeyChecking spellings",
 			target: "srv",
-			files:  []string{"Host srv\n  ServerAliveCountMax 0\n  ServerAliveInterval 15\n"},
-			want: resolved{Alias: "srv", HostName: "srv", Port: 22, User: me,
+			files:  []string{"Host srv\n  StrictHostKeyChecking off\n  ServerAliveCountMax 0\n  ServerAliveInterval 15\n"},
+			want: resolved{Alias: "srv", HostName: "srv", Port: 22, User: me, StrictHostKeyChecking: "no",
 				KnownHostsFiles: kh, ServerAliveInterval: 15 * time.Second, IdentityFilesUnchecked: true},
 		},
 		{
@@ -324,9 +324,9 @@ func TestResolveHostileTargets(t *testing.T) {
 	for _, target := range []string{
 		"", "a b", "a\tb", "a\nb", "a;b", "a&b", "a|b", "$(id)", "`id`", "a>b", "a<b", "'a'", `"a"`,
 		"-oProxyCommand=x", "-host", "me@-host", "-me@host", "host:", "host:0", "host:65536", "host:-1",
-		"host:x", "user@", "@host", "[::1", "[::1]x", "[1.2.3.4]:22", "[host]:22",
-		"::zz", "*", "h?st", "~root", "!host", "a,b", "host.", ".host", "ho%st", "a\x00b", "a\\b", "{a,b}",
-		"ssh://", "me@host:22:22", "..",
+		"user@", "@host", "[::1", "[::1]x", "[1.2.3.4]:22", "[host]:22",
+		"a,b", "a\x00b", "a\\b", "{a,b}", "a$b", "a(b", "me\\@host", "a\"b@host", "me;@host",
+		"ssh://",
 	} {
 		if got, err := ResolveWith(target, Options{Files: []string{}, Env: env}); err == nil {
 			t.Errorf("Resolve(%q) = %+v, want an error", target, got)
@@ -342,6 +342,13 @@ func TestResolveHostileTargets(t *testing.T) {
 		"2001:db8::1":         "[2001:db8::1]:22",
 		"ssh://me@srv:5":      "srv:5",
 		"first.last@10.0.0.1": "10.0.0.1:22",
+		// What ssh's own check (valid_hostname, valid_ruser) lets through.
+		".host": ".host:22", "host.": "host.:22", "*": "*:22", "h?st": "h?st:22", "~root": "~root:22",
+		"!host": "!host:22", "ho%st": "ho%st:22", "..": "..:22", "a$b@h": "h:22",
+		"Domain\\me@h": "h:22", "WEB.example": "web.example:22",
+		// "a:b" with b no port is a name to ssh (Host kube-proxy:* / HostName ...).
+		"kube-proxy:gke_p_z_c": "[kube-proxy:gke_p_z_c]:22", "host:x": "[host:x]:22", "::zz": "[::zz]:22",
+		"me@host:22:22": "[host:22:22]:22", "h:ssh": "h:22",
 	} {
 		got, err := ResolveWith(target, Options{Files: []string{}, Env: env})
 		if err != nil {
@@ -377,13 +384,12 @@ func TestResolveBadFiles(t *testing.T) {
 		{"bad time", "Host srv\n  ConnectTimeout 5x\n", 2, `bad time "5x"`},
 		{"bad time 2", "Host srv\n  ServerAliveInterval -5\n", 2, `bad time "-5"`},
 		{"bad count", "Host srv\n  ServerAliveCountMax -1\n", 2, `bad count "-1"`},
-		{"bad ProxyJump", "Host srv\n  ProxyJump j;rm\n", 2, `ProxyJump: server "j;rm": ';' is not allowed`},
+		{"bad ProxyJump", "Host srv\n  ProxyJump j;rm\n", 2, `ProxyJump: server "j;rm": host name "j;rm" has one of`},
+		{"bad ProxyJump port", "Host srv\n  ProxyJump \"me@jump:2222\"\n", 2, `bad port`},
 		{"unterminated quote", "Host srv\n  IdentityFile \"/a b\n", 2, "invalid quotes"},
 		{"unknown token", "Host srv\n  IdentityFile /k/%Z\n", 2, "unknown token %Z"},
 		{"lone percent", "Host srv\n  UserKnownHostsFile /k/%\n", 2, "lone '%'"},
 		{"bad Include", "Include " + home + "/inc/*.conf\n", 4, "Bad configuration option: Prot"},
-		// New with issue 14: "off" is ssh's "no", which perch refuses.
-		{"StrictHostKeyChecking spellings", "Host srv\n  StrictHostKeyChecking off\n", 2, "perch never connects"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -149,6 +149,15 @@ func (p *pass) line(file string, n int, text string, user, never bool, active *b
 	if err != nil {
 		return s.errorf("invalid quotes")
 	}
+	switch key { // names ssh still reads for others (readconf.c, Debian)
+	case "protocolkeepalives", "setuptimeout":
+		s.key = "serveraliveinterval"
+	case "identityfile2":
+		s.key = "identityfile"
+	case "userknownhostsfile2", "globalknownhostsfile2":
+		return nil // deprecated: ssh ignores them
+	}
+	key = s.key
 	s.args = args
 	s.raw = strings.TrimLeft(rest, whitespace+"=")
 	switch key {

@@ -1,10 +1,12 @@
 package sshconf
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // JumpHost resolves the last of t's jump hosts as ssh does (ssh -J): with
@@ -15,7 +17,7 @@ func (t *Target) JumpHost() (*Target, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	o := Options{Files: t.ConfigFiles, Env: t.env}
+	o := Options{Files: t.ConfigFiles, Env: t.env, Resolver: t.opts.Resolver}
 	if n > 1 {
 		o.JumpOverride = t.ProxyJump[:n-1]
 	}
@@ -62,12 +64,27 @@ type Report struct {
 	ProxyCommand          string   `json:"proxy_command"`
 }
 
+// reportLookupTimeout bounds NewReport's name lookups.
+const reportLookupTimeout = 15 * time.Second
+
 // NewReport describes t with the host key policy perch will apply
 // ("yes", "accept-new" or "ask"), resolving its jump hosts.
 func NewReport(t *Target, policy string) (*Report, error) {
+	// Name lookups (CanonicalizeHostname) as ssh -G does them.
+	ctx, cancel := context.WithTimeout(context.Background(), reportLookupTimeout)
+	defer cancel()
+	t, err := t.Final(ctx)
+	if err != nil {
+		return nil, err
+	}
 	chain, err := t.Chain()
 	if err != nil {
 		return nil, err
+	}
+	for i, h := range chain {
+		if chain[i], err = h.Final(ctx); err != nil {
+			return nil, fmt.Errorf("jump host %s: %w", h.Alias, err)
+		}
 	}
 	r := &Report{
 		HostName: t.HostName, Port: t.Port, User: t.User,

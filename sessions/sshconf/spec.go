@@ -15,29 +15,32 @@ type Spec struct {
 	Port int    // 0 if not given
 }
 
-var (
-	userRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@\\-]*$`)
-	hostRe = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?$`)
+// badHostChars and badUserChars are what ssh's own checks of a target
+// refuse (readconf.c ssh_valid_hostname and ssh_valid_ruser, in Debian 12's
+// OpenSSH 9.2 since its security updates), besides spaces and control
+// characters; perch refuses them in ProxyJump hops too.
+const (
+	badHostChars = "'`\"$\\;&<>|(){},"
+	badUserChars = "'`\";&<>|(){}"
 )
 
 // ParseSpec parses "[user@]host[:port]" (also "[user@][v6addr][:port]",
-// a bare IPv6 address, and an ssh:// prefix as ssh -J accepts).
+// a bare IPv6 address, and an ssh:// prefix as ssh -J accepts). Host and
+// user names are refused where ssh's own check refuses them.
 func ParseSpec(s string) (Spec, error) {
 	var spec Spec
 	orig := s
 	if s == "" {
 		return spec, errors.New("empty server name")
 	}
-	if i := strings.IndexFunc(s, func(r rune) bool {
-		return r <= ' ' || r == 0x7f || strings.ContainsRune("'\"`$;&|<>(){}*?!#~^,=", r)
-	}); i >= 0 {
-		return spec, fmt.Errorf("server %q: %q is not allowed in a server name (spaces, control and shell characters are refused)", orig, s[i])
+	if i := strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+		return spec, fmt.Errorf("server %q: %q is not allowed in a server name (spaces and control characters are refused)", orig, s[i])
 	}
 	s = strings.TrimPrefix(s, "ssh://")
 	if i := strings.LastIndexByte(s, '@'); i >= 0 {
 		spec.User, s = s[:i], s[i+1:]
-		if !userRe.MatchString(spec.User) {
-			return spec, fmt.Errorf("server %q: user name %q is not allowed (letters, digits, '.', '_', '-', '@' and '\\', not starting with '-' or '.')", orig, spec.User)
+		if err := checkUser(spec.User); err != nil {
+			return spec, fmt.Errorf("server %q: %w", orig, err)
 		}
 	}
 	port := ""
@@ -60,22 +63,21 @@ func ParseSpec(s string) (Spec, error) {
 				return spec, fmt.Errorf("server %q: empty port after ':'", orig)
 			}
 		}
-	case strings.Count(s, ":") > 1:
-		if net.ParseIP(s) == nil {
-			return spec, fmt.Errorf("server %q: %q is not an IPv6 address (write [address]:port for a port)", orig, s)
-		}
+	case strings.Count(s, ":") > 1 && net.ParseIP(s) != nil:
 		spec.Host = s
 	default:
 		host, p, found := strings.Cut(s, ":")
-		spec.Host = host
-		if found {
-			if p == "" {
-				return spec, fmt.Errorf("server %q: empty port after ':'", orig)
-			}
+		switch {
+		case found && p == "":
+			return spec, fmt.Errorf("server %q: empty port after ':'", orig)
+		case found && (portRe.MatchString(p) || !strings.Contains(p, ":") && isService(p)):
 			port = p
+		case found:
+			host = s // ssh reads "a:b" as a name (a Host block may give its HostName)
 		}
-		if !hostRe.MatchString(host) {
-			return spec, fmt.Errorf("server %q: host name %q is not allowed (letters, digits, '.', '_' and '-', not starting with '-')", orig, host)
+		spec.Host = host
+		if err := checkHost(host); err != nil {
+			return spec, fmt.Errorf("server %q: %w", orig, err)
 		}
 	}
 	if port != "" {
@@ -86,6 +88,44 @@ func ParseSpec(s string) (Spec, error) {
 		spec.Port = n
 	}
 	return spec, nil
+}
+
+// portRe is what is meant as a port number after "host:".
+var portRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+// isService reports a service name of /etc/services (a port, as ssh's
+// a2port reads it).
+func isService(p string) bool {
+	n, err := net.LookupPort("tcp", p)
+	return err == nil && n > 0
+}
+
+// checkHost is ssh's valid_hostname.
+func checkHost(h string) error {
+	switch {
+	case h == "":
+		return errors.New("empty host name")
+	case h[0] == '-':
+		return fmt.Errorf("host name %q starts with '-'", h)
+	case strings.ContainsAny(h, badHostChars):
+		return fmt.Errorf("host name %q has one of %s (ssh refuses them too)", h, badHostChars)
+	}
+	return nil
+}
+
+// checkUser is ssh's valid_ruser.
+func checkUser(u string) error {
+	switch {
+	case u == "":
+		return errors.New("empty user name before '@'")
+	case u[0] == '-':
+		return fmt.Errorf("user name %q starts with '-'", u)
+	case strings.ContainsAny(u, badUserChars):
+		return fmt.Errorf("user name %q has one of %s (ssh refuses them too)", u, badUserChars)
+	case strings.HasSuffix(u, "\\"):
+		return fmt.Errorf("user name %q ends with '\\'", u)
+	}
+	return nil
 }
 
 // String is "[user@]host[:port]", the host bracketed when it has a ':'.
@@ -104,11 +144,19 @@ func (s Spec) String() string {
 }
 
 // ParseJump splits a ProxyJump value into its hops, refusing what ssh
-// refuses.
+// refuses; quotes are taken off as the shell ssh runs the hops with does.
 func ParseJump(s string) ([]Spec, error) {
 	var hops []Spec
+	// ssh hands the hops to a shell (ssh -J ... -W), which takes quotes
+	// off: ProxyJump "jump" reaches jump. A quote in a port is refused,
+	// as parse_jump refuses it.
+	unquote := strings.NewReplacer(`"`, "", "'", "")
 	for _, h := range strings.Split(s, ",") {
-		spec, err := ParseSpec(strings.TrimSpace(h))
+		h = strings.TrimSpace(h)
+		if i := strings.LastIndexAny(h, ":]"); i >= 0 && h[i] == ':' && strings.Count(h, ":") == 1 && strings.ContainsAny(h[i:], `"'`) {
+			return nil, fmt.Errorf("ProxyJump: bad port in %q", h)
+		}
+		spec, err := ParseSpec(unquote.Replace(h))
 		if err != nil {
 			return nil, fmt.Errorf("ProxyJump: %w", err)
 		}

@@ -1,6 +1,7 @@
 package sshconf
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,7 +26,7 @@ type Target struct {
 	IdentityAgent         string   // "" = $SSH_AUTH_SOCK; "none" = no agent
 	KnownHostsFiles       []string // UserKnownHostsFile, expanded; default ssh_config.Default's (~/.ssh/known_hosts ~/.ssh/known_hosts2)
 	GlobalKnownHostsFiles []string // GlobalKnownHostsFile; default ssh_config.Default's (/etc/ssh/ssh_known_hosts{,2})
-	StrictHostKeyChecking string   // "yes" | "accept-new" | "ask" ("no" is refused); "" if unset (ssh: ask)
+	StrictHostKeyChecking string   // "yes" | "accept-new" | "ask" | "no"; "" if unset (ssh: ask)
 	HostKeyAlias          string   // lower-cased, "" if unset
 	HostKeyAlgorithms     []string // as configured (+, -, ^ applied); nil: ssh's default
 	// HostKeyAlgorithmsExact: HostKeyAlgorithms was given whole (or with
@@ -38,12 +39,22 @@ type Target struct {
 	ConnectTimeout         time.Duration // 0 if unset
 	ProxyJump              []Spec        // the hops, in order; nil if none
 	ProxyCommand           string        // expanded, to run with $SHELL -c; "" if none
+	// ProxyUseFdpass: ProxyCommand passes a connected socket back over its
+	// stdout (SCM_RIGHTS) instead of carrying the stream itself (without a
+	// ProxyCommand it changes nothing; ProxyJump turns it off).
+	ProxyUseFdpass bool
+	Tag            string // the first Tag obtained (Match tagged), "" if none
 
 	// ConfigFiles are the files the target was resolved from (nil: ssh's
 	// defaults); jump hosts are resolved from the same files.
 	ConfigFiles []string
 	env         *Env
 	raw         map[string]string // values as written, for comparing with ssh -G
+
+	// What Final needs to resolve again with the connection's context.
+	spec     Spec
+	opts     Options
+	deferred bool // a CanonicalizeHostname lookup waits for Final
 }
 
 // Addr returns "host:port" for net.Dial, with an IPv6 address bracketed.
@@ -74,6 +85,12 @@ type Options struct {
 	// JumpOverride replaces ssh_config's ProxyJump, as ssh -J does (for
 	// the last hop of a chain, which goes through the hops before it).
 	JumpOverride []Spec
+	// Context bounds the name lookups of CanonicalizeHostname and
+	// CanonicalizePermittedCNAMEs. nil: no lookup now; the name is looked
+	// up when the connection is made (Target.Final with its context).
+	Context context.Context
+	// Resolver looks names up; nil: the system's (net.DefaultResolver).
+	Resolver Resolver
 }
 
 // Resolve resolves target ("[user@]host[:port]") through ssh_config with
@@ -94,6 +111,14 @@ func ResolveWith(target string, o Options) (*Target, error) {
 
 // ResolveSpec resolves a parsed target.
 func ResolveSpec(spec Spec, o Options) (*Target, error) {
+	if err := checkHost(spec.Host); err != nil {
+		return nil, fmt.Errorf("server %q: %w", spec.String(), err)
+	}
+	if spec.User != "" {
+		if err := checkUser(spec.User); err != nil {
+			return nil, fmt.Errorf("server %q: %w", spec.String(), err)
+		}
+	}
 	env := o.Env
 	if env == nil {
 		e, err := SystemEnv()
@@ -120,20 +145,20 @@ func ResolveSpec(spec Spec, o Options) (*Target, error) {
 	if err := p.readAll(o.Files); err != nil {
 		return nil, err
 	}
-	// The host name ssh connects to: HostName with %h, lower-cased unless
-	// it is an address.
-	host := spec.Host
-	if s := st.get("hostname"); s != nil {
-		h, err := env.expand(s.args[0], tokens{'h': spec.Host}, false)
-		if err != nil {
-			return nil, s.errorf("HostName: %v", err)
-		}
-		host = h
+	host, err := p.hostName(spec)
+	if err != nil {
+		return nil, err
 	}
-	if net.ParseIP(host) == nil {
-		host = strings.ToLower(host)
+	r := o.Resolver
+	if r == nil {
+		r = systemResolver
 	}
-	if p.wantFinal || canonicalize(st) {
+	c := &canonicalizer{ctx: o.Context, r: r, st: st}
+	host, deferred, err := c.canonicalize(host)
+	if err != nil {
+		return nil, err
+	}
+	if p.wantFinal || st.canonMode() != "no" {
 		p.final, p.host = true, host
 		if err := p.readAll(o.Files); err != nil {
 			return nil, err
@@ -144,12 +169,38 @@ func ResolveSpec(spec Spec, o Options) (*Target, error) {
 		return nil, err
 	}
 	t.ConfigFiles = o.Files
+	t.spec, t.opts, t.deferred = spec, o, deferred
+	t.opts.Env = env
 	return t, nil
 }
 
-func canonicalize(st *state) bool {
-	s := st.get("canonicalizehostname")
-	return s != nil && parseCanon(s.args[0]) != "no"
+// hostName is the host name ssh connects to after the first pass:
+// HostName with %h, lower-cased unless it is an address.
+func (p *pass) hostName(spec Spec) (string, error) {
+	host := spec.Host
+	if s := p.st.get("hostname"); s != nil {
+		h, err := p.env.expand(s.args[0], tokens{'h': spec.Host}, false)
+		if err != nil {
+			return "", s.errorf("HostName: %v", err)
+		}
+		host = h
+	}
+	if !isAddr(host) {
+		host = strings.ToLower(host)
+	}
+	return host, nil
+}
+
+// Final is t with the name lookups of CanonicalizeHostname done with ctx
+// (the connection's), and the configuration read again with the canonical
+// name, as ssh does when it starts. t itself when no lookup was deferred.
+func (t *Target) Final(ctx context.Context) (*Target, error) {
+	if !t.deferred {
+		return t, nil
+	}
+	o := t.opts
+	o.Context = ctx
+	return ResolveSpec(t.spec, o)
 }
 
 // readAll reads the files of one pass: each top-level file starts active.
@@ -196,6 +247,10 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	if s := st.get("revokedhostkeys"); s != nil {
 		t.raw["revokedhostkeys"] = s.args[0]
 	}
+	if st.get("serveraliveinterval") == nil && flag(st, "batchmode") {
+		// Debian's ssh: with BatchMode, ServerAliveInterval defaults to 300.
+		st.first["serveraliveinterval"] = &setting{key: "serveraliveinterval", args: []string{"300"}, file: "Debian's default with BatchMode"}
+	}
 	st.withDefaults()
 	t.Port, _ = parsePort(st.str("port"))
 	if u := st.str("user"); u != "" {
@@ -209,10 +264,8 @@ func build(spec Spec, host string, st *state, env *Env) (*Target, error) {
 	}
 	if s := st.get("stricthostkeychecking"); s != nil {
 		t.StrictHostKeyChecking, _ = parseStrict(s.args[0])
-		if t.StrictHostKeyChecking == "no" {
-			return nil, s.errorf("StrictHostKeyChecking %s: perch never connects to a server whose host key it cannot check; use accept-new", s.args[0])
-		}
 	}
+	t.Tag = st.str("tag")
 	t.IdentitiesOnly = flag(st, "identitiesonly")
 	t.HashKnownHosts = flag(st, "hashknownhosts")
 	t.ServerAliveInterval, _ = parseTime(st.str("serveraliveinterval"))
@@ -248,13 +301,11 @@ func flag(st *state, key string) bool {
 // refuseUnsupported refuses options perch cannot honour, when they apply.
 func refuseUnsupported(st *state) error {
 	why := map[string]func(v string) bool{
-		"canonicalizehostname": func(v string) bool { return parseCanon(v) != "no" },
-		"checkhostip":          func(v string) bool { b, _ := parseFlag(v); return b },
-		"proxyusefdpass":       func(v string) bool { b, _ := parseFlag(v); return b },
-		"knownhostscommand":    func(v string) bool { return !strings.EqualFold(v, "none") },
-		"pkcs11provider":       func(v string) bool { return !strings.EqualFold(v, "none") },
+		"checkhostip":       func(v string) bool { b, _ := parseFlag(v); return b },
+		"knownhostscommand": func(v string) bool { return !strings.EqualFold(v, "none") },
+		"pkcs11provider":    func(v string) bool { return !strings.EqualFold(v, "none") },
 	}
-	for _, k := range []string{"canonicalizehostname", "checkhostip", "proxyusefdpass", "knownhostscommand", "pkcs11provider"} {
+	for _, k := range []string{"checkhostip", "knownhostscommand", "pkcs11provider"} {
 		if s := st.get(k); s != nil && len(s.args) > 0 && why[k](s.args[0]) {
 			return s.errorf("%s %s is not supported by perch (it applies to this server)", s.key, strings.Join(s.args, " "))
 		}
@@ -274,8 +325,9 @@ func (t *Target) proxy(spec Spec, st *state) error {
 			return s.errorf("%v", err)
 		}
 		t.ProxyJump = hops
-		return nil
+		return nil // ssh turns ProxyUseFdpass off for ProxyJump
 	}
+	t.ProxyUseFdpass = flag(st, "proxyusefdpass")
 	s := st.get("proxycommand")
 	if s == nil || strings.EqualFold(s.raw, "none") {
 		return nil

@@ -25,13 +25,13 @@ func checkValue(s *setting) error {
 	var err error
 	var v string
 	switch s.key {
-	case "hostname", "user", "hostkeyalias", "revokedhostkeys", "identityagent", "pkcs11provider", "identityfile", "certificatefile", "ignoreunknown":
+	case "hostname", "user", "hostkeyalias", "revokedhostkeys", "identityagent", "pkcs11provider", "identityfile", "certificatefile", "ignoreunknown", "tag":
 		_, err = one()
 	case "port":
 		if v, err = one(); err == nil {
 			_, err = parsePort(v)
 		}
-	case "identitiesonly", "hashknownhosts", "checkhostip", "proxyusefdpass":
+	case "identitiesonly", "hashknownhosts", "checkhostip", "proxyusefdpass", "canonicalizefallbacklocal", "batchmode":
 		if v, err = one(); err == nil {
 			_, err = parseFlag(v)
 		}
@@ -47,7 +47,11 @@ func checkValue(s *setting) error {
 		if v, err = one(); err == nil && v != "none" {
 			_, err = parseTime(v)
 		}
-	case "serveralivecountmax":
+	case "canonicaldomains":
+		err = checkDomains(s.args)
+	case "canonicalizepermittedcnames":
+		err = checkCNAMERules(s.args)
+	case "serveralivecountmax", "canonicalizemaxdots":
 		if v, err = one(); err == nil {
 			_, err = parseCount(v)
 		}
@@ -166,4 +170,38 @@ func parseTime(s string) (time.Duration, error) {
 		rest = rest[len(m[0]):]
 	}
 	return total, nil
+}
+
+// checkDomains checks CanonicalDomains as readconf.c does: valid domain
+// names, "none" only alone.
+func checkDomains(args []string) error {
+	for _, a := range args {
+		if a == "" {
+			return fmt.Errorf("empty argument")
+		}
+		if strings.EqualFold(a, "none") && len(args) > 1 {
+			return fmt.Errorf("\"none\" argument must appear alone")
+		}
+		if err := validDomain(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCNAMERules checks CanonicalizePermittedCNAMEs: "none" alone, "*",
+// or "sources:targets".
+func checkCNAMERules(args []string) error {
+	for _, a := range args {
+		switch _, dst, ok := strings.Cut(a, ":"); {
+		case strings.EqualFold(a, "none"):
+			if len(args) > 1 {
+				return fmt.Errorf("\"none\" argument must appear alone")
+			}
+		case a == "*":
+		case !ok || dst == "":
+			return fmt.Errorf("Invalid permitted CNAME %q", strings.ToLower(a))
+		}
+	}
+	return nil
 }

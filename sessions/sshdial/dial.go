@@ -8,13 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/perchdesk/perch/sessions/hostkey"
-	"github.com/perchdesk/perch/sessions/sshconf"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
 
 	"golang.org/x/crypto/ssh"
 
@@ -88,6 +89,12 @@ const maxJumpDepth = 8
 // before it (ssh -J), and each hop is checked with its own host key
 // policy and files.
 func dialChain(ctx context.Context, t *sshconf.Target, o Options, keys *keyCache, start time.Time, depth int) (*ssh.Client, Timings, error) {
+	// CanonicalizeHostname's lookups, with this connection's context.
+	ft, err := t.Final(ctx)
+	if err != nil {
+		return nil, Timings{}, fmt.Errorf("connect to %s: %w", t, err)
+	}
+	t = ft
 	var via *ssh.Client
 	if len(t.ProxyJump) > 0 {
 		if depth >= maxJumpDepth {
@@ -275,7 +282,7 @@ func handshakeError(name, phase string, hostKeyErr error, keyChecked bool, as *a
 	case as.err != nil:
 		return fmt.Errorf("connect to %s: %w", name, as.err)
 	case keyChecked && strings.Contains(err.Error(), "unable to authenticate"):
-		return fmt.Errorf("connect to %s: %s: %w", name, as.describe(), err)
+		return &AuthError{Host: name, Offered: as.describe(), Err: err}
 	}
 	return fmt.Errorf("connect to %s: %s: %w", name, phase, err)
 }
@@ -286,6 +293,8 @@ func transport(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Clien
 	switch {
 	case via != nil:
 		return via.DialContext(ctx, "tcp", addr)
+	case t.ProxyCommand != "" && t.ProxyUseFdpass:
+		return proxyFdpass(ctx, t.ProxyCommand, addr)
 	case t.ProxyCommand != "":
 		return proxyCommand(t.ProxyCommand, addr)
 	case o.NetDialer != nil:

@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
-	"github.com/perchdesk/perch/sessions/hostkey"
-	"github.com/perchdesk/perch/sessions/sshconf"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +17,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshconf"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -431,6 +432,9 @@ func TestDialAgent(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "key "+other) {
 		t.Errorf("the file of a key the agent offered was offered again: %v", err)
+	}
+	if ae := (*AuthError)(nil); !errors.As(err, &ae) || ae.Host == "" {
+		t.Errorf("a refused authentication is not an *AuthError: %T %v", err, err)
 	}
 
 	// An unreachable agent is skipped, with the reason kept.

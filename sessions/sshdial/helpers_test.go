@@ -4,12 +4,14 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+
 	"github.com/perchdesk/perch/sessions/hostkey"
 
-	"golang.org/x/crypto/ssh"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // writeConfFile writes content to dir/name and returns the path.

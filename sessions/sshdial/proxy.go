@@ -1,6 +1,7 @@
 package sshdial
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,17 +10,57 @@ import (
 	"os/exec"
 	"sync"
 	"time"
+
+	"github.com/perchdesk/perch/internal/sys/fdpass"
 )
+
+// proxyFdpass runs a ProxyCommand with ProxyUseFdpass as ssh does
+// (sshconnect.c ssh_proxy_fdpass_connect): $SHELL -c "exec CMD" with one
+// end of a socket pair as its stdin and stdout, stderr inherited; the
+// command passes a connected socket back over it (SCM_RIGHTS) and exits,
+// and the SSH connection runs on that socket. ctx bounds the wait.
+func proxyFdpass(ctx context.Context, command, addr string) (net.Conn, error) {
+	child, here, err := fdpass.Pair()
+	if err != nil {
+		return nil, fmt.Errorf("ProxyCommand %q: %w", command, err)
+	}
+	defer here.Close()
+	cmd := exec.Command(proxyShell(), "-c", "exec "+command)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = child, child, os.Stderr
+	err = cmd.Start()
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("ProxyCommand %q: %w", command, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }() // owns the process: ends when it exits
+	conn, err := fdpass.Receive(ctx, here)
+	if err == nil {
+		select { // ssh waits for the command to exit before it goes on
+		case <-done:
+			return conn, nil
+		case <-ctx.Done():
+			conn.Close()
+			err = ctx.Err()
+		}
+	}
+	_ = cmd.Process.Kill()
+	<-done
+	return nil, fmt.Errorf("ProxyCommand %q (ProxyUseFdpass) for %s: %w", command, addr, err)
+}
+
+func proxyShell() string {
+	if shell := os.Getenv("SHELL"); shell != "" {
+		return shell
+	}
+	return "/bin/sh"
+}
 
 // proxyCommand starts a ProxyCommand as ssh does ($SHELL -c "exec CMD",
 // the SSH stream over its stdin and stdout, stderr inherited) and returns
 // the stream as a connection; closing it ends the command.
 func proxyCommand(command, addr string) (net.Conn, error) {
-	shell := os.Getenv("SHELL")
-	if shell == "" {
-		shell = "/bin/sh"
-	}
-	cmd := exec.Command(shell, "-c", "exec "+command)
+	cmd := exec.Command(proxyShell(), "-c", "exec "+command)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,4 +1,7 @@
-package sessions
+// Package sshexec runs one remote command with X11 forwarding, as
+// `ssh -Y host command` does: the one-shot path of perch exec and perch
+// init, which needs no Link.
+package sshexec
 
 import (
 	"context"
@@ -10,31 +13,33 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
-// ExitConnect is the status Exec returns when perch itself failed (no
+// ExitConnect is the status Run returns when perch itself failed (no
 // connection, refused host key), as ssh(1) returns 255.
 const ExitConnect = 255
 
-// ExecOptions are the streams and the display of a one-off command.
-type ExecOptions struct {
+// Options are the streams and the display of a one-off command.
+type Options struct {
 	Stdin          io.Reader // nil: no input
 	Stdout, Stderr io.Writer
-	X11            *X11Local // nil: no X11 forwarding
+	X11            *x11fwd.Local // nil: no X11 forwarding
 	Log            *slog.Logger
 }
 
-// Exec runs one remote command on t with X11 forwarding, as
+// Run runs one remote command on t with X11 forwarding, as
 // `ssh -Y host command` does: output streamed, input passed, and the remote
 // exit status returned. A command killed by a signal returns 128+signal
 // number where known. The error is non-nil only when the command could not
 // run (the status is then ExitConnect).
-func Exec(ctx context.Context, t *Target, dial DialOptions, command string, o ExecOptions) (int, error) {
+func Run(ctx context.Context, t *sshconf.Target, dial sshdial.Options, command string, o Options) (int, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	client, _, err := Dial(ctx, t, dial)
+	client, _, err := sshdial.Dial(ctx, t, dial)
 	if err != nil {
 		return ExitConnect, err
 	}

@@ -1,0 +1,56 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/perchdesk/perch/sessions/hostkey"
+	"github.com/perchdesk/perch/sessions/sshdial"
+)
+
+// TestSetSessionsBeforeRun: sessions set and then removed before Run ever
+// started them are dropped at once: no nil cancel called, no wait on a
+// session that never ran.
+func TestSetSessionsBeforeRun(t *testing.T) {
+	l := New(Options{Server: "s", Log: testLogger(t)})
+	l.SetSessions([]Spec{DisplaySpec(10), DisplaySpec(11)})
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		l.SetSessions([]Spec{DisplaySpec(11)})
+		l.SetSessions(nil)
+	}()
+	select {
+	case p := <-done:
+		if p != nil {
+			t.Fatalf("SetSessions before Run panicked: %v", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SetSessions before Run still waits after 10s for sessions that never ran")
+	}
+	if st := l.Status(); len(st.Sessions) != 0 {
+		t.Errorf("sessions left: %+v", st.Sessions)
+	}
+}
+
+// TestPermanent: a refused host key or authentication fails the link for
+// good, by type (however it is wrapped); anything else is retried.
+func TestPermanent(t *testing.T) {
+	auth := &sshdial.AuthError{Host: "quiet", Offered: "the server refused authentication", Err: errors.New("ssh: unable to authenticate")}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{auth, true},
+		{fmt.Errorf("dial: %w", auth), true},
+		{fmt.Errorf("dial: %w", &hostkey.HostKeyError{}), true},
+		{errors.New("ssh: unable to authenticate (only words)"), false},
+		{errors.New("connection refused"), false},
+	} {
+		if got := permanent(tc.err); got != tc.want {
+			t.Errorf("permanent(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

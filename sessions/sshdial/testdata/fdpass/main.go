@@ -1,0 +1,47 @@
+// Command fdpass is a ProxyUseFdpass helper for the tests: it connects to
+// HOST PORT and passes the connected socket back over its stdout
+// (SCM_RIGHTS), as ssh expects of a ProxyCommand with ProxyUseFdpass, then
+// exits. With -none it exits without passing anything.
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/perchdesk/perch/internal/sys/fdpass"
+)
+
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-none" {
+		os.Exit(0)
+	}
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: fdpass HOST PORT | fdpass -none")
+		os.Exit(2)
+	}
+	if err := run(os.Args[1], os.Args[2]); err != nil {
+		fmt.Fprintln(os.Stderr, "fdpass:", err)
+		os.Exit(1)
+	}
+}
+
+func run(host, port string) error {
+	c, err := net.Dial("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return err
+	}
+	f, err := c.(*net.TCPConn).File()
+	if err != nil {
+		return err
+	}
+	out, err := net.FileConn(os.Stdout)
+	if err != nil {
+		return fmt.Errorf("stdout is not a socket: %w", err)
+	}
+	uc, ok := out.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("stdout is not a Unix socket")
+	}
+	return fdpass.Send(uc, f)
+}
