@@ -43,6 +43,7 @@ func TestMain(m *testing.M) { testbed.Main(m, shared, shared6) }
 func needBed(t *testing.T) *testBed {
 	t.Helper()
 	b := shared.Need(t)
+	b.Local.Setenv() // the xpra 6.5.3 bed (shared6) may have taken DISPLAY
 	return &testBed{remote: b.Remote, local: b.Local, sshd: b.SSHD, xpras: b.Xpras, probe: b.Program("x11probe")}
 }
 

@@ -27,6 +27,7 @@ var shared6 = testbed.NewBed(testbed.BedOptions{
 func needBed6(t *testing.T) *testBed {
 	t.Helper()
 	b := shared6.Need(t)
+	b.Local.Setenv()
 	return &testBed{remote: b.Remote, local: b.Local, sshd: b.SSHD, xpras: b.Xpras}
 }
 
