@@ -112,8 +112,8 @@ func (b *remoteBed) recoveryTools(perch, sshConfig string) (tools []recoveryTool
 	// No keepalive key: perch takes ServerAliveInterval/CountMax from the
 	// ssh_config, as ssh does.
 	cfg := filepath.Join(b.dir, "recovery.toml")
-	conf := fmt.Sprintf("[server.bed]\nssh = %q\nssh_config = %q\n\n[profile.desk]\nserver = \"bed\"\ndisplays = [%s]\n[[profile.desk.output]]\nname = \"screen\"\n",
-		b.sshd.HostAlias, sshConfig, strings.Join(ds, ", "))
+	conf := fmt.Sprintf("[server.bed]\nssh = %q\nssh_config = %q\nclient = %q\n\n[profile.desk]\nserver = \"bed\"\ndisplays = [%s]\n[[profile.desk.output]]\nname = \"screen\"\n",
+		b.sshd.HostAlias, sshConfig, variant.client, strings.Join(ds, ", "))
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return nil, "", err
 	}
@@ -191,7 +191,7 @@ func benchRecovery(w *strings.Builder, b *remoteBed, perch string, runs int) err
 			}
 		}
 	}
-	fmt.Fprintf(w, "## Recovery after a kill and after a freeze: `perch up` vs autossh + `ssh -Y`\n\n")
+	fmt.Fprintf(w, "## Recovery after a kill and after a freeze: `perch up` vs autossh + `ssh -Y`%s\n\n", variantNote())
 	fmt.Fprintf(w, "%d xpra displays; from the fault to a new window of every display on the local Xvfb; %d rounds,\n"+
 		"perch and autossh alternating, both through one TCP proxy to sshd and both with ServerAliveInterval 1 and\n"+
 		"ServerAliveCountMax 3 in the ssh_config they share (perch reads them from there).\n"+
