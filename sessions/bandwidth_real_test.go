@@ -135,7 +135,7 @@ func TestLocalBandwidth(t *testing.T) {
 func TestLocalAttachTimeout(t *testing.T) {
 	b := needBed(t)
 	fake := filepath.Join(t.TempDir(), "xpra")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'connecting to the server...'\nexec sleep 6013\n"), 0o755); err != nil {
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$1\" = --version ] && { echo xpra v3.1.3; exit 0; }\necho 'connecting to the server...'\nexec sleep 6013\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	oldBin, oldTimeout := xpraclient.Binary, localAttachTimeout

@@ -87,9 +87,11 @@ func (s *session) runLocal(ctx context.Context, conn *liveConn) (attached time.D
 	if err != nil {
 		return 0, false, xpraclient.ErrNotInstalled
 	}
+	// An xpra that does not say its version still runs: with the
+	// defaults every version takes, and no words about the pair.
 	local, err := xpraclient.LocalVersion(ctx, bin)
 	if err != nil {
-		return 0, false, fmt.Errorf("the local xpra does not say its version: %w", err)
+		s.l.log.Warn("the local xpra does not say its version", "err", err)
 	}
 	s.l.setLocalXpra(local)
 	server := s.l.serverXpra(ctx, conn) // once per link: for the status, and a refusal's words
