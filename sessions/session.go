@@ -256,8 +256,10 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	if lx := s.spec.Local; lx.Remote {
 		server = s.l.serverXpra(ctx, conn)
 		command = remoteAttach(lx.Display, append(xpraclient.Defaults(server), lx.args()...))
-		watch := &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
-		sess.Stdout, sess.Stderr = watch, watch
+		// One watch per stream: x/crypto/ssh copies each in a goroutine
+		// of its own. markAttached acts once.
+		sess.Stdout = &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
+		sess.Stderr = &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
 	}
 	release := func() {}
 	if conn.x11 != nil {

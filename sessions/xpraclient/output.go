@@ -46,7 +46,8 @@ func (t *Tail) LastLines() string {
 }
 
 // LineWatch passes output on to W and calls Found once, when a line
-// containing Marker has been written.
+// containing Marker has been written. It serves one writer at a time (one
+// stream); W may be shared.
 type LineWatch struct {
 	W      *Tail
 	Marker string
