@@ -189,7 +189,10 @@ func FuzzSSHConfigLine(f *testing.F) {
 				if err != nil || back != h {
 					t.Fatalf("hop %+v of %q written as %q reads %+v, %v", h, a, h.String(), back, err)
 				}
-				if h.Host == "" || h.Port < 0 || h.Port > 65535 || strings.ContainsAny(h.User+h.Host, " \t'\"`$;&|") {
+				// ssh's own checks: valid_ruser for the user ('$' is
+				// allowed there), valid_hostname for the host.
+				if h.Host == "" || h.Port < 0 || h.Port > 65535 || strings.ContainsAny(h.User+h.Host, " \t") ||
+					strings.ContainsAny(h.User, badUserChars) || strings.ContainsAny(h.Host, badHostChars) {
 					t.Fatalf("hop %+v of %q", h, a)
 				}
 			}

@@ -160,6 +160,11 @@ func ParseJump(s string) ([]Spec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ProxyJump: %w", err)
 		}
+		// A hop is user@host:port to parse_user_host_port: "a:b" is a bad
+		// port, not a name as on ssh's command line.
+		if strings.Contains(spec.Host, ":") && net.ParseIP(spec.Host) == nil {
+			return nil, fmt.Errorf("ProxyJump: bad port in %q", h)
+		}
 		hops = append(hops, spec)
 	}
 	return hops, nil
