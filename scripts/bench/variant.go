@@ -32,7 +32,19 @@ func setVariant() error {
 	if err != nil {
 		return err
 	}
+	// xpra 6 draws a header bar of its own at the top of each window
+	// (headerbar=auto), where the animation's frame counter is read.
+	quietXpra = append(quietXpra, variantArgs()...)
 	return os.Setenv("PATH", filepath.Dir(bin)+":"+os.Getenv("PATH"))
+}
+
+// variantArgs are the xpra options every client of the variant gets
+// (remote mode through xpra_args): --headerbar=no for xpra 6.
+func variantArgs() []string {
+	if variant.xpra6 {
+		return []string{"--headerbar=no"}
+	}
+	return nil
 }
 
 // xpraBinary is the servers' xpra: "" (Debian's, on PATH) or 6.5.3's.

@@ -105,6 +105,7 @@ keepalive = "2s"
 [profile.remote]
 server = "bed"
 displays = [%d]
+xpra_args = [%s]
 [[profile.remote.output]]
 name = "screen"
 [profile.local]
@@ -121,7 +122,7 @@ client = "local"
 xpra_args = [%s]
 [[profile.tuned.output]]
 name = "screen"
-`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, b.xpra.Display, quote(quietXpra),
+`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, quote(variantArgs()), b.xpra.Display, quote(quietXpra),
 		b.xpra.Display, quote(append(slices.Clone(quietXpra), extra...)))
 	if err := os.WriteFile(b.cfg, []byte(conf), 0o600); err != nil {
 		b.close()
