@@ -117,6 +117,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMode$$' -fuzztime $(FUZZTIME) ./xrandr
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePos$$' -fuzztime $(FUZZTIME) ./xrandr
 	$(GO) test -run '^$$' -fuzz '^FuzzMakePlan$$' -fuzztime $(FUZZTIME) ./xrandr
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./wlr
 	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./control
 	$(GO) test -run '^$$' -fuzz '^FuzzClientAnswer$$' -fuzztime $(FUZZTIME) ./control
 	$(GO) test -run '^$$' -fuzz '^FuzzParseArgs$$' -fuzztime $(FUZZTIME) ./internal/cli

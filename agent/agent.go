@@ -19,6 +19,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -52,8 +53,8 @@ type Link interface {
 	// retry tries now.
 	NetworkChanged()
 	// SetClaims sets this location's name and how display sessions take
-	// their displays from other locations (sessions.Claims).
-	SetClaims(sessions.Claims)
+	// their displays from other locations (claims.Config).
+	SetClaims(claims.Config)
 	// Take brings the named display sessions (all when none) here and
 	// returns those it asked; minAge > 0 leaves a display another location
 	// took less than minAge ago where it is.
@@ -134,7 +135,7 @@ func New(o Options) *Agent {
 		o.HookTimeout = 30 * time.Second
 	}
 	return &Agent{
-		opts: o, log: o.Log, cfg: o.Config, id: sessions.NewAgentID(),
+		opts: o, log: o.Log, cfg: o.Config, id: claims.NewAgentID(),
 		reqs:    make(chan request),
 		changes: make(chan struct{}, 1),
 		stopped: make(chan struct{}),

@@ -17,6 +17,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -140,7 +141,7 @@ func (l *fakeLink) NetworkChanged() {
 	l.mu.Unlock()
 }
 func (l *fakeLink) RestartSession(name string) error { return nil }
-func (l *fakeLink) SetClaims(sessions.Claims)        {}
+func (l *fakeLink) SetClaims(claims.Config)          {}
 func (l *fakeLink) Take(names []string, minAge time.Duration) []string {
 	return names
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 )
 
@@ -113,9 +114,9 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 		return nil
 	}
 	srv := cfg.Servers[prof.Server]
-	claims := sessions.Claims{Location: cfg.Location, AgentID: a.id, TakeAlways: take && prof.Take != config.TakeIfFree}
+	cl := claims.Config{Location: cfg.Location, AgentID: a.id, TakeAlways: take && prof.Take != config.TakeIfFree}
 	if lr != nil && lr.server == prof.Server && lr.srv == *srv {
-		lr.link.SetClaims(claims)
+		lr.link.SetClaims(cl)
 		lr.link.SetSessions(Specs(prof, cfg.Location))
 		lr.link.SetForwards(Forwards(prof))
 		return nil
@@ -125,7 +126,7 @@ func (a *Agent) setLink(cfg *config.Config, prof *config.Profile, take bool) err
 	if err != nil {
 		return err
 	}
-	l.SetClaims(claims)
+	l.SetClaims(cl)
 	l.SetSessions(Specs(prof, cfg.Location))
 	l.SetForwards(Forwards(prof))
 	ctx, cancel := context.WithCancel(a.runCtx)

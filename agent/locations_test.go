@@ -65,7 +65,7 @@ func (b *locBed) configFollow(t *testing.T, location, take string, proxied bool,
 [server.bed]
 ssh = %q
 ssh_config = %q
-keepalive = "500ms"
+keepalive = "1s"
 
 [profile.p]
 server = "bed"

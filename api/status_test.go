@@ -41,3 +41,14 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("Where = %q", w)
 	}
 }
+
+// TestWhere: an elsewhere session is "at" a location, or "held by another
+// client".
+func TestWhere(t *testing.T) {
+	if w := (SessionStatus{HeldBy: "sofa"}).Where(); w != "at sofa" {
+		t.Errorf("Where of sofa: %q", w)
+	}
+	if w := (SessionStatus{HeldBy: AnotherClient}).Where(); w != "held by another client" {
+		t.Errorf("Where of another client: %q", w)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/sessions"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
 )
@@ -105,8 +106,8 @@ func (k catLink) Reconnect() {
 	k.l.reconnects++
 	k.l.mu.Unlock()
 }
-func (k catLink) NetworkChanged()           {}
-func (k catLink) SetClaims(sessions.Claims) {}
+func (k catLink) NetworkChanged()         {}
+func (k catLink) SetClaims(claims.Config) {}
 func (k catLink) Take(names []string, minAge time.Duration) []string {
 	return names
 }

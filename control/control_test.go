@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 type fakeAPI struct{ switched string }
@@ -109,9 +110,7 @@ func TestStaleSocketReplaced(t *testing.T) {
 // TestOtherUserRefused loosens the file modes on purpose and connects as
 // another user (nobody): SO_PEERCRED still refuses the connection.
 func TestOtherUserRefused(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("!!! needs root to run a client as another user")
-	}
+	testbed.NeedRoot(t, "a client runs as another user")
 	// Debian's python3 (xpra depends on it), readable by any user.
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {

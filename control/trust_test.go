@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // fakeAgent is a control socket answer served by a process of another
@@ -72,9 +73,7 @@ func startFakeAgent(t *testing.T, path string) {
 // socket's directory first, or put a socket in the user's directory: the
 // client sends nothing there and says why.
 func TestClientTrustsOnlyItsUser(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("!!! needs root to run a fake agent as another user")
-	}
+	testbed.NeedRoot(t, "a fake agent runs as another user")
 	base, err := os.MkdirTemp("", "perch-trust-")
 	if err != nil {
 		t.Fatal(err)

@@ -28,6 +28,9 @@ packages=(
   bash-completion
   # the Wayland test: a headless Weston with XWayland
   weston xwayland
+  # the layout backends' compositors (GNOME's mutter nested, sway headless)
+  # and the tools they are measured against
+  mutter sway wlr-randr kanshi
   # benchmarks
   hyperfine
   # the Debian package: dpkg-shlibdeps, lintian, systemd-analyze and desktop-file-validate

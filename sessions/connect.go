@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
@@ -221,4 +222,35 @@ func permanent(err error) bool {
 	var hk *hostkey.HostKeyError
 	var ae *sshdial.AuthError
 	return errors.As(err, &hk) || errors.As(err, &ae)
+}
+
+// claimsStartTimeout bounds the claim watcher's first answer, at least.
+const claimsStartTimeout = 10 * time.Second
+
+// startClaims starts the claim watcher of a new connection when claims
+// are on, and reads the claims once (renewing the lease). Without a
+// watcher the display sessions attach as they would without claims.
+func (l *Link) startClaims(conn *liveConn) {
+	l.mu.Lock()
+	c := l.claims
+	l.mu.Unlock()
+	if c.Location == "" {
+		return
+	}
+	w, err := claims.Start(conn.client, c, l.DeadAfter()+l.opts.Keepalive)
+	if err == nil {
+		// The first answer starts a shell on the server: give a busy one
+		// time (a short keepalive is no reason to turn the claims off).
+		ctx, cancel := context.WithTimeout(context.Background(), max(l.DeadAfter(), claimsStartTimeout))
+		_, err = w.Request(ctx, "tick")
+		cancel()
+		if err != nil {
+			w.Close()
+		}
+	}
+	if err != nil {
+		l.log.Warn("claims on the server do not work: displays are taken as xpra does", "err", err)
+		return
+	}
+	conn.claims = w
 }

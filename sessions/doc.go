@@ -1,18 +1,16 @@
-// Package sessions connects perch to the server: one SSH connection
-// (golang.org/x/crypto/ssh, resolved through ssh_config, host keys always
-// verified) with X11 forwarding as OpenSSH's `ssh -Y` does it, and over it
-// the supervised remote commands (`xpra attach :N` and named commands) and
-// local port forwards.
+// Package sessions keeps one SSH connection to the server (a Link) and
+// supervises the remote commands that run over it: `xpra attach :N` and
+// named commands, with X11 forwarding as OpenSSH's `ssh -Y` does it.
 //
-// A Link owns the connection: it dials, sends keepalives each with its own
-// deadline, and reconnects with backoff when the link dies. Each session
-// has one supervisor goroutine that restarts its command with jittered
-// exponential backoff; a session is "attached" once its command opened its
-// first X11 connection through perch, recognised by the fake cookie sent
-// in that session's x11-req. Status returns a copy of the whole state for
-// the front ends; Changes signals when it moves.
+// A Link owns the connection: it dials (sshdial, resolved by sshconf, host
+// keys checked by hostkey), sends keepalives (one in flight at a time),
+// and reconnects with backoff when the link dies. Each session has one
+// supervisor goroutine that restarts its command with jittered exponential
+// backoff; a session is "attached" once its command opened its first X11
+// connection through perch (x11fwd). Status returns a copy of the whole
+// state for the front ends (api types); Changes signals when it moves.
 //
-// Display sessions share their displays with other locations through
-// claims on the server (see Claims): a session whose display another live
-// location took is "elsewhere", not failed, until Take brings it back.
+// Around the link, one package per reason to change: claims (which
+// location holds which display), bwlimit (the local clients' bandwidth
+// limit on a full link) and forward (local TCP ports through the link).
 package sessions

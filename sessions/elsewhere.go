@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/claims"
 )
 
-// This file is the display sessions' side of the claims (see Claims): a
+// This file is the display sessions' side of the claims (see package
+// claims): a
 // session claims its display before its client starts, and when its
 // client ends it asks the claims whether another location took the
 // display; if so the session is "elsewhere" (not a failure: no restart, no
@@ -19,9 +21,9 @@ import (
 // SetClaims turns the claims on (c.Location set) or off for the link's
 // display sessions; it applies from the next connection, and TakeAlways
 // to sessions that start from now on.
-func (l *Link) SetClaims(c Claims) {
+func (l *Link) SetClaims(c claims.Config) {
 	if c.Location != "" && c.AgentID == "" {
-		c.AgentID = NewAgentID()
+		c.AgentID = claims.NewAgentID()
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -38,17 +40,17 @@ func (l *Link) Take(names []string, minAge time.Duration) []string {
 	l.mu.Lock()
 	conn := l.conn
 	l.mu.Unlock()
-	var snap *claimSnap
+	var snap *claims.Snapshot
 	if conn != nil && conn.claims != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), l.DeadAfter())
-		snap, _ = conn.claims.request(ctx, "tick")
+		snap, _ = conn.claims.Request(ctx, "tick")
 		cancel()
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var moved []string
 	for _, s := range l.sessions {
-		d, ok := displayOf(s.spec)
+		d, ok := claims.DisplayOf(s.spec.Name)
 		if !ok || (len(names) > 0 && !contains(names, s.spec.Name)) {
 			continue
 		}
@@ -59,7 +61,7 @@ func (l *Link) Take(names []string, minAge time.Duration) []string {
 			if snap == nil {
 				continue
 			}
-			if c, live := snap.holder(d); !live || c.Agent == conn.claims.id {
+			if claims.Decide(snap, claims.Facts{Display: d, Agent: conn.claims.ID()}).Where != claims.AtLocation {
 				continue // here
 			}
 			wake = s.drop // its client was displaced: no need to wait for it
@@ -100,7 +102,7 @@ func contains(s []string, v string) bool {
 // back (the caller loops), true when the display is claimed for this agent
 // (or claims are off). ok is false when ctx ended.
 func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok bool) {
-	d, isDisplay := displayOf(s.spec)
+	d, isDisplay := claims.DisplayOf(s.spec.Name)
 	if !isDisplay || conn.claims == nil {
 		return true, true
 	}
@@ -115,24 +117,21 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 		if look {
 			cmd = "look " + strconv.Itoa(d)
 		}
-		snap, err := conn.claims.request(ctx, cmd)
+		snap, err := conn.claims.Request(ctx, cmd)
 		if err != nil {
 			return true, ctx.Err() == nil // the link is going: runOnce sees it
 		}
-		c, live := snap.holder(d)
-		other := live && c.Agent != conn.claims.id
-		young := other && minAge > 0 && time.Duration(snap.Now-c.At)*time.Second < minAge
-		if other && (!take || young) {
+		switch p := claims.Decide(snap, claims.Facts{Display: d, Agent: conn.claims.ID(), Take: take, MinAge: minAge}); p.Where {
+		case claims.AtLocation:
 			s.l.mu.Lock()
 			s.take = false
 			s.l.mu.Unlock()
-			return false, s.elsewhere(ctx, conn, d, c.Location)
-		}
-		if !other && look && snap.XClients[d] > 0 {
+			return false, s.elsewhere(ctx, conn, d, p.Location)
+		case claims.OtherClient:
 			return false, s.heldByClient(ctx, conn, d)
 		}
 	}
-	if _, err := conn.claims.request(ctx, "take "+strconv.Itoa(d)); err != nil {
+	if _, err := conn.claims.Request(ctx, "take "+strconv.Itoa(d)); err != nil {
 		return true, ctx.Err() == nil
 	}
 	s.l.mu.Lock()
@@ -147,26 +146,27 @@ func (s *session) claimHere(ctx context.Context, conn *liveConn) (attach, ok boo
 // it, another xpra client now holds it (a look through the claim watcher);
 // if so the session waits elsewhere (ok false when ctx ended meanwhile).
 func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool) {
-	d, isDisplay := displayOf(s.spec)
+	d, isDisplay := claims.DisplayOf(s.spec.Name)
 	if !isDisplay || conn.claims == nil {
 		return false, true
 	}
 	// The claims first (no xpra info when a location explains it), then,
 	// only when none does, the display's clients.
-	snap, err := conn.claims.request(ctx, "tick")
+	facts := claims.Facts{Display: d, Agent: conn.claims.ID()}
+	snap, err := conn.claims.Request(ctx, "tick")
 	if err != nil {
 		return false, true
 	}
-	c, live := snap.holder(d)
-	byClient := !live || c.Agent == conn.claims.id
-	if byClient {
-		if snap, err = conn.claims.request(ctx, "look "+strconv.Itoa(d)); err != nil || snap.XClients[d] <= 0 {
+	p := claims.Decide(snap, facts)
+	if p.Where != claims.AtLocation {
+		if snap, err = conn.claims.Request(ctx, "look "+strconv.Itoa(d)); err != nil {
+			return false, true
+		}
+		if p = claims.Decide(snap, facts); p.Where == claims.Free {
 			return false, true // a failure
 		}
-		if c, live = snap.holder(d); live && c.Agent != conn.claims.id {
-			byClient = false // a location took it meanwhile
-		}
 	}
+	byClient := p.Where == claims.OtherClient
 	s.l.mu.Lock()
 	take := s.take
 	s.l.mu.Unlock()
@@ -177,8 +177,8 @@ func (s *session) displaced(ctx context.Context, conn *liveConn) (moved, ok bool
 		s.l.log.Info("display taken by another xpra client", "session", s.spec.Name)
 		return true, s.heldByClient(ctx, conn, d)
 	}
-	s.l.log.Info("display taken by another location", "session", s.spec.Name, "held_by", c.Location)
-	return true, s.elsewhere(ctx, conn, d, c.Location)
+	s.l.log.Info("display taken by another location", "session", s.spec.Name, "held_by", p.Location)
+	return true, s.elsewhere(ctx, conn, d, p.Location)
 }
 
 // elsewhere shows the session held by location and waits: for a Take (or
@@ -190,14 +190,14 @@ func (s *session) elsewhere(ctx context.Context, conn *liveConn, d int, location
 	for {
 		shown = location
 		s.showElsewhere(location)
-		updated, snap := conn.claims.watch()
+		updated, snap := conn.claims.Watch()
 		if snap != nil {
-			c, live := snap.holder(d)
-			if !live || c.Agent == conn.claims.id {
+			p := claims.Decide(snap, claims.Facts{Display: d, Agent: conn.claims.ID()})
+			if p.Where != claims.AtLocation {
 				s.l.log.Info("the display is free again", "session", s.spec.Name, "was_at", location)
 				return true
 			}
-			if location = c.Location; location != shown {
+			if location = p.Location; location != shown {
 				continue
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -21,7 +22,7 @@ import (
 // local one and the channel to the server).
 func TestForwardCountsOnce(t *testing.T) {
 	b := needBed(t)
-	echo := echoServer(t)
+	echo := testbed.Echo(t)
 	l := b.newLink(t, nil, nil)
 	l.SetForwards([]forward.Spec{{Listen: "127.0.0.1:0", To: echo}})
 	run(t, l)

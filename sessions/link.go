@@ -17,6 +17,7 @@ import (
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/sessions/bwlimit"
+	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -64,20 +65,91 @@ type Options struct {
 type liveConn struct {
 	client *ssh.Client
 	x11    *x11fwd.Forwarder
-	claims *claimWatch   // nil when claims are off or the watcher could not start
-	dead   chan struct{} // closed once the connection is gone
+	claims *claims.Watcher // nil when claims are off or the watcher could not start
+	dead   chan struct{}   // closed once the connection is gone
 	upAt   time.Time
+
+	pingMu      sync.Mutex
+	pingWaiters []chan pingResult // non-nil while a keepalive is out: who waits for its answer
 }
 
 // ping sends one keepalive and returns its round trip: the link's one
-// keepalive sender (supervise, the bandwidth watch). Any reply counts:
-// OpenSSH's sshd answers failure.
+// keepalive sender (supervise, the bandwidth watch, endedByLink). One is in
+// flight at a time: who asks while one is out gets its answer. Any reply
+// counts: OpenSSH's sshd answers failure.
 func (c *liveConn) ping() (time.Duration, error) {
-	sent := time.Now()
-	if _, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil); err != nil {
-		return 0, err
+	c.pingMu.Lock()
+	if c.pingWaiters != nil {
+		ch := make(chan pingResult, 1)
+		c.pingWaiters = append(c.pingWaiters, ch)
+		c.pingMu.Unlock()
+		r := <-ch
+		return r.rtt, r.err
 	}
-	return time.Since(sent), nil
+	c.pingWaiters = []chan pingResult{}
+	c.pingMu.Unlock()
+	sent := time.Now()
+	_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+	r := pingResult{rtt: time.Since(sent), err: err}
+	if err != nil {
+		r.rtt = 0
+	}
+	c.pingMu.Lock()
+	for _, ch := range c.pingWaiters {
+		ch <- r
+	}
+	c.pingWaiters = nil
+	c.pingMu.Unlock()
+	return r.rtt, r.err
+}
+
+// pingResult is a keepalive's answer, for those who waited for it.
+type pingResult struct {
+	rtt time.Duration
+	err error
+}
+
+// linkProbe is how long endedByLink waits for a keepalive's answer.
+const linkProbe = 2 * time.Second
+
+// endedByLink is the one rule for "did the link end my command?", asked
+// when a session's command (or local client) ended without an exit of its
+// own: the link did when its connection is gone, or when the server does
+// not answer a keepalive within linkProbe; the session then waits (up to
+// deadAfter) for the link to notice, so that it restarts on the next
+// connection rather than back off. A server that answers did not lose it.
+func (c *liveConn) endedByLink(ctx context.Context, deadAfter time.Duration) bool {
+	select {
+	case <-c.dead:
+		return true
+	default:
+	}
+	answered := make(chan bool, 1)
+	go func() {
+		_, err := c.ping()
+		answered <- err == nil
+	}()
+	probe := time.NewTimer(linkProbe)
+	defer probe.Stop()
+	select {
+	case ok := <-answered:
+		if ok {
+			return false
+		}
+	case <-c.dead:
+		return true
+	case <-probe.C:
+	case <-ctx.Done():
+		return false
+	}
+	wait := time.NewTimer(deadAfter)
+	defer wait.Stop()
+	select {
+	case <-c.dead:
+	case <-wait.C:
+	case <-ctx.Done():
+	}
+	return true
 }
 
 // Link owns one SSH connection to a server: it dials, keeps it alive,
@@ -119,8 +191,8 @@ type Link struct {
 	// forwarding: sshd runs xauth for each, and concurrent xauth runs on
 	// one ~/.Xauthority collide on its lock and sleep 2 s.
 	startGate chan struct{}
-	// claims (under mu): see Claims; off while Location is "".
-	claims Claims
+	// claims (under mu): see claims.Config; off while Location is "".
+	claims claims.Config
 	// xv: the xpra versions on either end (xpraversion.go).
 	xv xpraVersions
 }

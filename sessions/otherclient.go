@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/claims"
 )
 
 // heldByClient shows the session elsewhere, held by another client, and
@@ -17,16 +18,17 @@ func (s *session) heldByClient(ctx context.Context, conn *liveConn, d int) bool 
 	s.l.mu.Lock()
 	s.otherClient = true
 	s.l.mu.Unlock()
-	conn.claims.lookAt(d, true)
-	defer conn.claims.lookAt(d, false)
+	conn.claims.LookAt(d, true)
+	defer conn.claims.LookAt(d, false)
 	s.showElsewhere(api.AnotherClient)
 	for {
-		updated, snap := conn.claims.watch()
+		updated, snap := conn.claims.Watch()
 		if snap != nil {
-			if c, live := snap.holder(d); live && c.Agent != conn.claims.id {
-				return s.elsewhere(ctx, conn, d, c.Location)
+			p := claims.Decide(snap, claims.Facts{Display: d, Agent: conn.claims.ID()})
+			if p.Where == claims.AtLocation {
+				return s.elsewhere(ctx, conn, d, p.Location)
 			}
-			if n, looked := snap.XClients[d]; looked && n <= 0 {
+			if _, looked := snap.XClients[d]; looked && p.Where == claims.Free {
 				s.l.log.Info("the other client left the display", "session", s.spec.Name)
 				s.l.mu.Lock()
 				s.otherClient = false

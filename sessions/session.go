@@ -105,15 +105,12 @@ func (s *session) run(ctx context.Context) {
 			continue
 		}
 		// A channel that ended without an exit status, or could not open,
-		// usually means the connection is going: give the link a moment to
-		// notice, so the session comes back at once on the next one.
+		// usually means the connection is going (endedByLink decides), so
+		// the session comes back at once on the next one.
 		var missing *ssh.ExitMissingError
 		if !linkLost && (errors.As(err, &missing) || errors.Is(err, errOpen)) {
-			select {
-			case <-conn.dead:
-				linkLost = true
-			case <-time.After(2 * time.Second):
-			case <-ctx.Done():
+			linkLost = conn.endedByLink(ctx, s.l.DeadAfter())
+			if ctx.Err() != nil {
 				return
 			}
 		}

@@ -60,7 +60,7 @@ func TestSoakLocal(t *testing.T) {
 		waitRemote(t, displays, 0, time.Second)
 		recoveries = append(recoveries, time.Since(since))
 		runtime.GC()
-		if g := runtime.NumGoroutine(); g > g0+8 {
+		if g := settleGoroutines(g0+8, 10*time.Second); g > g0+8 {
 			t.Errorf("%s: %d goroutines, %d at the start", what, g, g0)
 		}
 		if f := len(fdList(t)); f > f0+8 {

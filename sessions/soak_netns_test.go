@@ -37,6 +37,7 @@ func currentNetnsPlan() netnsPlan {
 // test skips loudly; in CI it fails.
 func needNetnsSSHD(t *testing.T) (*testbed.Netns, *testbed.SSHD) {
 	t.Helper()
+	testbed.SkipShort(t)
 	unavailable := func(err error) {
 		t.Helper()
 		if testbed.InCI() {
@@ -172,7 +173,7 @@ func TestSoakNetns(t *testing.T) {
 		t.Helper()
 		settle()
 		runtime.GC()
-		if g := runtime.NumGoroutine(); g > g0+8 {
+		if g := settleGoroutines(g0+8, 10*time.Second); g > g0+8 {
 			buf := make([]byte, 1<<20)
 			t.Errorf("%s: %d goroutines, %d at the start:\n%s", what, g, g0, buf[:runtime.Stack(buf, true)])
 		}

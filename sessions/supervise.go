@@ -91,7 +91,7 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 			}
 			dead.Reset(max(limit-silence(), time.Millisecond))
 			if conn.claims != nil {
-				go conn.claims.tick(interval)
+				go conn.claims.Tick(interval)
 			}
 		case <-dead.C:
 			if s := silence(); s >= limit {
@@ -151,7 +151,7 @@ func (l *Link) stop(conn *liveConn) {
 		l.log.Warn("sessions did not stop in time; closing the connection")
 	}
 	if conn.claims != nil {
-		conn.claims.free(time.Second)
+		conn.claims.Free(time.Second)
 	}
 	l.drop(conn, errStop)
 	<-done

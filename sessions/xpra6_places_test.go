@@ -16,6 +16,7 @@ import (
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/claims"
 )
 
 // xpra6Modes are the two modes against the 6.5.3 bed: remote (the login's
@@ -94,7 +95,7 @@ func TestXpra6Places(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			place := func(name string) *Link {
 				l := b.newLink(t, nil, x11On(t, b.local, nil))
-				l.SetClaims(Claims{Location: name, TakeAlways: true}) // before the sessions, which take their TakeAlways
+				l.SetClaims(claims.Config{Location: name, TakeAlways: true}) // before the sessions, which take their TakeAlways
 				l.SetSessions([]Spec{modes[mode](d, name)})
 				return l
 			}

@@ -177,12 +177,8 @@ func (s *session) stopLocal(cmd *exec.Cmd, wait <-chan error) {
 // so with both versions and what to do.
 func (s *session) localEnded(conn *liveConn, err error, out *xpraclient.Tail, local, server xpraclient.Version, wasAttached bool) (time.Duration, bool, error) {
 	// The client's connection ends with the link: tell a lost link from
-	// xpra's own end by asking the server.
-	if !linkAnswers(conn, 2*time.Second) {
-		select {
-		case <-conn.dead:
-		case <-time.After(s.l.DeadAfter()):
-		}
+	// xpra's own end (endedByLink asks the server).
+	if conn.endedByLink(context.Background(), s.l.DeadAfter()) {
 		return 0, true, errors.New("link lost")
 	}
 	reason := xpraclient.ExitReason(err, out.LastLines())
@@ -229,26 +225,6 @@ func openLocal(ctx context.Context, conn *liveConn, n int) (*xpraclient.PrivateS
 	}
 	first.Close()
 	return xpraclient.ListenPrivate(func() (net.Conn, error) { return xpraclient.DialStreamLocal(ctx, conn.client, path) })
-}
-
-// linkAnswers reports whether the server answers a keepalive within d.
-func linkAnswers(conn *liveConn, d time.Duration) bool {
-	select {
-	case <-conn.dead:
-		return false
-	default:
-	}
-	res := make(chan error, 1)
-	go func() {
-		_, _, err := conn.client.SendRequest("keepalive@openssh.com", true, nil)
-		res <- err
-	}()
-	select {
-	case err := <-res:
-		return err == nil
-	case <-time.After(d):
-		return false
-	}
 }
 
 // localDisplay is the display the local client draws on ("": $DISPLAY).

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/sys/proctab"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/xpraclient"
@@ -37,11 +38,13 @@ func localSpecs(ds []int, identity string) []Spec {
 // localClients counts this machine's `xpra attach socket://` processes.
 func localClients(t *testing.T) int {
 	t.Helper()
-	n, err := testbed.ProcessCount("xpra attach socket://")
+	// This test process's own clients: other tests on the machine run
+	// local clients too.
+	procs, err := proctab.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return testbed.CountMatching(procs.Descendants(os.Getpid()), "xpra attach socket://")
 }
 
 func waitLocalClients(t *testing.T, want int, timeout time.Duration) {

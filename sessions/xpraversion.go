@@ -47,7 +47,7 @@ func (l *Link) serverXpra(ctx context.Context, conn *liveConn) xpraclient.Versio
 func (l *Link) askServerXpra(conn *liveConn, asked chan struct{}) {
 	v, err := remoteXpraVersion(conn)
 	l.xv.mu.Lock()
-	if err != nil && !linkAnswers(conn, l.DeadAfter()) {
+	if err != nil && conn.endedByLink(context.Background(), l.DeadAfter()) {
 		l.xv.asked = nil // ask again on the next connection
 	} else {
 		l.xv.server = v

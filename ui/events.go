@@ -32,38 +32,51 @@ func Transitions(prev *api.Status, cur api.Status) []Event {
 		return nil
 	}
 	var evs []Event
-	add := func(notify bool, title, body string) {
-		evs = append(evs, Event{Notify: notify, Title: title, Body: body})
-	}
 	if prev.Profile != cur.Profile || prev.Mode != cur.Mode {
-		add(false, "Profile "+cur.Profile, string(cur.Mode))
+		evs = append(evs, Event{Title: "Profile " + cur.Profile, Body: string(cur.Mode)})
 	}
 	if cur.LastError != "" && cur.LastError != prev.LastError {
-		add(true, "perch", cur.LastError)
+		evs = append(evs, Event{Notify: true, Title: "perch", Body: cur.LastError})
 	}
-	linkUp := cur.Link != nil && cur.Link.State == api.LinkUp
+	if ev, ok := linkTransition(prev.Link, cur.Link); ok {
+		evs = append(evs, ev)
+	}
+	return append(evs, sessionTransitions(prev.Sessions, cur)...)
+}
+
+// linkTransition is the link's event from prev to cur, if any.
+func linkTransition(prev, cur *api.LinkStatus) (Event, bool) {
 	switch {
-	case cur.Link == nil:
-		if prev.Link != nil {
-			add(false, "Link to "+prev.Link.Server+" closed", "the profile has no server")
+	case cur == nil:
+		if prev != nil {
+			return Event{Title: "Link to " + prev.Server + " closed", Body: "the profile has no server"}, true
 		}
-	case prev.Link == nil || prev.Link.Server != cur.Link.Server:
-		add(false, "Link to "+cur.Link.Server, LinkWord(cur.Link.State))
-	case prev.Link.State != cur.Link.State:
-		p, c := prev.Link.State, cur.Link.State
+	case prev == nil || prev.Server != cur.Server:
+		return Event{Title: "Link to " + cur.Server, Body: LinkWord(cur.State)}, true
+	case prev.State != cur.State:
+		p, c := prev.State, cur.State
 		switch {
 		case p == api.LinkUp && (c == api.LinkDown || c == api.LinkConnecting || c == api.LinkFailed):
-			add(true, "Link to "+cur.Link.Server+" dropped", orText(cur.Link.LastError, "reconnecting"))
+			return Event{Notify: true, Title: "Link to " + cur.Server + " dropped", Body: orText(cur.LastError, "reconnecting")}, true
 		case c == api.LinkFailed:
-			add(true, "Link to "+cur.Link.Server+" failed", orText(cur.Link.LastError, "perch will not retry by itself"))
-		case c == api.LinkUp && (p == api.LinkDown || p == api.LinkFailed || cur.Link.Reconnects > 0):
-			add(true, "Link to "+cur.Link.Server+" is back", fmt.Sprintf("reconnect %d", cur.Link.Reconnects))
+			return Event{Notify: true, Title: "Link to " + cur.Server + " failed", Body: orText(cur.LastError, "perch will not retry by itself")}, true
+		case c == api.LinkUp && (p == api.LinkDown || p == api.LinkFailed || cur.Reconnects > 0):
+			return Event{Notify: true, Title: "Link to " + cur.Server + " is back", Body: fmt.Sprintf("reconnect %d", cur.Reconnects)}, true
 		default:
-			add(false, "Link to "+cur.Link.Server, LinkWord(c))
+			return Event{Title: "Link to " + cur.Server, Body: LinkWord(c)}, true
 		}
 	}
+	return Event{}, false
+}
+
+// sessionTransitions are the sessions' events from prev to cur's: one per
+// session whose state moved, failures notified while the link is up, and
+// the sessions another location took as one notice per location.
+func sessionTransitions(prev []api.SessionStatus, cur api.Status) []Event {
+	var evs []Event
+	linkUp := cur.Link != nil && cur.Link.State == api.LinkUp
 	before := map[string]api.SessionStatus{}
-	for _, s := range prev.Sessions {
+	for _, s := range prev {
 		before[s.Name] = s
 	}
 	moved := map[string][]string{} // location: sessions that left for it
@@ -83,13 +96,13 @@ func Transitions(prev *api.Status, cur api.Status) []Event {
 		failed := s.State == api.SessionFailed ||
 			(p.State == api.SessionAttached && s.State == api.SessionBackoff)
 		if failed {
-			add(linkUp, "Session "+s.Name+" failed", orText(firstLine(s.LastError), string(s.State)))
+			evs = append(evs, Event{Notify: linkUp, Title: "Session " + s.Name + " failed", Body: orText(firstLine(s.LastError), string(s.State))})
 			continue
 		}
-		add(false, "Session "+s.Name, string(s.State))
+		evs = append(evs, Event{Title: "Session " + s.Name, Body: string(s.State)})
 	}
 	for _, place := range places {
-		add(true, "Your sessions moved to "+place, strings.Join(moved[place], ", ")+" (Bring here takes them back)")
+		evs = append(evs, Event{Notify: true, Title: "Your sessions moved to " + place, Body: strings.Join(moved[place], ", ") + " (Bring here takes them back)"})
 	}
 	return evs
 }

@@ -1,104 +1,43 @@
 package xrandr
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/perchdesk/perch/layout"
 )
 
 // ErrLayout marks a layout that was refused before anything was touched:
 // the user's input, not the X server, is at fault.
-var ErrLayout = errors.New("layout refused")
+var ErrLayout = layout.ErrLayout
 
 // LayoutError is a refusal of the planner, naming the output concerned.
-type LayoutError struct {
-	Output string // may be empty for screen-wide refusals
-	Msg    string
-}
-
-func (e *LayoutError) Error() string {
-	if e.Output == "" {
-		return e.Msg
-	}
-	return "output " + e.Output + ": " + e.Msg
-}
-
-// Is lets errors.Is(err, ErrLayout) match every planner refusal.
-func (e *LayoutError) Is(target error) bool { return target == ErrLayout }
+type LayoutError = layout.LayoutError
 
 func refuse(output, format string, args ...any) error {
-	return &LayoutError{Output: output, Msg: fmt.Sprintf(format, args...)}
+	return layout.Refuse(output, format, args...)
 }
 
-// Layout is what a profile asks of the screen: the outputs to use. Every
-// output it does not list is turned off.
-type Layout struct {
-	Outputs []OutputSpec
-}
+// Layout is what a profile asks of the screen (layout.Layout).
+type Layout = layout.Layout
 
 // OutputSpec is one output of a Layout.
-type OutputSpec struct {
-	Name    string
-	Mode    string // "" or "preferred", "WxH", "WxH@Hz"
-	Primary bool
-	Rotate  Rotation // 0 means normal
-	RightOf string
-	LeftOf  string
-	Above   string
-	Below   string
-	Pos     *Point // absolute position, before the final shift to 0,0
-	Force   bool   // use even though it reports disconnected
-}
+type OutputSpec = layout.OutputSpec
 
 // Point is a position on the screen.
-type Point struct{ X, Y int }
+type Point = layout.Point
 
 // ParsePos parses "X,Y" (xrandr's "XxY" is accepted too).
-func ParsePos(s string) (Point, error) {
-	sep := strings.IndexAny(s, ",x")
-	if sep < 0 {
-		return Point{}, fmt.Errorf("position %q: want \"X,Y\"", s)
-	}
-	x, err1 := strconv.Atoi(strings.TrimSpace(s[:sep]))
-	y, err2 := strconv.Atoi(strings.TrimSpace(s[sep+1:]))
-	if err1 != nil || err2 != nil || x < -32768 || y < -32768 || x > 32767 || y > 32767 {
-		return Point{}, fmt.Errorf("position %q: want \"X,Y\" with whole numbers", s)
-	}
-	return Point{x, y}, nil
-}
+func ParsePos(s string) (Point, error) { return layout.ParsePos(s) }
 
 // ModeRequest is a parsed mode string.
-type ModeRequest struct {
-	Preferred     bool
-	Width, Height int
-	Refresh       float64 // 0: any
-}
+type ModeRequest = layout.ModeRequest
 
 // ParseMode parses "preferred", "WxH" or "WxH@Hz".
-func ParseMode(s string) (ModeRequest, error) {
-	if s == "" || s == "preferred" {
-		return ModeRequest{Preferred: true}, nil
-	}
-	size, rate, hasRate := strings.Cut(s, "@")
-	ws, hs, ok := strings.Cut(size, "x")
-	w, err1 := strconv.Atoi(ws)
-	h, err2 := strconv.Atoi(hs)
-	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 || w > 32767 || h > 32767 {
-		return ModeRequest{}, fmt.Errorf("mode %q: want \"preferred\", \"WxH\" or \"WxH@Hz\"", s)
-	}
-	req := ModeRequest{Width: w, Height: h}
-	if hasRate {
-		r, err := strconv.ParseFloat(rate, 64)
-		if err != nil || r <= 0 || r > 1000 || math.IsNaN(r) {
-			return ModeRequest{}, fmt.Errorf("mode %q: refresh %q is not a rate in Hz", s, rate)
-		}
-		req.Refresh = r
-	}
-	return req, nil
-}
+func ParseMode(s string) (ModeRequest, error) { return layout.ParseMode(s) }
 
 // Plan is what Apply sends: the whole target configuration and what differs
 // from the state it was planned against.
@@ -156,37 +95,50 @@ func (p *Plan) sizeChanged() bool {
 func (p *Plan) primaryChanged() bool { return p.Primary != p.Before.Primary }
 
 // MakePlan computes the plan that turns state st into layout l. It is pure:
-// it touches no X server. Every refusal is a *LayoutError (errors.Is
-// ErrLayout).
+// it touches no X server. The checks and the placement are the shared
+// planner's (layout.Arrange); MakePlan adds what RandR needs: the modes to
+// add or create, the screen size and its limits, and the CRTCs. Every
+// refusal is a *LayoutError (errors.Is ErrLayout).
 func MakePlan(st *State, l Layout) (*Plan, error) {
-	specs, outs, err := checkSpecs(st, l)
-	if err != nil {
-		return nil, err
-	}
 	p := &Plan{Before: st}
-	geos, err := p.footprints(st, l, outs)
+	geos := map[string]geo{}
+	arr, err := layout.Arrange(st.Heads(), l, func(sp *OutputSpec) (int, int, error) {
+		o, _ := st.Output(sp.Name)
+		m, nm, err := pickMode(st, o, sp.Mode)
+		if err != nil {
+			return 0, 0, err
+		}
+		if nm != nil {
+			p.NewModes = append(p.NewModes, *nm)
+		}
+		geos[sp.Name] = geo{mode: m}
+		return int(m.Width), int(m.Height), nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	// Placement, as xrandr's set_positions.
-	pos, err := place(st, l, specs, func(n string) (int, int) { return geos[n].w, geos[n].h })
-	if err != nil {
-		return nil, err
+	outs := map[string]*Output{}
+	for _, pl := range arr.Outputs {
+		outs[pl.Spec.Name], _ = st.Output(pl.Spec.Name)
+		g := geos[pl.Spec.Name]
+		g.rot, g.w, g.h = pl.Rotation, pl.W, pl.H
+		geos[pl.Spec.Name] = g
 	}
-	if err := p.screenSize(st, l, geos, pos); err != nil {
+	if err := p.screenSize(st, arr); err != nil {
 		return nil, err
 	}
 	assigned, used, err := assignCrtcs(l, outs)
 	if err != nil {
 		return nil, err
 	}
-	for _, sp := range l.Outputs {
-		cp, err := crtcPlan(st, outs[sp.Name], assigned[sp.Name], geos[sp.Name], pos[sp.Name])
+	for _, pl := range arr.Outputs {
+		name := pl.Spec.Name
+		cp, err := crtcPlan(st, outs[name], assigned[name], geos[name], Point{X: pl.X, Y: pl.Y})
 		if err != nil {
 			return nil, err
 		}
 		p.Crtcs = append(p.Crtcs, cp)
-		if sp.Primary {
+		if pl.Spec.Primary {
 			p.Primary, p.PrimaryName = cp.Output, cp.OutputName
 		}
 	}
@@ -196,46 +148,13 @@ func MakePlan(st *State, l Layout) (*Plan, error) {
 		}
 	}
 	for _, o := range st.Outputs {
-		if _, listed := specs[o.Name]; !listed && o.Crtc != 0 {
+		if _, listed := outs[o.Name]; !listed && o.Crtc != 0 {
 			if c, ok := st.Crtc(o.Crtc); ok && c.Mode != 0 {
 				p.Off = append(p.Off, o.Name)
 			}
 		}
 	}
 	return p, nil
-}
-
-// checkSpecs refuses unknown, duplicate and disconnected outputs and more
-// than one primary, and indexes the layout's outputs by name.
-func checkSpecs(st *State, l Layout) (map[string]*OutputSpec, map[string]*Output, error) {
-	if len(l.Outputs) == 0 {
-		return nil, nil, refuse("", "the layout lists no outputs: at least one must stay on")
-	}
-	specs := map[string]*OutputSpec{}
-	outs := map[string]*Output{}
-	primaries := 0
-	for i := range l.Outputs {
-		sp := &l.Outputs[i]
-		o, ok := st.Output(sp.Name)
-		if !ok {
-			return nil, nil, refuse(sp.Name, "no such output (this screen has %s)", strings.Join(st.OutputNames(), ", "))
-		}
-		if _, dup := specs[sp.Name]; dup {
-			return nil, nil, refuse(sp.Name, "listed twice")
-		}
-		if !o.Connected && !sp.Force {
-			return nil, nil, refuse(sp.Name, "is %s; set force = true to use it anyway", o.Connection)
-		}
-		if sp.Primary {
-			primaries++
-		}
-		specs[sp.Name] = sp
-		outs[sp.Name] = o
-	}
-	if primaries > 1 {
-		return nil, nil, refuse("", "more than one output is marked primary")
-	}
-	return specs, outs, nil
 }
 
 // geo is an output's mode, rotation and rotated footprint.
@@ -245,39 +164,10 @@ type geo struct {
 	w, h int
 }
 
-// footprints picks each output's mode (recording modes to add in p) and
-// its footprint after rotation.
-func (p *Plan) footprints(st *State, l Layout, outs map[string]*Output) (map[string]geo, error) {
-	geos := map[string]geo{}
-	for _, sp := range l.Outputs {
-		m, nm, err := pickMode(st, outs[sp.Name], sp.Mode)
-		if err != nil {
-			return nil, err
-		}
-		if nm != nil {
-			p.NewModes = append(p.NewModes, *nm)
-		}
-		rot := sp.Rotate
-		if rot == 0 {
-			rot = RotateNormal
-		}
-		w, h := int(m.Width), int(m.Height)
-		if rot.Swaps() {
-			w, h = h, w
-		}
-		geos[sp.Name] = geo{m, rot, w, h}
-	}
-	return geos, nil
-}
-
 // screenSize sets the screen size the placed outputs need, refusing one
 // beyond the server's maximum.
-func (p *Plan) screenSize(st *State, l Layout, geos map[string]geo, pos map[string]Point) error {
-	for _, sp := range l.Outputs {
-		g, pt := geos[sp.Name], pos[sp.Name]
-		p.Width = max(p.Width, pt.X+g.w)
-		p.Height = max(p.Height, pt.Y+g.h)
-	}
+func (p *Plan) screenSize(st *State, arr *layout.Arrangement) error {
+	p.Width, p.Height = arr.Width, arr.Height
 	if p.Width > st.MaxWidth || p.Height > st.MaxHeight {
 		return refuse("", "the layout needs a %dx%d screen but this X server allows at most %dx%d; "+
 			"raise Xorg's Virtual size in xorg.conf (Section \"Screen\", SubSection \"Display\", Virtual W H) to allow more",
@@ -356,28 +246,19 @@ func pickMode(st *State, o *Output, s string) (Mode, *NewMode, error) {
 		}
 		return *m, nil, nil
 	}
-	fits := func(m *Mode) bool {
-		if int(m.Width) != req.Width || int(m.Height) != req.Height || m.Flags&ModeInterlace != 0 {
-			return false
-		}
-		return req.Refresh == 0 || math.Abs(m.Refresh()-req.Refresh) < 0.5
-	}
-	var best *Mode
+	var cands []layout.Mode
+	var ids []*Mode
 	for i, id := range o.Modes {
-		m, ok := st.Mode(id)
-		if !ok || !fits(m) {
-			continue
-		}
-		if i < o.Preferred && req.Refresh == 0 {
-			return *m, nil, nil
-		}
-		if best == nil || better(m, best, req.Refresh) {
-			best = m
+		if m, ok := st.Mode(id); ok {
+			cands = append(cands, neutral(m, i < o.Preferred))
+			ids = append(ids, m)
 		}
 	}
-	if best != nil {
-		return *best, nil, nil
+	if i := layout.PickMode(cands, req); i >= 0 {
+		return *ids[i], nil, nil
 	}
+	fits := func(m *Mode) bool { return neutral(m, false).Fits(req) }
+	var best *Mode
 	// Not advertised by this output: a mode of the screen, else CVT.
 	for i := range st.Modes {
 		m := &st.Modes[i]
@@ -409,11 +290,12 @@ func pickMode(st *State, o *Output, s string) (Mode, *NewMode, error) {
 
 // better reports whether a is a better choice than b for the wanted rate
 // (0: the highest rate wins).
-func better(a, b *Mode, want float64) bool {
-	if want == 0 {
-		return a.Refresh() > b.Refresh()+0.001
-	}
-	return math.Abs(a.Refresh()-want) < math.Abs(b.Refresh()-want)
+func better(a, b *Mode, want float64) bool { return layout.Better(a.Refresh(), b.Refresh(), want) }
+
+// neutral is a RandR mode as the shared planner compares modes.
+func neutral(m *Mode, preferred bool) layout.Mode {
+	return layout.Mode{Width: int(m.Width), Height: int(m.Height), Refresh: m.Refresh(),
+		Preferred: preferred, Interlaced: m.Flags&ModeInterlace != 0}
 }
 
 func modeFromModeline(ml Modeline) Mode {

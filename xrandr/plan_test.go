@@ -16,7 +16,7 @@ type placed struct {
 }
 
 func TestPlanPlacement(t *testing.T) {
-	pt := func(x, y int) *Point { return &Point{x, y} }
+	pt := func(x, y int) *Point { return &Point{X: x, Y: y} }
 	three := func() *State {
 		st := deskState()
 		st.Crtcs = append(st.Crtcs, Crtc{ID: 0x42, Rotation: RotateNormal, Rotations: st.Crtcs[0].Rotations})
@@ -321,10 +321,10 @@ func TestParseModeAndPos(t *testing.T) {
 			t.Errorf("ParseMode(%q) = %+v, %v", tt.in, got, err)
 		}
 	}
-	if p, err := ParsePos("10,-20"); err != nil || p != (Point{10, -20}) {
+	if p, err := ParsePos("10,-20"); err != nil || p != (Point{X: 10, Y: -20}) {
 		t.Errorf("ParsePos: %v %v", p, err)
 	}
-	if p, err := ParsePos("1920x0"); err != nil || p != (Point{1920, 0}) {
+	if p, err := ParsePos("1920x0"); err != nil || p != (Point{X: 1920, Y: 0}) {
 		t.Errorf("ParsePos xrandr style: %v %v", p, err)
 	}
 	for _, bad := range []string{"", "10", "a,b", "1,2,3"} {

@@ -14,70 +14,30 @@ package xrandr
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/layout"
 )
 
-// Rotation is a RandR rotation bit (Rotate0, Rotate90, Rotate180, Rotate270).
-type Rotation uint16
+// Rotation is a RandR rotation bit (Rotate0, Rotate90, Rotate180,
+// Rotate270), shared with the backend-neutral planner.
+type Rotation = layout.Rotation
 
 // RandR rotation and reflection bits.
 const (
-	RotateNormal   Rotation = 1
-	RotateLeft     Rotation = 2 // 90° counter-clockwise, as xrandr --rotate left
-	RotateInverted Rotation = 4
-	RotateRight    Rotation = 8
-	ReflectX       Rotation = 16
-	ReflectY       Rotation = 32
+	RotateNormal   = layout.RotateNormal
+	RotateLeft     = layout.RotateLeft // 90° counter-clockwise, as xrandr --rotate left
+	RotateInverted = layout.RotateInverted
+	RotateRight    = layout.RotateRight
+	ReflectX       = layout.ReflectX
+	ReflectY       = layout.ReflectY
 )
 
-// String gives xrandr's name for a rotation: normal, left, inverted, right.
-func (r Rotation) String() string {
-	switch r & 0xf {
-	case RotateNormal, 0:
-		return "normal"
-	case RotateLeft:
-		return "left"
-	case RotateInverted:
-		return "inverted"
-	case RotateRight:
-		return "right"
-	}
-	return fmt.Sprintf("rotation(%d)", uint16(r))
-}
-
-// Swaps reports whether the rotation exchanges width and height.
-func (r Rotation) Swaps() bool { return r&(RotateLeft|RotateRight) != 0 }
-
 // ParseRotation parses xrandr's rotation names; "" means normal.
-func ParseRotation(s string) (Rotation, error) {
-	switch s {
-	case "", "normal":
-		return RotateNormal, nil
-	case "left":
-		return RotateLeft, nil
-	case "right":
-		return RotateRight, nil
-	case "inverted":
-		return RotateInverted, nil
-	}
-	return 0, fmt.Errorf("unknown rotation %q (want normal, left, right or inverted)", s)
-}
+func ParseRotation(s string) (Rotation, error) { return layout.ParseRotation(s) }
 
 // rotationNames lists the rotations in a set, for messages.
-func rotationNames(set Rotation) string {
-	var names []string
-	for _, r := range []Rotation{RotateNormal, RotateLeft, RotateInverted, RotateRight} {
-		if set&r != 0 {
-			names = append(names, r.String())
-		}
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
-}
+func rotationNames(set Rotation) string { return set.Names() }
 
 // ModeID, CrtcID and OutputID are RandR resource IDs.
 type (
@@ -273,6 +233,9 @@ func (s *State) Clone() *State {
 
 // ScreenView is the whole screen as shown to a user.
 type ScreenView struct {
+	// Backend is what arranges the outputs (randr, wlroots, mutter; none
+	// when layouts are refused), set by the caller.
+	Backend   string           `json:"backend,omitempty"`
 	Width     int              `json:"width"`
 	Height    int              `json:"height"`
 	MmWidth   int              `json:"mm_width"`
@@ -327,16 +290,17 @@ func (s *State) View() ScreenView {
 	return v
 }
 
-func rotationList(set Rotation) []string {
-	var out []string
-	for _, r := range []Rotation{RotateNormal, RotateLeft, RotateInverted, RotateRight} {
-		if set&r != 0 {
-			out = append(out, r.String())
-		}
-	}
-	return out
-}
+func rotationList(set Rotation) []string { return set.List() }
 
 func round2(f float64) float64 {
 	return float64(int(f*100+0.5)) / 100
+}
+
+// Heads lists the outputs as the shared planner sees them.
+func (s *State) Heads() []layout.Head {
+	hs := make([]layout.Head, len(s.Outputs))
+	for i, o := range s.Outputs {
+		hs[i] = layout.Head{Name: o.Name, Connected: o.Connected, Connection: o.Connection}
+	}
+	return hs
 }

@@ -6,6 +6,7 @@ package xrandr_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"reflect"
@@ -24,6 +25,10 @@ var bed *testbed.Display
 
 func TestMain(m *testing.M) {
 	testbed.StableEnv()
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // the real-X tests skip (dial)
+	}
 	var err error
 	bed, err = testbed.StartXorg(testbed.XorgOptions{Connected: 3})
 	if err != nil {
@@ -41,6 +46,7 @@ func TestMain(m *testing.M) {
 
 func dial(t *testing.T) *xrandr.Conn {
 	t.Helper()
+	testbed.SkipShort(t)
 	if bed == nil {
 		t.Skip("!!! no Xorg dummy server (see the message above): skipping a real-X test")
 	}

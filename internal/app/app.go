@@ -11,10 +11,12 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/control"
+	"github.com/perchdesk/perch/desktop"
 )
 
 // Options say what to assemble.
@@ -49,6 +51,7 @@ type Agent struct {
 
 	log  *slog.Logger
 	xd   *agent.XDisplay
+	wl   *desktop.Wayland // nil unless a compositor arranges the monitors
 	ln   net.Listener
 	down chan struct{}
 	once sync.Once
@@ -97,9 +100,28 @@ func Assemble(o Options) (*Agent, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	display := waylandGuard{XDisplay: xd, getenv: getenv}
+	var display agent.Display = waylandGuard{XDisplay: xd, getenv: getenv}
+	st, err := xd.Current()
+	if err != nil {
+		xd.Close()
+		ln.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	wl, err := OpenWayland(ctx, getenv, st, log)
+	cancel()
+	if wl != nil {
+		log.Info("layouts through the Wayland compositor", "backend", wl.Backend())
+		display = waylandDisplay{Wayland: wl, x: xd}
+	} else if err != nil {
+		log.Info("layouts are refused here", "why", err)
+	}
 	a := agent.New(agent.Options{Config: cfg, Display: display, NewLink: agent.SSHLinks(o.Display, o.Log, o.Prompts), Log: o.Log, WatchNetwork: agent.WatchNetwork})
-	return &Agent{Agent: a, Profile: initial, Config: cfg, Socket: o.Socket, log: o.Log, xd: xd, ln: ln, down: make(chan struct{})}, nil
+	return &Agent{Agent: a, Profile: initial, Config: cfg, Socket: o.Socket, log: o.Log, xd: xd, wl: wl, ln: ln, down: make(chan struct{})}, nil
 }
 
 // Down is closed when a client asked the agent to stop (`perch down`).
@@ -111,6 +133,9 @@ func (a *Agent) Down() <-chan struct{} { return a.down }
 // error.
 func (a *Agent) Run(ctx context.Context, run func(ctx context.Context, profile string) error) error {
 	defer a.xd.Close()
+	if a.wl != nil {
+		defer a.wl.Close()
+	}
 	if run == nil {
 		run = a.Agent.Run
 	}

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/perchdesk/perch/agent"
+	"github.com/perchdesk/perch/desktop"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -14,8 +18,9 @@ import (
 type WaylandError struct{ Why string }
 
 func (e *WaylandError) Error() string {
-	return e.Why + ": RandR cannot arrange the monitors of a Wayland session; " +
-		"arrange them in the compositor (its display settings, or kanshi, wlr-randr, swaymsg output), " +
+	return e.Why + ": RandR cannot arrange the monitors of a Wayland session, and this compositor offers " +
+		"neither wlr-output-management (wlroots) nor GNOME's DisplayConfig; " +
+		"arrange them in the compositor (its display settings), " +
 		"and give the profile no outputs to run only its server and sessions"
 }
 
@@ -47,6 +52,37 @@ func CheckLayout(getenv func(string) string, st *xrandr.State) error {
 		return &WaylandError{Why: why}
 	}
 	return nil
+}
+
+// OpenWayland opens the layout backend of a Wayland session (wlroots or
+// GNOME): nil, nil when RandR arranges the monitors (X11 without
+// XWayland); a *WaylandError when the session is Wayland but its
+// compositor offers neither backend.
+func OpenWayland(ctx context.Context, getenv func(string) string, st *xrandr.State, log *slog.Logger) (*desktop.Wayland, error) {
+	why := Wayland(getenv, st)
+	if why == "" {
+		return nil, nil
+	}
+	w, err := desktop.Open(ctx, getenv, log)
+	if err != nil {
+		if log != nil {
+			log.Debug("no Wayland layout backend", "err", err)
+		}
+		return nil, &WaylandError{Why: why}
+	}
+	return w, nil
+}
+
+// waylandDisplay is the agent's display on a Wayland compositor perch can
+// arrange; activity still comes from the X display (XWayland or the one
+// given).
+type waylandDisplay struct {
+	*desktop.Wayland
+	x *agent.XDisplay
+}
+
+func (d waylandDisplay) WatchActivity(ctx context.Context, after time.Duration) (<-chan time.Time, error) {
+	return d.x.WatchActivity(ctx, after)
 }
 
 // waylandGuard is the agent's display, refusing layouts under Wayland.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/control"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
@@ -59,19 +61,46 @@ func status(t *testing.T, sock string) (api.Status, bool) {
 	return st, true
 }
 
+// watchStatus calls fn with every status the agent's event stream
+// delivers for d (a watch window: nothing may go wrong meanwhile).
+func watchStatus(t *testing.T, sock string, d time.Duration, fn func(api.Status)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := (&control.Client{Path: sock}).Watch(ctx, fn); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the event stream ended before %s: %v", d, err)
+	}
+}
+
+// waitStatus waits for cond on the agent's status as its event stream
+// (/v1/events) delivers it; until the agent listens, it tries again.
 func waitStatus(t *testing.T, sock, what string, timeout time.Duration, cond func(api.Status) bool) api.Status {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		st, ok := status(t, sock)
-		if ok && cond(st) {
-			return st
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last api.Status
+	met := false
+	for !met {
+		wctx, stop := context.WithCancel(ctx)
+		err := (&control.Client{Path: sock}).Watch(wctx, func(st api.Status) {
+			if last = st; cond(st) {
+				met = true
+				stop()
+			}
+		})
+		stop()
+		if met {
+			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last status %+v", timeout, what, st)
+		if ctx.Err() != nil {
+			t.Fatalf("timed out after %s waiting for %s (%v); last status %+v", timeout, what, err, last)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select { // not listening yet, or restarting: the socket has no event for that
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
+	return last
 }
 
 func session(st api.Status, name string) (state api.SessionState, restarts int) {

@@ -224,8 +224,9 @@ func configCases() []cliCase {
 
 func layoutCases() []cliCase {
 	wayland := map[string]string{"DISPLAY": bed.Name, "WAYLAND_DISPLAY": "wayland-0"}
-	const waylandMsg = "this is a Wayland session (WAYLAND_DISPLAY=wayland-0): RandR cannot arrange the monitors of a Wayland session; " +
-		"arrange them in the compositor (its display settings, or kanshi, wlr-randr, swaymsg output), and give the profile no outputs to run only its server and sessions"
+	const waylandMsg = "this is a Wayland session (WAYLAND_DISPLAY=wayland-0): RandR cannot arrange the monitors of a Wayland session, " +
+		"and this compositor offers neither wlr-output-management (wlroots) nor GNOME's DisplayConfig; " +
+		"arrange them in the compositor (its display settings), and give the profile no outputs to run only its server and sessions"
 	return []cliCase{
 		{"rotation refused", []string{"layout", "apply", "rotated", "--config", "@"}, nil, 2,
 			"profile rotated (@:21): output DUMMY1: rotation left is not supported by its CRTC (it supports: normal)"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,6 +23,10 @@ var bed *testbed.Display
 
 func TestMain(m *testing.M) {
 	testbed.StableEnv()
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // the real-X tests skip (needX)
+	}
 	var err error
 	bed, err = testbed.StartXorg(testbed.XorgOptions{Connected: 3})
 	if err != nil {
@@ -59,6 +64,7 @@ func perch(t *testing.T, vars map[string]string, args ...string) result {
 
 func needX(t *testing.T) map[string]string {
 	t.Helper()
+	testbed.SkipShort(t)
 	if bed == nil {
 		t.Skip("!!! no Xorg dummy server (see the message above): skipping a real-X test")
 	}

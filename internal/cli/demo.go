@@ -301,8 +301,7 @@ func (b *demoBed) takeShot(ctx context.Context, path string, st api.Status) erro
 			}
 			xshot.Annotate(img, shotOutlines(st.Screen))
 			xshot.Labels(img, b.windowLabels(wins))
-			xshot.Caption(img, b.caption(st))
-			return xshot.WritePNG(path, img)
+			return xshot.WritePNG(path, xshot.WithCaption(img, b.caption(st)))
 		}
 		if time.Now().After(deadline) {
 			return errors.New("the remote windows were not painted within 20s")

@@ -38,8 +38,9 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != 2304 || b.Dy() != 1024 {
-		t.Fatalf("screenshot is %v, want the 2304x1024 desk layout", b)
+	// The 2304x1024 desk layout, with the caption's band below it.
+	if b := img.Bounds(); b.Dx() != 2304 || b.Dy() <= 1024 || b.Dy() > 1100 {
+		t.Fatalf("screenshot is %v, want the 2304x1024 desk layout and a caption below", b)
 	}
 	white := func(r image.Rectangle) int {
 		n := 0
@@ -99,5 +100,24 @@ func TestDemo(t *testing.T) {
 	}
 	if text(image.Rect(0, 0, 400, 150)) == 0 || text(image.Rect(1280, 0, 1680, 150)) == 0 {
 		t.Error("no caption text at the monitors' top left corners")
+	}
+	// The one-line caption in a band below the screen, and each window's
+	// session named in a label just above it (xclock at 200,200; xeyes at
+	// 1500,200).
+	if b := img.Bounds(); b.Dy() <= 1024 || text(image.Rect(0, 1024, 1000, b.Max.Y)) == 0 {
+		t.Errorf("no caption below the screen (picture %v)", b)
+	}
+	for _, r := range []image.Rectangle{image.Rect(200, 150, 400, 200), image.Rect(1500, 150, 1700, 200)} {
+		labels := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if is(x, y, xshot.LabelFill) {
+					labels++
+				}
+			}
+		}
+		if labels == 0 || text(r) == 0 {
+			t.Errorf("no session label above the window at %v", r.Min)
+		}
 	}
 }

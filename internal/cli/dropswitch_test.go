@@ -59,16 +59,11 @@ mode = "1024x768@60"
 	if r := perch(t, nil, "switch", "two", "--socket", sock); r.code != 0 {
 		t.Fatalf("switch: %d %s", r.code, r.stderr)
 	}
-	deadline := time.Now().Add(8 * time.Second)
-	for time.Now().Before(deadline) {
-		st, ok := status(t, sock)
-		if ok {
-			for _, s := range st.Sessions {
-				if s.Restarts != 0 {
-					t.Fatalf("kept session %s: %s, restarts %d, last error %q", s.Name, s.State, s.Restarts, s.LastError)
-				}
+	watchStatus(t, sock, 8*time.Second, func(st api.Status) {
+		for _, s := range st.Sessions {
+			if s.Restarts != 0 {
+				t.Fatalf("kept session %s: %s, restarts %d, last error %q", s.Name, s.State, s.Restarts, s.LastError)
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	})
 }

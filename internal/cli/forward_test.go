@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // freePort returns a TCP port that was free a moment ago.
@@ -20,26 +21,6 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// echoOnLoopback is a service beside the server (the bed's sshd runs here).
-func echoOnLoopback(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // echoes says whether addr answers through the forward.
@@ -67,7 +48,7 @@ func echoes(addr string) error {
 // in perch check.
 func TestForwardsListenOnLoopback(t *testing.T) {
 	needRemote(t)
-	echo := echoOnLoopback(t)
+	echo := testbed.Echo(t)
 	plain, open := freePort(t), freePort(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

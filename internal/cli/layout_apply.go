@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/perchdesk/perch/desktop"
 	"github.com/perchdesk/perch/xrandr"
 )
 
 // PlanView is the JSON form of a plan for --dry-run --json.
 type PlanView struct {
 	Profile   string        `json:"profile"`
+	Backend   string        `json:"backend"` // randr, wlroots or mutter
 	Unchanged bool          `json:"unchanged"`
 	Width     int           `json:"width"`
 	Height    int           `json:"height"`
@@ -35,7 +37,7 @@ type PlanOutput struct {
 	Width    int     `json:"width"`
 	Height   int     `json:"height"`
 	Rotation string  `json:"rotation"`
-	Crtc     uint32  `json:"crtc"`
+	Crtc     uint32  `json:"crtc,omitempty"` // RandR only
 	Changed  bool    `json:"changed"`
 }
 
@@ -46,10 +48,14 @@ type PlanNewMode struct {
 	Create bool   `json:"create"`
 }
 
-func planView(profile string, p *xrandr.Plan) PlanView {
+func planView(profile, backend string, p *xrandr.Plan) PlanView {
 	v := PlanView{
-		Profile: profile, Unchanged: p.Unchanged(), Width: p.Width, Height: p.Height,
-		MmWidth: p.MmWidth, MmHeight: p.MmHeight, Off: p.Off, Primary: p.PrimaryName, Xrandr: p.XrandrCommands(),
+		Profile: profile, Backend: backend, Unchanged: p.Unchanged(), Width: p.Width, Height: p.Height,
+		MmWidth: p.MmWidth, MmHeight: p.MmHeight, Off: p.Off, Primary: p.PrimaryName, Xrandr: []string{},
+	}
+	randr := backend == desktop.RandR
+	if randr {
+		v.Xrandr = p.XrandrCommands()
 	}
 	if v.Off == nil {
 		v.Off = []string{}
@@ -58,8 +64,11 @@ func planView(profile string, p *xrandr.Plan) PlanView {
 		v.Outputs = append(v.Outputs, PlanOutput{
 			Name: c.OutputName, Mode: c.Mode.Name, Refresh: float64(int(c.Mode.Refresh()*100+0.5)) / 100,
 			X: c.X, Y: c.Y, Width: c.Width, Height: c.Height, Rotation: c.Rotation.String(),
-			Crtc: uint32(c.Crtc), Changed: c.Changed,
+			Changed: c.Changed,
 		})
+		if randr {
+			v.Outputs[len(v.Outputs)-1].Crtc = uint32(c.Crtc)
+		}
 	}
 	for _, nm := range p.NewModes {
 		v.NewModes = append(v.NewModes, PlanNewMode{Output: nm.OutputName, Mode: nm.Mode.Name, Create: nm.Create})
@@ -68,7 +77,11 @@ func planView(profile string, p *xrandr.Plan) PlanView {
 }
 
 func printPlan(w io.Writer, v PlanView) {
-	fmt.Fprintf(w, "profile %s: screen %dx%d (%dmm x %dmm)\n", v.Profile, v.Width, v.Height, v.MmWidth, v.MmHeight)
+	if v.Backend == desktop.RandR {
+		fmt.Fprintf(w, "profile %s: screen %dx%d (%dmm x %dmm)\n", v.Profile, v.Width, v.Height, v.MmWidth, v.MmHeight)
+	} else {
+		fmt.Fprintf(w, "profile %s through %s: layout %dx%d\n", v.Profile, v.Backend, v.Width, v.Height)
+	}
 	for _, o := range v.Outputs {
 		mark := ""
 		if o.Name == v.Primary {
@@ -78,8 +91,12 @@ func printPlan(w io.Writer, v PlanView) {
 		if o.Changed {
 			state = "changes"
 		}
-		fmt.Fprintf(w, "  %-10s %s@%.2f at %d,%d rotated %s%s (CRTC 0x%x, %s)\n",
-			o.Name, o.Mode, o.Refresh, o.X, o.Y, o.Rotation, mark, o.Crtc, state)
+		crtc := ""
+		if o.Crtc != 0 {
+			crtc = fmt.Sprintf("CRTC 0x%x, ", o.Crtc)
+		}
+		fmt.Fprintf(w, "  %-10s %s@%.2f at %d,%d rotated %s%s (%s%s)\n",
+			o.Name, o.Mode, o.Refresh, o.X, o.Y, o.Rotation, mark, crtc, state)
 	}
 	for _, n := range v.Off {
 		fmt.Fprintf(w, "  %-10s off\n", n)
@@ -94,6 +111,9 @@ func printPlan(w io.Writer, v PlanView) {
 	if v.Unchanged {
 		fmt.Fprintln(w, "nothing to change: this layout is already on screen")
 	}
+	if len(v.Xrandr) == 0 {
+		return
+	}
 	fmt.Fprintln(w, "equivalent xrandr commands:")
 	for _, c := range v.Xrandr {
 		fmt.Fprintln(w, "  "+c)
@@ -105,9 +125,11 @@ func newLayoutApplyCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "apply [--dry-run] [--json] PROFILE",
 		Short: "arrange the outputs as a profile says",
-		Long: `layout apply arranges the outputs as PROFILE says, in one RandR change
-(modes made from CVT timings where the screen lacks them). With --dry-run
-it prints the plan and the equivalent xrandr commands and changes nothing.`,
+		Long: `layout apply arranges the outputs as PROFILE says: on X11 in one RandR
+change (modes made from CVT timings where the screen lacks them), on
+wlroots and GNOME through the compositor (tested first, then applied).
+With --dry-run it prints the plan (and under X11 the equivalent xrandr
+commands) and changes nothing.`,
 		Args: oneArg("layout apply needs one PROFILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return e.layoutApply(args[0], dry, asJSON)
@@ -143,11 +165,14 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 		return err
 	}
 	defer c.Close()
-	plan, err := xrandr.MakePlan(st, prof.Layout())
+	plan, err := c.plan(st, prof.Layout())
 	if err != nil {
 		return fmt.Errorf("profile %s (%s:%d): %w", prof.Name, cfg.Path, prof.Line, err)
 	}
-	v := planView(prof.Name, plan)
+	v := planView(prof.Name, c.backend(), plan)
+	if c.backend() == desktop.Wlroots && plan.PrimaryName == "" && hasPrimary(prof.Layout()) {
+		fmt.Fprintf(e.stderr, "note: primary is ignored: wlroots compositors have no primary output\n")
+	}
 	if dry {
 		if asJSON {
 			return writeJSON(e.stdout, v)
@@ -155,7 +180,7 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 		printPlan(e.stdout, v)
 		return nil
 	}
-	if err := xrandr.Apply(c, plan); err != nil {
+	if err := c.apply(plan); err != nil {
 		return fmt.Errorf("apply profile %s: %w", prof.Name, err)
 	}
 	if asJSON {
@@ -171,4 +196,13 @@ func (e *env) layoutApply(profile string, dry, asJSON bool) error {
 	}
 	fmt.Fprintf(e.stdout, "applied profile %s: %s; screen %dx%d\n", prof.Name, strings.Join(parts, ", "), v.Width, v.Height)
 	return nil
+}
+
+func hasPrimary(l xrandr.Layout) bool {
+	for _, o := range l.Outputs {
+		if o.Primary {
+			return true
+		}
+	}
+	return false
 }

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/perchdesk/perch/desktop"
+	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/xrandr"
 )
 
@@ -15,19 +18,24 @@ func newOutputsCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "outputs [--json]",
 		Short: "list outputs, modes and EDID fingerprints",
-		Long:  "outputs lists the X screen's outputs as xrandr does, with the EDID fingerprint a profile's match list can name.",
-		Args:  noArgs,
+		Long: `outputs lists the outputs as xrandr does, with the fingerprint a profile's
+match list can name (of the EDID under X11, of make, model and serial on
+Wayland), and says what arranges them: randr (X11), wlroots
+(wlr-output-management) or mutter (GNOME's DisplayConfig).`,
+		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			x, err := e.dial()
-			if err != nil {
+			s, st, err := e.openLayout(true)
+			var we *app.WaylandError
+			if err != nil && !errors.As(err, &we) {
 				return err
 			}
-			defer x.Close()
-			st, err := x.Probe()
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 			v := st.View()
+			v.Backend = s.backend()
+			if we != nil {
+				v.Backend = "none"
+				fmt.Fprintf(e.stderr, "note: layouts are refused here: %v\n", we)
+			}
 			if asJSON {
 				return writeJSON(e.stdout, v)
 			}
@@ -42,8 +50,23 @@ func newOutputsCmd(e *env) *cobra.Command {
 
 // printOutputs prints the screen in xrandr's manner, with fingerprints.
 func printOutputs(w io.Writer, v xrandr.ScreenView) {
+	if v.Backend != "" {
+		fmt.Fprintf(w, "Backend: %s\n", v.Backend)
+	}
+	if v.Backend != "" && v.Backend != desktop.RandR && v.Backend != "none" {
+		fmt.Fprintf(w, "Layout: %dx%d\n", v.Width, v.Height)
+	} else {
+		printScreenLine(w, v)
+	}
+	printOutputList(w, v)
+}
+
+func printScreenLine(w io.Writer, v xrandr.ScreenView) {
 	fmt.Fprintf(w, "Screen: current %dx%d (%dmm x %dmm), minimum %dx%d, maximum %dx%d\n",
 		v.Width, v.Height, v.MmWidth, v.MmHeight, v.MinWidth, v.MinHeight, v.MaxWidth, v.MaxHeight)
+}
+
+func printOutputList(w io.Writer, v xrandr.ScreenView) {
 	for _, o := range v.Outputs {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s", o.Name, o.Connection)
@@ -62,7 +85,7 @@ func printOutputs(w io.Writer, v xrandr.ScreenView) {
 			fmt.Fprintf(&b, " %dmm x %dmm", o.MmWidth, o.MmHeight)
 		}
 		if o.Fingerprint != "" {
-			fmt.Fprintf(&b, " edid %s", o.Fingerprint)
+			fmt.Fprintf(&b, " %s %s", fingerprintWord(v.Backend), o.Fingerprint)
 		}
 		fmt.Fprintln(w, b.String())
 		// Group modes by size as xrandr does: "1920x1080  60.00*+  50.00".
@@ -92,4 +115,12 @@ func printOutputs(w io.Writer, v xrandr.ScreenView) {
 			fmt.Fprintln(w, line.String())
 		}
 	}
+}
+
+// fingerprintWord says what a fingerprint is a hash of.
+func fingerprintWord(backend string) string {
+	if backend == desktop.Wlroots || backend == desktop.Mutter {
+		return "id"
+	}
+	return "edid"
 }

@@ -13,7 +13,7 @@ func TestResolveCommand(t *testing.T) {
 	dir := t.TempDir()
 	sshCfg := filepath.Join(dir, "ssh_config")
 	if err := os.WriteFile(sshCfg, []byte("Host other\n  StrictHostKeyChecking no\nHost box\n  HostName box.example\n  User me\n  Port 2200\n"+
-		"  StrictHostKeyChecking accept-new\n  ProxyJump jump\nHost bad\n  StrictHostKeyChecking no\n"), 0o600); err != nil {
+		"  StrictHostKeyChecking accept-new\n  ProxyJump jump\nHost bad\n  KnownHostsCommand /bin/true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := writeConfig(t, "[server.quiet]\nssh = \"box\"\nssh_config = \""+sshCfg+"\"\nknown_hosts = \"strict\"\n")
@@ -47,7 +47,7 @@ func TestResolveCommand(t *testing.T) {
 	}
 	// A refusal exits 2 naming file and line; a block for another host does not stop box.
 	r = perch(t, vars, "resolve", "--config", cfg, "--ssh-config", sshCfg, "bad")
-	if r.code != 2 || !strings.Contains(r.stderr, sshCfg+": line 10: StrictHostKeyChecking no") {
+	if r.code != 2 || !strings.Contains(strings.ToLower(r.stderr), strings.ToLower(sshCfg+": line 10: KnownHostsCommand")) {
 		t.Errorf("resolve bad: %d %q", r.code, r.stderr)
 	}
 }

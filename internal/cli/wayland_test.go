@@ -78,7 +78,7 @@ func TestXWayland(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "XWAYLAND0 connected") {
 		t.Fatalf("outputs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	why := "the X server is XWayland (output XWAYLAND0): RandR cannot arrange the monitors of a Wayland session; arrange them in the compositor"
+	why := "the X server is XWayland (output XWAYLAND0): RandR cannot arrange the monitors of a Wayland session, and this compositor offers neither wlr-output-management (wlroots) nor GNOME's DisplayConfig"
 	sock := filepath.Join(t.TempDir(), "control.sock")
 	for _, args := range [][]string{
 		{"layout", "apply", "one"},

@@ -11,9 +11,9 @@ import (
 	"github.com/perchdesk/perch/xrandr"
 )
 
-// Dial opens a RandR connection to the display with its cookie, whatever
-// this process's DISPLAY and XAUTHORITY say.
-func (d *Display) Dial() (*xrandr.Conn, error) {
+// DialX opens a connection to the display with its cookie, whatever this
+// process's DISPLAY and XAUTHORITY say.
+func (d *Display) DialX() (*xgb.Conn, error) {
 	nc, err := net.Dial("unix", fmt.Sprintf("/tmp/.X11-unix/X%d", d.Num))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", d.Name, err)
@@ -22,6 +22,15 @@ func (d *Display) Dial() (*xrandr.Conn, error) {
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("connect to %s: %w", d.Name, err)
+	}
+	return x, nil
+}
+
+// Dial opens a RandR connection to the display (see DialX).
+func (d *Display) Dial() (*xrandr.Conn, error) {
+	x, err := d.DialX()
+	if err != nil {
+		return nil, err
 	}
 	c, err := xrandr.NewConn(x)
 	if err != nil {

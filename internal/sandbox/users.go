@@ -83,3 +83,7 @@ func currentUser() (string, error) {
 	}
 	return "", fmt.Errorf("cannot tell the name of user %d for the ssh login", os.Getuid())
 }
+
+// EnsureUser creates the account name (no home, /bin/sh) when missing and
+// returns its uid and gid; it needs root to create one.
+func EnsureUser(name string) (uid, gid int, err error) { return ensureUser(name) }

@@ -4,7 +4,8 @@
 //
 //	go run ./scripts/bench [-n 40] [-out docs/benchmarks.md]
 //
-// One file per comparison: layout.go (xrandr), cli.go (the CLI before
+// One file per comparison: layout.go (xrandr), wayland.go (wlr-randr,
+// kanshi, gdbus on sway and nested mutter), cli.go (the CLI before
 // cobra), x11.go (ssh -Y), cold.go (the original script), recovery.go
 // (autossh), idle.go, tray.go, handoff.go (the manual handoff) and
 // xlocal.go (X11-forwarded xpra); bed.go is the remote bed they share.
@@ -90,6 +91,10 @@ type part struct {
 // parts lists the comparisons in the report's order.
 var parts = []part{
 	{"layout", "layout", false, func(w *strings.Builder, o options, _ *remoteBed) error { return benchLayout(w, o.n, o.perch) }},
+	{"wlroots", "wlroots", false, func(w *strings.Builder, o options, _ *remoteBed) error {
+		return benchWlroots(w, o.n, o.remoteRuns, o.perch)
+	}},
+	{"gnome", "gnome", false, func(w *strings.Builder, o options, _ *remoteBed) error { return benchGnome(w, o.n, o.perch) }},
 	{"cli", "cli", false, func(w *strings.Builder, o options, _ *remoteBed) error { return benchCLI(w, o.n, o.perch) }},
 	{"x11", "x11", true, func(w *strings.Builder, o options, b *remoteBed) error { return benchX11(w, b, o.perch, o.x11Runs) }},
 	{"cold", "cold start", true, func(w *strings.Builder, o options, b *remoteBed) error {

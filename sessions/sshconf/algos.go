@@ -38,6 +38,9 @@ func hostKeyAlgorithms(v string) ([]string, error) {
 	}
 	var named []string
 	for _, p := range strings.Split(list, ",") {
+		if p == "" {
+			continue // ssh skips empty entries
+		}
 		found := false
 		for _, a := range allHostKeyAlgorithms {
 			if matchPatternList(a, p, false) == 1 {

@@ -97,7 +97,7 @@ var portRe = regexp.MustCompile(`^[+-]?[0-9]+$`)
 // a2port reads it).
 func isService(p string) bool {
 	n, err := net.LookupPort("tcp", p)
-	return err == nil && n > 0
+	return err == nil && n > 0 && p == strings.ToLower(p)
 }
 
 // checkHost is ssh's valid_hostname.
@@ -151,8 +151,16 @@ func ParseJump(s string) ([]Spec, error) {
 	// off: ProxyJump "jump" reaches jump. A quote in a port is refused,
 	// as parse_jump refuses it.
 	unquote := strings.NewReplacer(`"`, "", "'", "")
+	// ssh reads the value up to its first space ("a b,c" is a), and an
+	// empty port after ':' as none ("a:" is a).
+	s = strings.TrimLeft(s, whitespace)
+	if i := strings.IndexAny(s, whitespace); i >= 0 {
+		s = s[:i]
+	}
 	for _, h := range strings.Split(s, ",") {
-		h = strings.TrimSpace(h)
+		if strings.HasSuffix(h, ":") && !strings.HasSuffix(h, "::") {
+			h = h[:len(h)-1]
+		}
 		if i := strings.LastIndexAny(h, ":]"); i >= 0 && h[i] == ':' && strings.Count(h, ":") == 1 && strings.ContainsAny(h[i:], `"'`) {
 			return nil, fmt.Errorf("ProxyJump: bad port in %q", h)
 		}

@@ -22,6 +22,7 @@ type Target struct {
 	Port                  int      // default ssh_config.Default("Port")
 	User                  string   // default: the local user
 	IdentityFiles         []string // expanded (~, %-tokens, ${VAR}); default ~/.ssh/id_* that exist
+	CertificateFiles      []string // CertificateFile, expanded as IdentityFile
 	IdentitiesOnly        bool     // offer only the IdentityFiles' keys, also from ssh-agent
 	IdentityAgent         string   // "" = $SSH_AUTH_SOCK; "none" = no agent
 	KnownHostsFiles       []string // UserKnownHostsFile, expanded; default ssh_config.Default's (~/.ssh/known_hosts ~/.ssh/known_hosts2)
@@ -310,9 +311,6 @@ func refuseUnsupported(st *state) error {
 			return s.errorf("%s %s is not supported by perch (it applies to this server)", s.key, strings.Join(s.args, " "))
 		}
 	}
-	if len(st.certs) > 0 {
-		return st.certs[0].errorf("CertificateFile is not supported by perch (it applies to this server)")
-	}
 	return nil
 }
 
@@ -384,6 +382,15 @@ func (t *Target) files(st *state) error {
 		}
 	}
 	t.IdentityFiles = slices.DeleteFunc(t.IdentityFiles, func(p string) bool { return strings.EqualFold(p, "none") })
+	for _, s := range st.certs {
+		p, err := path(s, s.args[0])
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(p, "none") && !slices.Contains(t.CertificateFiles, p) {
+			t.CertificateFiles = append(t.CertificateFiles, p)
+		}
+	}
 	if s := st.get("userknownhostsfile"); !strings.EqualFold(s.args[0], "none") {
 		for _, a := range s.args {
 			p, err := path(s, a)

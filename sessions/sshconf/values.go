@@ -91,7 +91,8 @@ func parsePort(s string) (int, error) {
 		}
 		return n, nil
 	}
-	if n, err := net.LookupPort("tcp", s); err == nil && n > 0 && strings.Trim(s, "0123456789") != "" {
+	// getservbyname is case-sensitive, Go's LookupPort is not.
+	if n, err := net.LookupPort("tcp", s); err == nil && n > 0 && strings.Trim(s, "0123456789") != "" && s == strings.ToLower(s) {
 		return n, nil
 	}
 	return 0, fmt.Errorf("bad port %q (want 1 to 65535 or a service name)", s)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -190,7 +191,50 @@ func (as *authState) signers() ([]ssh.Signer, error) {
 		}
 		as.offered = append(as.offered, "key "+id.path)
 	}
-	return out, nil
+	return as.withCertificates(out), nil
+}
+
+// withCertificates puts before each key the certificates for it, as ssh
+// offers them: CertificateFile, and IdentityFile's "-cert.pub" beside it.
+// A file that is missing is skipped, as ssh skips it.
+func (as *authState) withCertificates(keys []ssh.Signer) []ssh.Signer {
+	files := slices.Clone(as.t.CertificateFiles)
+	for _, p := range as.t.IdentityFiles {
+		if !slices.Contains(files, p+"-cert.pub") {
+			files = append(files, p+"-cert.pub")
+		}
+	}
+	var certs []*ssh.Certificate
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(data)
+		c, ok := k.(*ssh.Certificate)
+		if err != nil || !ok {
+			as.skipped = append(as.skipped, fmt.Sprintf("certificate %s is not an OpenSSH certificate", f))
+			continue
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return keys
+	}
+	var out []ssh.Signer
+	for _, k := range keys {
+		for _, c := range certs {
+			if string(c.Key.Marshal()) != string(k.PublicKey().Marshal()) {
+				continue
+			}
+			if cs, err := ssh.NewCertSigner(c, k); err == nil {
+				out = append(out, cs)
+				as.offered = append(as.offered, "certificate "+c.KeyId)
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 func matchesIdentity(blob string, ids []*identityFile) bool {

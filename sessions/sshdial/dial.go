@@ -89,8 +89,11 @@ const maxJumpDepth = 8
 // before it (ssh -J), and each hop is checked with its own host key
 // policy and files.
 func dialChain(ctx context.Context, t *sshconf.Target, o Options, keys *keyCache, start time.Time, depth int) (*ssh.Client, Timings, error) {
-	// CanonicalizeHostname's lookups, with this connection's context.
-	ft, err := t.Final(ctx)
+	// CanonicalizeHostname's lookups, with this connection's context and
+	// within its timeout.
+	lctx, cancel := context.WithTimeout(ctx, connectTimeout(t, o))
+	ft, err := t.Final(lctx)
+	cancel()
 	if err != nil {
 		return nil, Timings{}, fmt.Errorf("connect to %s: %w", t, err)
 	}

@@ -32,6 +32,7 @@ import (
 // test skips loudly, except in CI (CI=true) where it fails.
 func testSSHD(t *testing.T) *testbed.SSHD {
 	t.Helper()
+	testbed.SkipShort(t)
 	for _, bin := range []string{"/usr/sbin/sshd", "ssh"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if testbed.InCI() {

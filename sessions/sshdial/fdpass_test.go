@@ -67,19 +67,29 @@ func TestRealFdpass(t *testing.T) {
 			return p
 		}
 		s, p := connectBoth(t, realCase{user: c.kh}, "target", cfgFor)
-		switch {
-		case s.ok != p.ok:
-			t.Errorf("%s: ssh ok=%v (%s), perch ok=%v (%s)", c.name, s.ok, s.msg, p.ok, p.msg)
-		case s.ok != c.want:
-			t.Errorf("%s: both ok=%v, want %v (ssh: %s | perch: %s)", c.name, s.ok, c.want, s.msg, p.msg)
-		case s.ok && recordedKind(s.recorded) != recordedKind(p.recorded):
-			t.Errorf("%s: ssh recorded %q, perch %q", c.name, s.recorded, p.recorded)
-		default:
+		if agreeWant(t, c.name, s, p, c.want) {
 			agree++
-			if testing.Verbose() {
-				t.Logf("%-45s ok=%-5v ssh: %.80s | perch: %.160s", c.name, s.ok, lastLine(s.msg), p.msg)
-			}
 		}
 	}
 	t.Logf("ProxyUseFdpass differential: %d cases, %d agree", len(cases), agree)
+}
+
+// agreeWant reports whether ssh and perch did the same, and what the case
+// wants (and recorded the same under accept-new); else it says how not.
+func agreeWant(t *testing.T, name string, s, p outcome, want bool) bool {
+	t.Helper()
+	switch {
+	case s.ok != p.ok:
+		t.Errorf("%s: ssh ok=%v (%s), perch ok=%v (%s)", name, s.ok, s.msg, p.ok, p.msg)
+	case s.ok != want:
+		t.Errorf("%s: both ok=%v, want %v (ssh: %s | perch: %s)", name, s.ok, want, s.msg, p.msg)
+	case s.ok && recordedKind(s.recorded) != recordedKind(p.recorded):
+		t.Errorf("%s: ssh recorded %q, perch %q", name, s.recorded, p.recorded)
+	default:
+		if testing.Verbose() {
+			t.Logf("%-60s ok=%-5v ssh: %.60s | perch: %.160s", name, s.ok, lastLine(s.msg), p.msg)
+		}
+		return true
+	}
+	return false
 }

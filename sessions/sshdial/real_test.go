@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,7 +45,10 @@ var bed realBed
 
 func TestMain(m *testing.M) {
 	testbed.StableEnv()
-	bed.start()
+	flag.Parse()
+	if !testing.Short() {
+		bed.start()
+	}
 	code := m.Run()
 	if bed.closeBeds != nil {
 		bed.closeBeds()
@@ -82,7 +86,8 @@ func (b *realBed) setupA() error {
 	ec := filepath.Join(dir, "ssh_host_ecdsa_key")
 	ca := filepath.Join(dir, "ca")
 	ca2 := filepath.Join(dir, "ca2")
-	for _, k := range [][]string{{"-t", "ecdsa", "-f", ec}, {"-t", "ed25519", "-f", ca}, {"-t", "ed25519", "-f", ca2}} {
+	userCA := filepath.Join(dir, "user_ca") // TestRealCertificate's
+	for _, k := range [][]string{{"-t", "ecdsa", "-f", ec}, {"-t", "ed25519", "-f", ca}, {"-t", "ed25519", "-f", ca2}, {"-t", "ed25519", "-f", userCA}} {
 		if err := keygen(append([]string{"-q", "-N", ""}, k...)...); err != nil {
 			return err
 		}
@@ -131,7 +136,7 @@ func (b *realBed) setupA() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f, "HostKey %s\nHostCertificate %s\n", ec, b.a.HostKeyFile+"-cert.pub")
+	fmt.Fprintf(f, "HostKey %s\nHostCertificate %s\nTrustedUserCAKeys %s\n", ec, b.a.HostKeyFile+"-cert.pub", userCA+".pub")
 	f.Close()
 	if err := b.a.Stop(); err != nil {
 		return err
@@ -149,6 +154,7 @@ func newKey() (ssh.PublicKey, error) {
 
 func needRealBed(t *testing.T) {
 	t.Helper()
+	testbed.SkipShort(t)
 	if bed.startErr != nil {
 		if testbed.InCI() {
 			t.Fatalf("CI=true but the sshd beds cannot start: %v", bed.startErr)
@@ -419,8 +425,12 @@ func TestRealJumps(t *testing.T) {
 		{"two hops", line(a, a.HostKey), "yes", line(b, b.HostKey), "yes", "jump2"},
 		{"ProxyCommand", line(a, a.HostKey), "yes", line(b, b.HostKey), "yes", "command"},
 		{"ProxyCommand, target wrong", line(a, a.HostKey), "yes", line(b, bed.wrongEd), "yes", "command"},
+		{"quoted ProxyJump", line(a, a.HostKey), "yes", line(b, b.HostKey), "yes", "quoted"},
+		{"quoted ProxyJump, hop wrong", line(a, bed.wrongEd), "yes", line(b, b.HostKey), "yes", "quoted"},
+		{"ProxyJump, hop StrictHostKeyChecking no, hop unknown", "", "no", line(b, b.HostKey), "yes", "jump"},
+		{"ProxyJump, hop StrictHostKeyChecking no, hop wrong", line(a, bed.wrongEd), "no", line(b, b.HostKey), "yes", "jump"},
 	}
-	agree := 0
+	agree, strictNo := 0, 0
 	for _, c := range cases {
 		cfgFor := func(dir string) string {
 			write := func(name, content string) string {
@@ -436,6 +446,8 @@ func TestRealJumps(t *testing.T) {
 			case "jump2":
 				hop += hostCfg("hop2", a, dir, c.hopStrict, "  UserKnownHostsFile "+filepath.Join(dir, "hop_kh")+"\n  GlobalKnownHostsFile /dev/null\n")
 				proxy = "  ProxyJump hop,hop2\n"
+			case "quoted":
+				proxy = "  ProxyJump \"hop\"\n"
 			case "command":
 				proxy = "  ProxyCommand ssh -F " + filepath.Join(dir, "config") + " -W %h:%p hop\n"
 			}
@@ -443,13 +455,19 @@ func TestRealJumps(t *testing.T) {
 			return write("config", hop+tgt)
 		}
 		s, p := connectBoth(t, realCase{user: c.targetKH}, "target", cfgFor)
-		if s.ok != p.ok {
+		switch {
+		case s.ok && !p.ok && c.hopStrict == "no" && strings.Contains(p.msg, "ssh would connect anyway but turn off X11 forwarding"):
+			strictNo++ // the hop's changed key: ssh goes on without forwarding, perch refuses (README)
+		case s.ok != p.ok:
 			t.Errorf("%s: ssh ok=%v (%s), perch ok=%v (%s)", c.name, s.ok, s.msg, p.ok, p.msg)
-			continue
+		default:
+			agree++
 		}
-		agree++
 	}
-	t.Logf("jump differential: %d cases, %d agree", len(cases), agree)
+	t.Logf("jump differential: %d cases, %d agree, %d refused by perch under StrictHostKeyChecking no (changed key)", len(cases), agree, strictNo)
+	if strictNo != 1 {
+		t.Errorf("%d cases refused under StrictHostKeyChecking no, want 1", strictNo)
+	}
 }
 
 func lastLine(s string) string {
@@ -477,6 +495,12 @@ func TestRealResolution(t *testing.T) {
 		{"Match final", "target", "Match final host 127.0.0.1\n  UserKnownHostsFile %d/wrong_kh\n"},
 		{"Include", "target", "Include %d/inc\n"},
 		{"block for another host", "target", "Host other\n  ProxyCommand false\n  StrictHostKeyChecking no\n  UserKnownHostsFile %d/wrong_kh\n"},
+		// issue 21: the address as ssh writes it is the name known_hosts is read by.
+		{"HostName 127.1 (known as 127.0.0.1)", "target", "Host target\n  HostName 127.1\n"},
+		{"HostName 0x7f.0.0.1 (known as 127.0.0.1)", "target", "Host target\n  HostName 0x7f.0.0.1\n"},
+		{"deprecated UserKnownHostsFile2 is ignored", "target", "Host target\n  UserKnownHostsFile2 %d/wrong_kh\n"},
+		{"Match canonical without canonicalisation", "target", "Match canonical\n  UserKnownHostsFile %d/wrong_kh\n"},
+		{"Match final with the address rewritten", "target", "Host target\n  HostName 127.1\nMatch final host 127.0.0.1\n  UserKnownHostsFile %d/wrong_kh\n"},
 	}
 	agree := 0
 	for _, c := range cases {

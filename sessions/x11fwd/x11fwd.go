@@ -234,7 +234,26 @@ func (f *Forwarder) Close() {
 	f.wg.Wait()
 }
 
+// handle serves one x11 channel: accepted only where X11 forwarding was
+// requested, its client authenticated by a session's fake cookie before
+// the local display is dialled, then relayed.
 func (f *Forwarder) handle(nc ssh.NewChannel) {
+	ch, log, ok := f.accept(nc)
+	if !ok {
+		return
+	}
+	defer f.untrack(ch)
+	defer ch.Close()
+	first, owner, ok := f.authenticate(ch, log)
+	if !ok {
+		return
+	}
+	f.relay(ch, first, owner, log)
+}
+
+// accept accepts the channel if X11 forwarding was requested on the
+// connection, and tracks it.
+func (f *Forwarder) accept(nc ssh.NewChannel) (ssh.Channel, *slog.Logger, bool) {
 	var origin struct {
 		Addr string
 		Port uint32
@@ -247,22 +266,26 @@ func (f *Forwarder) handle(nc ssh.NewChannel) {
 	if !requested {
 		log.Warn("X11 connection refused: no X11 forwarding was requested on this connection")
 		_ = nc.Reject(ssh.Prohibited, "X11 forwarding not requested")
-		return
+		return nil, nil, false
 	}
-	// The client's setup request and cookie are read and checked before
-	// the local display is dialled: a connection without the cookie takes
-	// no slot of the local X server (OpenSSH dials first).
 	ch, reqs, err := nc.Accept()
 	if err != nil {
-		return
+		return nil, nil, false
 	}
 	go ssh.DiscardRequests(reqs)
 	if !f.track(ch) {
 		ch.Close()
-		return
+		return nil, nil, false
 	}
-	defer f.untrack(ch)
-	defer ch.Close()
+	return ch, log, true
+}
+
+// authenticate reads the client's setup request and checks its cookie
+// before anything is dialled: a connection without the cookie takes no
+// slot of the local X server (OpenSSH dials first). It returns the bytes
+// to send the display first (the setup and what came after it) and the
+// session whose cookie it carried.
+func (f *Forwarder) authenticate(ch ssh.Channel, log *slog.Logger) ([]byte, *cookieOwner, bool) {
 	// The setup request may arrive in pieces; ssh.Channel has no deadline,
 	// so a timer closes it if the client never completes it.
 	timer := time.AfterFunc(f.setupTimeout, func() { ch.Close() })
@@ -270,14 +293,20 @@ func (f *Forwarder) handle(nc ssh.NewChannel) {
 	timer.Stop()
 	if err != nil {
 		f.rejections.warn(log, "X11 connection rejected: bad setup request", err)
-		return
+		return nil, nil, false
 	}
 	owner, err := f.check(setup)
 	if err != nil {
 		f.rejected.Add(1)
 		f.rejections.warn(log, "X11 connection rejected because of wrong authentication", err)
-		return
+		return nil, nil, false
 	}
+	return append(setup, extra...), owner, true
+}
+
+// relay dials the local display for an authenticated channel and copies
+// both ways until either end closes.
+func (f *Forwarder) relay(ch ssh.Channel, first []byte, owner *cookieOwner, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	xconn, err := f.local.dial(ctx)
 	cancel()
@@ -300,7 +329,7 @@ func (f *Forwarder) handle(nc ssh.NewChannel) {
 	if owner.onConnect != nil {
 		owner.onConnect()
 	}
-	if _, err := xconn.Write(append(setup, extra...)); err != nil {
+	if _, err := xconn.Write(first); err != nil {
 		return
 	}
 	splice(ch, xconn)

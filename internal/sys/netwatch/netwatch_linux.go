@@ -15,9 +15,30 @@ import (
 // one call, quiet after the burst's last message, and calls come at most
 // every minGap. It returns ctx's error, or why it could not listen.
 func Watch(ctx context.Context, quiet, minGap time.Duration, changed func()) error {
+	f, err := listen()
+	if err != nil {
+		return fmt.Errorf("watch the network: %w", err)
+	}
+	defer f.Close()
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	defer stop()
+	events := make(chan struct{}, 1)
+	readErr := make(chan error, 1)
+	go read(f, events, readErr) // ends when f is closed
+	err = debounce(ctx, events, readErr, quiet, minGap, changed)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("watch the network: read netlink: %w", err)
+}
+
+// listen opens a netlink socket on the groups that tell of links,
+// addresses and routes. Through an *os.File the reads wait in the
+// netpoller, and Close ends a read in progress.
+func listen() (*os.File, error) {
 	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, syscall.NETLINK_ROUTE)
 	if err != nil {
-		return fmt.Errorf("watch the network: netlink socket: %w", err)
+		return nil, fmt.Errorf("netlink socket: %w", err)
 	}
 	// The RTMGRP_* masks of <linux/rtnetlink.h> (package syscall has the
 	// group numbers only).
@@ -31,37 +52,37 @@ func Watch(ctx context.Context, quiet, minGap time.Duration, changed func()) err
 	groups := uint32(rtmgrpLink | rtmgrpIPv4Ifaddr | rtmgrpIPv4Route | rtmgrpIPv6Ifaddr | rtmgrpIPv6Route)
 	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK, Groups: groups}); err != nil {
 		syscall.Close(fd)
-		return fmt.Errorf("watch the network: bind netlink: %w", err)
+		return nil, fmt.Errorf("bind netlink: %w", err)
 	}
-	// Through an *os.File the reads wait in the netpoller, and Close ends
-	// a read in progress.
-	f := os.NewFile(uintptr(fd), "rtnetlink")
-	defer f.Close()
-	stop := context.AfterFunc(ctx, func() { f.Close() })
-	defer stop()
+	return os.NewFile(uintptr(fd), "rtnetlink"), nil
+}
 
-	events := make(chan struct{}, 1)
-	readErr := make(chan error, 1)
-	go func() { // ends when f is closed
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := f.Read(buf)
-			if err != nil {
-				// ENOBUFS: the kernel dropped messages because we were
-				// slow; something changed all the same.
-				if errors.Is(err, syscall.ENOBUFS) {
-					signal(events)
-					continue
-				}
-				readErr <- err
-				return
-			}
-			if relevant(buf[:n]) {
+// read signals events for the relevant messages on f until a read fails
+// (f closed), which it reports on readErr.
+func read(f *os.File, events chan struct{}, readErr chan<- error) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			// ENOBUFS: the kernel dropped messages because we were
+			// slow; something changed all the same.
+			if errors.Is(err, syscall.ENOBUFS) {
 				signal(events)
+				continue
 			}
+			readErr <- err
+			return
 		}
-	}()
+		if relevant(buf[:n]) {
+			signal(events)
+		}
+	}
+}
 
+// debounce calls changed once per burst of events, quiet after its last
+// one, and at most every minGap, until ctx ends (nil) or readErr says
+// why the events ended.
+func debounce(ctx context.Context, events <-chan struct{}, readErr <-chan error, quiet, minGap time.Duration, changed func()) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -69,12 +90,9 @@ func Watch(ctx context.Context, quiet, minGap time.Duration, changed func()) err
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil
 		case err := <-readErr:
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("watch the network: read netlink: %w", err)
+			return err
 		case <-events:
 			// Wait for the burst to end, and keep the gap.
 			d := quiet

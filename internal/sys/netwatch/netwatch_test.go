@@ -65,12 +65,7 @@ func TestRelevant(t *testing.T) {
 // TestWatch brings a veth pair of its own up (needs root; CI is root) and
 // waits for the call; a second one within minGap waits for it.
 func TestWatch(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if testbed.InCI() {
-			t.Fatal("TestWatch needs root to make an interface, and CI=true")
-		}
-		t.Skip("!!! SKIPPED: TestWatch needs root to make an interface")
-	}
+	testbed.NeedRoot(t, "TestWatch makes an interface")
 	const sysSetns = 308 // setns(2) on linux/amd64; package syscall has no name for it
 	if runtime.GOARCH != "amd64" {
 		t.Skip("!!! SKIPPED: TestWatch knows setns(2)'s number on amd64 only")

@@ -83,12 +83,17 @@ func Labels(img *image.RGBA, labels []Label) {
 	}
 }
 
-// Caption draws one line of text at the bottom left corner of img, in a
-// box of OutputFill: what the picture shows.
-func Caption(img *image.RGBA, text string) {
-	_, h := CaptionSize([]string{text}, 2)
+// WithCaption returns img with a band below it that holds one line of
+// text, in OutputFill: what the picture shows. The picture itself is not
+// covered.
+func WithCaption(img *image.RGBA, text string) *image.RGBA {
+	w, h := CaptionSize([]string{text}, 2)
 	b := img.Bounds()
-	caption(img, image.Pt(b.Min.X, b.Max.Y-h), []string{text}, OutputFill, 2)
+	out := image.NewRGBA(image.Rect(b.Min.X, b.Min.Y, max(b.Max.X, b.Min.X+w), b.Max.Y+h))
+	draw.Draw(out, out.Bounds(), image.NewUniform(OutputFill), image.Point{}, draw.Src)
+	draw.Draw(out, b, img, b.Min, draw.Src)
+	caption(out, image.Pt(b.Min.X, b.Max.Y), []string{text}, OutputFill, 2)
+	return out
 }
 
 // CaptionSize is the size in pixels of lines drawn as a caption at scale.

@@ -4,11 +4,13 @@
 package hostsns
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
@@ -28,6 +30,9 @@ func Inside(t *testing.T, hosts string) bool {
 	}
 	return true
 }
+
+// runTimeout bounds the test run in the namespace.
+const runTimeout = 5 * time.Minute
 
 // Run runs the test named test (this binary, -test.run ^test$) in a mount
 // namespace (unshare -m as root, else in a user namespace too) with hosts
@@ -52,8 +57,12 @@ func Run(t *testing.T, test, hosts string) {
 	}
 	script := `mount --bind "$1" /etc/hosts && shift && exec "$@"`
 	args = append(args, "sh", "-c", script, "sh", file, os.Args[0], "-test.run", "^"+test+"$", "-test.v", "-test.count=1")
-	cmd := exec.Command(unshare, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, unshare, args...)
 	cmd.Env = append(os.Environ(), envVar+"=1")
+	// A process the test left behind must not keep the output open.
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	t.Logf("in the namespace:\n%s", out)
 	if err != nil {

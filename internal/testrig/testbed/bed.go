@@ -75,6 +75,7 @@ func NewBed(opts BedOptions) *Bed { return &Bed{opts: opts} }
 // skips loudly elsewhere.
 func (b *Bed) Need(t testing.TB) *Bed {
 	t.Helper()
+	SkipShort(t)
 	b.once.Do(func() {
 		if b.err = b.start(); b.err != nil {
 			b.Close()

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"testing"
 
 	"github.com/perchdesk/perch/internal/sandbox"
 )
@@ -163,3 +164,25 @@ var ErrNoDisplay = errors.New("no test display")
 func findBinary(names ...string) (string, error) { return sandbox.FindBinary(names...) }
 
 func tail(path string) string { return sandbox.Tail(path) }
+
+// NeedRoot is for a test that can only run as root: elsewhere it skips
+// loudly, but under CI=true (where the tests run as root) it fails.
+func NeedRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if InCI() {
+		t.Fatalf("CI=true but not root: %s", why)
+	}
+	t.Skipf("!!! SKIPPED: not root: %s", why)
+}
+
+// SkipShort skips an integration test (real servers, real clients) under
+// -short: `make unit` is the fast layer; `make test` runs everything.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: an integration test on real servers (make test runs it)")
+	}
+}

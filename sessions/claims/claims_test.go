@@ -1,4 +1,4 @@
-package sessions
+package claims
 
 import (
 	"context"
@@ -7,15 +7,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/perchdesk/perch/api"
 )
 
 // localWatcher runs the claim watcher's script with the local sh (dash on
 // Debian: POSIX), as sshd would on the server, in a HOME of the test's.
-func localWatcher(t *testing.T, home string, c Claims) *claimWatch {
+func localWatcher(t *testing.T, home string, c Config) *Watcher {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", claimScriptFor(c, 2*time.Second))
+	cmd := exec.Command("sh", "-c", Script(c, 2*time.Second))
 	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -29,14 +27,14 @@ func localWatcher(t *testing.T, home string, c Claims) *claimWatch {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
-	return newClaimWatch(c.AgentID, stdin, stdout)
+	return NewWatcher(c.AgentID, stdin, stdout)
 }
 
-func ask(t *testing.T, w *claimWatch, cmd string) *claimSnap {
+func ask(t *testing.T, w *Watcher, cmd string) *Snapshot {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := w.request(ctx, cmd)
+	s, err := w.Request(ctx, cmd)
 	if err != nil {
 		t.Fatalf("%s: %v", cmd, err)
 	}
@@ -47,20 +45,20 @@ func ask(t *testing.T, w *claimWatch, cmd string) *claimSnap {
 // count; files land under the state directory, written whole.
 func TestClaimScript(t *testing.T) {
 	home := t.TempDir()
-	desk := localWatcher(t, home, Claims{Location: "desk", AgentID: "a1"})
-	sofa := localWatcher(t, home, Claims{Location: "sofa", AgentID: "b2"})
+	desk := localWatcher(t, home, Config{Location: "desk", AgentID: "a1"})
+	sofa := localWatcher(t, home, Config{Location: "sofa", AgentID: "b2"})
 
 	s := ask(t, desk, "take 10")
-	if c, live := s.holder(10); !live || c.Agent != "a1" || c.Location != "desk" {
+	if c, live := s.Holder(10); !live || c.Agent != "a1" || c.Location != "desk" {
 		t.Fatalf("after desk's take: %+v live %v (%+v)", c, live, s)
 	}
-	if _, live := s.holder(11); live {
+	if _, live := s.Holder(11); live {
 		t.Error("display 11 held without a claim")
 	}
 	ask(t, sofa, "take 10")
 	ask(t, sofa, "take ../x") // not a display number: nothing written
 	s = ask(t, desk, "tick")
-	if c, live := s.holder(10); !live || c.Agent != "b2" || c.Location != "sofa" {
+	if c, live := s.Holder(10); !live || c.Agent != "b2" || c.Location != "sofa" {
 		t.Fatalf("after sofa's take the desk sees %+v live %v", c, live)
 	}
 	if len(s.Claims) != 1 {
@@ -73,7 +71,7 @@ func TestClaimScript(t *testing.T) {
 	}
 	ask(t, sofa, "free")
 	s = ask(t, desk, "tick")
-	if c, live := s.holder(10); live {
+	if c, live := s.Holder(10); live {
 		t.Errorf("the sofa freed its lease, yet %+v counts", c)
 	}
 	ents, err := os.ReadDir(filepath.Join(home, ".local/state/perch/claims"))
@@ -88,27 +86,16 @@ func TestClaimScript(t *testing.T) {
 // TestLease: a claim counts while its agent renewed its lease within the
 // lease, by the server's clock.
 func TestLease(t *testing.T) {
-	s := &claimSnap{Now: 1000, Claims: map[int]claim{10: {Agent: "a", At: 990, Location: "desk"}, 11: {Agent: "gone", At: 990}},
-		Agents: map[string]lease{"a": {Renewed: 996, Lease: 4}}}
-	if _, live := s.holder(10); !live {
+	s := &Snapshot{Now: 1000, Claims: map[int]Claim{10: {Agent: "a", At: 990, Location: "desk"}, 11: {Agent: "gone", At: 990}},
+		Agents: map[string]Lease{"a": {Renewed: 996, Lease: 4}}}
+	if _, live := s.Holder(10); !live {
 		t.Error("renewed 4 s ago with a 4 s lease: should count")
 	}
 	s.Now = 1001
-	if _, live := s.holder(10); live {
+	if _, live := s.Holder(10); live {
 		t.Error("renewed 5 s ago with a 4 s lease: should not count")
 	}
-	if _, live := s.holder(11); live {
+	if _, live := s.Holder(11); live {
 		t.Error("a claim without a lease file counts")
-	}
-}
-
-// TestWhere: an elsewhere session is "at" a location, or "held by another
-// client".
-func TestWhere(t *testing.T) {
-	if w := (api.SessionStatus{HeldBy: "sofa"}).Where(); w != "at sofa" {
-		t.Errorf("Where of sofa: %q", w)
-	}
-	if w := (api.SessionStatus{HeldBy: api.AnotherClient}).Where(); w != "held by another client" {
-		t.Errorf("Where of another client: %q", w)
 	}
 }

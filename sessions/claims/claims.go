@@ -1,4 +1,8 @@
-package sessions
+// Package claims is the locations' protocol on the server: which perch
+// agent (at which location) holds which xpra display, with leases, kept by
+// one small shell watcher per connection; and Decide, the pure rule that
+// places a display session from a snapshot of the claims.
+package claims
 
 import (
 	"bufio"
@@ -18,7 +22,7 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// Claims say which location holds which xpra display, so that several
+// Config is this agent's part in the claims. Claims say which location holds which xpra display, so that several
 // agents (a desk, a sofa) share the displays without fighting: xpra gives
 // a display to its newest client, and the client it displaced only says
 // "Connection lost". Each display has one small file on the server,
@@ -30,7 +34,7 @@ import (
 // One long-running `sh` per connection (the claim watcher) does the file
 // work: it reads one command a line from its stdin and answers each with
 // a snapshot of every claim and lease, read with the server's own clock.
-type Claims struct {
+type Config struct {
 	Location string // this place's name: letters, digits, '.', '_', '-'
 	AgentID  string // this agent; "" makes one up
 	// TakeAlways: a display session that starts takes its display from
@@ -46,35 +50,35 @@ func NewAgentID() string {
 	return hex.EncodeToString(b)
 }
 
-// claim is one display's claim file.
-type claim struct {
+// Claim is one display's claim file.
+type Claim struct {
 	Agent    string
 	At       int64 // server time of the take, in seconds
 	Location string
 }
 
-// lease is one agent's lease file.
-type lease struct {
+// Lease is one agent's lease file.
+type Lease struct {
 	Renewed, Lease int64 // server seconds
 	Location       string
 }
 
-// claimSnap is what the watcher printed after one command.
-type claimSnap struct {
+// Snapshot is what the watcher printed after one command.
+type Snapshot struct {
 	Seq    int
 	Now    int64
-	Claims map[int]claim
-	Agents map[string]lease
+	Claims map[int]Claim
+	Agents map[string]Lease
 	// XClients: for each display a "look" asked about, how many xpra
 	// clients its server has (-1: xpra info failed, e.g. not running).
 	XClients map[int]int
 }
 
-// holder returns the live claim on display d, if any.
-func (s *claimSnap) holder(d int) (claim, bool) {
+// Holder returns the live claim on display d, if any.
+func (s *Snapshot) Holder(d int) (Claim, bool) {
 	c, ok := s.Claims[d]
 	if !ok {
-		return claim{}, false
+		return Claim{}, false
 	}
 	l, ok := s.Agents[c.Agent]
 	if !ok || s.Now-l.Renewed > l.Lease {
@@ -111,8 +115,8 @@ xclients $n ${c:--1}";; esac; done;;
 done
 `
 
-// claimWatch is the watcher of one connection.
-type claimWatch struct {
+// Watcher is the claim watcher of one connection.
+type Watcher struct {
 	id    string
 	reqMu sync.Mutex // one command at a time
 	seq   int
@@ -122,12 +126,12 @@ type claimWatch struct {
 
 	mu      sync.Mutex
 	looks   map[int]int // displays each keepalive looks at, with how many sessions ask
-	last    *claimSnap
+	last    *Snapshot
 	updated chan struct{} // closed and replaced at every snapshot
 }
 
-// startClaims starts the watcher on client.
-func startClaims(client *ssh.Client, c Claims, lease time.Duration) (*claimWatch, error) {
+// Start starts the watcher on client, with a lease of at least lease.
+func Start(client *ssh.Client, c Config, lease time.Duration) (*Watcher, error) {
 	sess, err := client.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("start the claim watcher: %w", err)
@@ -143,54 +147,55 @@ func startClaims(client *ssh.Client, c Claims, lease time.Duration) (*claimWatch
 		return nil, err
 	}
 	// sh, whatever the user's login shell is.
-	script := claimScriptFor(c, lease)
+	script := Script(c, lease)
 	if err := sess.Start("sh -c '" + strings.ReplaceAll(script, "'", `'\''`) + "'"); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("start the claim watcher: %w", err)
 	}
-	w := newClaimWatch(c.AgentID, stdin, stdout)
+	w := NewWatcher(c.AgentID, stdin, stdout)
 	w.sess = sess
 	return w, nil
 }
 
-// claimScriptFor is the watcher's script for c, with a lease of at least
-// lease (whole seconds, at least 2).
-func claimScriptFor(c Claims, lease time.Duration) string {
+// Script is the watcher's script for c, with a lease of at least lease
+// (whole seconds, at least 2).
+func Script(c Config, lease time.Duration) string {
 	secs := int64((lease + time.Second - 1) / time.Second)
 	return strings.NewReplacer("@ID@", c.AgentID, "@LEASE@", strconv.FormatInt(max(secs, 2), 10), "@LOC@", c.Location).Replace(claimScript)
 }
 
-// newClaimWatch reads the watcher's answers from stdout.
-func newClaimWatch(id string, stdin io.WriteCloser, stdout io.Reader) *claimWatch {
-	w := &claimWatch{id: id, stdin: stdin, dead: make(chan struct{}), updated: make(chan struct{})}
+// NewWatcher reads the answers of a watcher already started (Script)
+// from stdout; commands go to stdin.
+func NewWatcher(id string, stdin io.WriteCloser, stdout io.Reader) *Watcher {
+	w := &Watcher{id: id, stdin: stdin, dead: make(chan struct{}), updated: make(chan struct{})}
 	go w.read(stdout)
 	return w
 }
 
 // read parses snapshots until the watcher's output ends.
-func (w *claimWatch) read(r io.Reader) {
+func (w *Watcher) read(r io.Reader) {
 	defer close(w.dead)
 	sc := bufio.NewScanner(r)
-	var cur *claimSnap
+	var cur *Snapshot
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		switch {
 		case len(f) == 3 && f[0] == "snap":
 			seq, _ := strconv.Atoi(f[1])
 			now, _ := strconv.ParseInt(f[2], 10, 64)
-			cur = &claimSnap{Seq: seq, Now: now, Claims: map[int]claim{}, Agents: map[string]lease{}, XClients: map[int]int{}}
+			cur = &Snapshot{Seq: seq, Now: now, Claims: map[int]Claim{}, Agents: map[string]Lease{}, XClients: map[int]int{}}
 		case cur == nil:
 		case len(f) == 5 && f[0] == "claim":
 			d, err1 := strconv.Atoi(f[1])
 			at, err2 := strconv.ParseInt(f[3], 10, 64)
 			if err1 == nil && err2 == nil {
-				cur.Claims[d] = claim{Agent: f[2], At: at, Location: f[4]}
+				cur.Claims[d] = Claim{Agent: f[2], At: at, Location: f[4]}
 			}
 		case len(f) == 5 && f[0] == "agent":
 			ren, err1 := strconv.ParseInt(f[2], 10, 64)
 			ls, err2 := strconv.ParseInt(f[3], 10, 64)
 			if err1 == nil && err2 == nil {
-				cur.Agents[f[1]] = lease{Renewed: ren, Lease: ls, Location: f[4]}
+				cur.Agents[f[1]] = Lease{Renewed: ren, Lease: ls, Location: f[4]}
 			}
 		case len(f) == 3 && f[0] == "xclients":
 			d, err1 := strconv.Atoi(f[1])
@@ -209,18 +214,18 @@ func (w *claimWatch) read(r io.Reader) {
 	}
 }
 
-// errClaimsGone: the watcher ended (the connection is going).
-var errClaimsGone = errors.New("the claim watcher ended")
+// ErrGone: the watcher ended (the connection is going).
+var ErrGone = errors.New("the claim watcher ended")
 
-// request sends one command ("tick", "take N", "free") and returns the
-// snapshot that answers it.
-func (w *claimWatch) request(ctx context.Context, cmd string) (*claimSnap, error) {
+// Request sends one command ("tick", "take N", "look N...", "free") and
+// returns the snapshot that answers it.
+func (w *Watcher) Request(ctx context.Context, cmd string) (*Snapshot, error) {
 	w.reqMu.Lock()
 	defer w.reqMu.Unlock()
 	return w.requestLocked(ctx, cmd)
 }
 
-func (w *claimWatch) requestLocked(ctx context.Context, cmd string) (*claimSnap, error) {
+func (w *Watcher) requestLocked(ctx context.Context, cmd string) (*Snapshot, error) {
 	w.seq++
 	seq := w.seq
 	if _, err := fmt.Fprintf(w.stdin, "%d %s\n", seq, cmd); err != nil {
@@ -236,23 +241,23 @@ func (w *claimWatch) requestLocked(ctx context.Context, cmd string) (*claimSnap,
 		select {
 		case <-updated:
 		case <-w.dead:
-			return nil, errClaimsGone
+			return nil, ErrGone
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
 }
 
-// watch returns a channel closed at the next snapshot, and the last one.
-func (w *claimWatch) watch() (<-chan struct{}, *claimSnap) {
+// Watch returns a channel closed at the next snapshot, and the last one.
+func (w *Watcher) Watch() (<-chan struct{}, *Snapshot) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.updated, w.last
 }
 
-// tick renews the lease, unless a command is under way (which renews it);
-// it looks at the displays lookAt asked for.
-func (w *claimWatch) tick(timeout time.Duration) {
+// Tick renews the lease, unless a command is under way (which renews it);
+// it looks at the displays LookAt asked for.
+func (w *Watcher) Tick(timeout time.Duration) {
 	if !w.reqMu.TryLock() {
 		return
 	}
@@ -276,9 +281,9 @@ func (w *claimWatch) tick(timeout time.Duration) {
 // lookTimeout bounds the wait for a look's answer.
 const lookTimeout = 10 * time.Second
 
-// lookAt adds display d to (on) or removes it from (off) what each tick
+// LookAt adds display d to (on) or removes it from (off) what each Tick
 // looks at.
-func (w *claimWatch) lookAt(d int, on bool) {
+func (w *Watcher) LookAt(d int, on bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.looks == nil {
@@ -291,48 +296,32 @@ func (w *claimWatch) lookAt(d int, on bool) {
 	}
 }
 
-// free gives the lease up (a clean stop): the claims of this agent no
+// Free gives the lease up (a clean stop): the claims of this agent no
 // longer count, and other locations may take its displays.
-func (w *claimWatch) free(timeout time.Duration) {
+func (w *Watcher) Free(timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	_, _ = w.request(ctx, "free")
+	_, _ = w.Request(ctx, "free")
 	if w.sess != nil {
 		w.sess.Close()
 	}
 }
 
-// displayOf returns N for a display session ":N".
-func displayOf(sp Spec) (int, bool) {
-	if !strings.HasPrefix(sp.Name, ":") {
-		return 0, false
+// ID is this agent's id, as its claims name it.
+func (w *Watcher) ID() string { return w.id }
+
+// Close ends the watcher's session.
+func (w *Watcher) Close() {
+	if w.sess != nil {
+		w.sess.Close()
 	}
-	n, err := strconv.Atoi(sp.Name[1:])
-	return n, err == nil && n >= 0
 }
 
-// startClaims starts the claim watcher of a new connection when claims
-// are on, and reads the claims once (renewing the lease). Without a
-// watcher the display sessions attach as they would without claims.
-func (l *Link) startClaims(conn *liveConn) {
-	l.mu.Lock()
-	c := l.claims
-	l.mu.Unlock()
-	if c.Location == "" {
-		return
+// DisplayOf returns N for a display session named ":N".
+func DisplayOf(name string) (int, bool) {
+	if !strings.HasPrefix(name, ":") {
+		return 0, false
 	}
-	w, err := startClaims(conn.client, c, l.DeadAfter()+l.opts.Keepalive)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), l.DeadAfter())
-		_, err = w.request(ctx, "tick")
-		cancel()
-		if err != nil {
-			w.sess.Close()
-		}
-	}
-	if err != nil {
-		l.log.Warn("claims on the server do not work: displays are taken as xpra does", "err", err)
-		return
-	}
-	conn.claims = w
+	n, err := strconv.Atoi(name[1:])
+	return n, err == nil && n >= 0
 }
