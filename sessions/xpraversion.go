@@ -1,10 +1,7 @@
 package sessions
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/perchdesk/perch/sessions/xpraclient"
@@ -45,7 +42,7 @@ func (l *Link) serverXpra(ctx context.Context, conn *liveConn) xpraclient.Versio
 // answer in the status; a connection that died first leaves the question
 // for the next one.
 func (l *Link) askServerXpra(conn *liveConn, asked chan struct{}) {
-	v, err := remoteXpraVersion(conn)
+	v, err := xpraclient.RemoteVersion(conn.client)
 	l.xv.mu.Lock()
 	if err != nil && conn.endedByLink(context.Background(), l.DeadAfter()) {
 		l.xv.asked = nil // ask again on the next connection
@@ -61,25 +58,6 @@ func (l *Link) askServerXpra(conn *liveConn, asked chan struct{}) {
 	}
 	l.notifyLocked()
 	l.mu.Unlock()
-}
-
-// remoteXpraVersion runs `xpra --version` on the server.
-func remoteXpraVersion(conn *liveConn) (xpraclient.Version, error) {
-	sess, err := conn.client.NewSession()
-	if err != nil {
-		return xpraclient.Version{}, err
-	}
-	defer sess.Close()
-	var out, errOut bytes.Buffer // one each: they are written concurrently
-	sess.Stdout, sess.Stderr = &out, &errOut
-	if err := sess.Run("xpra --version"); err != nil {
-		return xpraclient.Version{}, &exitErr{reason: exitReason(err, strings.TrimSpace(errOut.String())), cause: err}
-	}
-	v, ok := xpraclient.ParseVersion(out.String())
-	if !ok {
-		return v, fmt.Errorf("xpra --version printed %q", strings.TrimSpace(out.String()))
-	}
-	return v, nil
 }
 
 // setLocalXpra records the local xpra's version in the status.

@@ -144,10 +144,9 @@ func doctorRun(client *ssh.Client, script string) (string, error) {
 // doctorServerXpra runs `xpra --version` on the server.
 func doctorServerXpra(r *DoctorReport, client *ssh.Client) xpraclient.Version {
 	const step = "xpra on the server"
-	out, err := doctorRun(client, "xpra --version")
-	v, ok := xpraclient.ParseVersion(out)
-	if err != nil || !ok {
-		r.fail(step, fmt.Sprintf("`xpra --version` did not answer (%v)", orText(err, strings.TrimSpace(out))),
+	v, err := xpraclient.RemoteVersion(client)
+	if err != nil {
+		r.fail(step, fmt.Sprintf("no xpra there: %v", err),
 			"install xpra on the server (xpra.org's package, or apt install xpra), on the login's PATH")
 		return xpraclient.Version{}
 	}

@@ -163,7 +163,7 @@ func TestDoctorFailures(t *testing.T) {
 		s := startDoctorSSHD(t, testbed.SSHDOptions{Path: path, Config: "XAuthLocation " + filepath.Join(dir, "no-xauth") + "\n"})
 		check(t, doctorConfig(t, s, "remote", d3), map[string][]string{
 			"x11 forwarding":     {"FAIL", "no xauth", "install xauth"},
-			"xpra on the server": {"FAIL", "`xpra --version` did not answer", "install xpra on the server"},
+			"xpra on the server": {"FAIL", "no xpra there: `xpra --version` on the server", "install xpra on the server"},
 		})
 	})
 	t.Run("a display not running", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package xpraclient
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Version is an xpra version, as `xpra --version` prints it ("xpra
@@ -139,4 +142,23 @@ func RemoteHint(output string, server Version) string {
 	return fmt.Sprintf("the server's `xpra attach` (xpra %s) and the display's xpra server are versions that cannot talk "+
 		"(an xpra 6.x server needs a client of 4.3 or later; Debian 12's is 3.1.3): put xpra.org's package first on the "+
 		"login's PATH, or restart the display with the same xpra", server)
+}
+
+// RemoteVersion runs `xpra --version` on the server, in the login's PATH.
+func RemoteVersion(c *ssh.Client) (Version, error) {
+	sess, err := c.NewSession()
+	if err != nil {
+		return Version{}, fmt.Errorf("%w: %w", ErrSession, err)
+	}
+	defer sess.Close()
+	var out, errOut bytes.Buffer // one each: they are written concurrently
+	sess.Stdout, sess.Stderr = &out, &errOut
+	if err := sess.Run("xpra --version"); err != nil {
+		return Version{}, fmt.Errorf("`xpra --version` on the server: %w: %s", err, strings.TrimSpace(errOut.String()))
+	}
+	v, ok := ParseVersion(out.String())
+	if !ok {
+		return v, fmt.Errorf("`xpra --version` on the server printed %q", strings.TrimSpace(out.String()))
+	}
+	return v, nil
 }
