@@ -41,7 +41,13 @@ func main() {
 	flag.DurationVar(&o.idle, "idle", time.Minute, "how long the idle measurement lasts")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "report to rewrite")
 	flag.StringVar(&o.perch, "perch", "bin/perch", "perch binary")
+	flag.BoolVar(&variant.xpra6, "xpra6", false, "cold, recovery, xlocal: xpra 6.5.3 ($PERCH_XPRA6) on both ends")
+	flag.StringVar(&variant.client, "client", "remote", "cold, recovery: perch's client mode, remote or local")
 	flag.Parse()
+	if err := setVariant(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if *xlocalArgs != "" {
 		o.xlocalExtra = strings.Split(*xlocalArgs, ",")
 	}
