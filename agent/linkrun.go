@@ -84,7 +84,7 @@ func Specs(p *config.Profile, location string) []sessions.Spec {
 			specs = append(specs, sessions.LocalDisplaySpec(d, p.XpraArgs, location))
 			continue
 		}
-		specs = append(specs, sessions.DisplaySpec(d))
+		specs = append(specs, sessions.DisplaySpec(d, p.XpraArgs...))
 	}
 	for _, s := range p.Sessions {
 		specs = append(specs, sessions.Spec{Name: s.Name, Command: s.Command})

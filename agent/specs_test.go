@@ -9,7 +9,7 @@ import (
 
 // TestSpecsLocal: a profile with client = "local" gets local display
 // sessions carrying its xpra_args and the location as their identity;
-// commands stay remote.
+// commands stay remote; in remote mode the displays carry xpra_args too.
 func TestSpecsLocal(t *testing.T) {
 	p := &config.Profile{Displays: []int{10, 11}, Client: config.ClientLocal, XpraArgs: []string{"--encoding=rgb"},
 		Sessions: []config.Session{{Name: "top", Command: "top"}}}
@@ -26,7 +26,7 @@ func TestSpecsLocal(t *testing.T) {
 		t.Errorf("command session %+v", specs[2])
 	}
 	p.Client = config.ClientRemote
-	if s := Specs(p, "sofa")[0]; s != sessions.DisplaySpec(10) {
+	if s := Specs(p, "sofa")[0]; s != sessions.DisplaySpec(10, "--encoding=rgb") || s.Command != "xpra attach :10 --encoding=rgb" {
 		t.Errorf("remote: %+v", s)
 	}
 }

@@ -19,7 +19,7 @@ type SessionState string
 // Session states.
 const (
 	SessionStarting SessionState = "starting" // the remote command is starting (or waits for the link)
-	SessionAttached SessionState = "attached" // it opened its first X11 connection through perch
+	SessionAttached SessionState = "attached" // xpra's handshake is done (a named command: its first X11 connection through perch)
 	SessionBackoff  SessionState = "backoff"  // waiting before the restart
 	SessionFailed   SessionState = "failed"   // cannot start (the link failed for good)
 	// SessionElsewhere: another location (or another xpra client) took the

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -113,15 +114,33 @@ type LinkStatus struct {
 	// XpraLimit is the local xpra clients' --bandwidth-limit in bits/s,
 	// set when the link was found full; Carried is what the link carried
 	// then. 0: none.
-	XpraLimit int64       `json:"xpra_bandwidth_limit_bps,omitempty"`
-	Carried   int64       `json:"link_carried_bps,omitempty"`
-	Timings   LinkTimings `json:"timings"`
+	XpraLimit int64 `json:"xpra_bandwidth_limit_bps,omitempty"`
+	Carried   int64 `json:"link_carried_bps,omitempty"`
+	// XpraServer is what `xpra --version` says on the server (the xpra
+	// of its displays and of remote mode's `xpra attach`), XpraLocal the
+	// local client's (local mode); "" until learnt.
+	XpraServer string      `json:"xpra_server,omitempty"`
+	XpraLocal  string      `json:"xpra_local,omitempty"`
+	Timings    LinkTimings `json:"timings"`
+}
+
+// XpraVersions words the xpra versions learnt on either end: "6.5.3 on
+// the server, 3.1.3 here", or "" when none is known yet.
+func (l LinkStatus) XpraVersions() string {
+	var parts []string
+	if l.XpraServer != "" {
+		parts = append(parts, l.XpraServer+" on the server")
+	}
+	if l.XpraLocal != "" {
+		parts = append(parts, l.XpraLocal+" here")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // SessionTimings are a session's phases, in milliseconds.
 type SessionTimings struct {
 	Start    Duration `json:"start_ms"`     // session channel, x11-req and exec
-	FirstX11 Duration `json:"first_x11_ms"` // from exec to the first X11 connection
+	FirstX11 Duration `json:"first_x11_ms"` // from exec to attached
 }
 
 // SessionStatus is one supervised remote command.

@@ -11,8 +11,9 @@ packages=(
   # xpra only recommends these, but without them a server drops every client
   # (no PIL) and a client cannot draw (no gi-cairo)
   python3-pil python3-gi-cairo
-  # the tray tests: a session bus and gdbus
-  dbus dbus-x11 libglib2.0-bin
+  # the tray tests: a session bus and gdbus; a real panel (its Status Tray
+  # plugin) for the one-tray-icon test
+  dbus dbus-x11 libglib2.0-bin xfce4-panel
   # network faults and process checks
   iproute2 procps psmisc
   # input injected through XTEST (the follow-me tests)

@@ -52,21 +52,6 @@ func TestRemoteCommand(t *testing.T) {
 }
 
 func TestExitReason(t *testing.T) {
-	tl := &tail{}
-	for i := range 10 {
-		_, _ = tl.Write([]byte("line " + string(rune('0'+i)) + "\n"))
-	}
-	if got := tl.lastLines(); got != "line 7 | line 8 | line 9" {
-		t.Errorf("lastLines %q", got)
-	}
-	big := make([]byte, 10000)
-	for i := range big {
-		big[i] = 'x'
-	}
-	_, _ = tl.Write(big)
-	if got := tl.lastLines(); len(got) > 404 {
-		t.Errorf("lastLines is %d bytes", len(got))
-	}
 	if err := exitReason(nil, ""); err.Error() != "exited with status 0" {
 		t.Errorf("exitReason: %v", err)
 	}

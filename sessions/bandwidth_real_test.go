@@ -14,6 +14,7 @@ import (
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/bwlimit"
 	"github.com/perchdesk/perch/sessions/sshconf"
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // buildAnimator builds the benchmark's animation (a 640x480 window
@@ -134,12 +135,12 @@ func TestLocalBandwidth(t *testing.T) {
 func TestLocalAttachTimeout(t *testing.T) {
 	b := needBed(t)
 	fake := filepath.Join(t.TempDir(), "xpra")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'connecting to the server...'\nexec sleep 6013\n"), 0o755); err != nil {
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n[ \"$1\" = --version ] && { echo xpra v3.1.3; exit 0; }\necho 'connecting to the server...'\nexec sleep 6013\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	oldBin, oldTimeout := xpraBinary, localAttachTimeout
-	xpraBinary, localAttachTimeout = fake, 2*time.Second
-	defer func() { xpraBinary, localAttachTimeout = oldBin, oldTimeout }()
+	oldBin, oldTimeout := xpraclient.Binary, localAttachTimeout
+	xpraclient.Binary, localAttachTimeout = fake, 2*time.Second
+	defer func() { xpraclient.Binary, localAttachTimeout = oldBin, oldTimeout }()
 	l := b.newLink(t, localSpecs(b.displays()[:1], ""), func(o *Options) { o.X11 = nil })
 	stop := run(t, l)
 	defer stop()

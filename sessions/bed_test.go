@@ -36,13 +36,14 @@ var shared = testbed.NewBed(testbed.BedOptions{
 	Programs: []string{"./testdata/x11probe"},
 })
 
-func TestMain(m *testing.M) { shared.Main(m) }
+func TestMain(m *testing.M) { testbed.Main(m, shared, shared6) }
 
 // needBed returns the shared bed, starting it on first use. Outside CI a
 // missing server skips loudly; in CI it fails.
 func needBed(t *testing.T) *testBed {
 	t.Helper()
 	b := shared.Need(t)
+	b.Local.Setenv() // the xpra 6.5.3 bed (shared6) may have taken DISPLAY
 	return &testBed{remote: b.Remote, local: b.Local, sshd: b.SSHD, xpras: b.Xpras, probe: b.Program("x11probe")}
 }
 

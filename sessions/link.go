@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,14 +29,19 @@ import (
 type Spec struct {
 	Name    string
 	Command string
-	Local   LocalXpra // On: run xpra's client here (client = "local"), see LocalDisplaySpec
+	Local   LocalXpra // a display's xpra client: here (On, client = "local") or on the server (Remote)
 }
 
 // DisplaySpec is the session for xpra display n: named ":n", running
-// `xpra attach :n`.
-func DisplaySpec(n int) Spec {
+// `xpra attach :n` on the server with perch's client defaults
+// (xpraclient.Defaults) and then args, which win.
+func DisplaySpec(n int, args ...string) Spec {
 	d := ":" + strconv.Itoa(n)
-	return Spec{Name: d, Command: "xpra attach " + d}
+	cmd := "xpra attach " + d
+	if len(args) > 0 {
+		cmd += " " + strings.Join(args, " ")
+	}
+	return Spec{Name: d, Command: cmd, Local: LocalXpra{Remote: true, Display: n, Args: strings.Join(args, "\x00")}}
 }
 
 // Options configure a Link.
@@ -189,6 +195,8 @@ type Link struct {
 	startGate chan struct{}
 	// claims (under mu): see claims.Config; off while Location is "".
 	claims claims.Config
+	// xv: the xpra versions on either end (xpraversion.go).
+	xv xpraVersions
 }
 
 // New makes a link; nothing happens until Run.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/perchdesk/perch/api"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // healthyRun is how long a session must stay attached for its backoff to
@@ -151,14 +154,19 @@ func (s *session) run(ctx context.Context) {
 }
 
 // onX11 is called by the X11 forwarder for each connection carrying this
-// session's cookie: the first one means attached.
+// session's cookie: it proves sshd's xauth is done (the start gate
+// opens); for a named command the first one means attached. A display's
+// `xpra attach` connects to X before its handshake, also when it then
+// fails: it is attached when it says so (runOnce).
 func (s *session) onX11() {
 	s.l.mu.Lock()
 	if s.openGate != nil {
 		go s.openGate()
 	}
 	s.l.mu.Unlock()
-	s.markAttached()
+	if !s.spec.Local.Remote {
+		s.markAttached()
+	}
 }
 
 // enterGate waits for the link's start gate: one session starts at a time
@@ -248,8 +256,18 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 		return 0, false, fmt.Errorf("%w: %w", errOpen, err)
 	}
 	defer sess.Close()
-	out := &tail{}
+	out := &xpraclient.Tail{}
 	sess.Stdout, sess.Stderr = out, out
+	command := remoteCommand(s.spec.Command)
+	var server xpraclient.Version
+	if lx := s.spec.Local; lx.Remote {
+		server = s.l.serverXpra(ctx, conn)
+		command = remoteAttach(lx.Display, append(xpraclient.Defaults(server), lx.args()...))
+		// One watch per stream: x/crypto/ssh copies each in a goroutine
+		// of its own. markAttached acts once.
+		sess.Stdout = &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
+		sess.Stderr = &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
+	}
 	release := func() {}
 	if conn.x11 != nil {
 		rel, err := conn.x11.Request(sess, s.spec.Name, s.onX11)
@@ -260,7 +278,7 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 		defer release()
 		s.l.x11Ready(conn)
 	}
-	if err := sess.Start(remoteCommand(s.spec.Command)); err != nil {
+	if err := sess.Start(command); err != nil {
 		return 0, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
 	}
 	gate := time.AfterFunc(gateHold, open)
@@ -273,7 +291,11 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	ended := func() error { return s.end(sess, wait, release) }
 	select {
 	case err := <-wait:
-		return 0, false, &exitErr{reason: exitReason(err, out.lastLines()), cause: err}
+		reason := exitReason(err, out.LastLines())
+		if hint := xpraclient.RemoteHint(out.LastLines(), server); hint != "" && s.spec.Local.Remote {
+			reason = fmt.Errorf("%s (%w)", hint, reason)
+		}
+		return 0, false, &exitErr{reason: reason, cause: err}
 	case <-ctx.Done():
 		ended()
 		return 0, false, ctx.Err()
@@ -290,6 +312,23 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 		case <-time.After(2 * time.Second):
 		}
 		return 0, true, errors.New("link lost")
+	}
+}
+
+// markAttached moves a starting session to attached: xpra's handshake is
+// done (the client said xpraclient.AttachedMarker), or a named command
+// opened its first X11 connection. Only this clears the last error.
+func (s *session) markAttached() {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	if s.status.State == api.SessionStarting && !s.execAt.IsZero() {
+		s.status.State = api.SessionAttached
+		s.status.Since = time.Now()
+		s.attachedAt = time.Now()
+		s.status.Timings.FirstX11 = api.Duration(time.Since(s.execAt))
+		s.status.LastError = ""
+		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
+		s.l.notifyLocked()
 	}
 }
 
@@ -328,43 +367,14 @@ type exitErr struct {
 func (e *exitErr) Error() string { return e.reason.Error() }
 func (e *exitErr) Unwrap() error { return e.cause }
 
-// tail keeps the last bytes a command wrote (stdout and stderr together).
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-const tailMax = 4096
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > tailMax {
-		t.buf = append([]byte(nil), t.buf[len(t.buf)-tailMax:]...)
+// remoteAttach is remote mode's command for display n: `xpra attach :n`
+// with options, each quoted for the login shell.
+func remoteAttach(n int, args []string) string {
+	cmd := "exec xpra attach :" + strconv.Itoa(n)
+	for _, a := range args {
+		cmd += " " + xpraclient.ShellQuote(a)
 	}
-	return len(p), nil
-}
-
-// lastLines returns the last (up to 3) non-empty lines, joined, at most
-// 400 characters.
-func (t *tail) lastLines() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var lines []string
-	for _, l := range strings.Split(string(t.buf), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
-	}
-	s := strings.Join(lines, " | ")
-	if len(s) > 400 {
-		s = "…" + s[len(s)-400:]
-	}
-	return s
+	return cmd
 }
 
 // remoteCommand prefixes a simple command with exec, so that the shell sshd

@@ -16,6 +16,7 @@ import (
 	"github.com/perchdesk/perch/internal/sys/proctab"
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // localArgs keep the test's local xpra clients cheap and quiet: xpra 3.1
@@ -82,7 +83,7 @@ func restartedAll(st Status, n int) bool {
 // privateSockets lists the local sessions' socket directories.
 func privateSockets(t *testing.T) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(runtimeDir(), "perch-local-xpra-*"))
+	m, err := filepath.Glob(filepath.Join(xpraclient.RuntimeDir(), "perch-local-xpra-*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +190,9 @@ func TestLocalErrors(t *testing.T) {
 	}
 
 	stop()
-	old := xpraBinary
-	xpraBinary = filepath.Join(t.TempDir(), "xpra")
-	defer func() { xpraBinary = old }()
+	old := xpraclient.Binary
+	xpraclient.Binary = filepath.Join(t.TempDir(), "xpra")
+	defer func() { xpraclient.Binary = old }()
 	l2 := b.newLink(t, localSpecs([]int{good}, ""), func(o *Options) { o.X11 = nil })
 	run(t, l2)
 	st = waitFor(t, l2, 30*time.Second, "no local xpra", func(s Status) bool {

@@ -189,6 +189,9 @@ func LinkText(st api.Status) string {
 	if l.X11Rejected > 0 {
 		s += fmt.Sprintf("; %d X11 connections rejected", l.X11Rejected)
 	}
+	if v := l.XpraVersions(); v != "" {
+		s += "; xpra " + v
+	}
 	if l.XpraLimit > 0 {
 		s += fmt.Sprintf("; local xpra clients limited to %.1f Mbit/s (the link was full at %.1f)", float64(l.XpraLimit)/1e6, float64(l.Carried)/1e6)
 	}

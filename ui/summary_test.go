@@ -55,3 +55,12 @@ func TestLinkTextLimit(t *testing.T) {
 		t.Errorf("%q lacks %q", got, want)
 	}
 }
+
+// TestLinkTextXpra: the status window's link paragraph names the xpra
+// versions on either end.
+func TestLinkTextXpra(t *testing.T) {
+	link := &api.LinkStatus{Server: "tower", State: "up", XpraServer: "6.5.3"}
+	if got, want := LinkText(api.Status{Link: link}), "; xpra 6.5.3 on the server"; !strings.Contains(got, want) {
+		t.Errorf("%q lacks %q", got, want)
+	}
+}

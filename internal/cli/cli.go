@@ -46,6 +46,7 @@ var commands = []func(*env) *cobra.Command{
 	newDownCmd,
 	newExecCmd,
 	newResolveCmd,
+	newDoctorCmd,
 	newInitCmd,
 	newDemoCmd,
 	newVersionCmd,

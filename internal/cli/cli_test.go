@@ -37,6 +37,8 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	stopRemote()
+	doctorBed3.Close()
+	doctorBed6.Close()
 	if perchBin.dir != "" {
 		os.RemoveAll(perchBin.dir)
 	}

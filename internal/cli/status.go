@@ -107,6 +107,9 @@ func printStatus(w io.Writer, st api.Status) {
 	if l.LastError != "" {
 		fmt.Fprintf(w, "          last error: %s\n", l.LastError)
 	}
+	if v := l.XpraVersions(); v != "" {
+		fmt.Fprintf(w, "xpra      %s\n", v)
+	}
 	if l.XpraLimit > 0 {
 		fmt.Fprintf(w, "          local xpra clients limited to %.1f Mbit/s: the link was full at %.1f Mbit/s\n",
 			float64(l.XpraLimit)/1e6, float64(l.Carried)/1e6)

@@ -62,6 +62,8 @@ type SSHD struct {
 	sshd    string // absolute path of the sshd binary
 	config  string // sshd_config
 	marker  string // sshdMarkerVar=Dir
+	path    string // SSHDOptions.Path
+	extra   string // SSHDOptions.Config
 	command func(name string, args ...string) *exec.Cmd
 
 	mu         sync.Mutex
@@ -86,6 +88,14 @@ type SSHDOptions struct {
 	// User is the login user; "" is the current one. Another user is
 	// created with useradd when missing, which needs root.
 	User string
+	// Path is the sessions' PATH, for example with xpra 6.5.3's
+	// PREFIX/wrap first, as a user who installed xpra.org's package finds
+	// its xpra first; "" leaves sshd's default PATH.
+	Path string
+	// Config are sshd_config lines put before the sandbox's own, so that
+	// they win (sshd takes the first value of a keyword), e.g.
+	// "X11Forwarding no".
+	Config string
 }
 
 // StartSSHD starts an sshd on a free port with fresh host and user keys,
@@ -118,6 +128,7 @@ func StartSSHD(ctx context.Context, opts SSHDOptions) (*SSHD, error) {
 	if s.command == nil {
 		s.command = exec.Command
 	}
+	s.path, s.extra = opts.Path, opts.Config
 	if err := s.setup(opts.User); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -243,7 +254,7 @@ func (s *SSHD) choosePort() error {
 func (s *SSHD) sshdConfig() string {
 	q := strconv.Quote
 	return fmt.Sprintf(`# sshd_config of perch's sandbox
-ListenAddress %s
+%sListenAddress %s
 AddressFamily inet
 HostKey %s
 PidFile %s
@@ -268,12 +279,21 @@ MaxStartups 50
 ClientAliveInterval 0
 PrintMotd no
 PrintLastLog no
-# SetEnv comes after sshd has set HOME from the password database, so the
-# sessions' HOME is the sandbox's own. xpra 3.1 never reads ~/.xpra for
-# root, so XPRA_USER_CONF_DIRS names the client defaults explicitly.
-SetEnv %s %s %s
-`, s.Addr, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
-		q("HOME="+s.Home), q("XPRA_USER_CONF_DIRS="+filepath.Join(s.Home, ".xpra")), q(s.marker))
+# SetEnv comes after sshd has set HOME (and PATH) from the password
+# database, so the sessions' HOME is the sandbox's own. xpra 3.1 never
+# reads ~/.xpra for root, so XPRA_USER_CONF_DIRS names the client defaults
+# explicitly.
+SetEnv %s %s %s%s
+`, s.extra, s.Addr, q(s.HostKeyFile), q(filepath.Join(s.Dir, "sshd.pid")), q(filepath.Join(s.Dir, "authorized_keys")),
+		q("HOME="+s.Home), q("XPRA_USER_CONF_DIRS="+filepath.Join(s.Home, ".xpra")), q(s.marker), s.pathEnv())
+}
+
+// pathEnv is the SetEnv entry of SSHDOptions.Path, or "".
+func (s *SSHD) pathEnv() string {
+	if s.path == "" {
+		return ""
+	}
+	return " " + strconv.Quote("PATH="+s.path)
 }
 
 // sshConfig returns the OpenSSH client configuration for HostAlias.

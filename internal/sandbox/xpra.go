@@ -31,6 +31,7 @@ type Xpra struct {
 	Started   time.Duration // how long the last start took until the server was ready
 
 	xpra       string
+	six        bool // xpra 6 (XpraOptions.Binary)
 	env        []string
 	socketMode string // xpra's socket-permissions: "600", or "666" for other users
 
@@ -86,6 +87,9 @@ type XpraOptions struct {
 	// (mode 666), for an sshd whose login user is not the current one.
 	// Otherwise only the current user can attach (600).
 	OtherUsers bool
+	// Binary is the xpra to run (xpra 6.5.3's PREFIX/wrap/xpra, say); ""
+	// is the xpra on PATH (Debian's 3.1.3).
+	Binary string
 }
 
 // StartXpra starts `xpra start :display` running child (e.g. "xeyes") as
@@ -96,15 +100,20 @@ func StartXpra(ctx context.Context, display int, child string) (*Xpra, error) {
 
 // StartXpraWith is StartXpra with options.
 func StartXpraWith(ctx context.Context, display int, child string, opts XpraOptions) (*Xpra, error) {
-	xpra, err := FindBinary("xpra")
-	if err != nil {
-		return nil, err
+	xpra := opts.Binary
+	if xpra == "" {
+		var err error
+		if xpra, err = FindBinary("xpra"); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := FindBinary("Xvfb"); err != nil {
 		return nil, fmt.Errorf("xpra needs Xvfb: %w", err)
 	}
-	if err := checkXpraPython(xpra); err != nil {
-		return nil, err
+	if opts.Binary == "" {
+		if err := checkXpraPython(xpra); err != nil {
+			return nil, err
+		}
 	}
 	if f := strings.Fields(child); len(f) == 0 {
 		return nil, errors.New("StartXpra needs a command to run in the session")
@@ -115,7 +124,8 @@ func StartXpraWith(ctx context.Context, display int, child string, opts XpraOpti
 	if err != nil {
 		return nil, err
 	}
-	x := &Xpra{Display: display, Name: ":" + strconv.Itoa(display), Child: child, SocketDir: sockets, xpra: xpra, socketMode: "600"}
+	x := &Xpra{Display: display, Name: ":" + strconv.Itoa(display), Child: child, SocketDir: sockets, xpra: xpra, socketMode: "600",
+		six: opts.Binary != ""}
 	if opts.OtherUsers {
 		x.socketMode = "666"
 	}
@@ -180,6 +190,20 @@ func (x *Xpra) setup() error {
 		}
 	}
 	conf := fmt.Sprintf(xpraConf, x.Child, x.SocketDir, x.SocketDir, x.socketMode, dir)
+	if x.six {
+		// A 6.5.3 server with file-transfer off sends no "file"
+		// capabilities, and a 6.5.3 client fails on that ("Error parsing
+		// server capabilities"): leave it at xpra's default. Its sessions
+		// directory (N/socket) goes under the private XDG_RUNTIME_DIR.
+		conf = strings.Replace(conf, "file-transfer = no\n", "", 1)
+		// xpra 6 checks that a unix socket's client says the server's
+		// user name when the server runs as root (verify-username
+		// defaults to is_admin()), and its abstract socket @xpra/N, which
+		// `xpra attach :N` tries first, allows the server's uid only
+		// (peercred): the bed's login user is another one. A user's own
+		// server runs as that user, where neither check refuses anything.
+		conf += "auth = none:verify-username=no\nbind = noabstract\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "conf", "xpra.conf"), []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("write the xpra configuration: %w", err)
 	}

@@ -35,7 +35,8 @@ func startRemote(displays int) (*remoteBed, error) {
 	if b.dir, err = os.MkdirTemp("", "perch-bench-remote-"); err != nil {
 		return nil, err
 	}
-	if b.remote, err = testbed.StartRemote("1920x1080x24", displays, 40, "xeyes"); err != nil {
+	if b.remote, err = testbed.StartRemoteWith(testbed.RemoteOptions{Screen: "1920x1080x24", Xpras: displays, First: 40,
+		Child: "xeyes", Xpra6: variant.xpra6}); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -49,13 +50,14 @@ func startRemote(displays int) (*remoteBed, error) {
 ssh = %q
 ssh_config = %q
 keepalive = "2s"
+client = %q
 
 [profile.desk]
 server = "bed"
 displays = [%s]
 [[profile.desk.output]]
 name = "screen"
-`, b.sshd.HostAlias, b.sshd.SSHConfig, strings.Join(ds, ", "))
+`, b.sshd.HostAlias, b.sshd.SSHConfig, variant.client, strings.Join(ds, ", "))
 	if err := os.WriteFile(b.cfg, []byte(conf), 0o600); err != nil {
 		b.close()
 		return nil, err

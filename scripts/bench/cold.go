@@ -65,7 +65,7 @@ func benchColdStart(w *strings.Builder, b *remoteBed, perch string, runs int) er
 		}
 		s.add(d)
 	}
-	fmt.Fprintf(w, "## Cold start to every window on screen: `perch up` vs the original way\n\n")
+	fmt.Fprintf(w, "## Cold start to every window on screen: `perch up` vs the original way%s\n\n", variantNote())
 	fmt.Fprintf(w, "%d xpra displays running xeyes; from starting the process to %d xeyes windows mapped on the local\n"+
 		"Xvfb; %d alternating runs each. The original way: `ssh -Y server '%s'`.\n\n", len(b.xpras), len(b.xpras), runs, script)
 	fmt.Fprintf(w, "| | perch up | ssh -Y + xpra attach & | ratio ssh/perch |\n|---|---|---|---|\n")

@@ -47,7 +47,13 @@ func main() {
 	flag.IntVar(&o.roomSeats, "room-seats", 50, "seats of the room comparison")
 	flag.IntVar(&o.roomOneRuns, "room-one-runs", 3, "sshd restarts under one seat alone, per side, for the room comparison's goal")
 	flag.StringVar(&o.roomBefore, "room-before", "", "an older perch binary the room comparison also runs, as a before row")
+	flag.BoolVar(&variant.xpra6, "xpra6", false, "cold, recovery, xlocal: xpra 6.5.3 ($PERCH_XPRA6) on both ends")
+	flag.StringVar(&variant.client, "client", "remote", "cold, recovery: perch's client mode, remote or local")
 	flag.Parse()
+	if err := setVariant(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	if *xlocalArgs != "" {
 		o.xlocalExtra = strings.Split(*xlocalArgs, ",")
 	}

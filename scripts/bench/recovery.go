@@ -112,8 +112,8 @@ func (b *remoteBed) recoveryTools(perch, sshConfig string) (tools []recoveryTool
 	// No keepalive key: perch takes ServerAliveInterval/CountMax from the
 	// ssh_config, as ssh does.
 	cfg := filepath.Join(b.dir, "recovery.toml")
-	conf := fmt.Sprintf("[server.bed]\nssh = %q\nssh_config = %q\n\n[profile.desk]\nserver = \"bed\"\ndisplays = [%s]\n[[profile.desk.output]]\nname = \"screen\"\n",
-		b.sshd.HostAlias, sshConfig, strings.Join(ds, ", "))
+	conf := fmt.Sprintf("[server.bed]\nssh = %q\nssh_config = %q\nclient = %q\n\n[profile.desk]\nserver = \"bed\"\ndisplays = [%s]\n[[profile.desk.output]]\nname = \"screen\"\n",
+		b.sshd.HostAlias, sshConfig, variant.client, strings.Join(ds, ", "))
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return nil, "", err
 	}
@@ -184,14 +184,22 @@ func benchRecovery(w *strings.Builder, b *remoteBed, perch string, runs int) err
 		{"freeze", func() error { proxy.Blackhole(); return nil }},
 	}
 	res := map[string]*stats{}
+	unrecovered := map[string]int{} // the anchor's rounds that did not come back
 	for range runs {
 		for _, tool := range tools {
-			if err := b.recoveryRound(tool, faults, proxy, res); err != nil {
+			err := b.recoveryRound(tool, faults, proxy, res)
+			if err != nil && tool.name == "perch up" {
 				return err
+			} else if err != nil {
+				fmt.Fprintf(os.Stderr, "recovery: %v\n", err)
+				unrecovered[tool.name]++
 			}
 		}
 	}
-	fmt.Fprintf(w, "## Recovery after a kill and after a freeze: `perch up` vs autossh + `ssh -Y`\n\n")
+	if res["perch up/kill"] == nil || res["autossh/kill"] == nil || res["perch up/freeze"] == nil || res["autossh/freeze"] == nil {
+		return fmt.Errorf("no complete round (autossh did not recover in %d of %d)", unrecovered["autossh"], runs)
+	}
+	fmt.Fprintf(w, "## Recovery after a kill and after a freeze: `perch up` vs autossh + `ssh -Y`%s\n\n", variantNote())
 	fmt.Fprintf(w, "%d xpra displays; from the fault to a new window of every display on the local Xvfb; %d rounds,\n"+
 		"perch and autossh alternating, both through one TCP proxy to sshd and both with ServerAliveInterval 1 and\n"+
 		"ServerAliveCountMax 3 in the ssh_config they share (perch reads them from there).\n"+
@@ -204,6 +212,10 @@ func benchRecovery(w *strings.Builder, b *remoteBed, perch string, runs int) err
 		p, a := res["perch up/"+f.name], res["autossh/"+f.name]
 		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %s | %s |\n", f.name, ms(p.median()), ms(a.median()),
 			float64(a.median())/float64(p.median()), ms(p.min()), ms(a.min()))
+	}
+	if n := unrecovered["autossh"]; n > 0 {
+		fmt.Fprintf(w, "\nIn %d of %d rounds autossh's `xpra attach` clients did not all come back within 90 s of a fault\n"+
+			"(those rounds are left out of its figures).\n", n, runs)
 	}
 	fmt.Fprintln(w)
 	return nil

@@ -74,10 +74,13 @@ func startLocalBed(extra []string) (*localBed, error) {
 			return
 		},
 		func() (err error) { b.ns, err = testbed.NewNetns(); return },
-		func() (err error) { b.sshd, err = testbed.StartSSHDWith(testbed.SSHDOptions{Netns: b.ns}); return },
+		func() (err error) {
+			b.sshd, err = testbed.StartSSHDWith(testbed.SSHDOptions{Netns: b.ns, Path: loginPath()})
+			return
+		},
 		func() error { return b.sshd.WriteXpraClientDefaults() },
 		func() (err error) {
-			b.xpra, err = testbed.StartXpra(testbed.FreeDisplay(60), "env ANIM_KEYLOG="+b.keylog+" "+anim)
+			b.xpra, err = testbed.StartXpraWith(testbed.FreeDisplay(60), "env ANIM_KEYLOG="+b.keylog+" "+anim, xpraBinary())
 			return
 		},
 	}
@@ -102,6 +105,7 @@ keepalive = "2s"
 [profile.remote]
 server = "bed"
 displays = [%d]
+xpra_args = [%s]
 [[profile.remote.output]]
 name = "screen"
 [profile.local]
@@ -118,7 +122,7 @@ client = "local"
 xpra_args = [%s]
 [[profile.tuned.output]]
 name = "screen"
-`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, b.xpra.Display, quote(quietXpra),
+`, b.sshd.HostAlias, b.sshd.SSHConfig, b.xpra.Display, quote(variantArgs()), b.xpra.Display, quote(quietXpra),
 		b.xpra.Display, quote(append(slices.Clone(quietXpra), extra...)))
 	if err := os.WriteFile(b.cfg, []byte(conf), 0o600); err != nil {
 		b.close()
@@ -356,7 +360,7 @@ func benchLocal(w *strings.Builder, perch string, dur time.Duration, extra []str
 		fmt.Fprintf(os.Stderr, "xlocal: %+v\n", *r)
 		runs = append(runs, r)
 	}
-	fmt.Fprintf(w, "## The xpra client here or there: remote mode, local mode, `xpra attach ssh://`\n\n")
+	fmt.Fprintf(w, "## The xpra client here or there: remote mode, local mode, `xpra attach ssh://`%s\n\n", variantNote())
 	fmt.Fprintf(w, "A 640x480 window repainted 30 times a second (scripts/bench/animator) on an xpra server behind a\n"+
 		"veth pair (sshd in a network namespace); the thin client is an Xvfb. Start: from the process start to the\n"+
 		"window on the local screen. Bytes and CPU over %s on the open link (CPU: the tool's process tree and the\n"+

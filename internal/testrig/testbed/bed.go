@@ -32,6 +32,9 @@ type BedOptions struct {
 	// Proxy puts a faultproxy in front of sshd (Bed.Proxy), reached
 	// through Bed.ProxyConfig.
 	Proxy bool
+	// Xpra6: the servers and the login's xpra are xpra 6.5.3 (see
+	// RemoteOptions.Xpra6); without it built the bed is unavailable.
+	Xpra6 bool
 	// Programs are Go packages ("./testdata/x11probe", relative to the
 	// test's package) built into Dir, for the login user to run; Program
 	// gives their paths.
@@ -89,10 +92,17 @@ func (b *Bed) Need(t testing.TB) *Bed {
 }
 
 // Main runs the package's tests, stops the bed and exits with their code.
-func (b *Bed) Main(m *testing.M) {
+func (b *Bed) Main(m *testing.M) { Main(m, b) }
+
+// Main runs the package's tests, stops its beds (those started) and exits
+// with the tests' code: a package with more than one bed (an xpra 3.1.3
+// and an xpra 6.5.3 one) calls it from TestMain.
+func Main(m *testing.M, beds ...*Bed) {
 	StableEnv()
 	code := m.Run()
-	b.Close()
+	for _, b := range beds {
+		b.Close()
+	}
 	os.Exit(code)
 }
 
@@ -122,7 +132,8 @@ func (b *Bed) start() error {
 	if err := os.Chmod(b.Dir, 0o755); err != nil {
 		return err
 	}
-	if b.Remote, err = StartRemote(b.opts.Screen, b.opts.Xpras, b.opts.First, b.opts.Child); err != nil {
+	if b.Remote, err = StartRemoteWith(RemoteOptions{Screen: b.opts.Screen, Xpras: b.opts.Xpras, First: b.opts.First,
+		Child: b.opts.Child, Xpra6: b.opts.Xpra6}); err != nil {
 		return err
 	}
 	b.Local.Setenv()

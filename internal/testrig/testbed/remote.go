@@ -1,6 +1,9 @@
 package testbed
 
-import "fmt"
+import (
+	"fmt"
+	"path/filepath"
+)
 
 // Remote is a server side with a thin client's display, as the session
 // tests and the benchmarks use it: an Xvfb, an sshd whose user attaches
@@ -16,12 +19,25 @@ type Remote struct {
 // n xpra servers running child on free displays from first on. On an
 // error everything started is stopped.
 func StartRemote(screen string, n, first int, child string) (*Remote, error) {
+	return StartRemoteWith(RemoteOptions{Screen: screen, Xpras: n, First: first, Child: child})
+}
+
+// StartRemoteWith is StartRemote with options.
+func StartRemoteWith(o RemoteOptions) (*Remote, error) {
+	var bin, path string
+	if o.Xpra6 {
+		var err error
+		if bin, err = Xpra6(); err != nil {
+			return nil, err
+		}
+		path = filepath.Dir(bin) + ":/usr/local/bin:/usr/bin:/bin"
+	}
 	r := &Remote{}
 	var err error
-	if r.Local, err = StartXvfb(screen); err != nil {
+	if r.Local, err = StartXvfb(o.Screen); err != nil {
 		return nil, err
 	}
-	if r.SSHD, err = StartSSHDWith(SSHDOptions{User: RemoteUser()}); err != nil {
+	if r.SSHD, err = StartSSHDWith(SSHDOptions{User: RemoteUser(), Path: path}); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -29,13 +45,13 @@ func StartRemote(screen string, n, first int, child string) (*Remote, error) {
 		r.Close()
 		return nil, err
 	}
-	next := first
-	for range n {
+	next := o.First
+	for range o.Xpras {
 		d := FreeDisplay(next)
-		x, err := StartXpra(d, child)
+		x, err := StartXpraWith(d, o.Child, bin)
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("xpra server %d of %d: %w", len(r.Xpras)+1, n, err)
+			return nil, fmt.Errorf("xpra server %d of %d: %w", len(r.Xpras)+1, o.Xpras, err)
 		}
 		r.Xpras = append(r.Xpras, x)
 		next = d + 1

@@ -81,6 +81,9 @@ type SSHDOptions struct {
 	// User is the login user; "" is the current one. Another user (such
 	// as TestUser) is created with useradd when missing, which needs root.
 	User string
+	// Path is the sessions' PATH and Config sshd_config lines that win
+	// over the bed's (see sandbox.SSHDOptions).
+	Path, Config string
 }
 
 // TestUser is the unprivileged account the test beds log in as when they
@@ -110,7 +113,7 @@ func StartSSHD() (*SSHD, error) { return StartSSHDWith(SSHDOptions{}) }
 
 // StartSSHDWith is StartSSHD with options.
 func StartSSHDWith(opts SSHDOptions) (*SSHD, error) {
-	so := sandbox.SSHDOptions{User: opts.User}
+	so := sandbox.SSHDOptions{User: opts.User, Path: opts.Path, Config: opts.Config}
 	if opts.Netns != nil {
 		so.Host, so.Command = opts.Netns.NSAddr, opts.Netns.Command
 	}
@@ -130,8 +133,12 @@ type Xpra struct{ *sandbox.Xpra }
 // StartXpra starts `xpra start :display` running child (e.g. "xeyes") and
 // returns once `xpra attach :display` can connect, also for the beds'
 // login user (RemoteUser) when that is another one.
-func StartXpra(display int, child string) (*Xpra, error) {
-	x, err := sandbox.StartXpraWith(context.Background(), display, child, sandbox.XpraOptions{OtherUsers: RemoteUser() != ""})
+func StartXpra(display int, child string) (*Xpra, error) { return StartXpraWith(display, child, "") }
+
+// StartXpraWith is StartXpra with the xpra binary to run ("": the one on
+// PATH; Xpra6's for xpra 6.5.3).
+func StartXpraWith(display int, child, binary string) (*Xpra, error) {
+	x, err := sandbox.StartXpraWith(context.Background(), display, child, sandbox.XpraOptions{OtherUsers: RemoteUser() != "", Binary: binary})
 	if err != nil {
 		return nil, err
 	}

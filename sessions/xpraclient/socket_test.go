@@ -1,4 +1,4 @@
-package sessions
+package xpraclient
 
 import (
 	"errors"
@@ -14,8 +14,10 @@ import (
 
 // TestFindSocketScript runs the socket search in a local sh: directories
 // from xpra's configuration (with ~ and $UID expanded) are searched, the
-// host's own socket wins over another host's, a plain file is no socket,
-// and a display without one exits 3 naming the directories.
+// host's own socket wins over another host's, xpra 6's N/socket is found
+// in $XDG_RUNTIME_DIR/xpra, XPRA_SESSIONS_DIR and a configured
+// sessions-dir, a plain file is no socket, and a display without one exits
+// 3 naming the directories.
 func TestFindSocketScript(t *testing.T) {
 	home := t.TempDir()
 	conf := filepath.Join(home, "conf")
@@ -26,13 +28,17 @@ func TestFindSocketScript(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	xconf := "# xpra.conf\nsocket-dir = ~/elsewhere\nsocket-dirs = ~/socks$UID\n"
+	xconf := "# xpra.conf\nsocket-dir = ~/elsewhere\nsocket-dirs = ~/socks$UID\nsessions-dir = ~/sess$UID\n"
 	if err := os.WriteFile(filepath.Join(conf, "xpra.conf"), []byte(xconf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
 	listen := func(name string) {
-		ln, err := net.Listen("unix", filepath.Join(socks, name))
+		p := filepath.Join(socks, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("unix", p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,19 +47,23 @@ func TestFindSocketScript(t *testing.T) {
 	listen("otherhost-7")
 	listen(host + "-7")
 	listen("otherhost-8")
+	listen("../run/xpra/10/socket")
+	listen("../envsess/11/socket")
+	listen("../sess" + uid + "/12/socket")
 	if err := os.WriteFile(filepath.Join(socks, host+"-9"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	find := func(n int) (string, string, error) {
 		cmd := exec.Command("sh", "-c", fmt.Sprintf(findSocketScript, n))
 		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "XPRA_SYSTEM_CONF_DIRS=" + filepath.Join(home, "none"),
-			"XPRA_USER_CONF_DIRS=" + conf, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run")}
+			"XPRA_USER_CONF_DIRS=" + conf, "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"), "XPRA_SESSIONS_DIR=" + filepath.Join(home, "envsess")}
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		return strings.TrimSpace(string(out)), stderr.String(), err
 	}
-	for n, want := range map[int]string{7: host + "-7", 8: "otherhost-8"} {
+	for n, want := range map[int]string{7: host + "-7", 8: "otherhost-8", 10: "../run/xpra/10/socket",
+		11: "../envsess/11/socket", 12: "../sess" + uid + "/12/socket"} {
 		got, _, err := find(n)
 		if err != nil || got != filepath.Join(socks, want) {
 			t.Errorf("display %d: %q, %v; want %s", n, got, err, filepath.Join(socks, want))
@@ -73,10 +83,10 @@ func TestFindSocketScript(t *testing.T) {
 
 // TestLineWatch: the marker is found once, however the output is split.
 func TestLineWatch(t *testing.T) {
-	out := "2026 starting\n2026 Xpra X11 ser" + "ver version 3.1.3 64-bit\nmore\nXpra X11 server version again\n"
+	out := "2026 Xpra X11 server version 3.1.3 64-bit\n2026 Attached t" + "o socket:///tmp/s\nmore\nAttached to again\n"
 	for split := 1; split < len(out); split += 7 {
 		found := 0
-		lw := &lineWatch{w: &tail{}, marker: attachedMarker, found: func() { found++ }}
+		lw := &LineWatch{W: &Tail{}, Marker: AttachedMarker, Found: func() { found++ }}
 		for i := 0; i < len(out); i += split {
 			_, _ = lw.Write([]byte(out[i:min(i+split, len(out))]))
 		}
@@ -84,25 +94,21 @@ func TestLineWatch(t *testing.T) {
 			t.Errorf("split %d: found %d times", split, found)
 		}
 	}
-	lw := &lineWatch{w: &tail{}, marker: attachedMarker, found: func() { t.Error("found in a line not ended") }}
-	_, _ = lw.Write([]byte("Xpra X11 server version 3.1.3"))
+	lw := &LineWatch{W: &Tail{}, Marker: AttachedMarker, Found: func() { t.Error("found in a line not ended") }}
+	_, _ = lw.Write([]byte("Attached to socket:///tmp/s"))
 }
 
-// TestLocalSpec: specs compare by value (a profile reloaded keeps its
-// sessions), identities differ by location and none is xpra's default.
-func TestLocalSpec(t *testing.T) {
-	a, b := LocalDisplaySpec(10, []string{"--a", "--b"}, "desk"), LocalDisplaySpec(10, []string{"--a", "--b"}, "desk")
-	if a != b || a.Name != ":10" || !a.Local.On {
-		t.Errorf("%+v vs %+v", a, b)
+// TestTail: the last three lines, at most about 400 bytes.
+func TestTail(t *testing.T) {
+	tl := &Tail{}
+	for i := range 10 {
+		_, _ = tl.Write([]byte("line " + string(rune('0'+i)) + "\n"))
 	}
-	if got := a.Local.args(); len(got) != 2 || got[1] != "--b" {
-		t.Errorf("args %q", got)
+	if got := tl.LastLines(); got != "line 7 | line 8 | line 9" {
+		t.Errorf("LastLines %q", got)
 	}
-	sofa := LocalDisplaySpec(10, nil, "sofa")
-	if sofa.Local.uuid() == a.Local.uuid() || len(a.Local.uuid()) != 40 || LocalDisplaySpec(10, nil, "").Local.uuid() != "" {
-		t.Errorf("uuids %q %q", a.Local.uuid(), sofa.Local.uuid())
-	}
-	if sofa.Local.args() != nil {
-		t.Errorf("no args: %q", sofa.Local.args())
+	_, _ = tl.Write([]byte(strings.Repeat("x", 10000)))
+	if got := tl.LastLines(); len(got) > 404 {
+		t.Errorf("LastLines is %d bytes", len(got))
 	}
 }
