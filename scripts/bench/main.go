@@ -27,6 +27,7 @@ import (
 type options struct {
 	n, remoteRuns, x11Runs int
 	only, out, perch       string
+	appendTo               bool // -append: add the sections to -out, before its notes
 	roomSeats, roomOneRuns int
 	roomBefore             string
 	idle, xlocalFor        time.Duration
@@ -38,7 +39,8 @@ func main() {
 	flag.IntVar(&o.n, "n", 40, "runs of each side per layout comparison")
 	flag.IntVar(&o.remoteRuns, "remote-runs", 7, "runs of each side per cold start and recovery comparison")
 	flag.IntVar(&o.x11Runs, "x11-runs", 8, "runs of each side per X11 tunnel test")
-	flag.StringVar(&o.only, "only", "", "run only this comparison: "+strings.Join(partNames(), ", "))
+	flag.StringVar(&o.only, "only", "", "run only these comparisons, comma-separated: "+strings.Join(partNames(), ", "))
+	flag.BoolVar(&o.appendTo, "append", false, "add the sections to -out (before its notes) instead of rewriting it: the variant runs of make bench")
 	xlocalArgs := flag.String("xlocal-args", "--bandwidth-limit=4M", "xpra options, comma-separated, of the xlocal comparison's tuned rows")
 	flag.DurationVar(&o.xlocalFor, "xlocal-for", time.Minute, "how long each xlocal measurement (open link, 5 Mbit/s link) lasts")
 	flag.DurationVar(&o.idle, "idle", time.Minute, "how long the idle measurement lasts")
@@ -57,9 +59,11 @@ func main() {
 	if *xlocalArgs != "" {
 		o.xlocalExtra = strings.Split(*xlocalArgs, ",")
 	}
-	if o.only != "" && !slices.Contains(partNames(), o.only) {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: no such comparison (%s)\n", o.only, strings.Join(partNames(), ", "))
-		os.Exit(2)
+	for _, name := range onlyList(o.only) {
+		if !slices.Contains(partNames(), name) {
+			fmt.Fprintf(os.Stderr, "bench: -only %q: no such comparison (%s)\n", name, strings.Join(partNames(), ", "))
+			os.Exit(2)
+		}
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -147,7 +151,7 @@ func run(o options) error {
 	o.perch = perchAbs
 	var bed *remoteBed
 	for _, p := range parts {
-		if o.only != "" && o.only != p.name {
+		if o.only != "" && !slices.Contains(onlyList(o.only), p.name) {
 			continue
 		}
 		if p.remote && bed == nil {
@@ -160,12 +164,45 @@ func run(o options) error {
 			return fmt.Errorf("%s: %w", p.label, err)
 		}
 	}
+	if o.appendTo {
+		return appendSections(o.out, report.String())
+	}
 	report.WriteString(notes)
 	if err := os.WriteFile(o.out, []byte(report.String()), 0o644); err != nil {
 		return err
 	}
 	fmt.Print(report.String())
 	return nil
+}
+
+// onlyList is -only's comma-separated comparisons.
+func onlyList(only string) []string {
+	if only == "" {
+		return nil
+	}
+	return strings.Split(only, ",")
+}
+
+// appendSections puts a variant run's sections (its report without the
+// title) into the report at path, before its notes, with the command that
+// measured them.
+func appendSections(path, report string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("-append: %w", err)
+	}
+	_, body, _ := strings.Cut(report, "\n\n")              // the title goes
+	_, body, _ = strings.Cut(body, "perch is faster.\n\n") // and the line on ratios
+	cmd := "`go run ./scripts/bench " + strings.Join(os.Args[1:], " ") + "`"
+	body = strings.Replace(body, "\n\n", "\n\nMeasured by "+cmd+" in the same `make bench`.\n\n", 1)
+	text := string(old)
+	i := strings.Index(text, "## Notes\n")
+	if i < 0 {
+		i = len(text)
+	}
+	text = text[:i] + body + text[i:]
+	fmt.Print(body)
+	return os.WriteFile(path, []byte(text), 0o644)
 }
 
 // notes end the report: what the figures mean on this machine.
