@@ -16,6 +16,7 @@ import (
 	"github.com/perchdesk/perch/sessions"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 // ResolveServer resolves a configured server's ssh target through its
@@ -60,7 +61,7 @@ func SSHLinks(display string, log *slog.Logger, p Prompts) LinkFactory {
 			return nil, err
 		}
 		dopts.HostKeyPrompt, dopts.Passphrase = p.HostKey, p.Passphrase
-		x11, err := sessions.LocalX11(display)
+		x11, err := x11fwd.FindLocal(display)
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 type testBed struct {
@@ -68,7 +69,7 @@ func testLogger(t *testing.T) *slog.Logger {
 // newLink makes a link to the bed's sshd with fast keepalives.
 func (b *testBed) newLink(t *testing.T, specs []Spec, opts func(*Options)) *Link {
 	t.Helper()
-	x11, err := LocalX11(b.local.Name)
+	x11, err := x11fwd.FindLocal(b.local.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ type Options struct {
 	Dial         sshdial.Options
 	Keepalive    time.Duration // interval; 0: ServerAliveInterval, else 5 s
 	KeepaliveMax int           // missed replies that make the link dead; 0: ServerAliveCountMax, else 3
-	X11          *X11Local     // the local display; nil: no X11 forwarding
+	X11          *x11fwd.Local // the local display; nil: no X11 forwarding
 	Log          *slog.Logger
 	// StopTimeout bounds how long a clean stop waits for the remote
 	// commands to end after SIGTERM; default 3 s.

@@ -24,6 +24,7 @@ import (
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -261,7 +262,7 @@ func TestHostKeys(t *testing.T) {
 func TestExec(t *testing.T) {
 	b := needBed(t)
 	tg := b.target(t)
-	x11, err := LocalX11(b.local.Name)
+	x11, err := x11fwd.FindLocal(b.local.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestExec(t *testing.T) {
 func TestX11Cookies(t *testing.T) {
 	b := needBed(t)
 	tg := b.target(t)
-	x11, err := LocalX11(b.local.Name)
+	x11, err := x11fwd.FindLocal(b.local.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/jezek/xgb/res"
 	"github.com/perchdesk/perch/internal/cli/sshexec"
 	"github.com/perchdesk/perch/sessions/sshdial"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 // xClientSlots counts the clients of the thin client's display (X-Resource),
@@ -84,7 +85,7 @@ func (s *syncBuf) String() string {
 func TestX11PreAuth(t *testing.T) {
 	b := needBed(t)
 	tg := b.target(t)
-	x11, err := LocalX11(b.local.Name)
+	x11, err := x11fwd.FindLocal(b.local.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestX11PreAuth(t *testing.T) {
 func TestX11RejectionLogBounded(t *testing.T) {
 	b := needBed(t)
 	tg := b.target(t)
-	x11, err := LocalX11(b.local.Name)
+	x11, err := x11fwd.FindLocal(b.local.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

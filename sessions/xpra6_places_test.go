@@ -17,6 +17,7 @@ import (
 	"github.com/perchdesk/perch/internal/testrig/faultproxy"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 	"github.com/perchdesk/perch/sessions/claims"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 )
 
 // xpra6Modes are the two modes against the 6.5.3 bed: remote (the login's
@@ -37,7 +38,7 @@ func xpra6Modes(t *testing.T) (b *testBed, modes map[string]func(d int, location
 // x11On is an Options change drawing on display d.
 func x11On(t *testing.T, d *testbed.Display, more func(*Options)) func(*Options) {
 	return func(o *Options) {
-		x11, err := LocalX11(d.Name)
+		x11, err := x11fwd.FindLocal(d.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

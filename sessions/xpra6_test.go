@@ -16,6 +16,7 @@ import (
 
 	"github.com/perchdesk/perch/api"
 	"github.com/perchdesk/perch/internal/testrig/testbed"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
@@ -95,7 +96,7 @@ func matrixCell(t *testing.T, via, screen *testBed, d int, local string, refusal
 		spec = LocalDisplaySpec(d, localArgs, "")
 	}
 	l := via.newLink(t, []Spec{spec}, func(o *Options) {
-		x11, err := LocalX11(screen.local.Name)
+		x11, err := x11fwd.FindLocal(screen.local.Name)
 		if err != nil {
 			t.Fatal(err)
 		}

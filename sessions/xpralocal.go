@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/x11fwd"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
@@ -228,7 +229,7 @@ func openLocal(ctx context.Context, conn *liveConn, n int) (*xpraclient.PrivateS
 }
 
 // localDisplay is the display the local client draws on ("": $DISPLAY).
-func localDisplay(x11 *X11Local) string {
+func localDisplay(x11 *x11fwd.Local) string {
 	if x11 == nil {
 		return ""
 	}
