@@ -96,7 +96,10 @@ func FuzzSSHConfig(f *testing.F) {
 				t.Fatalf("ProxyJump hop %+v reads back as %+v, %v", h, back, err)
 			}
 		}
-		if h, p, err := net.SplitHostPort(tg.Addr()); err != nil || h != tg.HostName || p != strconv.Itoa(tg.Port) {
+		// A name with a bracket passes ssh's valid_hostname too, and no
+		// lookup or address parser takes it (ssh fails on it as well).
+		if h, p, err := net.SplitHostPort(tg.Addr()); !strings.ContainsAny(tg.HostName, "[]") &&
+			(err != nil || h != tg.HostName || p != strconv.Itoa(tg.Port)) {
 			t.Fatalf("Addr %q: %v", tg.Addr(), err)
 		}
 		for _, k := range tg.KnownHostsFiles {
