@@ -93,7 +93,6 @@ func TestOtherClient(t *testing.T) {
 		return desk.all(api.SessionAttached, "") && windows(t, desk.x) == 2
 	}, desk)
 	t.Logf("desk attached both displays in %s", attachTime.Round(time.Millisecond))
-	limit := attachTime*2 + time.Second // one attach time, with room for a loaded machine
 
 	// Someone attaches display 0 by hand: elsewhere, held by another client.
 	before := desk.session(name0).Restarts
@@ -103,10 +102,11 @@ func TestOtherClient(t *testing.T) {
 		return s.State == api.SessionElsewhere && s.HeldBy == api.AnotherClient &&
 			windows(t, b.sofa) == 1 && windows(t, desk.x) == 1
 	}, desk)
-	t.Logf("elsewhere, held by another client, %s after the manual attach started", took.Round(time.Millisecond))
-	if took > limit {
-		t.Errorf("it took %s, more than one attach time (%s) allows (%s)", took, attachTime, limit)
-	}
+	// How soon is the handoff bench's to measure (docs/benchmarks.md), not
+	// a wall-clock bound here: on a loaded 2-core machine the manual
+	// client's own start varies by seconds.
+	t.Logf("elsewhere, held by another client, %s after the manual attach started (the desk attached in %s)",
+		took.Round(time.Millisecond), attachTime.Round(time.Millisecond))
 
 	// No fight: the desk restarts nothing, shows no window of display 0,
 	// and the manual client keeps it.
