@@ -22,6 +22,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	testbed.StableEnv()
 	code := m.Run()
 	if bed != nil {
 		bed.Close()

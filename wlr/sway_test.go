@@ -21,6 +21,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	testbed.StableEnv()
 	code := m.Run()
 	if sway != nil {
 		sway.Close()
