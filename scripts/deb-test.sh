@@ -11,7 +11,10 @@ SUDO=
 fail() { echo "deb-test: $*" >&2; exit 1; }
 
 echo "deb-test: lintian $deb"
-lintian --fail-on error --tag-display-limit 0 "$deb" || fail "lintian reports errors (above)"
+# lintian leaves a file (mldbm-elf-*) in TMPDIR: give it one of its own.
+lt=$(mktemp -d)
+TMPDIR=$lt lintian --fail-on error --tag-display-limit 0 "$deb" || { rm -rf "$lt"; fail "lintian reports errors (above)"; }
+rm -rf "$lt"
 
 if dpkg-query -W -f='${Status}' perch 2>/dev/null | grep -q "install ok installed"; then
   fail "a perch package is installed already: this test installs and removes its own (dpkg --purge perch first)"
