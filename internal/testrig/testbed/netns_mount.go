@@ -14,37 +14,40 @@ import (
 // that namespace files propagate), and nothing unmounts it afterwards.
 const netnsDir = "/run/netns"
 
-// netnsMounts counts this process's live namespaces, and remembers whether
-// netnsDir was a mount point before the first of them: the tests leave no
-// mount behind that was not there before them.
+// netnsMountedByTests marks that a test process, not the machine's owner,
+// made netnsDir a mount point: test binaries run in parallel (go test
+// ./...), and the one whose namespace goes last may not be the one that
+// mounted it.
+const netnsMountedByTests = "/run/.perch-testbed-netns-mount"
+
+// netnsMounts counts this process's live namespaces.
 var netnsMounts struct {
 	sync.Mutex
-	live       int
-	checked    bool
-	wasMounted bool
+	live int
 }
 
 // noteNetnsAdded records one more live namespace of this process; call it
-// before `ip netns add`.
+// before `ip netns add`. When netnsDir is no mount point yet, that add
+// will make it one: the marker says a test did.
 func noteNetnsAdded() {
 	netnsMounts.Lock()
 	defer netnsMounts.Unlock()
-	if !netnsMounts.checked {
-		netnsMounts.checked = true
-		netnsMounts.wasMounted = isMountPoint(netnsDir)
+	if !isMountPoint(netnsDir) {
+		_ = os.WriteFile(netnsMountedByTests, nil, 0o600)
 	}
 	netnsMounts.live++
 }
 
 // noteNetnsGone records that one of this process's namespaces is gone.
-// When it was the last, netnsDir was not a mount point before, and no
-// namespace of anyone is left in it, netnsDir is unmounted again. A plain
-// (not lazy) unmount: if another process mounted a namespace under it
-// meanwhile, the kernel refuses with EBUSY and the mount stays.
+// When it was the last, a test made netnsDir a mount point (the marker),
+// and no namespace of anyone is left in it, netnsDir is unmounted again.
+// A plain (not lazy) unmount: if another process mounted a namespace under
+// it meanwhile, the kernel refuses with EBUSY and the mount stays for that
+// process to undo.
 func noteNetnsGone() {
 	netnsMounts.Lock()
 	defer netnsMounts.Unlock()
-	if netnsMounts.live--; netnsMounts.live > 0 || netnsMounts.wasMounted {
+	if netnsMounts.live--; netnsMounts.live > 0 || !exists(netnsMountedByTests) {
 		return
 	}
 	if ents, err := os.ReadDir(netnsDir); err != nil || len(ents) > 0 || !isMountPoint(netnsDir) {
@@ -52,7 +55,15 @@ func noteNetnsGone() {
 	}
 	if err := syscall.Unmount(netnsDir, 0); err != nil {
 		slog.Debug("testbed: leaving "+netnsDir+" mounted", "err", err)
+		return
 	}
+	_ = os.Remove(netnsMountedByTests)
+}
+
+// netnsMountIsTheMachines reports whether netnsDir is a mount point that
+// no test made (the machine's own, which stays).
+func netnsMountIsTheMachines() bool {
+	return isMountPoint(netnsDir) && !exists(netnsMountedByTests)
 }
 
 // isMountPoint reports whether path is a mount point of this process's
