@@ -123,8 +123,10 @@ func NewNetns() (*Netns, error) {
 		if !owned {
 			continue // another test process holds this block
 		}
-		noteNetnsAdded()
-		if out, err := n.run("netns", "add", n.Name); err != nil {
+		unlock := noteNetnsAdded()
+		out, err := n.run("netns", "add", n.Name)
+		unlock()
+		if err != nil {
 			noteNetnsGone()
 			n.releaseBlock()
 			if strings.Contains(out, "exists") {

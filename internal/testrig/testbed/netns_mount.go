@@ -27,15 +27,19 @@ var netnsMounts struct {
 }
 
 // noteNetnsAdded records one more live namespace of this process; call it
-// before `ip netns add`. When netnsDir is no mount point yet, that add
-// will make it one: the marker says a test did.
-func noteNetnsAdded() {
+// before `ip netns add`, and the function it returns after. When netnsDir
+// is no mount point yet, that add will make it one: the marker says a test
+// did. Until the returned function runs, no test process unmounts
+// netnsDir.
+func noteNetnsAdded() (unlock func()) {
 	netnsMounts.Lock()
 	defer netnsMounts.Unlock()
+	unlock = netnsLock(syscall.LOCK_SH)
 	if !isMountPoint(netnsDir) {
 		_ = os.WriteFile(netnsMountedByTests, nil, 0o600)
 	}
 	netnsMounts.live++
+	return unlock
 }
 
 // noteNetnsGone records that one of this process's namespaces is gone.
@@ -47,7 +51,14 @@ func noteNetnsAdded() {
 func noteNetnsGone() {
 	netnsMounts.Lock()
 	defer netnsMounts.Unlock()
-	if netnsMounts.live--; netnsMounts.live > 0 || !exists(netnsMountedByTests) {
+	if netnsMounts.live--; netnsMounts.live > 0 {
+		return
+	}
+	// Exclusive: no other test process is between its look at the mount
+	// and its `ip netns add` meanwhile (they hold the lock shared).
+	unlock := netnsLock(syscall.LOCK_EX)
+	defer unlock()
+	if !exists(netnsMountedByTests) {
 		return
 	}
 	if ents, err := os.ReadDir(netnsDir); err != nil || len(ents) > 0 || !isMountPoint(netnsDir) {
@@ -81,4 +92,18 @@ func isMountPoint(path string) bool {
 		}
 	}
 	return false
+}
+
+// netnsLock takes the test processes' lock on the mount (how: LOCK_SH or
+// LOCK_EX) and returns its release; without a lock file it does nothing.
+func netnsLock(how int) (unlock func()) {
+	f, err := os.OpenFile(netnsMountedByTests+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return func() {}
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { f.Close() } // closing releases the lock
 }
