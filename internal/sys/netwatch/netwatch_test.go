@@ -75,11 +75,12 @@ func TestWatch(t *testing.T) {
 	// heard here. The netlink socket belongs to the namespace of the
 	// thread that makes it; the thread then ends with its goroutine.
 	ns := fmt.Sprintf("perch-watch-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", ns, err, out)
+	nsPath, del, err := testbed.BareNetns(ns)
+	if err != nil {
+		t.Fatal(err)
 	}
-	defer exec.Command("ip", "netns", "del", ns).Run()
-	nsFile, err := os.Open("/var/run/netns/" + ns)
+	defer del()
+	nsFile, err := os.Open(nsPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,11 @@ package testbed
 
 import (
 	"bufio"
+	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -106,4 +109,27 @@ func netnsLock(how int) (unlock func()) {
 		return func() {}
 	}
 	return func() { f.Close() } // closing releases the lock
+}
+
+// BareNetns adds a named network namespace with nothing in it (`ip netns
+// add name`) for a test that only needs its own network stack, and
+// returns its path and its removal. It keeps the mount's book as
+// NewNetns does: every test's `ip netns add` must go through here or
+// NewNetns, or /run/netns stays mounted after the tests.
+func BareNetns(name string) (path string, del func(), err error) {
+	unlock := noteNetnsAdded()
+	out, err := exec.Command("ip", "netns", "add", name).CombinedOutput()
+	unlock()
+	if err != nil {
+		noteNetnsGone()
+		return "", nil, fmt.Errorf("ip netns add %s: %v: %s", name, err, out)
+	}
+	del = func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			slog.Warn("testbed: ip netns del "+name, "err", err, "out", string(out))
+			return
+		}
+		noteNetnsGone()
+	}
+	return filepath.Join(netnsDir, name), del, nil
 }

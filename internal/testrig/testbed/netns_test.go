@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -322,5 +325,37 @@ func TestNetnsLeavesNoMount(t *testing.T) {
 		t.Logf("%s still holds %d namespaces of other processes: it stays mounted", netnsDir, len(ents))
 	case isMountPoint(netnsDir):
 		t.Errorf("%s is still mounted after the last namespace went", netnsDir)
+	}
+}
+
+// TestNetnsAddsGoThroughTestbed: a test that runs `ip netns add` itself
+// makes /run/netns a mount point that nothing undoes (netwatch's did,
+// which left it mounted after every make test). Only this package's
+// NewNetns and BareNetns may add namespaces.
+func TestNetnsAddsGoThroughTestbed(t *testing.T) {
+	root := filepath.Join("..", "..", "..")
+	self, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := regexp.MustCompile(`"netns",\s*"add"`)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return err
+		}
+		if abs, _ := filepath.Abs(filepath.Dir(p)); abs == self {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if add.Match(b) {
+			t.Errorf("%s runs `ip netns add` itself: use testbed.NewNetns or testbed.BareNetns", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
