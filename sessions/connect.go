@@ -3,15 +3,12 @@ package sessions
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/backoff"
 	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -83,12 +80,12 @@ func (l *Link) waitConn(ctx context.Context, onFailed func(string)) *liveConn {
 // refused for good, not at all when the network changed meanwhile, a few
 // seconds at most when the server was away or shed load (see failure),
 // else the backoff.
-func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
+func (l *Link) connectFailed(ctx context.Context, bo *backoff.Backoff, err error) {
 	if permanent(err) {
 		l.log.Error("connection refused for good; not retrying until asked", "err", err)
 		l.setState(api.LinkFailed, err)
 		bo.Reset()
-		sleep(ctx, time.Duration(1<<62), l.kick)
+		backoff.Sleep(ctx, time.Duration(1<<62), l.kick)
 		return
 	}
 	l.mu.Lock()
@@ -105,86 +102,11 @@ func (l *Link) connectFailed(ctx context.Context, bo *Backoff, err error) {
 		l.log.Info("connect failed while the network changed; trying again now", "err", err)
 		return // at once: changes come at most every few seconds (agent.WatchNetwork)
 	}
-	var d time.Duration
-	kind := failureOf(err)
-	switch kind {
-	case failDown:
-		d = bo.Down()
-	case failLoad:
-		d = bo.Load()
-	default:
-		d = bo.Next()
-	}
+	kind := backoff.KindOf(err)
+	d := bo.After(kind)
 	l.log.Warn("connect failed", "err", err, "cause", kind.String(), "retry_in", d.Round(time.Millisecond))
 	l.setState(api.LinkDown, err)
-	sleep(ctx, d, l.kick)
-}
-
-// failure is what a failed connect says about the server, and so how soon
-// to ask it again.
-type failure int
-
-const (
-	// failOther: anything else (the server answered and then failed): the
-	// backoff grows.
-	failOther failure = iota
-	// failDown: the server's host refused the TCP connect, there was no
-	// route to it, or nothing answered within the connect timeout. The
-	// server is away and asking costs it nothing: a short wait.
-	failDown
-	// failLoad: the server took the connection and closed it before its
-	// banner, which is how sshd sheds load past MaxStartups: retry soon,
-	// spread, without growing the backoff.
-	failLoad
-)
-
-func (f failure) String() string {
-	return [...]string{"failure", "server away", "server busy"}[f]
-}
-
-// connectError is a failed connect with its failure kind.
-type connectError struct {
-	kind failure
-	err  error
-}
-
-func (e *connectError) Error() string { return e.err.Error() }
-func (e *connectError) Unwrap() error { return e.err }
-
-// failureOf is the kind of a connect's error (failOther unless connect
-// classified it).
-func failureOf(err error) failure {
-	var ce *connectError
-	if errors.As(err, &ce) {
-		return ce.kind
-	}
-	return failOther
-}
-
-// classify names the failure of a connect by the error's type; banner
-// reports that the server had sent bytes (its banner) on the connection.
-func classify(err error, banner bool) failure {
-	for _, e := range []error{syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.ENETDOWN} {
-		if errors.Is(err, e) {
-			return failDown
-		}
-	}
-	// A jump host could not reach the server: the same, seen from there.
-	if oc, ok := errors.AsType[*ssh.OpenChannelError](err); ok && oc.Reason == ssh.ConnectionFailed {
-		return failDown
-	}
-	switch {
-	case banner:
-		return failOther
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return failLoad
-	case errors.Is(err, context.DeadlineExceeded):
-		// Nothing came back within the connect timeout: a SYN nobody
-		// answered, or a server too busy to say hello; the attempt
-		// itself waited long enough.
-		return failDown
-	}
-	return failOther
+	backoff.Sleep(ctx, d, l.kick)
 }
 
 // beginConnect marks the link connecting. A kick or a network change from
@@ -203,9 +125,9 @@ func (l *Link) beginConnect() {
 }
 
 // newBackoff is a backoff with the link's random source.
-func (l *Link) newBackoff() *Backoff {
-	bo := NewBackoff()
-	bo.rand = l.opts.rand
+func (l *Link) newBackoff() *backoff.Backoff {
+	bo := backoff.New()
+	bo.Rand = l.opts.rand
 	return bo
 }
 
@@ -267,7 +189,7 @@ func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 	rx := l.rx.Load()
 	client, tm, err := l.opts.dial(ctx, l.opts.Target, opts)
 	if err != nil {
-		return nil, &connectError{classify(err, l.rx.Load() != rx), err}
+		return nil, &backoff.Error{Kind: backoff.Classify(err, l.rx.Load() != rx), Err: err}
 	}
 	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now()}
 	l.lastAlive.Store(time.Now().UnixNano())

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"slices"
@@ -19,148 +18,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/backoff"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 )
-
-// seeded returns a reproducible random source in [0,1) for a backoff.
-func seeded(seed uint64) func() float64 {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	var mu sync.Mutex
-	return func() float64 {
-		mu.Lock()
-		defer mu.Unlock()
-		return r.Float64()
-	}
-}
-
-// TestBackoffShortWaits: a server that is away or shed load is asked
-// again within seconds, jittered, and neither grows the failure backoff;
-// the first wait after a healthy run is a random point of [0, 2×Base).
-func TestBackoffShortWaits(t *testing.T) {
-	b := NewBackoff()
-	b.rand = func() float64 { return 0.5 }
-	var got []time.Duration
-	for range 6 {
-		got = append(got, b.Down())
-	}
-	want := []time.Duration{375 * time.Millisecond, 750 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("Down %d = %s, want %s", i, got[i], want[i])
-		}
-	}
-	if d := b.Load(); d != loadMin+(loadMax-loadMin)/2 {
-		t.Errorf("Load = %s", d)
-	}
-	if d := b.Next(); d != b.Base {
-		t.Errorf("Next after Down and Load = %s, want %s: they grew the backoff", d, b.Base)
-	}
-	b.rand = seeded(1)
-	lo, hi := time.Hour, time.Duration(0)
-	for range 1000 {
-		for _, d := range []time.Duration{b.Down(), b.Load()} {
-			lo, hi = min(lo, d), max(hi, d)
-		}
-	}
-	if lo < loadMin || hi > downMax || hi > loadMax {
-		t.Errorf("short waits range over [%s, %s], want within [%s, %s]", lo, hi, loadMin, max(downMax, loadMax))
-	}
-	b.Reset()
-	var spread []time.Duration
-	for range 1000 {
-		spread = append(spread, b.Spread())
-	}
-	lo, hi = time.Hour, 0
-	for _, d := range spread {
-		lo, hi = min(lo, d), max(hi, d)
-	}
-	// Full jitter: the whole window is used.
-	if lo > 50*time.Millisecond || hi < 950*time.Millisecond || hi >= 2*b.Base {
-		t.Errorf("Spread ranges over [%s, %s], want all of [0, %s)", lo, hi, 2*b.Base)
-	}
-	b.rand = func() float64 { return 0.25 }
-	if d := b.Retry(); d != 250*time.Millisecond {
-		t.Errorf("first Retry = %s, want Spread's 250ms", d)
-	}
-	if d := b.Retry(); d != 875*time.Millisecond { // Next: 1 s × (0.75+0.125)
-		t.Errorf("second Retry = %s, want Next's 875ms", d)
-	}
-}
-
-// TestClassify: connect errors are told apart by type: refused and
-// unreachable (the server is away), closed before the banner (sshd shed
-// load), anything after the banner (a failure).
-func TestClassify(t *testing.T) {
-	// A real refused connect: a port nothing listens on.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	_, refused := net.Dial("tcp", addr)
-	if refused == nil {
-		t.Fatalf("a connect to %s, where nothing listens, worked", addr)
-	}
-	opErr := func(e syscall.Errno) error {
-		return fmt.Errorf("connect to perch-test: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", e)})
-	}
-	cases := []struct {
-		name   string
-		err    error
-		banner bool
-		want   failure
-	}{
-		{"refused", fmt.Errorf("connect to perch-test: %w", refused), false, failDown},
-		{"no route", opErr(syscall.EHOSTUNREACH), false, failDown},
-		{"network unreachable", opErr(syscall.ENETUNREACH), false, failDown},
-		{"TCP connect timed out", fmt.Errorf("connect to s: timed out after 10s during TCP connect: %w", context.DeadlineExceeded), false, failDown},
-		{"closed before the banner", dropped(t, false), false, failLoad},
-		{"reset before the banner", fmt.Errorf("ssh: handshake failed: %w", opErr(syscall.ECONNRESET)), false, failLoad},
-		{"closed after the banner", dropped(t, true), true, failOther},
-		{"timed out after the banner", fmt.Errorf("timed out during key exchange: %w", context.DeadlineExceeded), true, failOther},
-		{"a jump host could not connect", fmt.Errorf("connect to s through jump host: %w", &ssh.OpenChannelError{Reason: ssh.ConnectionFailed, Message: "Connection refused"}), true, failDown},
-		{"a jump host refused the channel", fmt.Errorf("connect to s through jump host: %w", &ssh.OpenChannelError{Reason: ssh.Prohibited}), true, failOther},
-		{"a string that looks like one", errors.New("connection refused"), false, failOther},
-	}
-	for _, c := range cases {
-		if got := classify(c.err, c.banner); got != c.want {
-			t.Errorf("%s (%v): %s, want %s", c.name, c.err, got, c.want)
-		}
-	}
-}
-
-// dropped returns the error of an SSH handshake with a server that
-// closes the connection the way sshd drops one past MaxStartups (at
-// once), or after sending its banner.
-func dropped(t *testing.T, banner bool) error {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		if banner {
-			_, _ = io.WriteString(c, "SSH-2.0-OpenSSH_9.2\r\n")
-		}
-		c.Close()
-	}()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, _, err = ssh.NewClientConn(c, l.Addr().String(), &ssh.ClientConfig{HostKeyCallback: ssh.InsecureIgnoreHostKey()})
-	if err == nil {
-		t.Fatal("a handshake with a server that closed at once worked")
-	}
-	return err
-}
 
 // fakeDial is a Link's dial that fails with what fail returns (nil: the
 // dial counts as back and the link's run ends), recording when it was
@@ -181,7 +42,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // TestRetrySchedule runs a link's connect loop in virtual time: while the
 // server refuses, it asks every 2 s at most; when sshd drops it past
-// MaxStartups, it asks again within loadMax without growing the backoff
+// MaxStartups, it asks again within backoff.LoadMax without growing the backoff
 // (the next failure waits Base); an authentication failure stops it.
 func TestRetrySchedule(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -201,7 +62,7 @@ func TestRetrySchedule(t *testing.T) {
 			}
 			return &sshdial.AuthError{Host: "s", Offered: "key k", Err: errors.New("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey]")}
 		}
-		l := New(Options{Server: "s", Log: quiet, dial: fakeDial(fail, func() {}), rand: seeded(7)})
+		l := New(Options{Server: "s", Log: quiet, dial: fakeDial(fail, func() {}), rand: backoff.Seeded(7)})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { l.Run(ctx); close(done) }()
@@ -225,19 +86,19 @@ func TestRetrySchedule(t *testing.T) {
 			switch {
 			case prev < 10*time.Second:
 				down++
-				if gap > downMax {
-					t.Errorf("attempt %d: %s after a refused connect, want at most %s", i, gap, downMax)
+				if gap > backoff.DownMax {
+					t.Errorf("attempt %d: %s after a refused connect, want at most %s", i, gap, backoff.DownMax)
 				}
 			case prev < 20*time.Second:
 				load++
-				if gap < loadMin || gap > loadMax {
-					t.Errorf("attempt %d: %s after a drop before the banner, want [%s, %s]", i, gap, loadMin, loadMax)
+				if gap < backoff.LoadMin || gap > backoff.LoadMax {
+					t.Errorf("attempt %d: %s after a drop before the banner, want [%s, %s]", i, gap, backoff.LoadMin, backoff.LoadMax)
 				}
 			case attempts[i-1] >= 20*time.Second && (i < 2 || attempts[i-2] < 20*time.Second):
 				// The first failure after the banner: the backoff did not
 				// grow through the refusals and drops.
-				if gap > 5*NewBackoff().Base/4 {
-					t.Errorf("the first failure after the drops waited %s, want about %s", gap, NewBackoff().Base)
+				if gap > 5*backoff.New().Base/4 {
+					t.Errorf("the first failure after the drops waited %s, want about %s", gap, backoff.New().Base)
 				}
 			}
 		}
@@ -281,7 +142,7 @@ func herd(t *testing.T, n int, seed uint64) (back []time.Duration, drops int) {
 	const returns, handshake = 10 * time.Second, 200 * time.Millisecond
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		server := &maxStartups{rand: seeded(seed)}
+		server := &maxStartups{rand: backoff.Seeded(seed)}
 		refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 		var mu sync.Mutex
 		ctx, cancel := context.WithCancel(context.Background())
@@ -303,7 +164,7 @@ func herd(t *testing.T, n int, seed uint64) (back []time.Duration, drops int) {
 				back = append(back, time.Since(start)-returns)
 				mu.Unlock()
 			}
-			l := New(Options{Server: "s", Log: quiet, dial: fakeDial(fail, up), rand: seeded(seed + uint64(i) + 1)})
+			l := New(Options{Server: "s", Log: quiet, dial: fakeDial(fail, up), rand: backoff.Seeded(seed + uint64(i) + 1)})
 			wg.Go(func() { l.Run(ctx) })
 		}
 		time.Sleep(returns + time.Minute)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/backoff"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/sessions/xpraclient"
@@ -91,7 +92,7 @@ func (s *session) run(ctx context.Context) {
 			// Every seat of a room restarts its sessions after a server
 			// restart: spread them, as the links are.
 			spread = false
-			if !sleep(ctx, bo.Spread(), s.kick) {
+			if !backoff.Sleep(ctx, bo.Spread(), s.kick) {
 				return
 			}
 		}
@@ -147,7 +148,7 @@ func (s *session) run(ctx context.Context) {
 		msg := err.Error()
 		log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
 		s.set(api.SessionBackoff, msg)
-		if !sleep(ctx, d, s.kick) {
+		if !backoff.Sleep(ctx, d, s.kick) {
 			return
 		}
 	}

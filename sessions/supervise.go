@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/backoff"
 )
 
 // flapTime: a link that dies sooner than this after connecting counts as
@@ -24,7 +25,7 @@ var errReconnect = errors.New("reconnect requested")
 // lost drops a connection that died and waits before the next attempt:
 // a random point of a short window after the first loss (Backoff.Spread),
 // then the backoff. It reports false when ctx ended meanwhile.
-func (l *Link) lost(ctx context.Context, bo *Backoff, conn *liveConn, err error) bool {
+func (l *Link) lost(ctx context.Context, bo *backoff.Backoff, conn *liveConn, err error) bool {
 	l.log.Warn("link lost", "err", err)
 	healthy := time.Since(conn.upAt) > flapTime || l.allAttached()
 	l.drop(conn, err)
@@ -37,7 +38,7 @@ func (l *Link) lost(ctx context.Context, bo *Backoff, conn *liveConn, err error)
 	if errors.Is(err, errReconnect) {
 		return true
 	}
-	return sleep(ctx, bo.Retry(), l.kick)
+	return backoff.Sleep(ctx, bo.Retry(), l.kick)
 }
 
 // superviseWatched is supervise with the bandwidth watcher beside it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/backoff"
 	"github.com/perchdesk/perch/internal/testrig/memssh"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -79,6 +80,10 @@ func TestFreezeVirtual(t *testing.T) {
 		limit := interval * count
 		srv.Net.SetLatency(20 * time.Millisecond)
 		l := memLink(t, srv, interval, count, nil)
+		// The latest point of the spread before the first retry (the
+		// whole window): the bound on coming back below holds for every
+		// draw.
+		l.opts.rand = func() float64 { return 0.999 }
 		stop := runVirtual(l, srv)
 		defer stop()
 		st := waitFor(t, l, time.Minute, "link up with a round trip", func(s Status) bool { return linkUp(s) && s.Link.RTT > 0 })
@@ -103,8 +108,9 @@ func TestFreezeVirtual(t *testing.T) {
 		srv.Net.Thaw()
 		thawed := time.Now()
 		waitFor(t, l, time.Minute, "link back", func(s Status) bool { return linkUp(s) && s.Link.Reconnects == 1 })
-		if d := time.Since(thawed); d > time.Second {
-			t.Errorf("back %s after the thaw", d)
+		// The spread's window (2 × Base), then a dial (240 ms here).
+		if d, want := time.Since(thawed), 2*backoff.New().Base+300*time.Millisecond; d > want {
+			t.Errorf("back %s after the thaw, want at most %s", d, want)
 		}
 	})
 }
