@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/sessions/bwlimit"
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // The link's side of bwlimit: its local xpra clients start with the
@@ -14,15 +15,12 @@ import (
 // xpraLimit returns the limit for a local client's next start (0: none)
 // and a channel closed when it changes; both nil/0 when the session's
 // own options set one.
-func (l *Link) xpraLimit(lx LocalXpra) (int64, <-chan struct{}) {
-	if bwlimit.UserSet(lx.args()) {
+func (l *Link) xpraLimit(lx xpraclient.Attach) (int64, <-chan struct{}) {
+	if bwlimit.UserSet(lx.Options()) {
 		return 0, nil
 	}
 	return l.bw.Get()
 }
-
-// limitArgs is the option a local client starts with for limit.
-func limitArgs(limit int64) []string { return bwlimit.Args(limit) }
 
 // autoLimited reports whether a session of the link is a local one whose
 // limit perch sets.
@@ -30,7 +28,7 @@ func (l *Link) autoLimited() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, s := range l.sessions {
-		if s.spec.Local.On && !bwlimit.UserSet(s.spec.Local.args()) {
+		if s.spec.Local.On && !bwlimit.UserSet(s.spec.Local.Options()) {
 			return true
 		}
 	}
@@ -41,7 +39,7 @@ func (l *Link) autoLimited() bool {
 // until ctx ends (supervise's end) or the connection dies.
 func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time.Duration) {
 	bwlimit.Watch{
-		FirstRTT: firstRTT, Dead: conn.dead, Received: l.receivedCounter(), Ping: conn.ping,
+		FirstRTT: firstRTT, Dead: conn.dead, Received: bwlimit.ReceivedCounter(l.tcp.Load(), l.from.Received), Ping: conn.ping,
 		Auto: l.autoLimited, Limit: l.bw, Log: l.log,
 		Changed: func() {
 			l.mu.Lock()
@@ -49,30 +47,4 @@ func (l *Link) watchBandwidth(ctx context.Context, conn *liveConn, firstRTT time
 			l.mu.Unlock()
 		},
 	}.Run(ctx)
-}
-
-// receivedCounter returns what counts the bytes the server sent: the
-// kernel's count of bytes received on the link's TCP connection when
-// there is one (bwlimit.TCPReceived), else the bytes read (a
-// ProxyCommand's pipe).
-func (l *Link) receivedCounter() func() int64 {
-	if tc := l.tcp.Load(); tc != nil {
-		if _, ok := bwlimit.TCPReceived(tc); ok {
-			return func() int64 {
-				n, _ := bwlimit.TCPReceived(tc)
-				return n
-			}
-		}
-	}
-	return l.rx.Load
-}
-
-// keepaliveRTT sends one keepalive and reports its round trip.
-func keepaliveRTT(conn *liveConn, _ time.Time, replies chan<- time.Duration) {
-	if rtt, err := conn.ping(); err == nil {
-		select {
-		case replies <- rtt:
-		default:
-		}
-	}
 }

@@ -37,12 +37,16 @@ func buildAnimator(t *testing.T) string {
 }
 
 // TestLocalBandwidth: a local client shows an animation; the link then
-// becomes slower than the picture (tc tbf, 5 Mbit/s both ways). The link
+// becomes slower than the picture (tc tbf, linkRate both ways). The link
 // finds itself full, sets the local clients' bandwidth limit below what
 // it carried and restarts the client with it (not counted as a restart);
 // then the keepalives come back on time again: the screen is live, where
 // without the limit replies queue for seconds behind the picture.
 func TestLocalBandwidth(t *testing.T) {
+	// 3 Mbit/s: the picture overfills it even while the machine is too
+	// busy to encode 5 Mbit/s of it (a busy 2-core machine did not fill 5
+	// within a minute once in 20 runs).
+	const linkRate = 3_000_000
 	b := needBed(t)
 	ns, sshd := needNetnsSSHD(t)
 	x, err := testbed.StartXpra(testbed.FreeDisplay(70), "env ANIM_KEYLOG=/dev/null "+buildAnimator(t))
@@ -72,7 +76,7 @@ func TestLocalBandwidth(t *testing.T) {
 		t.Fatalf("a limit on the open link: %+v", st)
 	}
 
-	if err := ns.Shape("5mbit"); err != nil {
+	if err := ns.Shape(fmt.Sprintf("%dkbit", linkRate/1000)); err != nil {
 		t.Fatal(err)
 	}
 	defer ns.Shape("")
@@ -84,8 +88,8 @@ func TestLocalBandwidth(t *testing.T) {
 	// the link's rate (6.6-7.3 Mbit/s seen here for 5): TCP's recovery
 	// delivers held-back segments in bursts. The limit then still makes
 	// the screen live, which is checked below.
-	if carried > 8_000_000 || carried < 1_000_000 || limit != bwlimit.For(carried) {
-		t.Errorf("limit %d for %d carried on a 5 Mbit/s link", limit, carried)
+	if carried > linkRate*8/5 || carried < linkRate/3 || limit != bwlimit.For(carried) {
+		t.Errorf("limit %s for %s carried on a %s link", bwlimit.Mbit(limit), bwlimit.Mbit(carried), bwlimit.Mbit(linkRate))
 	}
 	st = waitFor(t, l, 60*time.Second, "attached again with the limit", func(s Status) bool {
 		return allAttached(s) && s.Sessions[0].Since.After(setAt)
@@ -111,16 +115,18 @@ func TestLocalBandwidth(t *testing.T) {
 			onTime = 0
 		}
 	}
-	// Live: the animation's frames reach the local screen. 5 frames/s
-	// leaves room for a loaded machine (11-12 here alone, 19-21 in the
-	// bench) and is still well above a full link's 0.1-2.
+	// The keepalives on time are what says the screen is live again (a
+	// full link queues them for seconds). The picture must still flow
+	// with the limit: how many frames a second is up to the machine's
+	// CPU (11-12 alone at 5 Mbit/s, 2-4 with every core busy), so the
+	// floor is one.
 	c, err := b.local.Dial()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if fps := animFPS(t, c.X(), 10*time.Second); fps < 5 {
-		t.Errorf("%.1f frames/s reach the local screen with the limit, want 5 or more", fps)
+	if fps := animFPS(t, c.X(), 10*time.Second); fps < 1 {
+		t.Errorf("%.1f frames/s reach the local screen with the limit, want 1 or more", fps)
 	} else {
 		t.Logf("%.1f frames/s with the limit", fps)
 	}

@@ -3,14 +3,12 @@ package sessions
 import (
 	"context"
 	"errors"
-	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/alive"
 	"github.com/perchdesk/perch/sessions/backoff"
 	"github.com/perchdesk/perch/sessions/claims"
-	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
@@ -41,15 +39,11 @@ func (l *Link) NetworkChanged() {
 		// the TCP connect starts over now, and a failure of this attempt
 		// skips the backoff.
 		l.netChanged = true
-		if l.tcpCancel != nil {
+		if l.tcpDial.Restart() {
 			l.log.Info("the network changed: starting the TCP connect over")
-			l.tcpCancel(errNetworkChanged)
 		}
 	}
 }
-
-// errNetworkChanged ends a TCP connect that NetworkChanged starts over.
-var errNetworkChanged = errors.New("the network changed during the TCP connect")
 
 // waitConn returns the live connection, waiting for one; nil when ctx ends.
 // failed reports that the link failed for good meanwhile.
@@ -81,7 +75,7 @@ func (l *Link) waitConn(ctx context.Context, onFailed func(string)) *liveConn {
 // seconds at most when the server was away or shed load (see failure),
 // else the backoff.
 func (l *Link) connectFailed(ctx context.Context, bo *backoff.Backoff, err error) {
-	if permanent(err) {
+	if sshdial.Permanent(err) {
 		l.log.Error("connection refused for good; not retrying until asked", "err", err)
 		l.setState(api.LinkFailed, err)
 		bo.Reset()
@@ -98,7 +92,7 @@ func (l *Link) connectFailed(ctx context.Context, bo *backoff.Backoff, err error
 		// not from where the outage left it.
 		bo.Reset()
 	}
-	if changed || errors.Is(err, errNetworkChanged) {
+	if changed || errors.Is(err, sshdial.ErrRestarted) {
 		l.log.Info("connect failed while the network changed; trying again now", "err", err)
 		return // at once: changes come at most every few seconds (agent.WatchNetwork)
 	}
@@ -131,68 +125,22 @@ func (l *Link) newBackoff() *backoff.Backoff {
 	return bo
 }
 
-// aliveConn records when bytes last arrived from the server, and counts
-// them.
-type aliveConn struct {
-	net.Conn
-	last, rx *atomic.Int64
-}
-
-func (c aliveConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.last.Store(time.Now().UnixNano())
-		c.rx.Add(int64(n))
-	}
-	return n, err
-}
-
-// netDialer dials the server's TCP connection through inner (nil: a
-// plain net.Dialer); NetworkChanged can start it over.
-func (l *Link) netDialer(inner func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		ctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		l.mu.Lock()
-		l.tcpCancel = cancel
-		l.mu.Unlock()
-		var c net.Conn
-		var err error
-		if inner != nil {
-			c, err = inner(ctx, network, addr)
-		} else {
-			var d net.Dialer
-			c, err = d.DialContext(ctx, network, addr)
-		}
-		l.mu.Lock()
-		l.tcpCancel = nil
-		l.mu.Unlock()
-		if err != nil {
-			if errors.Is(context.Cause(ctx), errNetworkChanged) {
-				return nil, errNetworkChanged
-			}
-			return nil, err
-		}
-		if tc, ok := c.(*net.TCPConn); ok {
-			l.tcp.Store(tc)
-		}
-		return c, nil
-	}
-}
-
 func (l *Link) connect(ctx context.Context) (*liveConn, error) {
 	opts := l.opts.Dial
-	opts.NetDialer = l.netDialer(opts.NetDialer)
+	opts.NetDialer = l.tcpDial.Dial
 	// Whatever carries the connection (TCP, a ProxyCommand, a jump
 	// host's), the server's bytes are seen and counted.
-	opts.Wrap = func(c net.Conn) net.Conn { return aliveConn{c, &l.lastAlive, &l.rx} }
-	rx := l.rx.Load()
+	opts.Wrap = l.from.Wrap
+	rx := l.from.Received()
 	client, tm, err := l.opts.dial(ctx, l.opts.Target, opts)
 	if err != nil {
-		return nil, &backoff.Error{Kind: backoff.Classify(err, l.rx.Load() != rx), Err: err}
+		return nil, &backoff.Error{Kind: backoff.Classify(err, l.from.Received() != rx), Err: err}
 	}
-	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now()}
-	l.lastAlive.Store(time.Now().UnixNano())
+	conn := &liveConn{client: client, dead: make(chan struct{}), upAt: time.Now(), pinger: alive.NewPinger(func() error {
+		_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
+		return err
+	})}
+	l.from.Touch()
 	if l.opts.X11 != nil {
 		conn.x11, err = x11fwd.New(client, l.opts.X11, l.log, &l.rejected)
 		if err != nil {
@@ -227,20 +175,9 @@ func (l *Link) x11Ready(conn *liveConn) {
 	}
 }
 
-// permanent reports errors a retry cannot fix: a host key that does not
-// verify, or authentication refused.
-func permanent(err error) bool {
-	var hk *hostkey.HostKeyError
-	var ae *sshdial.AuthError
-	return errors.As(err, &hk) || errors.As(err, &ae)
-}
-
-// claimsStartTimeout bounds the claim watcher's first answer, at least.
-const claimsStartTimeout = 10 * time.Second
-
 // startClaims starts the claim watcher of a new connection when claims
-// are on, and reads the claims once (renewing the lease). Without a
-// watcher the display sessions attach as they would without claims.
+// are on. Without a watcher the display sessions attach as they would
+// without claims.
 func (l *Link) startClaims(conn *liveConn) {
 	l.mu.Lock()
 	c := l.claims
@@ -248,17 +185,7 @@ func (l *Link) startClaims(conn *liveConn) {
 	if c.Location == "" {
 		return
 	}
-	w, err := claims.Start(conn.client, c, l.DeadAfter()+l.opts.Keepalive)
-	if err == nil {
-		// The first answer starts a shell on the server: give a busy one
-		// time (a short keepalive is no reason to turn the claims off).
-		ctx, cancel := context.WithTimeout(context.Background(), max(l.DeadAfter(), claimsStartTimeout))
-		_, err = w.Request(ctx, "tick")
-		cancel()
-		if err != nil {
-			w.Close()
-		}
-	}
+	w, err := claims.Start(conn.client, c, l.DeadAfter()+l.opts.Keepalive, l.DeadAfter())
 	if err != nil {
 		l.log.Warn("claims on the server do not work: displays are taken as xpra does", "err", err)
 		return

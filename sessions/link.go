@@ -16,12 +16,14 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/api"
+	"github.com/perchdesk/perch/sessions/alive"
 	"github.com/perchdesk/perch/sessions/bwlimit"
 	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
+	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
 // Spec is a remote command to supervise: a display's `xpra attach :N`, or
@@ -29,7 +31,7 @@ import (
 type Spec struct {
 	Name    string
 	Command string
-	Local   LocalXpra // a display's xpra client: here (On, client = "local") or on the server (Remote)
+	Local   xpraclient.Attach // a display's xpra client: here (On, client = "local") or on the server (Remote)
 }
 
 // DisplaySpec is the session for xpra display n: named ":n", running
@@ -41,7 +43,7 @@ func DisplaySpec(n int, args ...string) Spec {
 	if len(args) > 0 {
 		cmd += " " + strings.Join(args, " ")
 	}
-	return Spec{Name: d, Command: cmd, Local: LocalXpra{Remote: true, Display: n, Args: strings.Join(args, "\x00")}}
+	return Spec{Name: d, Command: cmd, Local: xpraclient.Attach{Remote: true, Display: n, Args: strings.Join(args, "\x00")}}
 }
 
 // Options configure a Link.
@@ -70,88 +72,16 @@ type liveConn struct {
 	claims *claims.Watcher // nil when claims are off or the watcher could not start
 	dead   chan struct{}   // closed once the connection is gone
 	upAt   time.Time
-
-	pingMu      sync.Mutex
-	pingWaiters []chan pingResult // non-nil while a keepalive is out: who waits for its answer
+	pinger *alive.Pinger
 }
 
-// ping sends one keepalive and returns its round trip: the link's one
-// keepalive sender (supervise, the bandwidth watch, endedByLink). One is in
-// flight at a time: who asks while one is out gets its answer. Any reply
-// counts: OpenSSH's sshd answers failure.
-func (c *liveConn) ping() (time.Duration, error) {
-	c.pingMu.Lock()
-	if c.pingWaiters != nil {
-		ch := make(chan pingResult, 1)
-		c.pingWaiters = append(c.pingWaiters, ch)
-		c.pingMu.Unlock()
-		r := <-ch
-		return r.rtt, r.err
-	}
-	c.pingWaiters = []chan pingResult{}
-	c.pingMu.Unlock()
-	sent := time.Now()
-	_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
-	r := pingResult{rtt: time.Since(sent), err: err}
-	if err != nil {
-		r.rtt = 0
-	}
-	c.pingMu.Lock()
-	for _, ch := range c.pingWaiters {
-		ch <- r
-	}
-	c.pingWaiters = nil
-	c.pingMu.Unlock()
-	return r.rtt, r.err
-}
+// ping sends one keepalive (the link's one sender: see alive.Pinger).
+func (c *liveConn) ping() (time.Duration, error) { return c.pinger.Ping() }
 
-// pingResult is a keepalive's answer, for those who waited for it.
-type pingResult struct {
-	rtt time.Duration
-	err error
-}
-
-// linkProbe is how long endedByLink waits for a keepalive's answer.
-const linkProbe = 2 * time.Second
-
-// endedByLink is the one rule for "did the link end my command?", asked
-// when a session's command (or local client) ended without an exit of its
-// own: the link did when its connection is gone, or when the server does
-// not answer a keepalive within linkProbe; the session then waits (up to
-// deadAfter) for the link to notice, so that it restarts on the next
-// connection rather than back off. A server that answers did not lose it.
+// endedByLink tells whether the link ended a command that ended without
+// an exit of its own (see alive.EndedByLink).
 func (c *liveConn) endedByLink(ctx context.Context, deadAfter time.Duration) bool {
-	select {
-	case <-c.dead:
-		return true
-	default:
-	}
-	answered := make(chan bool, 1)
-	go func() {
-		_, err := c.ping()
-		answered <- err == nil
-	}()
-	probe := time.NewTimer(linkProbe)
-	defer probe.Stop()
-	select {
-	case ok := <-answered:
-		if ok {
-			return false
-		}
-	case <-c.dead:
-		return true
-	case <-probe.C:
-	case <-ctx.Done():
-		return false
-	}
-	wait := time.NewTimer(deadAfter)
-	defer wait.Stop()
-	select {
-	case <-c.dead:
-	case <-wait.C:
-	case <-ctx.Done():
-	}
-	return true
+	return alive.EndedByLink(ctx, c.pinger, c.dead, deadAfter)
 }
 
 // Link owns one SSH connection to a server: it dials, keeps it alive,
@@ -162,27 +92,26 @@ type Link struct {
 	opts Options
 	log  *slog.Logger
 
-	mu        sync.Mutex
-	status    api.LinkStatus
-	conn      *liveConn
-	connCh    chan struct{} // closed and replaced whenever conn or the link state changes
-	sessions  []*session
-	forwards  *forward.Set
-	runCtx    context.Context
-	wg        sync.WaitGroup              // session and forward goroutines
-	lastAlive atomic.Int64                // unix nanoseconds of the last byte from the server
-	rx        atomic.Int64                // bytes read from the server
-	tcp       atomic.Pointer[net.TCPConn] // the last connection's TCP socket, if it has one
-	bw        *bwlimit.Limit              // local xpra clients' bandwidth limit
-	rejected  atomic.Int64
-	everUp    bool
+	mu       sync.Mutex
+	status   api.LinkStatus
+	conn     *liveConn
+	connCh   chan struct{} // closed and replaced whenever conn or the link state changes
+	sessions []*session
+	forwards *forward.Set
+	runCtx   context.Context
+	wg       sync.WaitGroup              // session and forward goroutines
+	from     alive.Counter               // the server's bytes
+	tcp      atomic.Pointer[net.TCPConn] // the last connection's TCP socket, if it has one
+	bw       *bwlimit.Limit              // local xpra clients' bandwidth limit
+	rejected atomic.Int64
+	everUp   bool
 
 	changes chan struct{}
 	kick    chan struct{}
 	started chan struct{} // closed once Run has started (see Started)
-	// tcpCancel ends the TCP connect in progress (nil when none), under mu:
-	// NetworkChanged starts it over on the network as it now is.
-	tcpCancel context.CancelCauseFunc
+	// tcpDial makes the TCP connections: NetworkChanged starts the connect
+	// in progress over on the network as it now is.
+	tcpDial *sshdial.Restartable
 	// netChanged: the network changed during the connect in progress
 	// (under mu); if that connect fails, the next one starts at once.
 	netChanged bool
@@ -195,8 +124,8 @@ type Link struct {
 	startGate chan struct{}
 	// claims (under mu): see claims.Config; off while Location is "".
 	claims claims.Config
-	// xv: the xpra versions on either end (xpraversion.go).
-	xv xpraVersions
+	// xv: the server's xpra version, asked once per link.
+	xv xpraclient.ServerVersion
 }
 
 // New makes a link; nothing happens until Run.
@@ -237,6 +166,11 @@ func New(o Options) *Link {
 
 		startGate: make(chan struct{}, 1),
 	}
+	l.tcpDial = &sshdial.Restartable{Inner: o.Dial.NetDialer, Made: func(c net.Conn) {
+		if tc, ok := c.(*net.TCPConn); ok {
+			l.tcp.Store(tc)
+		}
+	}}
 	l.forwards = forward.NewSet(l.forwardVia, l.notify, l.log)
 	return l
 }
@@ -367,8 +301,8 @@ func (l *Link) RestartSession(name string) error {
 	defer l.mu.Unlock()
 	for _, s := range l.sessions {
 		if s.spec.Name == name {
-			if s.status.State == api.SessionElsewhere {
-				s.take, s.takeMinAge = true, 0 // restarting it here takes it
+			if s.status.State == api.SessionElsewhere && s.claim != nil {
+				s.claim.Ask(0) // restarting it here takes it
 			}
 			select {
 			case s.kick <- struct{}{}:

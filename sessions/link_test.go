@@ -342,7 +342,7 @@ func TestNetDialerIsRaw(t *testing.T) {
 		if !rawconn.Wrapped(seen) {
 			t.Errorf("%s: the link's connection is %T, not raw", name, seen)
 		}
-		if l.rx.Load() == 0 {
+		if l.from.Received() == 0 {
 			t.Errorf("%s: no byte from the server counted", name)
 		}
 		conn.client.Close()

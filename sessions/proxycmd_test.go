@@ -47,7 +47,7 @@ func TestProxyCommandLinkStays(t *testing.T) {
 		select {
 		case <-l.Changes():
 		case <-watch.C:
-			if l.rx.Load() == 0 {
+			if l.from.Received() == 0 {
 				t.Error("no byte from the server counted")
 			}
 			return

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +11,8 @@ import (
 	"github.com/perchdesk/perch/sessions/backoff"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/perchdesk/perch/sessions/claims"
+	"github.com/perchdesk/perch/sessions/remotecmd"
 	"github.com/perchdesk/perch/sessions/xpraclient"
 )
 
@@ -38,13 +38,8 @@ type session struct {
 	attachedAt time.Time
 	openGate   func()
 
-	// take (under l.mu): the next start takes the display from wherever
-	// it is, unless another location took it less than takeMinAge ago.
-	take       bool
-	takeMinAge time.Duration
-	// ran (under l.mu): its display was claimed for a client of this
-	// agent once; otherClient: another xpra client took it since.
-	ran, otherClient bool
+	// claim is its display's side of the claims (nil: not a display).
+	claim *claims.Session
 }
 
 // errOpen is a session channel that could not be opened.
@@ -56,10 +51,19 @@ const gateHold = 80 * time.Millisecond
 
 // newSession is called with l.mu held.
 func newSession(l *Link, sp Spec) *session {
-	return &session{
-		l: l, spec: sp, kick: make(chan struct{}, 1), drop: make(chan struct{}, 1), done: make(chan struct{}), take: l.claims.TakeAlways,
+	s := &session{
+		l: l, spec: sp, kick: make(chan struct{}, 1), drop: make(chan struct{}, 1), done: make(chan struct{}),
 		status: api.SessionStatus{Name: sp.Name, Command: sp.Command, State: api.SessionStarting, Since: time.Now()},
 	}
+	if d, ok := claims.DisplayOf(sp.Name); ok {
+		s.claim = claims.NewSession(d, sp.Name, l.claims.TakeAlways, s.showElsewhere, l.log)
+	}
+	return s
+}
+
+// claimConn is conn as the session's claims see it.
+func (s *session) claimConn(conn *liveConn) claims.Conn {
+	return claims.Conn{W: conn.claims, Gone: conn.dead, Wake: s.kick}
 }
 
 func (s *session) set(state api.SessionState, lastErr string) {
@@ -80,7 +84,6 @@ func (s *session) set(state api.SessionState, lastErr string) {
 func (s *session) run(ctx context.Context) {
 	defer close(s.done)
 	defer s.set(api.SessionStopped, "")
-	log := s.l.log.With("session", s.spec.Name)
 	bo := s.l.newBackoff()
 	spread := false // the link came back: start at a random point of a short window
 	for {
@@ -96,10 +99,12 @@ func (s *session) run(ctx context.Context) {
 				return
 			}
 		}
-		if attach, ok := s.claimHere(ctx, conn); !ok {
-			return
-		} else if !attach {
-			continue // it was elsewhere, and is asked back
+		if s.claim != nil {
+			if attach, ok := s.claim.Here(ctx, s.claimConn(conn)); !ok {
+				return
+			} else if !attach {
+				continue // it was elsewhere, and is asked back
+			}
 		}
 		runOnce := s.runOnce
 		if s.spec.Local.On {
@@ -109,49 +114,57 @@ func (s *session) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if errors.Is(err, errLimitChanged) {
-			log.Info("local xpra client restarting with the link's bandwidth limit")
-			s.set(api.SessionStarting, "")
-			continue
-		}
-		// A channel that ended without an exit status, or could not open,
-		// usually means the connection is going (endedByLink decides), so
-		// the session comes back at once on the next one.
-		var missing *ssh.ExitMissingError
-		if !linkLost && (errors.As(err, &missing) || errors.Is(err, errOpen)) {
-			linkLost = conn.endedByLink(ctx, s.l.DeadAfter())
-			if ctx.Err() != nil {
-				return
-			}
-		}
-		if !linkLost {
-			// Displaced by another location is not a failure.
-			if moved, ok := s.displaced(ctx, conn); !ok {
-				return
-			} else if moved {
-				continue
-			}
-		}
-		s.l.mu.Lock()
-		s.status.Restarts++
-		s.l.mu.Unlock()
-		if linkLost {
-			log.Info("session lost with the link; restarting when it is back")
-			s.set(api.SessionStarting, "")
-			spread = true
-			continue
-		}
-		if attached >= healthyRun {
-			bo.Reset()
-		}
-		d := bo.Retry()
-		msg := err.Error()
-		log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
-		s.set(api.SessionBackoff, msg)
-		if !backoff.Sleep(ctx, d, s.kick) {
+		var ok bool
+		if spread, ok = s.ended(ctx, conn, bo, attached, linkLost, err); !ok {
 			return
 		}
 	}
+}
+
+// ended decides what follows a run that ended (after attached, linkLost,
+// err: runOnce's results): a client with a new bandwidth limit starts
+// again at once, a display taken elsewhere waits there, a run the link
+// ended starts again when it is back (spread), anything else backs off.
+// ok is false when ctx ended.
+func (s *session) ended(ctx context.Context, conn *liveConn, bo *backoff.Backoff, attached time.Duration, linkLost bool, err error) (spread, ok bool) {
+	log := s.l.log.With("session", s.spec.Name)
+	if errors.Is(err, errLimitChanged) {
+		log.Info("local xpra client restarting with the link's bandwidth limit")
+		s.set(api.SessionStarting, "")
+		return false, true
+	}
+	// A channel that ended without an exit status, or could not open,
+	// usually means the connection is going (endedByLink decides), so
+	// the session comes back at once on the next one.
+	var missing *ssh.ExitMissingError
+	if !linkLost && (errors.As(err, &missing) || errors.Is(err, errOpen)) {
+		linkLost = conn.endedByLink(ctx, s.l.DeadAfter())
+		if ctx.Err() != nil {
+			return false, false
+		}
+	}
+	if !linkLost && s.claim != nil {
+		// Displaced by another location is not a failure.
+		if moved, ok := s.claim.Displaced(ctx, s.claimConn(conn)); !ok || moved {
+			return false, ok
+		}
+	}
+	s.l.mu.Lock()
+	s.status.Restarts++
+	s.l.mu.Unlock()
+	if linkLost {
+		log.Info("session lost with the link; restarting when it is back")
+		s.set(api.SessionStarting, "")
+		return true, true
+	}
+	if attached >= healthyRun {
+		bo.Reset()
+	}
+	d := bo.Retry()
+	msg := err.Error()
+	log.Warn("session ended", "err", msg, "restart_in", d.Round(time.Millisecond))
+	s.set(api.SessionBackoff, msg)
+	return false, backoff.Sleep(ctx, d, s.kick)
 }
 
 // onX11 is called by the X11 forwarder for each connection carrying this
@@ -247,72 +260,101 @@ func (s *session) runOnce(ctx context.Context, conn *liveConn) (attached time.Du
 	}
 	defer open()
 	start := time.Now()
-	sess, err := conn.client.NewSession()
+	r, linkLost, err := s.startRemote(ctx, conn)
 	if err != nil {
-		select {
-		case <-conn.dead:
-			return 0, true, err
-		default:
-		}
-		return 0, false, fmt.Errorf("%w: %w", errOpen, err)
+		return 0, linkLost, err
 	}
-	defer sess.Close()
-	out := &xpraclient.Tail{}
-	sess.Stdout, sess.Stderr = out, out
-	command := remoteCommand(s.spec.Command)
-	var server xpraclient.Version
-	if lx := s.spec.Local; lx.Remote {
-		server = s.l.serverXpra(ctx, conn)
-		command = remoteAttach(lx.Display, append(xpraclient.Defaults(server), lx.args()...))
-		// One watch per stream: x/crypto/ssh copies each in a goroutine
-		// of its own. markAttached acts once.
-		sess.Stdout = &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
-		sess.Stderr = &xpraclient.LineWatch{W: out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
-	}
-	release := func() {}
-	if conn.x11 != nil {
-		rel, err := conn.x11.Request(sess, s.spec.Name, s.onX11)
-		if err != nil {
-			return 0, false, err
-		}
-		release = rel
-		defer release()
-		s.l.x11Ready(conn)
-	}
-	if err := sess.Start(command); err != nil {
-		return 0, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
-	}
+	defer r.close()
 	gate := time.AfterFunc(gateHold, open)
 	defer gate.Stop()
 	s.began(start)
 	defer func() { attached = s.finished() }()
+	linkLost, err = s.waitRemote(ctx, conn, r)
+	return 0, linkLost, err
+}
 
-	wait := make(chan error, 1)
-	go func() { wait <- sess.Wait() }()
-	ended := func() error { return s.end(sess, wait, release) }
+// remoteRun is one run of a remote command.
+type remoteRun struct {
+	sess    *ssh.Session
+	out     *xpraclient.Tail
+	server  xpraclient.Version // the server's xpra (remote mode)
+	release func()             // ends its X11 forwarding: its X clients lose their display
+	wait    chan error         // its Wait's error
+}
+
+func (r *remoteRun) close() {
+	r.release()
+	r.sess.Close()
+}
+
+// startRemote opens a session channel, with X11 forwarding, and starts
+// the command in it; linkLost: the channel could not open because the
+// link went.
+func (s *session) startRemote(ctx context.Context, conn *liveConn) (r *remoteRun, linkLost bool, err error) {
+	sess, err := conn.client.NewSession()
+	if err != nil {
+		select {
+		case <-conn.dead:
+			return nil, true, err
+		default:
+		}
+		return nil, false, fmt.Errorf("%w: %w", errOpen, err)
+	}
+	r = &remoteRun{sess: sess, out: &xpraclient.Tail{}, release: func() {}, wait: make(chan error, 1)}
+	sess.Stdout, sess.Stderr = r.out, r.out
+	command := remotecmd.Shape(s.spec.Command)
+	if lx := s.spec.Local; lx.Remote {
+		r.server = s.l.serverXpra(ctx, conn)
+		command = xpraclient.RemoteAttach(lx.Display, append(xpraclient.Defaults(r.server), lx.Options()...))
+		// One watch per stream: x/crypto/ssh copies each in a goroutine
+		// of its own. markAttached acts once.
+		sess.Stdout = &xpraclient.LineWatch{W: r.out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
+		sess.Stderr = &xpraclient.LineWatch{W: r.out, Marker: xpraclient.AttachedMarker, Found: s.markAttached}
+	}
+	if conn.x11 != nil {
+		rel, err := conn.x11.Request(sess, s.spec.Name, s.onX11)
+		if err != nil {
+			sess.Close()
+			return nil, false, err
+		}
+		r.release = rel
+		s.l.x11Ready(conn)
+	}
+	if err := sess.Start(command); err != nil {
+		r.close()
+		return nil, false, fmt.Errorf("start %q: %w", s.spec.Command, err)
+	}
+	go func() { r.wait <- sess.Wait() }()
+	return r, false, nil
+}
+
+// waitRemote waits for the run's end: its own (worded with its last
+// output), a stop or restart asked for (end), its display taken back, or
+// the link lost.
+func (s *session) waitRemote(ctx context.Context, conn *liveConn, r *remoteRun) (linkLost bool, err error) {
 	select {
-	case err := <-wait:
-		reason := exitReason(err, out.LastLines())
-		if hint := xpraclient.RemoteHint(out.LastLines(), server); hint != "" && s.spec.Local.Remote {
+	case err := <-r.wait:
+		reason := remotecmd.Ended(err, r.out.LastLines())
+		if hint := xpraclient.RemoteHint(r.out.LastLines(), r.server); hint != "" && s.spec.Local.Remote {
 			reason = fmt.Errorf("%s (%w)", hint, reason)
 		}
-		return 0, false, &exitErr{reason: reason, cause: err}
+		return false, &xpraclient.ExitError{Reason: reason, Cause: err}
 	case <-ctx.Done():
-		ended()
-		return 0, false, ctx.Err()
+		s.end(r.sess, r.wait, r.release)
+		return false, ctx.Err()
 	case <-s.kick:
-		ended()
-		return 0, false, errors.New("restart requested")
+		s.end(r.sess, r.wait, r.release)
+		return false, errors.New("restart requested")
 	case <-s.drop:
-		sess.Close()
-		return 0, false, errors.New("its display is being taken back")
+		r.sess.Close()
+		return false, errors.New("its display is being taken back")
 	case <-conn.dead:
-		sess.Close()
+		r.sess.Close()
 		select {
-		case <-wait:
+		case <-r.wait:
 		case <-time.After(2 * time.Second):
 		}
-		return 0, true, errors.New("link lost")
+		return true, errors.New("link lost")
 	}
 }
 
@@ -331,63 +373,4 @@ func (s *session) markAttached() {
 		s.l.log.Info("session attached", "session", s.spec.Name, "first_x11", time.Since(s.execAt).Round(time.Millisecond))
 		s.l.notifyLocked()
 	}
-}
-
-// exitReason words a command's end with its last output lines, which is
-// where xpra says why it cannot attach.
-func exitReason(err error, output string) error {
-	var ee *ssh.ExitError
-	var missing *ssh.ExitMissingError
-	var status string
-	switch {
-	case err == nil:
-		status = "exited with status 0"
-	case errors.As(err, &ee):
-		if ee.Signal() != "" {
-			status = "killed by signal " + ee.Signal()
-		} else {
-			status = fmt.Sprintf("exited with status %d", ee.ExitStatus())
-		}
-	case errors.As(err, &missing):
-		status = "ended without an exit status (connection lost?)"
-	default:
-		status = err.Error()
-	}
-	if output != "" {
-		return fmt.Errorf("%s: %s", status, output)
-	}
-	return errors.New(status)
-}
-
-// exitErr is a command's end: worded by exitReason, unwrapping to Wait's error.
-type exitErr struct {
-	reason error
-	cause  error
-}
-
-func (e *exitErr) Error() string { return e.reason.Error() }
-func (e *exitErr) Unwrap() error { return e.cause }
-
-// remoteAttach is remote mode's command for display n: `xpra attach :n`
-// with options, each quoted for the login shell.
-func remoteAttach(n int, args []string) string {
-	cmd := "exec xpra attach :" + strconv.Itoa(n)
-	for _, a := range args {
-		cmd += " " + xpraclient.ShellQuote(a)
-	}
-	return cmd
-}
-
-// remoteCommand prefixes a simple command with exec, so that the shell sshd
-// starts it with is replaced by it and the SIGTERM of a clean stop reaches
-// the command itself (sshd signals the shell's pid; without a pty nothing
-// else ends an orphaned command). Commands using shell syntax are left as
-// written: they can say exec themselves.
-func remoteCommand(cmd string) string {
-	c := strings.TrimSpace(cmd)
-	first, _, _ := strings.Cut(c, " ")
-	if c == "" || first == "exec" || strings.Contains(first, "=") || strings.ContainsAny(c, ";&|<>()$`\\\n\"'*?[]{}~#") {
-		return cmd
-	}
-	return "exec " + c
 }

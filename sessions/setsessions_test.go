@@ -1,13 +1,8 @@
 package sessions
 
 import (
-	"errors"
-	"fmt"
 	"testing"
 	"time"
-
-	"github.com/perchdesk/perch/sessions/hostkey"
-	"github.com/perchdesk/perch/sessions/sshdial"
 )
 
 // TestSetSessionsBeforeRun: sessions set and then removed before Run ever
@@ -32,25 +27,5 @@ func TestSetSessionsBeforeRun(t *testing.T) {
 	}
 	if st := l.Status(); len(st.Sessions) != 0 {
 		t.Errorf("sessions left: %+v", st.Sessions)
-	}
-}
-
-// TestPermanent: a refused host key or authentication fails the link for
-// good, by type (however it is wrapped); anything else is retried.
-func TestPermanent(t *testing.T) {
-	auth := &sshdial.AuthError{Host: "quiet", Offered: "the server refused authentication", Err: errors.New("ssh: unable to authenticate")}
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{auth, true},
-		{fmt.Errorf("dial: %w", auth), true},
-		{fmt.Errorf("dial: %w", &hostkey.HostKeyError{}), true},
-		{errors.New("ssh: unable to authenticate (only words)"), false},
-		{errors.New("connection refused"), false},
-	} {
-		if got := permanent(tc.err); got != tc.want {
-			t.Errorf("permanent(%v) = %v, want %v", tc.err, got, tc.want)
-		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -47,7 +46,7 @@ func TestSoakLocal(t *testing.T) {
 	waitFor(t, l, 60*time.Second, "local sessions attached", allAttached)
 	waitLocalClients(t, len(displays), 20*time.Second)
 
-	g0, f0, r0 := runtime.NumGoroutine(), len(fdList(t)), rssKiB(t)
+	grow := startGrowth(t)
 	restarts := 0
 	var recoveries []time.Duration
 	recovered := func(what string, since time.Time, n int) {
@@ -59,16 +58,7 @@ func TestSoakLocal(t *testing.T) {
 		waitLocalClients(t, len(displays), 30*time.Second)
 		waitRemote(t, displays, 0, time.Second)
 		recoveries = append(recoveries, time.Since(since))
-		runtime.GC()
-		if g := settleGoroutines(g0+8, 10*time.Second); g > g0+8 {
-			t.Errorf("%s: %d goroutines, %d at the start", what, g, g0)
-		}
-		if f := len(fdList(t)); f > f0+8 {
-			t.Errorf("%s: %d descriptors, %d at the start", what, f, f0)
-		}
-		if r := rssKiB(t); r > r0+30*1024 {
-			t.Errorf("%s: RSS %d KiB, %d KiB at the start", what, r, r0)
-		}
+		grow.check(t, what)
 	}
 	for i := range plan.kills {
 		n := l.Status().Link.Reconnects

@@ -160,7 +160,7 @@ func TestSoakNetns(t *testing.T) {
 		}
 	}
 	settle()
-	g0, f0, r0 := runtime.NumGoroutine(), len(fdList(t)), rssKiB(t)
+	grow := startGrowth(t)
 	reconnects := func() int { return l.Status().Link.Reconnects }
 	restarts := func() int {
 		n := 0
@@ -172,17 +172,7 @@ func TestSoakNetns(t *testing.T) {
 	noGrowth := func(what string) {
 		t.Helper()
 		settle()
-		runtime.GC()
-		if g := settleGoroutines(g0+8, 10*time.Second); g > g0+8 {
-			buf := make([]byte, 1<<20)
-			t.Errorf("%s: %d goroutines, %d at the start:\n%s", what, g, g0, buf[:runtime.Stack(buf, true)])
-		}
-		if f := len(fdList(t)); f > f0+8 {
-			t.Errorf("%s: %d descriptors, %d at the start", what, f, f0)
-		}
-		if r := rssKiB(t); r > r0+30*1024 {
-			t.Errorf("%s: RSS %d KiB, %d KiB at the start", what, r, r0)
-		}
+		grow.check(t, what)
 	}
 	cut := func() {
 		t.Helper()
@@ -210,7 +200,7 @@ func TestSoakNetns(t *testing.T) {
 		restore()
 		var longest time.Duration
 		for time.Since(watch) < short+limit+interval {
-			longest = max(longest, time.Since(time.Unix(0, l.lastAlive.Load())))
+			longest = max(longest, l.from.Silence())
 			time.Sleep(10 * time.Millisecond)
 		}
 		silences = append(silences, longest)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,7 +85,7 @@ func TestSoak(t *testing.T) {
 	waitFor(t, l, 60*time.Second, "four attached", allAttached)
 	waitRemote(t, displays, 1, 30*time.Second)
 
-	g0, f0, r0 := runtime.NumGoroutine(), len(fdList(t)), rssKiB(t)
+	grow := startGrowth(t)
 	var recoveries, detections []time.Duration
 	reconnects := func() int { return l.Status().Link.Reconnects }
 	recovered := func(what string, since time.Time, n int) {
@@ -96,19 +95,7 @@ func TestSoak(t *testing.T) {
 		})
 		waitRemote(t, displays, 1, 30*time.Second)
 		recoveries = append(recoveries, time.Since(since))
-		// No growth: a little slack for timers and runtime caches. The
-		// old connection's goroutines (its channels, its X11 relays) end
-		// as its last bytes drain: a leak stays, a straggler goes.
-		runtime.GC()
-		if g := settleGoroutines(g0+8, 10*time.Second); g > g0+8 {
-			t.Errorf("%s: %d goroutines, %d at the start", what, g, g0)
-		}
-		if f := len(fdList(t)); f > f0+8 {
-			t.Errorf("%s: %d descriptors, %d at the start", what, f, f0)
-		}
-		if r := rssKiB(t); r > r0+30*1024 {
-			t.Errorf("%s: RSS %d KiB, %d KiB at the start", what, r, r0)
-		}
+		grow.check(t, what)
 	}
 	killConn := func() {
 		pids, err := b.sshd.ConnectionPIDs()
@@ -219,17 +206,4 @@ func roundAll(d []time.Duration) []string {
 		s = append(s, x.Round(time.Millisecond).String())
 	}
 	return s
-}
-
-// settleGoroutines waits up to d for the goroutine count to be at most
-// max, and returns the count then.
-func settleGoroutines(max int, d time.Duration) int {
-	deadline := time.Now().Add(d)
-	for {
-		g := runtime.NumGoroutine()
-		if g <= max || time.Now().After(deadline) {
-			return g
-		}
-		time.Sleep(50 * time.Millisecond) // no event tells a goroutine's end
-	}
 }

@@ -70,7 +70,7 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 	defer dead.Stop()
 	replies := make(chan time.Duration, 1)
 	outstanding := false
-	silence := func() time.Duration { return time.Since(time.Unix(0, l.lastAlive.Load())) }
+	silence := l.from.Silence
 	for {
 		select {
 		case <-ctx.Done():
@@ -90,7 +90,7 @@ func (l *Link) supervise(ctx context.Context, conn *liveConn) error {
 		case <-ticker.C:
 			if !outstanding {
 				outstanding = true
-				go keepaliveRTT(conn, time.Now(), replies)
+				go keepaliveRTT(conn, replies)
 			}
 			dead.Reset(max(limit-silence(), time.Millisecond))
 			if conn.claims != nil {
@@ -158,4 +158,14 @@ func (l *Link) stop(conn *liveConn) {
 	}
 	l.drop(conn, errStop)
 	<-done
+}
+
+// keepaliveRTT sends one keepalive and reports its round trip.
+func keepaliveRTT(conn *liveConn, replies chan<- time.Duration) {
+	if rtt, err := conn.ping(); err == nil {
+		select {
+		case replies <- rtt:
+		default:
+		}
+	}
 }

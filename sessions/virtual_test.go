@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/perchdesk/perch/api"
-	"github.com/perchdesk/perch/sessions/backoff"
 	"github.com/perchdesk/perch/internal/testrig/memssh"
+	"github.com/perchdesk/perch/sessions/alive"
+	"github.com/perchdesk/perch/sessions/backoff"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 )
@@ -302,8 +303,8 @@ func TestEndedByLinkVirtual(t *testing.T) {
 		if !conn.endedByLink(context.Background(), l.DeadAfter()) {
 			t.Error("a frozen server: the link did not end the command")
 		}
-		if d := time.Since(asked); d < linkProbe || d > l.DeadAfter() {
-			t.Errorf("a frozen server: decided after %s, want between %s and %s", d, linkProbe, l.DeadAfter())
+		if d := time.Since(asked); d < alive.Probe || d > l.DeadAfter() {
+			t.Errorf("a frozen server: decided after %s, want between %s and %s", d, alive.Probe, l.DeadAfter())
 		}
 		select {
 		case <-conn.dead:

@@ -1,6 +1,10 @@
 package sessions
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/perchdesk/perch/sessions/xpraclient"
+)
 
 // TestLocalSpec: specs compare by value (a profile reloaded keeps its
 // sessions), identities differ by location and none is xpra's default.
@@ -9,14 +13,14 @@ func TestLocalSpec(t *testing.T) {
 	if a != b || a.Name != ":10" || !a.Local.On {
 		t.Errorf("%+v vs %+v", a, b)
 	}
-	if got := a.Local.args(); len(got) != 2 || got[1] != "--b" {
+	if got := a.Local.Options(); len(got) != 2 || got[1] != "--b" {
 		t.Errorf("args %q", got)
 	}
 	sofa := LocalDisplaySpec(10, nil, "sofa")
-	if sofa.Local.uuid() == a.Local.uuid() || len(a.Local.uuid()) != 40 || LocalDisplaySpec(10, nil, "").Local.uuid() != "" {
-		t.Errorf("uuids %q %q", a.Local.uuid(), sofa.Local.uuid())
+	if xpraclient.UUID(sofa.Local.Identity) == xpraclient.UUID(a.Local.Identity) || len(xpraclient.UUID(a.Local.Identity)) != 40 || xpraclient.UUID(LocalDisplaySpec(10, nil, "").Local.Identity) != "" {
+		t.Errorf("uuids %q %q", xpraclient.UUID(a.Local.Identity), xpraclient.UUID(sofa.Local.Identity))
 	}
-	if sofa.Local.args() != nil {
-		t.Errorf("no args: %q", sofa.Local.args())
+	if sofa.Local.Options() != nil {
+		t.Errorf("no args: %q", sofa.Local.Options())
 	}
 }

@@ -112,6 +112,21 @@ func TCPReceived(c *net.TCPConn) (int64, bool) {
 	return int64(info.Bytes_received), true
 }
 
+// ReceivedCounter returns what counts the bytes the server sent: the
+// kernel's count on tc (TCPReceived) when there is one and it gives one,
+// else read (the bytes read: a ProxyCommand's pipe).
+func ReceivedCounter(tc *net.TCPConn, read func() int64) func() int64 {
+	if tc != nil {
+		if _, ok := TCPReceived(tc); ok {
+			return func() int64 {
+				n, _ := TCPReceived(tc)
+				return n
+			}
+		}
+	}
+	return read
+}
+
 // Mbit words bits/s for people.
 func Mbit(bps int64) string {
 	return fmt.Sprintf("%.1f Mbit/s", float64(bps)/1e6)

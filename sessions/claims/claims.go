@@ -1,7 +1,9 @@
 // Package claims is the locations' protocol on the server: which perch
 // agent (at which location) holds which xpra display, with leases, kept by
-// one small shell watcher per connection; and Decide, the pure rule that
-// places a display session from a snapshot of the claims.
+// one small shell watcher per connection; Decide, the pure rule that
+// places a display session from a snapshot of the claims; and Session, a
+// display session's side of them (claim before its client starts, wait
+// while the display is elsewhere).
 package claims
 
 import (
@@ -133,8 +135,29 @@ type Watcher struct {
 	updated chan struct{} // closed and replaced at every snapshot
 }
 
-// Start starts the watcher on client, with a lease of at least lease.
-func Start(client *ssh.Client, c Config, lease time.Duration) (*Watcher, error) {
+// startTimeout bounds the watcher's first answer, at least.
+const startTimeout = 10 * time.Second
+
+// Start starts the watcher on client, with a lease of at least lease,
+// and reads the claims once (renewing the lease), waiting for the answer
+// up to firstAnswer (10 s at least: the first answer starts a shell on
+// the server, and a busy one needs time).
+func Start(client *ssh.Client, c Config, lease, firstAnswer time.Duration) (*Watcher, error) {
+	w, err := start(client, c, lease)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(firstAnswer, startTimeout))
+	defer cancel()
+	if _, err := w.Request(ctx, "tick"); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// start starts the watcher on client, with a lease of at least lease.
+func start(client *ssh.Client, c Config, lease time.Duration) (*Watcher, error) {
 	sess, err := client.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("start the claim watcher: %w", err)

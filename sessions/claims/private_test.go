@@ -64,7 +64,7 @@ func TestClaimsPrivate(t *testing.T) {
 	state := filepath.Join(a.Home, ".local", "state")
 	run1(t, ca, "chmod 755 ~ && mkdir -p -m 755 ~/.local ~/.local/state/perch/claims && chmod 755 ~/.local/state ~/.local/state/perch && echo x 1 old >~/.local/state/perch/claims/9 && chmod 644 ~/.local/state/perch/claims/9")
 
-	w, err := Start(ca, Config{Location: "desk", AgentID: "a1"}, 2*time.Second)
+	w, err := Start(ca, Config{Location: "desk", AgentID: "a1"}, 2*time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,11 @@
 package sshdial
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/perchdesk/perch/sessions/hostkey"
+)
 
 // AuthError is authentication the server refused: what perch offered was
 // not enough, and a retry with the same keys cannot help. x/crypto/ssh
@@ -17,3 +22,11 @@ func (e *AuthError) Error() string {
 }
 
 func (e *AuthError) Unwrap() error { return e.Err }
+
+// Permanent reports errors a retry cannot fix: a host key that does not
+// verify, or authentication refused.
+func Permanent(err error) bool {
+	var hk *hostkey.HostKeyError
+	var ae *AuthError
+	return errors.As(err, &hk) || errors.As(err, &ae)
+}

@@ -162,3 +162,45 @@ func RemoteVersion(c *ssh.Client) (Version, error) {
 	}
 	return v, nil
 }
+
+// ServerVersion is what a link learnt of the server's xpra version: asked
+// once per link (on its first connection, and again only when the
+// question could not be answered there).
+type ServerVersion struct {
+	mu    sync.Mutex
+	v     Version
+	asked chan struct{} // closed once answered; nil: not asked yet
+}
+
+// Get returns the server's version, starting ask (in a goroutine of its
+// own) the first time; unknown when the server has no xpra, or ctx ended
+// or gone was closed first. ask returns the version and whether to ask
+// again on the next connection (its own died before the answer).
+func (s *ServerVersion) Get(ctx context.Context, gone <-chan struct{}, ask func() (v Version, again bool)) Version {
+	s.mu.Lock()
+	if s.asked == nil {
+		asked := make(chan struct{})
+		s.asked = asked
+		go func() {
+			v, again := ask()
+			s.mu.Lock()
+			if again {
+				s.asked = nil
+			} else {
+				s.v = v
+			}
+			s.mu.Unlock()
+			close(asked)
+		}()
+	}
+	asked := s.asked
+	s.mu.Unlock()
+	select {
+	case <-asked:
+	case <-ctx.Done():
+	case <-gone:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v
+}

@@ -1,9 +1,12 @@
 package xpraclient
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // TestVersions: versions as `xpra --version` prints them, the pairs that
@@ -57,4 +60,43 @@ func TestNoise(t *testing.T) {
 	if !strings.HasSuffix(got, "zlib is not available") || strings.Contains(got, "cups") || strings.Contains(got, "packets") {
 		t.Errorf("LastLines %q", got)
 	}
+}
+
+// TestServerVersion: the question goes to the server once; a connection
+// that died before the answer leaves it for the next; a caller whose
+// connection goes meanwhile does not wait for the answer.
+func TestServerVersion(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var sv ServerVersion
+		asks := 0
+		v6 := Version{Text: "v6.5.3", Major: 6, Minor: 5}
+		answer := func(v Version, again bool) func() (Version, bool) {
+			return func() (Version, bool) {
+				asks++
+				time.Sleep(time.Second)
+				return v, again
+			}
+		}
+		ctx := context.Background()
+		if got := sv.Get(ctx, nil, answer(Version{}, true)); got.Known() || asks != 1 {
+			t.Errorf("a connection lost before the answer: %v after %d asks", got, asks)
+		}
+		if got := sv.Get(ctx, nil, answer(v6, false)); got != v6 || asks != 2 {
+			t.Errorf("asked again: %v after %d asks", got, asks)
+		}
+		if got := sv.Get(ctx, nil, answer(Version{}, false)); got != v6 || asks != 2 {
+			t.Errorf("asked once more: %v after %d asks", got, asks)
+		}
+		var late ServerVersion
+		gone := make(chan struct{})
+		close(gone)
+		start := time.Now()
+		if got := late.Get(ctx, gone, answer(v6, false)); got.Known() || time.Since(start) != 0 {
+			t.Errorf("a connection that went: %v after %s", got, time.Since(start))
+		}
+		time.Sleep(time.Second) // virtual: the question still gets its answer
+		if got := late.Get(ctx, nil, answer(Version{}, false)); got != v6 || asks != 3 {
+			t.Errorf("the answer to the question a gone caller left: %v after %d asks", got, asks)
+		}
+	})
 }
