@@ -2,39 +2,17 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/internal/server"
 	"github.com/perchdesk/perch/internal/sys/netwatch"
 	"github.com/perchdesk/perch/sessions"
-	"github.com/perchdesk/perch/sessions/sshconf"
-	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
 )
-
-// ResolveServer resolves a configured server's ssh target through its
-// ssh_config (or the default files) and the known_hosts policy to use.
-func ResolveServer(name string, srv *config.Server) (*sshconf.Target, sshdial.Options, error) {
-	var files []string
-	if srv.SSHConfig != "" {
-		files = []string{expandHome(srv.SSHConfig)}
-	}
-	t, err := sshconf.Resolve(srv.SSH, files)
-	if err != nil {
-		return nil, sshdial.Options{}, fmt.Errorf("server %s: %w: %w", name, err, config.ErrInvalid)
-	}
-	// perch's own known_hosts setting, when given, wins over ssh_config's
-	// StrictHostKeyChecking, for the server and its jump hosts; when not
-	// given, each host's own ssh_config decides (hostkey.Policy).
-	return t, sshdial.Options{Policy: srv.KnownHosts}, nil
-}
 
 // Prompts are how a front end asks a person; nil functions mean headless
 // (unknown host keys refused, encrypted keys need ssh-agent). ctx ends with
@@ -56,7 +34,7 @@ func WatchNetwork(ctx context.Context, changed func()) error {
 // forwarding to the local display.
 func SSHLinks(display string, log *slog.Logger, p Prompts) LinkFactory {
 	return func(name string, srv *config.Server) (Link, error) {
-		t, dopts, err := ResolveServer(name, srv)
+		t, dopts, err := server.Resolve(name, srv)
 		if err != nil {
 			return nil, err
 		}
@@ -67,12 +45,4 @@ func SSHLinks(display string, log *slog.Logger, p Prompts) LinkFactory {
 		}
 		return sessions.New(sessions.Options{Server: name, Target: t, Dial: dopts, Keepalive: srv.Keepalive, X11: x11, Log: log}), nil
 	}
-}
-
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		home, _ := os.UserHomeDir()
-		return filepath.Join(home, p[1:])
-	}
-	return p
 }

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/internal/server"
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
@@ -31,7 +31,7 @@ var afterConnect = []string{"x11 forwarding", "xpra on the server", "displays", 
 // doctorServer checks everything from ssh_config to the displays and the
 // claims directory on the server.
 func (e *env) doctorServer(ctx context.Context, r *DoctorReport, prof *config.Profile, srv *config.Server) {
-	t, dopts, err := agent.ResolveServer(prof.Server, srv)
+	t, dopts, err := server.Resolve(prof.Server, srv)
 	if err != nil {
 		r.fail("ssh_config", err.Error(), "correct the file and line named (`perch resolve "+prof.Server+"` shows the result)")
 		r.skip("ssh_config failed", append([]string{"connection"}, afterConnect...)...)

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/cli/sshexec"
+	"github.com/perchdesk/perch/internal/server"
 	"github.com/perchdesk/perch/sessions/sshconf"
 	"github.com/perchdesk/perch/sessions/sshdial"
 	"github.com/perchdesk/perch/sessions/x11fwd"
@@ -84,7 +84,7 @@ func serverTarget(cfg *config.Config, name string) (*config.Server, *sshconf.Tar
 		return nil, nil, sshdial.Options{}, &config.Error{File: cfg.Path,
 			Msg: fmt.Sprintf("no server %q (servers: %s)", name, orNone(serverNames(cfg)))}
 	}
-	t, dopts, err := agent.ResolveServer(name, srv)
+	t, dopts, err := server.Resolve(name, srv)
 	return srv, t, dopts, err
 }
 

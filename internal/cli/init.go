@@ -17,10 +17,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
 	"github.com/perchdesk/perch/internal/app"
 	"github.com/perchdesk/perch/internal/cli/sshexec"
+	"github.com/perchdesk/perch/internal/server"
 )
 
 // initOptions are perch init's flags.
@@ -163,7 +163,7 @@ var liveRe = regexp.MustCompile(`(?m)LIVE session at :(\d+)`)
 
 // xpraList runs `xpra list` on the server and returns its live displays.
 func xpraList(ctx context.Context, srv *config.Server) ([]int, error) {
-	t, dopts, err := agent.ResolveServer(srv.Name, srv)
+	t, dopts, err := server.Resolve(srv.Name, srv)
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perchdesk/perch/agent"
 	"github.com/perchdesk/perch/config"
+	"github.com/perchdesk/perch/internal/server"
 	"github.com/perchdesk/perch/sessions/hostkey"
 	"github.com/perchdesk/perch/sessions/sshconf"
 )
@@ -46,7 +46,7 @@ func (e *env) resolve(target, sshConfig string, asJSON bool) error {
 		if sshConfig != "" {
 			srv.SSHConfig = sshConfig
 		}
-		t, dopts, err := agent.ResolveServer(target, &srv)
+		t, dopts, err := server.Resolve(target, &srv)
 		if err != nil {
 			return err
 		}
