@@ -13,7 +13,7 @@ FUZZTIME  ?= 50000x
 # Packages whose tests do not need cgo/Fyne.
 PURE_PKGS = $(shell $(GO) list ./... 2>/dev/null | grep -v -E '/ui($$|/)|/cmd/perch-tray')
 
-.PHONY: all print-go-dir deps build man completions build-tray deb deb-test test vet unit fuzz demo bench soak clean
+.PHONY: all print-go-dir deps build man completions build-tray deb deb-test test vet unit fuzz demo bench soak flake clean
 
 all: build
 
@@ -139,6 +139,13 @@ soak: deps
 	PERCH_SOAK=full PERCH_SOAK_REPORT=$(CURDIR)/soak-report.txt $(GO) test -count=1 -timeout 20m -run '^TestSoak$$' -v ./sessions
 	PERCH_SOAK=full PERCH_SOAK_REPORT=$(CURDIR)/soak-report.txt $(GO) test -count=1 -timeout 20m -run '^TestSoakNetns$$' -v ./sessions
 	@cat soak-report.txt
+
+# The flakiness check: the timing-sensitive tests FLAKE_N times each (30)
+# with both cores kept busy; see scripts/flake.sh (PARALLEL=1: all
+# packages at once).
+FLAKE_N ?= 30
+flake: deps
+	GO=$(GO) scripts/flake.sh $(FLAKE_N)
 
 clean:
 	rm -rf $(BIN)

@@ -172,9 +172,10 @@ func start(client *ssh.Client, c Config, lease time.Duration) (*Watcher, error) 
 		sess.Close()
 		return nil, err
 	}
-	// sh, whatever the user's login shell is.
+	// sh, whatever the user's login shell is, which it replaces (exec:
+	// one process fewer per seat on the server).
 	script := Script(c, lease)
-	if err := sess.Start("sh -c '" + strings.ReplaceAll(script, "'", `'\''`) + "'"); err != nil {
+	if err := sess.Start("exec sh -c '" + strings.ReplaceAll(script, "'", `'\''`) + "'"); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("start the claim watcher: %w", err)
 	}
