@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,36 +14,25 @@ import (
 	"github.com/perchdesk/perch/mutter"
 )
 
-var (
-	bedOnce sync.Once
-	bed     *testbed.Mutter
-	bedErr  error
-)
+// bed is the nested Mutter the tests share.
+var bed = testbed.Shared[*testbed.Mutter]{What: "nested mutter", Start: func() (*testbed.Mutter, error) {
+	return testbed.StartMutter(testbed.MutterOptions{Monitors: 2, Modes: "1920x1080:1280x1024:1024x768"})
+}}
 
 func TestMain(m *testing.M) {
 	testbed.StableEnv()
 	code := m.Run()
-	if bed != nil {
-		bed.Close()
-	}
+	bed.Close()
 	os.Exit(code)
 }
 
 // dial starts the shared nested Mutter on first use and connects to it.
 func dial(t *testing.T) *mutter.Backend {
 	t.Helper()
-	bedOnce.Do(func() {
-		bed, bedErr = testbed.StartMutter(testbed.MutterOptions{Monitors: 2, Modes: "1920x1080:1280x1024:1024x768"})
-		if bedErr != nil {
-			testbed.Unavailable("nested mutter", bedErr)
-		}
-	})
-	if bedErr != nil {
-		t.Skipf("no nested mutter: %v", bedErr)
-	}
+	m := bed.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b, err := mutter.DialBus(ctx, bed.Bus.Addr)
+	b, err := mutter.DialBus(ctx, m.Bus.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,18 +13,15 @@ import (
 	"github.com/perchdesk/perch/wlr"
 )
 
-var (
-	swayOnce sync.Once
-	sway     *testbed.Sway
-	swayErr  error
-)
+// sway is the headless sway the tests share.
+var sway = testbed.Shared[*testbed.Sway]{What: "sway headless", Start: func() (*testbed.Sway, error) {
+	return testbed.StartSway(2, swayConfig)
+}}
 
 func TestMain(m *testing.M) {
 	testbed.StableEnv()
 	code := m.Run()
-	if sway != nil {
-		sway.Close()
-	}
+	sway.Close()
 	os.Exit(code)
 }
 
@@ -35,15 +31,7 @@ output HEADLESS-2 mode --custom 1280x1024@60Hz
 
 func needSway(t *testing.T) *testbed.Sway {
 	t.Helper()
-	swayOnce.Do(func() {
-		if sway, swayErr = testbed.StartSway(2, swayConfig); swayErr != nil {
-			testbed.Unavailable("sway headless", swayErr)
-		}
-	})
-	if swayErr != nil {
-		t.Skipf("no sway: %v", swayErr)
-	}
-	return sway
+	return sway.Get(t)
 }
 
 func ctx(t *testing.T) context.Context {
