@@ -57,36 +57,12 @@ func (p *pass) match(s *setting, cond string) (bool, error) {
 		if !ok || arg == "" || arg[0] == '#' {
 			return false, s.errorf("Bad Match condition: missing criteria for %s", attr)
 		}
-		var r bool
-		switch name {
-		case "host":
-			r = MatchHostname(host, arg) == 1
-		case "originalhost":
-			r = MatchHostname(p.orig, arg) == 1
-		case "user":
-			r = matchPatternList(ruser, arg, false) == 1
-		case "localuser":
-			r = matchPatternList(p.env.User, arg, false) == 1
-		case "tagged": // OpenSSH 9.4: the first Tag obtained, "" if none
-			r = matchPatternList(p.st.str("tag"), arg, false) == 1
-		case "exec":
-			if !result {
-				continue // ssh skips the command once a criterion failed
-			}
-			alias := p.st.str("hostkeyalias")
-			if alias == "" {
-				alias = host
-			}
-			cmd, err := p.env.expand(arg, p.env.connTokens(host, port, ruser, p.orig, alias), false)
-			if err != nil {
-				return false, s.errorf("Match exec: %v", err)
-			}
-			r, err = p.env.run(cmd)
-			if err != nil {
-				return false, s.errorf("Match exec %q: %v", cmd, err)
-			}
-		default:
-			return false, s.errorf("Bad Match condition: unsupported Match attribute %s", attr)
+		if name == "exec" && !result {
+			continue // ssh skips the command once a criterion failed
+		}
+		r, err := p.criterion(s, name, attr, arg, host, port, ruser)
+		if err != nil {
+			return false, err
 		}
 		if r == neg {
 			result = false
@@ -96,6 +72,38 @@ func (p *pass) match(s *setting, cond string) (bool, error) {
 		return false, s.errorf("Bad Match condition: one or more attributes required for Match")
 	}
 	return result, nil
+}
+
+// criterion evaluates one Match criterion (name, written attr, with its
+// argument) for the connection to host:port as ruser.
+func (p *pass) criterion(s *setting, name, attr, arg, host string, port int, ruser string) (bool, error) {
+	switch name {
+	case "host":
+		return MatchHostname(host, arg) == 1, nil
+	case "originalhost":
+		return MatchHostname(p.orig, arg) == 1, nil
+	case "user":
+		return matchPatternList(ruser, arg, false) == 1, nil
+	case "localuser":
+		return matchPatternList(p.env.User, arg, false) == 1, nil
+	case "tagged": // OpenSSH 9.4: the first Tag obtained, "" if none
+		return matchPatternList(p.st.str("tag"), arg, false) == 1, nil
+	case "exec":
+		alias := p.st.str("hostkeyalias")
+		if alias == "" {
+			alias = host
+		}
+		cmd, err := p.env.expand(arg, p.env.connTokens(host, port, ruser, p.orig, alias), false)
+		if err != nil {
+			return false, s.errorf("Match exec: %v", err)
+		}
+		r, err := p.env.run(cmd)
+		if err != nil {
+			return false, s.errorf("Match exec %q: %v", cmd, err)
+		}
+		return r, nil
+	}
+	return false, s.errorf("Bad Match condition: unsupported Match attribute %s", attr)
 }
 
 // matchHost is the host Match host compares: the final host name in the

@@ -364,6 +364,18 @@ func (t *Target) files(st *state) error {
 		}
 		return p, nil
 	}
+	if err := t.keyFiles(st, path); err != nil {
+		return err
+	}
+	return t.hostFiles(st, path)
+}
+
+// pathFunc expands one argument of a setting as a path.
+type pathFunc func(s *setting, arg string) (string, error)
+
+// keyFiles sets IdentityFiles (ssh's defaults that exist when none is
+// given) and CertificateFiles.
+func (t *Target) keyFiles(st *state, path pathFunc) error {
 	for _, s := range st.idents {
 		p, err := path(s, s.args[0])
 		if err != nil {
@@ -391,6 +403,12 @@ func (t *Target) files(st *state) error {
 			t.CertificateFiles = append(t.CertificateFiles, p)
 		}
 	}
+	return nil
+}
+
+// hostFiles sets the known hosts files, RevokedHostKeys and
+// IdentityAgent.
+func (t *Target) hostFiles(st *state, path pathFunc) error {
 	if s := st.get("userknownhostsfile"); !strings.EqualFold(s.args[0], "none") {
 		for _, a := range s.args {
 			p, err := path(s, a)

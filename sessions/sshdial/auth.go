@@ -113,6 +113,11 @@ type authState struct {
 	o    Options
 	wd   *dialWatchdog
 
+	// the host key's check: when it ended and its answer (written once,
+	// in the handshake, read after it)
+	hostKeyAt  time.Time
+	hostKeyErr error
+
 	mu      sync.Mutex
 	agent   net.Conn
 	offered []string

@@ -154,41 +154,20 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 	}
 
 	deadline := time.Now().Add(timeout)
-	tcpCtx, cancel := context.WithDeadline(ctx, deadline)
-	conn, err := transport(tcpCtx, t, o, via, addr)
-	tcpErr := tcpCtx.Err()
-	cancel()
+	conn, timedOut, err := connectTCP(ctx, t, o, via, deadline)
 	tcpAt := time.Now()
 	tm.TCP = tcpAt.Sub(start)
 	if err != nil {
-		if tcpErr != nil {
+		if timedOut {
 			return nil, tm, stopped("TCP connect", context.DeadlineExceeded)
 		}
 		return nil, tm, fmt.Errorf("connect to %s: %w", name, err)
 	}
 
-	conn = rawconn.Wrap(conn)
-	if via == nil && o.Wrap != nil {
-		conn = o.Wrap(conn)
-	}
 	wd := newDialWatchdog(deadline, conn)
 	stopCtx := context.AfterFunc(ctx, func() { conn.Close() })
 	as := &authState{keys: keys, t: t, o: o, wd: wd}
-	var hostKeyAt time.Time
-	var hostKeyErr error
-	cfg := &ssh.ClientConfig{
-		User: t.User,
-		HostKeyCallback: func(host string, remote net.Addr, key ssh.PublicKey) error {
-			resume := wd.pause()
-			err := hostKeyCB(host, remote, key)
-			resume()
-			hostKeyAt, hostKeyErr = time.Now(), err
-			return err
-		},
-		HostKeyAlgorithms: algos,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(as.signers)},
-	}
-	hs, ok := handshake(ctx, conn, addr, cfg, wd, as)
+	hs, ok := handshake(ctx, conn, addr, as.config(hostKeyCB, algos), wd, as)
 	if !ok {
 		return nil, tm, stopped("the SSH handshake", ctx.Err())
 	}
@@ -197,8 +176,8 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 	as.close()
 	end, phase := time.Now(), "key exchange"
 	tm.Handshake = end.Sub(tcpAt)
-	if !hostKeyAt.IsZero() {
-		tm.Handshake, tm.Auth, phase = hostKeyAt.Sub(tcpAt), end.Sub(hostKeyAt), "authentication"
+	if !as.hostKeyAt.IsZero() {
+		tm.Handshake, tm.Auth, phase = as.hostKeyAt.Sub(tcpAt), end.Sub(as.hostKeyAt), "authentication"
 	}
 	if hs.err == nil && (fired || ctxFired) {
 		hs.conn.Close()
@@ -212,9 +191,45 @@ func dialOne(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client,
 		case fired:
 			return nil, tm, stopped(phase, context.DeadlineExceeded)
 		}
-		return nil, tm, handshakeError(name, phase, hostKeyErr, !hostKeyAt.IsZero(), as, hs.err)
+		return nil, tm, handshakeError(name, phase, as.hostKeyErr, !as.hostKeyAt.IsZero(), as, hs.err)
 	}
 	return ssh.NewClient(hs.conn, hs.chans, hs.reqs), tm, nil
+}
+
+// connectTCP makes the connection the SSH handshake runs on, by deadline:
+// TCP, a ProxyCommand's or a jump host's channel (transport), with raw
+// reads and writes and, for the target itself, o.Wrap. timedOut: the
+// deadline passed first.
+func connectTCP(ctx context.Context, t *sshconf.Target, o Options, via *ssh.Client, deadline time.Time) (conn net.Conn, timedOut bool, err error) {
+	tcpCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	conn, err = transport(tcpCtx, t, o, via, t.Addr())
+	if err != nil {
+		return nil, tcpCtx.Err() != nil, err
+	}
+	conn = rawconn.Wrap(conn)
+	if via == nil && o.Wrap != nil {
+		conn = o.Wrap(conn)
+	}
+	return conn, false, nil
+}
+
+// config is the handshake's client configuration: the host key checked
+// by check (the watchdog paused while it may ask a person, the time and
+// answer kept), then public key authentication (signers).
+func (as *authState) config(check ssh.HostKeyCallback, algos []string) *ssh.ClientConfig {
+	return &ssh.ClientConfig{
+		User: as.t.User,
+		HostKeyCallback: func(host string, remote net.Addr, key ssh.PublicKey) error {
+			resume := as.wd.pause()
+			err := check(host, remote, key)
+			resume()
+			as.hostKeyAt, as.hostKeyErr = time.Now(), err
+			return err
+		},
+		HostKeyAlgorithms: algos,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(as.signers)},
+	}
 }
 
 // connectTimeout bounds a connection: Options.Timeout, else ssh_config's
