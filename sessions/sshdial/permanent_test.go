@@ -57,7 +57,11 @@ func TestRestartable(t *testing.T) {
 		_, err := r.Dial(context.Background(), "tcp", "blackhole:22")
 		done <- err
 	}()
-	<-started
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connect did not start")
+	}
 	if !r.Restart() {
 		t.Error("Restart during a connect said there was none")
 	}
