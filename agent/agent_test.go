@@ -20,6 +20,8 @@ import (
 	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
+
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // fakeDisplay is a screen whose connected outputs the test sets, which
@@ -628,7 +630,7 @@ func TestNetworkChanges(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- a.Run(ctx, "desk") }()
-	changed := <-changedFn
+	changed := testbed.Recv(t, changedFn, 5*time.Second, "WatchNetwork started by Run")
 	changed()
 	if l := links.all(); len(l) != 1 || l[0].networkChanges != 1 {
 		t.Fatalf("after one network change: %d links, changes %v", len(l), func() []int {

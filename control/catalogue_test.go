@@ -31,6 +31,8 @@ import (
 	"github.com/perchdesk/perch/sessions/claims"
 	"github.com/perchdesk/perch/sessions/forward"
 	"github.com/perchdesk/perch/xrandr"
+
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // catDisplay is a screen with HDMI1 and eDP1 connected that refuses any
@@ -190,7 +192,7 @@ func startCatAgent(t *testing.T, initial string) *catAgent {
 	go func() { defer close(served); _ = Serve(ctx, ln, ca.a, cancel) }()
 	t.Cleanup(func() {
 		cancel()
-		<-served
+		testbed.Recv(t, served, 5*time.Second, "Serve returning after its context ended")
 		select {
 		case <-ran:
 		case <-time.After(5 * time.Second):

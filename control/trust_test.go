@@ -164,7 +164,7 @@ func TestRaceOnStaleSocket(t *testing.T) {
 		}
 		var won, lost int
 		for range 2 {
-			err := <-errs
+			err := testbed.Recv(t, errs, 10*time.Second, "an agent's start")
 			var he *HeldError
 			switch {
 			case err == nil:

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 func TestLogRing(t *testing.T) {
@@ -22,7 +25,7 @@ func TestLogRing(t *testing.T) {
 	if got, want := r.Lines(), []string{"three", "four", "five"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("lines = %q, want %q", got, want)
 	}
-	<-r.Changes()
+	testbed.Recv(t, r.Changes(), 5*time.Second, "a change after lines were written")
 	fmt.Fprint(r, "partial")
 	select {
 	case <-r.Changes():

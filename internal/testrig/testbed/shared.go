@@ -3,13 +3,14 @@ package testbed
 import (
 	"sync"
 	"testing"
+	"time"
 )
 
 // Shared is a server a package's tests share: the first test that needs
 // it starts it, TestMain closes it. A server that cannot start is
 // Unavailable (fatal under CI) and its tests skip.
 type Shared[T interface{ Close() }] struct {
-	What  string         // for the banner: "nested mutter"
+	What  string // for the banner: "nested mutter"
 	Start func() (T, error)
 
 	once sync.Once
@@ -39,5 +40,20 @@ func (s *Shared[T]) Get(t testing.TB) T {
 func (s *Shared[T]) Close() {
 	if s.ok {
 		s.v.Close()
+	}
+}
+
+// Recv waits up to within for what ch yields (what: for the failure), so
+// that a test waiting on the code under test ends with a clear failure,
+// not the go test timeout.
+func Recv[T any](t testing.TB, ch <-chan T, within time.Duration, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(within):
+		t.Fatalf("%s: nothing within %s", what, within)
+		var zero T
+		return zero
 	}
 }
