@@ -149,6 +149,18 @@ func (p *place) all(state api.SessionState, heldBy string) bool {
 	return true
 }
 
+// lastAttached is when the last of the location's sessions became
+// attached.
+func (p *place) lastAttached() time.Time {
+	var last time.Time
+	for _, s := range p.a.Status().Sessions {
+		if s.State == api.SessionAttached && s.Since.After(last) {
+			last = s.Since
+		}
+	}
+	return last
+}
+
 func (p *place) restarts() string {
 	var r []string
 	for _, s := range p.a.Status().Sessions {
@@ -251,14 +263,20 @@ func TestLocations(t *testing.T) {
 
 	// The sofa starts: every display moves there within one attach time.
 	sofa := b.startPlace(t, "sofa", b.sofa, config.TakeAlways, false)
+	moveStart := time.Now()
 	moved := waitFor(t, "the sofa holds both with their windows, the desk elsewhere without", 60*time.Second, func() bool {
 		return sofa.all(api.SessionAttached, "") && desk.all(api.SessionElsewhere, "sofa") &&
 			windows(t, sofa.x) == 2 && windows(t, desk.x) == 0
 	}, desk, sofa)
-	t.Logf("moved to the sofa in %s", moved.Round(time.Millisecond))
-	// One attach time, with room for a loaded machine.
-	if limit := attachTime*2 + time.Second; moved > limit {
-		t.Errorf("the move took %s, more than one attach time (%s) allows (%s)", moved, attachTime, limit)
+	sofaAttach := sofa.lastAttached().Sub(moveStart)
+	t.Logf("moved to the sofa in %s (the sofa's own attach: %s)", moved.Round(time.Millisecond), sofaAttach.Round(time.Millisecond))
+	// The move is the sofa's own attach, then the desk seeing its
+	// displays go: within one attach time of the desk's, and a second.
+	// The sofa's attach is measured in the same moments as the move (on
+	// a busy machine an xpra client's start varies threefold from one
+	// minute to the next).
+	if limit := sofaAttach + attachTime + time.Second; moved > limit {
+		t.Errorf("the move took %s, more than the sofa's attach (%s) and one of the desk's (%s) allow (%s)", moved, sofaAttach, attachTime, limit)
 	}
 
 	b.noFight(t, desk, sofa)
