@@ -91,14 +91,20 @@ func (s *Snapshot) Holder(d int) (Claim, bool) {
 
 // claimScript is the watcher (commands: tick, take N, look N..., free;
 // look asks each display's xpra server with `xpra info`, which is not a
-// client that displaces anyone, how many clients it has); @ID@, @LEASE@ and @LOC@ are replaced (they are
-// hex, digits and a location name: nothing to quote). Files are written to
+// client that displaces anyone, how many clients it has); @ID@, @LEASE@,
+// @PRUNE@ and @LOC@ are replaced (they are hex, digits and a location
+// name: nothing to quote). At its start it prunes leases that ran out
+// over pruneAfter ago. Files are written to
 // a dot-name first and renamed, so readers never see half a claim. Where
 // each person sits is theirs: the directories are 0700 and the files 0600
 // whatever the umask, and an older, looser directory is closed.
 const claimScript = `umask 077
 d="${XDG_STATE_HOME:-$HOME/.local/state}/perch"
 mkdir -p "$d/claims" "$d/agents" && chmod -R go= "$d" || exit 1
+now=$(date +%s)
+for f in "$d"/agents/*; do
+  [ -f "$f" ] && read -r r l _ <"$f" && case $r$l in *[!0-9]*|'') ;; *) [ $((now - r - l)) -gt @PRUNE@ ] && rm -f "$f";; esac
+done
 while read -r seq cmd arg; do
   x=
   case $cmd in
@@ -134,6 +140,11 @@ type Watcher struct {
 	last    *Snapshot
 	updated chan struct{} // closed and replaced at every snapshot
 }
+
+// pruneAfter: a watcher starting removes the lease files of agents whose
+// lease ran out longer ago than this (killed, or cut off for good: each
+// agent has an id of its own, and their files would pile up).
+const pruneAfter = 24 * time.Hour
 
 // startTimeout bounds the watcher's first answer, at least.
 const startTimeout = 10 * time.Second
@@ -188,7 +199,8 @@ func start(client *ssh.Client, c Config, lease time.Duration) (*Watcher, error) 
 // (whole seconds, at least 2).
 func Script(c Config, lease time.Duration) string {
 	secs := int64((lease + time.Second - 1) / time.Second)
-	return strings.NewReplacer("@ID@", c.AgentID, "@LEASE@", strconv.FormatInt(max(secs, 2), 10), "@LOC@", c.Location).Replace(claimScript)
+	return strings.NewReplacer("@ID@", c.AgentID, "@LEASE@", strconv.FormatInt(max(secs, 2), 10), "@LOC@", c.Location,
+		"@PRUNE@", strconv.Itoa(int(pruneAfter/time.Second))).Replace(claimScript)
 }
 
 // NewWatcher reads the answers of a watcher already started (Script)

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,5 +98,38 @@ func TestLease(t *testing.T) {
 	}
 	if _, live := s.Holder(11); live {
 		t.Error("a claim without a lease file counts")
+	}
+}
+
+// TestPruneLeases: a watcher starting removes the lease files of agents
+// whose lease ran out over a day ago, and keeps the others (and files it
+// cannot read as a lease).
+func TestPruneLeases(t *testing.T) {
+	home := t.TempDir()
+	agents := filepath.Join(home, ".local/state/perch/agents")
+	if err := os.MkdirAll(agents, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	for name, line := range map[string]string{
+		"dead":   fmt.Sprintf("%d 20 kitchen", now-int64(pruneAfter/time.Second)-100),
+		"recent": fmt.Sprintf("%d 20 sofa", now-3600),
+		"odd":    "not a lease",
+	} {
+		if err := os.WriteFile(filepath.Join(agents, name), []byte(line+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := ask(t, localWatcher(t, home, Config{Location: "desk", AgentID: "a1"}), "tick")
+	if _, ok := s.Agents["dead"]; ok {
+		t.Errorf("a lease that ran out over %s ago was kept: %+v", pruneAfter, s.Agents)
+	}
+	for _, keep := range []string{"recent", "a1"} {
+		if _, ok := s.Agents[keep]; !ok {
+			t.Errorf("lease %s pruned: %+v", keep, s.Agents)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(agents, "odd")); err != nil {
+		t.Errorf("a file that is no lease: %v", err)
 	}
 }
