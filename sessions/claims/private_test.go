@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -71,6 +72,13 @@ func TestClaimsPrivate(t *testing.T) {
 	if s := ask(t, w, "take 10"); len(s.Claims) != 2 || len(s.Agents) != 1 {
 		t.Fatalf("after take 10: %+v", s)
 	}
+	// The watcher is one process on the server: its sh replaced the login
+	// shell that sshd started it with.
+	if out, err := exec.Command("ps", "-u", "perchseat1", "-o", "pid=,ppid=,comm=,args=").Output(); err != nil {
+		t.Errorf("ps: %v", err)
+	} else if parent := watcherParent(string(out)); parent != "sshd" {
+		t.Errorf("the claim watcher's parent is %q, want sshd (one process per watcher):\n%s", parent, out)
+	}
 	if dirs, files := checkModes(t, filepath.Join(state, "perch")); dirs != 3 || files != 3 {
 		t.Errorf("%d directories and %d files under %s, want 3 (perch, claims, agents) and 3 (claims 9 and 10, agent a1)", dirs, files, state)
 	}
@@ -130,6 +138,24 @@ func checkModes(t *testing.T, root string) (dirs, files int) {
 		t.Fatal(err)
 	}
 	return dirs, files
+}
+
+// watcherParent finds the claim watcher in ps output (pid, ppid, comm,
+// args) and returns its parent's command name.
+func watcherParent(ps string) string {
+	comm := map[string]string{}
+	var ppid string
+	for _, l := range strings.Split(ps, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		comm[f[0]] = f[2]
+		if strings.Contains(l, "while read -r seq cmd arg") && f[2] == "sh" {
+			ppid = f[1]
+		}
+	}
+	return comm[ppid]
 }
 
 func runAs(t *testing.T, c *ssh.Client, cmd string) (string, error) {
