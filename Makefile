@@ -84,12 +84,13 @@ vet:
 # test's status. Three test binaries at a time (-p 3) on two cores: the
 # packages mostly wait on their servers (CI used a quarter of the CPU at
 # -p 2), and the timing-sensitive tests hold with both cores busy (make
-# flake).
+# flake). The two longest packages start first (go test starts them in
+# the order named).
 test: deps vet build
 	$(MAKE) fuzz
 	$(MAKE) deb-test
 	PERCH_TEST_REMOTE_USER=root $(GO) test -count=1 -timeout 10m -run 'TestFourDisplays|TestX11Cookies|TestDropKeepsTheOthers|TestMissingDisplay' ./sessions
-	$(GO) run ./scripts/testsum -p 3 -count=1 -timeout 30m ./...
+	$(GO) run ./scripts/testsum -p 3 -count=1 -timeout 30m ./sessions ./agent ./...
 
 unit:
 	$(GO) test -count=1 -short ./...
