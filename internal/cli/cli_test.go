@@ -25,7 +25,11 @@ func TestMain(m *testing.M) {
 	testbed.StableEnv()
 	flag.Parse()
 	if testing.Short() {
-		os.Exit(m.Run()) // the real-X tests skip (needX)
+		code := m.Run() // the real-X tests skip (needX)
+		if perchBin.dir != "" {
+			os.RemoveAll(perchBin.dir) // some -short tests build perch too
+		}
+		os.Exit(code)
 	}
 	var err error
 	bed, err = testbed.StartXorg(testbed.XorgOptions{Connected: 3})
