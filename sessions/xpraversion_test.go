@@ -59,11 +59,16 @@ func TestLocalVersionRefused(t *testing.T) {
 	}
 
 	// The client of attempt k+1 says hello no sooner than backoff delay k
-	// after the client of attempt k hung up: at least 0.75 × 0.5 s × 2^k
-	// (backoff.New's least jitter).
+	// after the client of attempt k hung up: the first retry is a random
+	// point of [0, 2 × 0.5 s) (Backoff.Retry's spread: it may come at
+	// once), then at least 0.75 × 0.5 s × 2^k (backoff.New's least
+	// jitter).
 	visits := old.Visits()
 	for k := 0; k+1 < attempts; k++ {
 		gap, least := visits[k+1].Hello.Sub(visits[k].End), time.Duration(0.75*float64(backoff.New().Base<<k))
+		if k == 0 {
+			least = 0
+		}
 		t.Logf("refusal %d to hello %d: %v (backoff at least %v)", k+1, k+2, gap.Round(time.Millisecond), least)
 		if gap < least {
 			t.Errorf("attempt %d said hello %v after attempt %d was refused; backoff allows no sooner than %v", k+2, gap, k+1, least)
