@@ -80,6 +80,13 @@ func Incompatible(client, server Version) string {
 // A user's xpra_args come after them and win.
 func Defaults(v Version) []string {
 	d := []string{"--tray=no", "--opengl=no"}
+	if v.AtLeast(4, 3) {
+		// perch restarts the client itself; xpra's own reconnect (4.3 and
+		// later: the client execs itself again when its connection is
+		// lost) would bring back a client that another location's just
+		// displaced, and take the display back from it.
+		d = append(d, "--reconnect=no")
+	}
 	if v.AtLeast(4, 4) {
 		d = append(d, "--splash=no")
 	}

@@ -40,10 +40,11 @@ func TestVersions(t *testing.T) {
 			}
 		}
 	}
-	if d := Defaults(v3); slices.Contains(d, "--splash=no") || !slices.Contains(d, "--tray=no") || !slices.Contains(d, "--opengl=no") {
+	// 3.1.3 has neither --splash nor --reconnect (it refuses both).
+	if d := Defaults(v3); slices.Contains(d, "--splash=no") || slices.Contains(d, "--reconnect=no") || !slices.Contains(d, "--tray=no") || !slices.Contains(d, "--opengl=no") {
 		t.Errorf("3.1.3 defaults %q", d)
 	}
-	if d := Defaults(v6); !slices.Contains(d, "--splash=no") {
+	if d := Defaults(v6); !slices.Contains(d, "--splash=no") || !slices.Contains(d, "--reconnect=no") {
 		t.Errorf("6.5.3 defaults %q", d)
 	}
 }
