@@ -1,15 +1,11 @@
 package sshconf
 
 import (
-	"os"
 	"testing"
 
 	"github.com/perchdesk/perch/internal/testrig/testbed"
 )
 
 // TestMain gives the tests' child processes a stable environment
-// (testbed.StableEnv: a UTF-8 locale, TERM, HOME).
-func TestMain(m *testing.M) {
-	testbed.StableEnv()
-	os.Exit(m.Run())
-}
+// (testbed.Main: a UTF-8 locale, TERM, HOME).
+func TestMain(m *testing.M) { testbed.Main(m) }
